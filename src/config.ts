@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+const durationMs = z.coerce.number().int().min(0);
+
+/** Every setting Countersign reads from the environment. `.env.example` documents each one. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().default('http://localhost:3000'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+    .default('countersign'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(5),
+  OUTBOX_DIR: z.string().min(1).optional(),
+  DEFAULT_FROM: z.email().default('internal-comms@example.com'),
+  DEFAULT_FROM_NAME: z.string().default('Internal Communications'),
+  REQUIRED_APPROVALS: z.coerce.number().int().min(1).max(20).default(2),
+  HOLD_WINDOW_SECONDS: z.coerce.number().int().min(0).default(600),
+  APPROVAL_LINK_TTL_HOURS: z.coerce.number().positive().default(72),
+  SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).default(50),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
+  DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(600),
+  SWEEP_INTERVAL_MS: durationMs.default(30_000),
+  MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
+  START_PRIVATE_REDIS: z.stringbool().default(true),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; a wrong value names the variable and why. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

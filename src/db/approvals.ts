@@ -1,0 +1,115 @@
+import type { Kysely } from 'kysely';
+import type { ApprovalRecord } from '../domain/quorum.js';
+import type { DB } from './schema.js';
+
+export async function insertDecision(
+  db: Kysely<DB>,
+  decision: { id: string; campaignId: string; approverId: string; contentHash: string; decision: 'approve' | 'reject'; reason: string | null; via: 'api' | 'link' },
+): Promise<void> {
+  await db
+    .insertInto('approvals')
+    .values({
+      id: decision.id,
+      campaign_id: decision.campaignId,
+      approver_id: decision.approverId,
+      content_hash: decision.contentHash,
+      decision: decision.decision,
+      reason: decision.reason,
+      via: decision.via,
+    })
+    .execute();
+}
+
+export async function approvalRecords(db: Kysely<DB>, campaignId: string): Promise<ApprovalRecord[]> {
+  const rows = await db
+    .selectFrom('approvals')
+    .select(['approver_id', 'content_hash', 'decision', 'voided_at'])
+    .where('campaign_id', '=', campaignId)
+    .execute();
+  return rows.map((r) => ({ approverId: r.approver_id, contentHash: r.content_hash, decision: r.decision, voided: r.voided_at !== null }));
+}
+
+/** Every decision ever taken, voided ones included: the history stays. */
+export function approvalHistory(db: Kysely<DB>, campaignId: string) {
+  return db
+    .selectFrom('approvals')
+    .innerJoin('users', 'users.id', 'approvals.approver_id')
+    .select([
+      'approvals.id',
+      'approvals.decision',
+      'approvals.reason',
+      'approvals.content_hash',
+      'approvals.via',
+      'approvals.created_at',
+      'approvals.voided_at',
+      'users.id as approver_id',
+      'users.email as approver_email',
+      'users.name as approver_name',
+    ])
+    .where('approvals.campaign_id', '=', campaignId)
+    .orderBy('approvals.created_at')
+    .execute();
+}
+
+export async function voidDecisions(db: Kysely<DB>, campaignId: string): Promise<number> {
+  const result = await db
+    .updateTable('approvals')
+    .set({ voided_at: new Date() })
+    .where('campaign_id', '=', campaignId)
+    .where('voided_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function insertLinks(
+  db: Kysely<DB>,
+  links: { id: string; campaignId: string; approverId: string; contentHash: string; tokenHash: string; expiresAt: Date }[],
+): Promise<void> {
+  if (links.length === 0) return;
+  await db
+    .insertInto('approval_links')
+    .values(
+      links.map((l) => ({
+        id: l.id,
+        campaign_id: l.campaignId,
+        approver_id: l.approverId,
+        content_hash: l.contentHash,
+        token_hash: l.tokenHash,
+        expires_at: l.expiresAt,
+      })),
+    )
+    .execute();
+}
+
+export function findLinkByTokenHash(db: Kysely<DB>, tokenHash: string) {
+  return db.selectFrom('approval_links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+/** Atomic: of two concurrent POSTs with one link, exactly one gets the row back. */
+export async function consumeLink(db: Kysely<DB>, linkId: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('approval_links')
+    .set({ consumed_at: now })
+    .where('id', '=', linkId)
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function recordLinkOpening(db: Kysely<DB>, opening: { linkId: string; method: string; ip: string; userAgent: string }): Promise<void> {
+  await db
+    .insertInto('approval_link_openings')
+    .values({ link_id: opening.linkId, method: opening.method, ip: opening.ip, user_agent: opening.userAgent })
+    .execute();
+}
+
+export function linkOpenings(db: Kysely<DB>, campaignId: string) {
+  return db
+    .selectFrom('approval_link_openings')
+    .innerJoin('approval_links', 'approval_links.id', 'approval_link_openings.link_id')
+    .select(['approval_link_openings.opened_at', 'approval_link_openings.method', 'approval_link_openings.ip', 'approval_link_openings.user_agent', 'approval_links.approver_id'])
+    .where('approval_links.campaign_id', '=', campaignId)
+    .orderBy('approval_link_openings.opened_at')
+    .execute();
+}

@@ -1,0 +1,56 @@
+import { sql, type Kysely } from 'kysely';
+import { chainHash, GENESIS_HASH, type AuditEventBody, type ChainedEvent } from '../domain/audit-chain.js';
+import type { DB } from './schema.js';
+
+// Any fixed number: every append takes this lock so two concurrent actions cannot fork the chain.
+const AUDIT_CHAIN_LOCK = 7_300_201;
+
+/** Must run inside the transaction of the action it records: both land, or neither does. */
+export async function appendAuditEvent(trx: Kysely<DB>, body: AuditEventBody): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`.execute(trx);
+  const last = await trx.selectFrom('audit_events').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const prevHash = last?.hash ?? GENESIS_HASH;
+  await trx
+    .insertInto('audit_events')
+    .values({
+      at: body.at,
+      actor: body.actor,
+      action: body.action,
+      campaign_id: body.campaignId,
+      data: JSON.stringify(body.data),
+      prev_hash: prevHash,
+      hash: chainHash(prevHash, body),
+    })
+    .execute();
+}
+
+type AuditRow = { id: number; at: Date; actor: string; action: string; campaign_id: string | null; data: Record<string, unknown>; prev_hash: string; hash: string };
+
+function toChained(row: AuditRow): ChainedEvent {
+  return {
+    id: Number(row.id),
+    at: row.at.toISOString(),
+    actor: row.actor,
+    action: row.action,
+    campaignId: row.campaign_id,
+    data: row.data,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export async function campaignAuditEvents(db: Kysely<DB>, campaignId: string): Promise<ChainedEvent[]> {
+  const rows = await db.selectFrom('audit_events').selectAll().where('campaign_id', '=', campaignId).orderBy('id').execute();
+  return rows.map(toChained);
+}
+
+/** The whole chain in id order, a page at a time. */
+export async function* allAuditEvents(db: Kysely<DB>, pageSize = 2000): AsyncGenerator<ChainedEvent> {
+  let after = 0;
+  for (;;) {
+    const rows = await db.selectFrom('audit_events').selectAll().where('id', '>', after).orderBy('id').limit(pageSize).execute();
+    for (const row of rows) yield toChained(row);
+    if (rows.length < pageSize) return;
+    after = Number(rows[rows.length - 1]!.id);
+  }
+}

@@ -1,0 +1,137 @@
+import { sql, type Kysely } from 'kysely';
+import type { CampaignStatus } from '../domain/campaign-state.js';
+import type { SnapshotRecipient } from '../domain/content-hash.js';
+import type { AudienceSpec, CampaignRow, DB, NewCampaign } from './schema.js';
+
+type CampaignChanges = Partial<Omit<NewCampaign, 'id' | 'created_at'>>;
+
+export function insertCampaign(db: Kysely<DB>, campaign: NewCampaign): Promise<CampaignRow> {
+  return db.insertInto('campaigns').values(campaign).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findCampaign(db: Kysely<DB>, id: string): Promise<CampaignRow | undefined> {
+  return db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Locks the row for the rest of the transaction: decisions on one campaign happen one at a time. */
+export function lockCampaign(trx: Kysely<DB>, id: string): Promise<CampaignRow | undefined> {
+  return trx.selectFrom('campaigns').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export function listCampaigns(db: Kysely<DB>, filter: { status?: CampaignStatus; limit: number; offset: number }) {
+  let query = db.selectFrom('campaigns').selectAll();
+  if (filter.status) query = query.where('status', '=', filter.status);
+  return query.orderBy('created_at', 'desc').limit(filter.limit).offset(filter.offset).execute();
+}
+
+/** The conditional update behind every transition: it changes nothing unless the status is still one of `from`. */
+export function updateCampaignIf(
+  db: Kysely<DB>,
+  id: string,
+  from: readonly CampaignStatus[],
+  changes: CampaignChanges,
+): Promise<CampaignRow | undefined> {
+  return db
+    .updateTable('campaigns')
+    .set({ ...changes, updated_at: new Date() })
+    .where('id', '=', id)
+    .where('status', 'in', [...from])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function addEditor(db: Kysely<DB>, campaignId: string, userId: string): Promise<void> {
+  await db
+    .insertInto('campaign_editors')
+    .values({ campaign_id: campaignId, user_id: userId })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+export async function editorIds(db: Kysely<DB>, campaignId: string): Promise<string[]> {
+  const rows = await db.selectFrom('campaign_editors').select('user_id').where('campaign_id', '=', campaignId).execute();
+  return rows.map((r) => r.user_id);
+}
+
+export async function missingListIds(db: Kysely<DB>, listIds: string[]): Promise<string[]> {
+  if (listIds.length === 0) return [];
+  const found = await db.selectFrom('lists').select('id').where('id', 'in', listIds).execute();
+  const present = new Set(found.map((r) => r.id));
+  return listIds.filter((id) => !present.has(id));
+}
+
+/**
+ * Freezes the audience: explicit recipients first, then lists in the order given,
+ * the first occurrence of an address winning. Done in SQL so a large audience
+ * never passes through this process.
+ */
+export async function snapshotAudience(trx: Kysely<DB>, campaignId: string, spec: AudienceSpec): Promise<number> {
+  await trx.deleteFrom('campaign_recipients').where('campaign_id', '=', campaignId).execute();
+  const explicit = spec.recipients;
+  const result = await sql`
+    INSERT INTO campaign_recipients (campaign_id, seq, email, name, fields)
+    SELECT ${campaignId}, row_number() OVER (ORDER BY email), email, name, fields
+    FROM (
+      SELECT DISTINCT ON (email) email, name, fields
+      FROM (
+        SELECT e.email, e.name, e.fields::jsonb AS fields, 0 AS source, e.ord AS ord
+        FROM unnest(${explicit.map((r) => r.email)}::text[], ${explicit.map((r) => r.name)}::text[],
+                    ${explicit.map((r) => JSON.stringify(r.fields))}::text[]) WITH ORDINALITY AS e(email, name, fields, ord)
+        UNION ALL
+        SELECT m.email, m.name, m.fields, l.ord AS source, 0 AS ord
+        FROM list_members m
+        JOIN unnest(${spec.listIds}::text[]) WITH ORDINALITY AS l(id, ord) ON m.list_id = l.id
+      ) candidates
+      ORDER BY email, source, ord
+    ) resolved
+  `.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/** Copies a ready-made snapshot (a correction's audience comes from the ledger, not from lists). */
+export async function insertSnapshotFromLedger(trx: Kysely<DB>, campaignId: string, originalId: string, statuses: readonly string[]): Promise<number> {
+  await trx.deleteFrom('campaign_recipients').where('campaign_id', '=', campaignId).execute();
+  const result = await sql`
+    INSERT INTO campaign_recipients (campaign_id, seq, email, name, fields, reply_to_message_id)
+    SELECT ${campaignId}, row_number() OVER (ORDER BY email), email, name, fields, message_id
+    FROM deliveries
+    WHERE campaign_id = ${originalId} AND status = ANY(${[...statuses]}::text[])
+  `.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+export async function pageSnapshot(db: Kysely<DB>, campaignId: string, afterEmail: string | null, limit: number): Promise<SnapshotRecipient[]> {
+  let query = db
+    .selectFrom('campaign_recipients')
+    .select(['email', 'name', 'fields', 'reply_to_message_id'])
+    .where('campaign_id', '=', campaignId);
+  if (afterEmail !== null) query = query.where('email', '>', afterEmail);
+  const rows = await query.orderBy('email').limit(limit).execute();
+  return rows.map((r) => ({
+    email: r.email,
+    name: r.name,
+    fields: r.fields,
+    replyToMessageId: r.reply_to_message_id,
+  }));
+}
+
+export function sampleRecipients(db: Kysely<DB>, campaignId: string, limit: number) {
+  return db
+    .selectFrom('campaign_recipients')
+    .select(['email', 'name', 'fields'])
+    .where('campaign_id', '=', campaignId)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+/** How many snapshot recipients carry each custom merge field. */
+export async function fieldCoverage(db: Kysely<DB>, campaignId: string): Promise<Map<string, number>> {
+  const result = await sql<{ key: string; n: number }>`
+    SELECT key, count(*)::int AS n
+    FROM campaign_recipients, jsonb_object_keys(fields) AS key
+    WHERE campaign_id = ${campaignId}
+    GROUP BY key
+  `.execute(db);
+  return new Map(result.rows.map((r) => [r.key, Number(r.n)]));
+}

@@ -1,0 +1,100 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrate.js';
+import type { DB } from './schema.js';
+import { PGliteDialect } from './pglite-dialect.js';
+
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | 'memory' };
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export class DataFolderLockedError extends Error {}
+
+// PostgreSQL returns bigint (count(*), bigserial) as text by default; our counts fit in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+export async function openDatabase(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<Database> {
+  const database = target.kind === 'postgres' ? openPostgres(target.url) : await openPglite(target.dataDir);
+  if (options.migrate ?? true) {
+    try {
+      await migrateToLatest(database.db as Kysely<unknown>);
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+  }
+  return database;
+}
+
+function openPostgres(url: string): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+async function openPglite(dataDir: string | 'memory'): Promise<Database> {
+  if (dataDir === 'memory') {
+    const pglite = await PGlite.create();
+    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+    return { db, kind: 'pglite', close: async () => { await db.destroy(); await pglite.close(); } };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const releaseLock = lockDataFolder(dataDir);
+  try {
+    const pglite = await PGlite.create(path.join(dataDir, 'pglite'));
+    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+    return {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        await db.destroy();
+        await pglite.close();
+        releaseLock();
+      },
+    };
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+}
+
+/** PGlite has no lock of its own and two processes on one folder corrupt it. */
+function lockDataFolder(dataDir: string): () => void {
+  const lockPath = path.join(dataDir, 'pglite.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+        throw new DataFolderLockedError(
+          `The embedded database in ${dataDir} is in use by another Countersign process (pid ${holder}). ` +
+            'PGlite allows one process per data folder: to run the API and workers as separate processes, ' +
+            'set DATABASE_URL to a PostgreSQL database.',
+        );
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new DataFolderLockedError(`could not take the lock ${lockPath}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,124 @@
+import { sql, type Kysely } from 'kysely';
+import type { DeliveryStatus } from '../domain/delivery.js';
+import type { DB } from './schema.js';
+
+/** Creates one `queued` ledger row per snapshot recipient, in the database alone. Safe to repeat. */
+export async function seedLedger(db: Kysely<DB>, campaignId: string): Promise<void> {
+  await sql`
+    INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status)
+    SELECT campaign_id, seq, email, name, fields, reply_to_message_id, 'queued'
+    FROM campaign_recipients WHERE campaign_id = ${campaignId}
+    ON CONFLICT DO NOTHING
+  `.execute(db);
+}
+
+export interface ClaimedDelivery {
+  seq: number;
+  email: string;
+  name: string;
+  fields: Record<string, string>;
+  reply_to_message_id: string | null;
+  message_id: string;
+  attempts: number;
+}
+
+/**
+ * Moves up to `limit` queued rows of a window to `sending`, in one statement that
+ * also checks the campaign is still sending this exact content and no kill switch is
+ * engaged. A halt and a claim therefore serialise on the rows: each row is either
+ * claimed (and counted in flight by the halt) or halted, never both.
+ */
+export async function claimDeliveries(
+  db: Kysely<DB>,
+  claim: { campaignId: string; contentHash: string; fromSeq: number; toSeq: number; limit: number; messageIdDomain: string },
+): Promise<ClaimedDelivery[]> {
+  const result = await sql<ClaimedDelivery>`
+    UPDATE deliveries d
+    SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
+        message_id = coalesce(d.message_id, '<' || d.campaign_id || '.' || d.seq || '@' || ${claim.messageIdDomain} || '>')
+    WHERE d.campaign_id = ${claim.campaignId}
+      AND d.status = 'queued'
+      AND d.seq IN (
+        SELECT seq FROM deliveries
+        WHERE campaign_id = ${claim.campaignId} AND seq BETWEEN ${claim.fromSeq} AND ${claim.toSeq} AND status = 'queued'
+        ORDER BY seq LIMIT ${claim.limit}
+        FOR UPDATE SKIP LOCKED)
+      AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = ${claim.campaignId} AND c.status = 'sending' AND c.content_hash = ${claim.contentHash})
+      AND NOT EXISTS (SELECT 1 FROM system_state s WHERE s.key = 'kill_switch' AND (s.value ->> 'engaged')::boolean)
+    RETURNING d.seq, d.email, d.name, d.fields, d.reply_to_message_id, d.message_id, d.attempts
+  `.execute(db);
+  return result.rows.sort((a, b) => a.seq - b.seq);
+}
+
+export interface DeliveryResult {
+  seq: number;
+  status: Extract<DeliveryStatus, 'sent' | 'failed' | 'unknown' | 'queued'>;
+  response: string;
+}
+
+/** Records a batch of outcomes in one statement; only rows still `sending` change. */
+export async function recordResults(db: Kysely<DB>, campaignId: string, results: DeliveryResult[]): Promise<void> {
+  if (results.length === 0) return;
+  await sql`
+    UPDATE deliveries d
+    SET status = r.status, smtp_response = r.response,
+        finished_at = CASE WHEN r.status = 'queued' THEN NULL ELSE now() END
+    FROM unnest(${results.map((r) => r.seq)}::int[], ${results.map((r) => r.status)}::text[],
+                ${results.map((r) => r.response.slice(0, 1000))}::text[]) AS r(seq, status, response)
+    WHERE d.campaign_id = ${campaignId} AND d.seq = r.seq AND d.status = 'sending'
+  `.execute(db);
+}
+
+export async function countByStatus(db: Kysely<DB>, campaignId: string): Promise<Record<DeliveryStatus, number>> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('campaign_id', '=', campaignId)
+    .groupBy('status')
+    .execute();
+  const counts: Record<DeliveryStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, halted: 0, skipped: 0, unknown: 0 };
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts;
+}
+
+export async function hasUnfinishedDeliveries(db: Kysely<DB>, campaignId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select('seq')
+    .where('campaign_id', '=', campaignId)
+    .where('status', 'in', ['queued', 'sending'])
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export function pageDeliveries(db: Kysely<DB>, campaignId: string, options: { status?: DeliveryStatus; afterSeq: number; limit: number }) {
+  let query = db
+    .selectFrom('deliveries')
+    .select(['seq', 'email', 'name', 'status', 'message_id', 'attempts', 'smtp_response', 'claimed_at', 'finished_at'])
+    .where('campaign_id', '=', campaignId)
+    .where('seq', '>', options.afterSeq);
+  if (options.status) query = query.where('status', '=', options.status);
+  return query.orderBy('seq').limit(options.limit).execute();
+}
+
+/** A row left `sending` by a worker that died may or may not have gone out: mark it, never resend. */
+export async function markStaleSendingUnknown(db: Kysely<DB>, olderThanSeconds: number): Promise<{ campaign_id: string; n: number }[]> {
+  const result = await sql<{ campaign_id: string; n: number }>`
+    WITH stale AS (
+      UPDATE deliveries SET status = 'unknown', finished_at = now(),
+        smtp_response = 'worker stopped during the SMTP hand-off; it may have been delivered'
+      WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => ${olderThanSeconds})
+      RETURNING campaign_id)
+    SELECT campaign_id, count(*)::int AS n FROM stale GROUP BY campaign_id
+  `.execute(db);
+  return result.rows;
+}
+
+export function lastActivity(db: Kysely<DB>, campaignId: string) {
+  return db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.max('claimed_at').as('last'))
+    .where('campaign_id', '=', campaignId)
+    .executeTakeFirst();
+}

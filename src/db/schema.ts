@@ -1,0 +1,173 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { CampaignStatus } from '../domain/campaign-state.js';
+import type { DeliveryStatus } from '../domain/delivery.js';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type Role = 'author' | 'approver' | 'admin';
+export type CampaignKind = 'policy' | 'correction';
+
+export interface AudienceSpec {
+  listIds: string[];
+  recipients: { email: string; name: string; fields: Record<string, string> }[];
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  roles: ColumnType<Role[], Role[], Role[]>;
+  created_at: Generated<Date>;
+  disabled_at: Timestamp | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  label: string;
+  created_at: Generated<Date>;
+  revoked_at: Timestamp | null;
+}
+
+export interface ListsTable {
+  id: string;
+  name: string;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
+export interface ListMembersTable {
+  list_id: string;
+  email: string;
+  name: string;
+  fields: Json<Record<string, string>>;
+}
+
+export interface CampaignsTable {
+  id: string;
+  kind: CampaignKind;
+  status: CampaignStatus;
+  subject: string;
+  body_markdown: string;
+  from_address: string;
+  from_name: string;
+  audience: Json<AudienceSpec>;
+  send_at: Timestamp | null;
+  required_approvals: number;
+  author_id: string;
+  content_hash: string | null;
+  audience_digest: string | null;
+  recipient_count: number | null;
+  submitted_at: Timestamp | null;
+  quorum_reached_at: Timestamp | null;
+  scheduled_for: Timestamp | null;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  halted_at: Timestamp | null;
+  halt_reason: string | null;
+  original_campaign_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface CampaignEditorsTable {
+  campaign_id: string;
+  user_id: string;
+}
+
+export interface CampaignRecipientsTable {
+  campaign_id: string;
+  seq: number;
+  email: string;
+  name: string;
+  fields: Json<Record<string, string>>;
+  /** For a correction: this recipient's own Message-ID of the original, to thread under it. */
+  reply_to_message_id: string | null;
+}
+
+export interface ApprovalsTable {
+  id: string;
+  campaign_id: string;
+  approver_id: string;
+  content_hash: string;
+  decision: 'approve' | 'reject';
+  reason: string | null;
+  via: 'api' | 'link';
+  created_at: Generated<Date>;
+  voided_at: Timestamp | null;
+}
+
+export interface ApprovalLinksTable {
+  id: string;
+  campaign_id: string;
+  approver_id: string;
+  content_hash: string;
+  token_hash: string;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+  consumed_at: Timestamp | null;
+}
+
+export interface ApprovalLinkOpeningsTable {
+  id: Generated<number>;
+  link_id: string;
+  opened_at: Generated<Date>;
+  method: string;
+  ip: string;
+  user_agent: string;
+}
+
+export interface DeliveriesTable {
+  campaign_id: string;
+  seq: number;
+  email: string;
+  name: string;
+  fields: Json<Record<string, string>>;
+  reply_to_message_id: string | null;
+  status: DeliveryStatus;
+  message_id: string | null;
+  attempts: Generated<number>;
+  smtp_response: string | null;
+  claimed_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  campaign_id: string | null;
+  data: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface SystemStateTable {
+  key: string;
+  value: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  lists: ListsTable;
+  list_members: ListMembersTable;
+  campaigns: CampaignsTable;
+  campaign_editors: CampaignEditorsTable;
+  campaign_recipients: CampaignRecipientsTable;
+  approvals: ApprovalsTable;
+  approval_links: ApprovalLinksTable;
+  approval_link_openings: ApprovalLinkOpeningsTable;
+  deliveries: DeliveriesTable;
+  audit_events: AuditEventsTable;
+  system_state: SystemStateTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type CampaignRow = Selectable<CampaignsTable>;
+export type NewCampaign = Insertable<CampaignsTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;

@@ -1,0 +1,66 @@
+import type { Kysely } from 'kysely';
+import type { DB, Role, UserRow } from './schema.js';
+
+export async function insertUser(db: Kysely<DB>, user: { id: string; email: string; name: string; roles: Role[] }): Promise<UserRow> {
+  return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findUserByEmail(db: Kysely<DB>, email: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+}
+
+export function findUserById(db: Kysely<DB>, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function listUsers(db: Kysely<DB>): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().orderBy('email').execute();
+}
+
+export async function insertApiToken(db: Kysely<DB>, token: { id: string; userId: string; tokenHash: string; label: string }): Promise<void> {
+  await db
+    .insertInto('api_tokens')
+    .values({ id: token.id, user_id: token.userId, token_hash: token.tokenHash, label: token.label })
+    .execute();
+}
+
+export function findUserByTokenHash(db: Kysely<DB>, tokenHash: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .selectAll('users')
+    .where('api_tokens.token_hash', '=', tokenHash)
+    .where('api_tokens.revoked_at', 'is', null)
+    .where('users.disabled_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export async function revokeApiToken(db: Kysely<DB>, tokenId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date() })
+    .where('id', '=', tokenId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export function listApiTokens(db: Kysely<DB>, userId: string) {
+  return db
+    .selectFrom('api_tokens')
+    .select(['id', 'label', 'created_at', 'revoked_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .execute();
+}
+
+/** Active users holding a role, e.g. everyone to ask for an approval. */
+export function usersWithRole(db: Kysely<DB>, role: Role): Promise<UserRow[]> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('disabled_at', 'is', null)
+    .where((eb) => eb(eb.val(role), '=', eb.fn.any('roles')))
+    .orderBy('email')
+    .execute();
+}

@@ -1,0 +1,55 @@
+import { createHash, type Hash } from 'node:crypto';
+import { canonicalJson, sha256Hex } from './canonical.js';
+
+export interface SnapshotRecipient {
+  email: string;
+  name: string;
+  fields: Record<string, string>;
+  /** A correction threads each message under this recipient's own original. */
+  replyToMessageId: string | null;
+}
+
+/** What submit freezes. Approvers approve the hash of exactly this. */
+export interface FrozenContent {
+  kind: 'policy' | 'correction';
+  subject: string;
+  bodyMarkdown: string;
+  fromAddress: string;
+  fromName: string;
+  sendAt: string | null;
+  recipientCount: number;
+  audienceDigest: string;
+  originalCampaignId: string | null;
+}
+
+export function contentHash(content: FrozenContent): string {
+  return sha256Hex(canonicalJson({ v: 1, ...content }));
+}
+
+/**
+ * Digest of a recipient snapshot fed in address order, a page at a time,
+ * so a 100,000-recipient audience never has to be in memory at once.
+ */
+export class AudienceDigest {
+  readonly #hash: Hash = createHash('sha256');
+  #count = 0;
+  #last: string | null = null;
+
+  add(recipient: SnapshotRecipient): void {
+    if (this.#last !== null && recipient.email <= this.#last) {
+      throw new Error('audience digest needs recipients in strictly ascending address order');
+    }
+    this.#last = recipient.email;
+    this.#hash.update(canonicalJson(recipient));
+    this.#hash.update('\n');
+    this.#count += 1;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  digest(): string {
+    return this.#hash.digest('hex');
+  }
+}

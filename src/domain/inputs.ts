@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { emailAddress, headerText } from './addresses.js';
+
+export const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be a letter then letters, digits or _');
+
+export const recipientInput = z
+  .object({
+    email: emailAddress,
+    name: headerText(200).default(''),
+    fields: z.record(fieldName, z.string().max(2000)).default({}),
+  })
+  .strict();
+export type RecipientInput = z.infer<typeof recipientInput>;
+
+const explicitRecipients = z
+  .array(recipientInput)
+  .max(5000)
+  .superRefine((recipients, ctx) => {
+    const seen = new Set<string>();
+    recipients.forEach((r, index) => {
+      if (seen.has(r.email)) {
+        ctx.addIssue({ code: 'custom', path: [index, 'email'], message: `duplicate address ${r.email}` });
+      }
+      seen.add(r.email);
+    });
+  });
+
+export const audienceInput = z
+  .object({
+    listIds: z.array(z.string().min(1)).max(50).default([]),
+    recipients: explicitRecipients.default([]),
+  })
+  .strict();
+
+const campaignFields = {
+  subject: headerText(250).pipe(z.string().trim().min(1, 'must not be empty')),
+  body: z.string().min(1, 'must not be empty').max(200_000),
+  fromAddress: emailAddress.optional(),
+  fromName: headerText(120).optional(),
+  audience: audienceInput,
+  sendAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  requiredApprovals: z.number().int().min(1).max(20).optional(),
+};
+
+export const createCampaignInput = z.object(campaignFields).strict();
+export type CreateCampaignInput = z.infer<typeof createCampaignInput>;
+
+export const editCampaignInput = z
+  .object(campaignFields)
+  .partial()
+  .strict()
+  .refine((value) => Object.keys(value).length > 0, { message: 'nothing to change' });
+export type EditCampaignInput = z.infer<typeof editCampaignInput>;
+
+export const rejectInput = z.object({ reason: z.string().trim().min(1, 'a rejection needs a reason').max(2000) }).strict();
+
+export const linkDecisionInput = z.object({
+  decision: z.enum(['approve', 'reject']),
+  recipientCount: z.string().trim().optional(),
+  reason: z.string().trim().max(2000).optional(),
+});
+
+export const ROLES = ['author', 'approver', 'admin'] as const;
+export const newUserInput = z
+  .object({
+    email: emailAddress,
+    name: headerText(200).pipe(z.string().trim().min(1, 'must not be empty')),
+    roles: z.array(z.enum(ROLES)).min(1, 'give at least one role'),
+  })
+  .strict();
+export type NewUserInput = z.infer<typeof newUserInput>;
+
+export const newListInput = z.object({ name: z.string().trim().min(1).max(200) }).strict();

@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { AppContext } from '../services/context.js';
+import { AppError } from '../services/errors.js';
+import { apiRouter } from './routes/api.js';
+import { approvalLinkRouter } from './routes/approval-links.js';
+
+const ASSETS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
+
+export function createApp(ctx: AppContext, log: (line: string) => void = () => {}): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((_req, res, next) => {
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY' });
+    next();
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use('/assets', express.static(ASSETS_DIR, { maxAge: '1h' }));
+  app.use('/api/v1', apiRouter(ctx));
+  app.use(approvalLinkRouter(ctx));
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof AppError) {
+      res.status(error.status).json({ error: error.code, message: error.message, issues: error.issues });
+      return;
+    }
+    const parseFailure = error as { type?: string; status?: number; message?: string };
+    if (parseFailure.type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'malformed_json', message: 'the request body is not valid JSON', issues: [{ field: '(body)', message: parseFailure.message }] });
+      return;
+    }
+    if (parseFailure.type === 'entity.too.large') {
+      res.status(413).json({ error: 'too_large', message: 'the request body is too large', issues: [] });
+      return;
+    }
+    log(`unhandled error: ${(error as Error).stack ?? String(error)}`);
+    res.status(500).json({ error: 'internal', message: 'internal error' });
+  });
+  return app;
+}

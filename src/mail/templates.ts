@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { escapeHtml } from '../domain/merge-fields.js';
+
+export const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+
+const TOKEN = /\{\{(\{?)\s*([A-Za-z][A-Za-z0-9_]*)\s*\}?\}\}/g;
+
+/**
+ * A template file with `{{name}}` (escaped for HTML files) and `{{{name}}}` (inserted as is).
+ * Every variable must be supplied: a typo in a template fails loudly rather than sending a blank.
+ */
+export class Template {
+  readonly variables: ReadonlySet<string>;
+
+  constructor(
+    readonly name: string,
+    private readonly source: string,
+  ) {
+    this.variables = new Set([...source.matchAll(TOKEN)].map((m) => m[2]!));
+  }
+
+  render(values: Record<string, string>): string {
+    const missing = [...this.variables].filter((v) => values[v] === undefined);
+    if (missing.length) throw new Error(`template ${this.name} needs ${missing.join(', ')}`);
+    const escape = this.name.endsWith('.html') ? escapeHtml : (v: string) => v;
+    return this.source.replace(TOKEN, (_, raw: string, name: string) => (raw ? values[name]! : escape(values[name]!)));
+  }
+}
+
+const cache = new Map<string, Template>();
+
+export function template(name: string): Template {
+  let loaded = cache.get(name);
+  if (!loaded) {
+    loaded = new Template(name, readFileSync(path.join(TEMPLATES_DIR, name), 'utf8'));
+    cache.set(name, loaded);
+  }
+  return loaded;
+}

@@ -1,0 +1,58 @@
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig } from './config.js';
+import { DataFolderLockedError } from './db/connect.js';
+import { createApp } from './http/app.js';
+import { ensureRedis, RedisUnavailableError } from './private-redis.js';
+import { createRuntime } from './runtime.js';
+import { startWorkers, type Workers } from '../workers/index.js';
+
+type Role = 'all' | 'api' | 'workers';
+
+const log = (line: string) => console.log(`[countersign] ${line}`);
+
+async function main(role: Role): Promise<void> {
+  const config = loadConfig();
+  if (role !== 'all' && !config.DATABASE_URL) {
+    throw new DataFolderLockedError(
+      `"${role}" alone is the scale-out shape and needs DATABASE_URL (PostgreSQL): the embedded database allows one process. Use npm start to run everything in one process.`,
+    );
+  }
+  const redis = role === 'all' ? await ensureRedis(config.REDIS_URL, config.DATA_DIR, config.START_PRIVATE_REDIS, log) : config.REDIS_URL;
+  const runtime = await createRuntime(config, { redis });
+  log(`database: ${runtime.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL'}`);
+  log(`mail: ${runtime.ctx.mailer.kind === 'smtp' ? 'SMTP' : `file outbox in ${config.OUTBOX_DIR ?? `${config.DATA_DIR}/outbox`}`}`);
+
+  let server: Server | undefined;
+  let workers: Workers | undefined;
+  if (role !== 'workers') {
+    server = createApp(runtime.ctx, log).listen(config.PORT, () => log(`API and pages on ${config.PUBLIC_URL} (port ${config.PORT})`));
+  }
+  if (role !== 'api') {
+    workers = startWorkers(runtime.ctx, log);
+    log(`workers running (deliver concurrency ${config.WORKER_CONCURRENCY}, ${config.SEND_RATE_PER_SECOND} messages/s across all workers)`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await workers?.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+const role = (process.argv[2] ?? 'all') as Role;
+if (!['all', 'api', 'workers'].includes(role)) {
+  console.error(`usage: main.ts [all|api|workers]`);
+  process.exit(2);
+}
+main(role).catch((error: unknown) => {
+  const known = error instanceof ConfigError || error instanceof DataFolderLockedError || error instanceof RedisUnavailableError;
+  console.error(known ? (error as Error).message : error);
+  process.exit(1);
+});

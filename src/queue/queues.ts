@@ -1,0 +1,40 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUE_NAMES } from './jobs.js';
+
+export interface Queues {
+  dispatch: Queue;
+  deliver: Queue;
+  notify: Queue;
+  redis: Redis;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+export function createQueues(redis: Redis, prefix: string): Queues {
+  const common = { connection: redis, prefix };
+  const dispatch = new Queue(QUEUE_NAMES.dispatch, {
+    ...common,
+    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+  });
+  const deliver = new Queue(QUEUE_NAMES.deliver, {
+    ...common,
+    // A failed window is re-fed by the sweep from the ledger, so failed jobs need not linger.
+    defaultJobOptions: { attempts: 8, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: true },
+  });
+  const notify = new Queue(QUEUE_NAMES.notify, {
+    ...common,
+    // The payload carries a one-time link: drop it from Redis as soon as it is sent.
+    defaultJobOptions: { attempts: 8, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: 100 },
+  });
+  return {
+    dispatch,
+    deliver,
+    notify,
+    redis,
+    prefix,
+    close: async () => {
+      await Promise.all([dispatch.close(), deliver.close(), notify.close()]);
+    },
+  };
+}

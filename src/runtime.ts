@@ -1,0 +1,52 @@
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { openDatabase, type Database, type DatabaseTarget } from './db/connect.js';
+import { createMailer } from './mail/transport.js';
+import { createRedis } from './queue/connection.js';
+import { createQueues } from './queue/queues.js';
+import type { AppContext } from './services/context.js';
+
+export interface Runtime {
+  ctx: AppContext;
+  database: Database;
+  close(): Promise<void>;
+}
+
+export function databaseTarget(config: Config): DatabaseTarget {
+  return config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.DATA_DIR };
+}
+
+/** Opens every connection a process needs, once. `redis` may be a private server's socket. */
+export async function createRuntime(
+  config: Config,
+  options: { redis?: string | { path: string }; database?: DatabaseTarget } = {},
+): Promise<Runtime> {
+  const database = await openDatabase(options.database ?? databaseTarget(config));
+  let redis: Redis | undefined;
+  try {
+    redis = createRedis(options.redis ?? config.REDIS_URL);
+    await redis.ping();
+  } catch (error) {
+    redis?.disconnect();
+    await database.close();
+    throw error;
+  }
+  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const mailer = createMailer({
+    smtpUrl: config.SMTP_URL,
+    maxConnections: config.SMTP_MAX_CONNECTIONS,
+    outboxDir: config.OUTBOX_DIR ?? path.join(config.DATA_DIR, 'outbox'),
+  });
+  const ctx: AppContext = { config, db: database.db, queues, mailer, now: () => new Date() };
+  return {
+    ctx,
+    database,
+    close: async () => {
+      await queues.close();
+      mailer.close();
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}

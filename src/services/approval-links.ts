@@ -1,0 +1,94 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { findLinkByTokenHash, insertLinks, recordLinkOpening } from '../db/approvals.js';
+import type { CampaignRow, DB, UserRow } from '../db/schema.js';
+import { findUserById } from '../db/users.js';
+import { template } from '../mail/templates.js';
+import type { Actor, AppContext } from './context.js';
+import { hashToken, newSecretToken } from './users.js';
+import { sendNotifications, type Notification } from './notifications.js';
+
+export function reviewUrl(ctx: AppContext, token: string): string {
+  return new URL(`/approve/${token}`, ctx.config.PUBLIC_URL).toString();
+}
+
+export function formatSendTime(campaign: Pick<CampaignRow, 'send_at'>): string {
+  return campaign.send_at ? campaign.send_at.toUTCString() : 'as soon as it is approved (after the hold window)';
+}
+
+/** One link per approver, bound to them and to this content hash; the email goes out after commit. */
+export async function issueApprovalRequests(
+  ctx: AppContext,
+  trx: Kysely<DB>,
+  campaign: CampaignRow,
+  approvers: UserRow[],
+  author: Actor,
+): Promise<{ enqueue(): Promise<void> }> {
+  const expiresAt = new Date(ctx.now().getTime() + ctx.config.APPROVAL_LINK_TTL_HOURS * 3600_000);
+  const issued = approvers.map((approver) => ({ approver, token: newSecretToken() }));
+  await insertLinks(
+    trx,
+    issued.map(({ approver, token }) => ({
+      id: randomUUID(),
+      campaignId: campaign.id,
+      approverId: approver.id,
+      contentHash: campaign.content_hash!,
+      tokenHash: hashToken(token),
+      expiresAt,
+    })),
+  );
+  const notifications: Notification[] = issued.map(({ approver, token }) => {
+    const values = {
+      approverName: approver.name,
+      authorName: author.name,
+      recipientCount: String(campaign.recipient_count),
+      subject: campaign.subject,
+      from: `${campaign.from_name} <${campaign.from_address}>`,
+      sendTime: formatSendTime(campaign),
+      reviewUrl: reviewUrl(ctx, token),
+      expiresAt: expiresAt.toUTCString(),
+    };
+    return {
+      to: approver.email,
+      subject: `Approval needed: ${campaign.subject}`,
+      html: template('layout.html').render({
+        subject: `Approval needed: ${campaign.subject}`,
+        preheader: `${author.name} asks you to review a message to ${campaign.recipient_count} recipients`,
+        content: template('approval-request.html').render(values),
+        footer: 'Sent by Countersign because you are an approver.',
+      }),
+      text: template('approval-request.txt').render(values),
+    };
+  });
+  return { enqueue: () => sendNotifications(ctx, notifications) };
+}
+
+export type LinkState = 'valid' | 'expired' | 'used' | 'edited' | 'closed';
+
+export interface ResolvedLink {
+  link: NonNullable<Awaited<ReturnType<typeof findLinkByTokenHash>>>;
+  approver: UserRow;
+}
+
+/** Looks a token up by its hash; the constant-time compare guards against a lookup that matched loosely. */
+export async function resolveLink(db: Kysely<DB>, token: string): Promise<ResolvedLink | null> {
+  if (!/^[A-Za-z0-9_-]{43,}$/.test(token)) return null;
+  const tokenHash = hashToken(token);
+  const link = await findLinkByTokenHash(db, tokenHash);
+  if (!link || !timingSafeEqual(Buffer.from(link.token_hash), Buffer.from(tokenHash))) return null;
+  const approver = await findUserById(db, link.approver_id);
+  return approver ? { link, approver } : null;
+}
+
+export function linkState(link: ResolvedLink['link'], campaign: CampaignRow, now: Date): LinkState {
+  if (link.consumed_at) return 'used';
+  if (link.content_hash !== campaign.content_hash) return 'edited';
+  if (campaign.status !== 'pending_approval') return 'closed';
+  if (link.expires_at.getTime() <= now.getTime()) return 'expired';
+  return 'valid';
+}
+
+/** Every opening is kept: most first openings of a link in a corporate inbox are a scanner, not a person. */
+export function logOpening(db: Kysely<DB>, linkId: string, request: { method: string; ip: string; userAgent: string }) {
+  return recordLinkOpening(db, { linkId, ...request });
+}

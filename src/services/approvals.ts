@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { nextStatus } from '../domain/campaign-state.js';
+import { linkDecisionInput, rejectInput } from '../domain/inputs.js';
+import { evaluateQuorum, refuseDecision } from '../domain/quorum.js';
+import { effectiveSendAt } from '../domain/schedule.js';
+import { approvalRecords, consumeLink, insertDecision } from '../db/approvals.js';
+import { editorIds, findCampaign, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
+import type { CampaignRow, DB } from '../db/schema.js';
+import { linkState, resolveLink, type LinkState } from './approval-links.js';
+import { recordEvent } from './audit.js';
+import { requireRole, type Actor, type AppContext } from './context.js';
+import { AppError, conflict, invalid, notFound, parseInput } from './errors.js';
+import { scheduleStart } from './sending.js';
+import { z } from 'zod';
+
+const approveInput = z.object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') }).strict();
+
+interface Decision {
+  approver: Actor;
+  campaignId: string;
+  reviewedHash: string;
+  decision: 'approve' | 'reject';
+  reason: string | null;
+  via: 'api' | 'link';
+  /** For a link: consumed in the same transaction, so a failed decision leaves the link usable. */
+  linkId?: string;
+}
+
+export async function approveByApi(ctx: AppContext, actor: Actor, campaignId: string, body: unknown) {
+  const { contentHash } = parseInput(approveInput, body);
+  return decide(ctx, { approver: actor, campaignId, reviewedHash: contentHash, decision: 'approve', reason: null, via: 'api' });
+}
+
+export async function rejectByApi(ctx: AppContext, actor: Actor, campaignId: string, body: unknown) {
+  const { reason } = parseInput(rejectInput, body);
+  const campaign = await findCampaign(ctx.db, campaignId);
+  if (!campaign) throw notFound('campaign');
+  const reviewed = (body as { contentHash?: unknown }).contentHash;
+  return decide(ctx, {
+    approver: actor,
+    campaignId,
+    reviewedHash: typeof reviewed === 'string' ? reviewed : (campaign.content_hash ?? ''),
+    decision: 'reject',
+    reason,
+    via: 'api',
+  });
+}
+
+/** The one place a decision is taken, whether it came through the API or an emailed link. */
+export async function decide(ctx: AppContext, decision: Decision): Promise<CampaignRow> {
+  requireRole(decision.approver, 'approver');
+  const now = ctx.now();
+  const campaign = await ctx.db.transaction().execute(async (trx) => {
+    const current = await lockCampaign(trx, decision.campaignId);
+    if (!current) throw notFound('campaign');
+    if (current.status !== 'pending_approval') {
+      throw conflict('not_pending', `the campaign is ${current.status.replace('_', ' ')}, not awaiting approval`);
+    }
+    const quorumInput = {
+      requiredApprovals: current.required_approvals,
+      contentHash: current.content_hash!,
+      authorId: current.author_id,
+      editorIds: await editorIds(trx, current.id),
+      approvals: await approvalRecords(trx, current.id),
+    };
+    const refusal = refuseDecision(quorumInput, decision.approver.id, decision.reviewedHash);
+    if (refusal) throw new AppError(refusal.code === 'duplicate' || refusal.code === 'stale_hash' ? 409 : 403, refusal.code, refusal.message);
+    if (decision.linkId && !(await consumeLink(trx, decision.linkId, now))) {
+      throw conflict('link_used', 'this approval link has already been used or has expired');
+    }
+    await insertDecision(trx, {
+      id: randomUUID(),
+      campaignId: current.id,
+      approverId: decision.approver.id,
+      contentHash: current.content_hash!,
+      decision: decision.decision,
+      reason: decision.reason,
+      via: decision.via,
+    });
+    await recordEvent(trx, {
+      actor: decision.approver.email,
+      action: decision.decision === 'approve' ? 'campaign.approve' : 'campaign.reject',
+      campaignId: current.id,
+      data: { contentHash: current.content_hash, via: decision.via, ...(decision.reason ? { reason: decision.reason } : {}) },
+      at: now,
+    });
+    if (decision.decision === 'reject') {
+      return (await updateCampaignIf(trx, current.id, ['pending_approval'], { status: nextStatus(current.status, 'reject') }))!;
+    }
+    const quorum = evaluateQuorum({ ...quorumInput, approvals: [...quorumInput.approvals, { approverId: decision.approver.id, contentHash: current.content_hash!, decision: 'approve', voided: false }] });
+    if (!quorum.reached) return current;
+    return reachQuorum(ctx, trx, current, quorum.approvedBy, now);
+  });
+  if (campaign.status === 'scheduled') await scheduleStart(ctx, campaign);
+  return campaign;
+}
+
+async function reachQuorum(ctx: AppContext, trx: Kysely<DB>, campaign: CampaignRow, approvedBy: string[], now: Date): Promise<CampaignRow> {
+  const scheduledFor = effectiveSendAt(campaign.send_at, now, ctx.config.HOLD_WINDOW_SECONDS * 1000);
+  const updated = await updateCampaignIf(trx, campaign.id, ['pending_approval'], {
+    status: nextStatus(campaign.status, 'reach_quorum'),
+    quorum_reached_at: now,
+    scheduled_for: scheduledFor,
+  });
+  await recordEvent(trx, {
+    actor: 'system',
+    action: 'campaign.schedule',
+    campaignId: campaign.id,
+    data: { approvedBy, scheduledFor: scheduledFor.toISOString(), contentHash: campaign.content_hash },
+    at: now,
+  });
+  return updated!;
+}
+
+export type LinkView =
+  | { state: 'invalid' }
+  | { state: LinkState; campaign: CampaignRow; approver: Actor; expiresAt: Date };
+
+export async function viewLink(ctx: AppContext, token: string): Promise<LinkView> {
+  const resolved = await resolveLink(ctx.db, token);
+  if (!resolved) return { state: 'invalid' };
+  const campaign = await findCampaign(ctx.db, resolved.link.campaign_id);
+  if (!campaign) return { state: 'invalid' };
+  return { state: linkState(resolved.link, campaign, ctx.now()), campaign, approver: resolved.approver, expiresAt: resolved.link.expires_at };
+}
+
+/**
+ * The deciding POST from a link. A scanner that submits the form does not know the
+ * recipient count, so without it (or with a wrong one) nothing is decided and the
+ * link stays usable for the person it was sent to.
+ */
+export async function decideByLink(ctx: AppContext, token: string, body: unknown): Promise<CampaignRow> {
+  const input = parseInput(linkDecisionInput, body);
+  const resolved = await resolveLink(ctx.db, token);
+  if (!resolved) throw notFound('approval link');
+  const campaign = await findCampaign(ctx.db, resolved.link.campaign_id);
+  if (!campaign) throw notFound('campaign');
+  const state = linkState(resolved.link, campaign, ctx.now());
+  if (state !== 'valid') throw conflict(`link_${state}`, LINK_STATE_MESSAGES[state]);
+  if (input.recipientCount === undefined || input.recipientCount === '') {
+    throw invalid([{ field: 'recipientCount', message: 'type the number of recipients shown on the page to confirm' }]);
+  }
+  if (input.recipientCount.replace(/[\s,._']/g, '') !== String(campaign.recipient_count)) {
+    throw invalid([{ field: 'recipientCount', message: 'that is not the number of recipients shown on the page' }]);
+  }
+  if (input.decision === 'reject' && !input.reason) {
+    throw invalid([{ field: 'reason', message: 'a rejection needs a reason' }]);
+  }
+  return decide(ctx, {
+    approver: resolved.approver,
+    campaignId: campaign.id,
+    reviewedHash: resolved.link.content_hash,
+    decision: input.decision,
+    reason: input.reason ?? null,
+    via: 'link',
+    linkId: resolved.link.id,
+  });
+}
+
+export const LINK_STATE_MESSAGES: Record<Exclude<LinkState, 'valid'>, string> = {
+  used: 'This link has already been used to decide. Nothing more can be decided with it.',
+  edited: 'The campaign was edited after this link was sent. This link decides nothing; a new request goes out when it is submitted again.',
+  closed: 'This campaign is no longer awaiting approval. This link decides nothing.',
+  expired: 'This link has expired. It decides nothing; ask the author to submit the campaign again.',
+};

@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { nextStatus, IllegalTransitionError, type CampaignStatus } from '../domain/campaign-state.js';
+import { AudienceDigest, contentHash } from '../domain/content-hash.js';
+import { createCampaignInput, editCampaignInput } from '../domain/inputs.js';
+import { mergeFieldsIn, unfilledMergeFields } from '../domain/merge-fields.js';
+import { evaluateQuorum, isContributor, requiredApprovals } from '../domain/quorum.js';
+import { approvalHistory, approvalRecords, voidDecisions } from '../db/approvals.js';
+import {
+  addEditor,
+  editorIds,
+  fieldCoverage,
+  findCampaign,
+  insertCampaign,
+  lockCampaign,
+  missingListIds,
+  pageSnapshot,
+  snapshotAudience,
+  updateCampaignIf,
+} from '../db/campaigns.js';
+import { countByStatus } from '../db/deliveries.js';
+import type { AudienceSpec, CampaignRow, DB } from '../db/schema.js';
+import { usersWithRole } from '../db/users.js';
+import { recordEvent } from './audit.js';
+import { requireRole, type Actor, type AppContext } from './context.js';
+import { AppError, conflict, invalid, notFound, parseInput } from './errors.js';
+import { issueApprovalRequests } from './approval-links.js';
+import { cancelStartJob } from './sending.js';
+
+export async function getCampaign(ctx: AppContext, id: string): Promise<CampaignRow> {
+  const campaign = await findCampaign(ctx.db, id);
+  if (!campaign) throw notFound('campaign');
+  return campaign;
+}
+
+export function illegal(error: unknown): never {
+  if (error instanceof IllegalTransitionError) throw conflict('illegal_transition', error.message);
+  throw error;
+}
+
+async function assertListsExist(db: Kysely<DB>, listIds: string[]): Promise<void> {
+  const missing = await missingListIds(db, listIds);
+  if (missing.length) {
+    throw invalid(missing.map((id) => ({ field: `audience.listIds.${listIds.indexOf(id)}`, message: `no list with id ${id}` })));
+  }
+}
+
+export async function createCampaign(ctx: AppContext, actor: Actor, body: unknown): Promise<CampaignRow> {
+  requireRole(actor, 'author');
+  const input = parseInput(createCampaignInput, body);
+  await assertListsExist(ctx.db, input.audience.listIds);
+  const now = ctx.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const campaign = await insertCampaign(trx, {
+      id: randomUUID(),
+      kind: 'policy',
+      status: 'draft',
+      subject: input.subject,
+      body_markdown: input.body,
+      from_address: input.fromAddress ?? ctx.config.DEFAULT_FROM,
+      from_name: input.fromName ?? ctx.config.DEFAULT_FROM_NAME,
+      audience: JSON.stringify(input.audience satisfies AudienceSpec),
+      send_at: input.sendAt ? new Date(input.sendAt) : null,
+      required_approvals: requiredApprovals(ctx.config.REQUIRED_APPROVALS, input.requiredApprovals),
+      author_id: actor.id,
+      updated_at: now,
+    });
+    await addEditor(trx, campaign.id, actor.id);
+    await recordEvent(trx, { actor: actor.email, action: 'campaign.create', campaignId: campaign.id, data: { subject: input.subject }, at: now });
+    return campaign;
+  });
+}
+
+/** Any edit returns a submitted campaign to draft and voids every approval (they stay in history). */
+export async function editCampaign(ctx: AppContext, actor: Actor, id: string, body: unknown): Promise<CampaignRow> {
+  requireRole(actor, 'author');
+  const input = parseInput(editCampaignInput, body);
+  if (input.audience) await assertListsExist(ctx.db, input.audience.listIds);
+  const now = ctx.now();
+  const { campaign, previous } = await ctx.db.transaction().execute(async (trx) => {
+    const current = await lockCampaign(trx, id);
+    if (!current) throw notFound('campaign');
+    try {
+      nextStatus(current.status, 'edit');
+    } catch (error) {
+      illegal(error);
+    }
+    const voided = await voidDecisions(trx, id);
+    const updated = await updateCampaignIf(trx, id, [current.status], {
+      status: 'draft',
+      subject: input.subject ?? current.subject,
+      body_markdown: input.body ?? current.body_markdown,
+      from_address: input.fromAddress ?? current.from_address,
+      from_name: input.fromName ?? current.from_name,
+      audience: JSON.stringify(input.audience ?? current.audience),
+      send_at: input.sendAt === undefined ? current.send_at : input.sendAt === null ? null : new Date(input.sendAt),
+      required_approvals:
+        input.requiredApprovals === undefined
+          ? current.required_approvals
+          : requiredApprovals(ctx.config.REQUIRED_APPROVALS, input.requiredApprovals),
+      content_hash: null,
+      quorum_reached_at: null,
+      scheduled_for: null,
+    });
+    await addEditor(trx, id, actor.id);
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'campaign.edit',
+      campaignId: id,
+      data: { fields: Object.keys(input).sort(), previousStatus: current.status, voidedApprovals: voided },
+      at: now,
+    });
+    return { campaign: updated!, previous: current };
+  });
+  if (previous.status === 'scheduled' && previous.content_hash) await cancelStartJob(ctx, id, previous.content_hash);
+  return campaign;
+}
+
+const DIGEST_PAGE = 5000;
+
+/** Freezes content and audience, hashes them, and asks every eligible approver. */
+export async function submitCampaign(ctx: AppContext, actor: Actor, id: string): Promise<CampaignRow> {
+  requireRole(actor, 'author');
+  const now = ctx.now();
+  const { campaign, requests } = await ctx.db.transaction().execute(async (trx) => {
+    const current = await lockCampaign(trx, id);
+    if (!current) throw notFound('campaign');
+    let to: CampaignStatus;
+    try {
+      to = nextStatus(current.status, 'submit');
+    } catch (error) {
+      illegal(error);
+    }
+    // A halted campaign resumes with the content and audience it had: only the approvals start afresh.
+    const frozen = current.status === 'halted' ? frozenOf(current) : await freeze(trx, current);
+    const editors = await editorIds(trx, id);
+    const approvers = (await usersWithRole(trx, 'approver')).filter((u) => !isContributor({ authorId: current.author_id, editorIds: editors }, u.id));
+    if (approvers.length < current.required_approvals) {
+      throw conflict(
+        'not_enough_approvers',
+        `this campaign needs ${current.required_approvals} approvals but only ${approvers.length} approver(s) may approve it (authors and editors cannot)`,
+      );
+    }
+    await voidDecisions(trx, id);
+    const updated = await updateCampaignIf(trx, id, [current.status], {
+      status: to,
+      content_hash: frozen.hash,
+      audience_digest: frozen.audienceDigest,
+      recipient_count: frozen.recipientCount,
+      submitted_at: now,
+      quorum_reached_at: null,
+      scheduled_for: null,
+    });
+    const requests = await issueApprovalRequests(ctx, trx, updated!, approvers, actor);
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: current.status === 'halted' ? 'campaign.resubmit' : 'campaign.submit',
+      campaignId: id,
+      data: { contentHash: frozen.hash, recipientCount: frozen.recipientCount, approversAsked: approvers.map((a) => a.email) },
+      at: now,
+    });
+    return { campaign: updated!, requests };
+  });
+  await requests.enqueue();
+  return campaign;
+}
+
+interface Frozen {
+  hash: string;
+  audienceDigest: string;
+  recipientCount: number;
+}
+
+function frozenOf(campaign: CampaignRow): Frozen {
+  return { hash: campaign.content_hash!, audienceDigest: campaign.audience_digest!, recipientCount: campaign.recipient_count! };
+}
+
+async function freeze(trx: Kysely<DB>, campaign: CampaignRow): Promise<Frozen> {
+  await assertListsExist(trx, campaign.audience.listIds);
+  const recipientCount = await snapshotAudience(trx, campaign.id, campaign.audience);
+  if (recipientCount === 0) throw invalid([{ field: 'audience', message: 'the audience is empty: add a list with members or recipients' }]);
+  const unfilled = unfilledMergeFields(mergeFieldsIn(campaign.subject, campaign.body_markdown), await fieldCoverage(trx, campaign.id), recipientCount);
+  if (unfilled.length) {
+    throw invalid(
+      unfilled.map(({ field, missing }) => ({
+        field: 'body',
+        message:
+          missing === recipientCount
+            ? `unknown merge field {{${field}}}: no recipient has it`
+            : `merge field {{${field}}} has no value for ${missing} of ${recipientCount} recipients`,
+      })),
+    );
+  }
+  const digest = new AudienceDigest();
+  let after: string | null = null;
+  for (;;) {
+    const page = await pageSnapshot(trx, campaign.id, after, DIGEST_PAGE);
+    for (const recipient of page) digest.add(recipient);
+    if (page.length < DIGEST_PAGE) break;
+    after = page[page.length - 1]!.email;
+  }
+  const audienceDigest = digest.digest();
+  const hash = contentHash({
+    kind: campaign.kind,
+    subject: campaign.subject,
+    bodyMarkdown: campaign.body_markdown,
+    fromAddress: campaign.from_address,
+    fromName: campaign.from_name,
+    sendAt: campaign.send_at?.toISOString() ?? null,
+    recipientCount,
+    audienceDigest,
+    originalCampaignId: campaign.original_campaign_id,
+  });
+  return { hash, audienceDigest, recipientCount };
+}
+
+export async function cancelCampaign(ctx: AppContext, actor: Actor, id: string): Promise<CampaignRow> {
+  requireRole(actor, 'author', 'approver', 'admin');
+  const now = ctx.now();
+  const { campaign, previous } = await ctx.db.transaction().execute(async (trx) => {
+    const current = await lockCampaign(trx, id);
+    if (!current) throw notFound('campaign');
+    try {
+      nextStatus(current.status, 'cancel');
+    } catch (error) {
+      illegal(error);
+    }
+    const updated = await updateCampaignIf(trx, id, [current.status], { status: 'cancelled', scheduled_for: null });
+    await recordEvent(trx, { actor: actor.email, action: 'campaign.cancel', campaignId: id, data: { previousStatus: current.status }, at: now });
+    return { campaign: updated!, previous: current };
+  });
+  if (previous.status === 'scheduled' && previous.content_hash) await cancelStartJob(ctx, id, previous.content_hash);
+  return campaign;
+}
+
+/** The campaign as the API shows it: state, hash, approvals and delivery counts. */
+export async function describeCampaign(ctx: AppContext, campaign: CampaignRow) {
+  const [history, records, editors, deliveries] = await Promise.all([
+    approvalHistory(ctx.db, campaign.id),
+    approvalRecords(ctx.db, campaign.id),
+    editorIds(ctx.db, campaign.id),
+    countByStatus(ctx.db, campaign.id),
+  ]);
+  const quorum = campaign.content_hash
+    ? evaluateQuorum({ requiredApprovals: campaign.required_approvals, contentHash: campaign.content_hash, authorId: campaign.author_id, editorIds: editors, approvals: records })
+    : { approvedBy: [], required: campaign.required_approvals, reached: false };
+  return {
+    id: campaign.id,
+    kind: campaign.kind,
+    status: campaign.status,
+    subject: campaign.subject,
+    body: campaign.body_markdown,
+    fromAddress: campaign.from_address,
+    fromName: campaign.from_name,
+    audience: campaign.audience,
+    sendAt: campaign.send_at,
+    authorId: campaign.author_id,
+    contentHash: campaign.content_hash,
+    recipientCount: campaign.recipient_count,
+    approvals: { required: quorum.required, approved: quorum.approvedBy.length, approvedBy: quorum.approvedBy },
+    decisions: history.map((d) => ({
+      approver: { id: d.approver_id, email: d.approver_email, name: d.approver_name },
+      decision: d.decision,
+      reason: d.reason,
+      contentHash: d.content_hash,
+      via: d.via,
+      at: d.created_at,
+      voided: d.voided_at !== null,
+    })),
+    submittedAt: campaign.submitted_at,
+    quorumReachedAt: campaign.quorum_reached_at,
+    scheduledFor: campaign.scheduled_for,
+    startedAt: campaign.started_at,
+    finishedAt: campaign.finished_at,
+    haltedAt: campaign.halted_at,
+    haltReason: campaign.halt_reason,
+    originalCampaignId: campaign.original_campaign_id,
+    deliveries,
+    createdAt: campaign.created_at,
+    updatedAt: campaign.updated_at,
+  };
+}
+
+export function assertAuthor(actor: Actor, campaign: CampaignRow): void {
+  if (campaign.author_id !== actor.id && !actor.roles.includes('admin')) {
+    throw new AppError(403, 'forbidden', 'only the author of this campaign or an admin may do this');
+  }
+}

@@ -1,0 +1,206 @@
+import type { Kysely } from 'kysely';
+import { emailDomain } from '../domain/addresses.js';
+import { nextStatus } from '../domain/campaign-state.js';
+import { classifySmtpError } from '../domain/delivery.js';
+import { evaluateQuorum } from '../domain/quorum.js';
+import { approvalRecords } from '../db/approvals.js';
+import { editorIds, findCampaign, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
+import {
+  claimDeliveries,
+  countByStatus,
+  hasUnfinishedDeliveries,
+  markStaleSendingUnknown,
+  recordResults,
+  seedLedger,
+  type ClaimedDelivery,
+  type DeliveryResult,
+} from '../db/deliveries.js';
+import type { CampaignRow, DB } from '../db/schema.js';
+import { composeMessage, renderBodyHtml } from '../mail/compose.js';
+import { deliverJobId, startJobId, type DeliverJob, type StartJob } from '../queue/jobs.js';
+import type { GlobalRateLimiter } from '../queue/rate-limit.js';
+import { recordEvent } from './audit.js';
+import { SYSTEM_ACTOR, type AppContext } from './context.js';
+import { isKillSwitchEngaged } from '../db/system-state.js';
+
+const ADD_BULK_CHUNK = 500;
+
+/** Puts the start of a scheduled campaign on the queue as a delayed job; the time itself lives in the database. */
+export async function scheduleStart(ctx: AppContext, campaign: CampaignRow): Promise<void> {
+  const delay = Math.max(0, campaign.scheduled_for!.getTime() - ctx.now().getTime());
+  const data: StartJob = { campaignId: campaign.id, contentHash: campaign.content_hash! };
+  await ctx.queues.dispatch.add('start', data, { jobId: startJobId(campaign.id, campaign.content_hash!), delay });
+}
+
+export async function cancelStartJob(ctx: AppContext, campaignId: string, contentHash: string): Promise<void> {
+  // The job would find the campaign no longer scheduled and do nothing; removing it keeps Redis tidy.
+  await ctx.queues.dispatch.remove(startJobId(campaignId, contentHash)).catch(() => 0);
+}
+
+/** Quorum checked again from the records, by the same rule approvals use. */
+async function quorumHolds(db: Kysely<DB>, campaign: CampaignRow): Promise<boolean> {
+  if (!campaign.content_hash) return false;
+  return evaluateQuorum({
+    requiredApprovals: campaign.required_approvals,
+    contentHash: campaign.content_hash,
+    authorId: campaign.author_id,
+    editorIds: await editorIds(db, campaign.id),
+    approvals: await approvalRecords(db, campaign.id),
+  }).reached;
+}
+
+/**
+ * The dispatch step at send time: scheduled → sending, the ledger seeded from the frozen
+ * snapshot inside the database, then one delivery job per window of recipients.
+ * Running it again on a sending campaign only re-feeds the windows (the sweep relies on that).
+ */
+export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'started' | 'refed' | 'not_due' | 'skipped'> {
+  const now = ctx.now();
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const campaign = await lockCampaign(trx, job.campaignId);
+    if (!campaign || campaign.content_hash !== job.contentHash) return 'skipped' as const;
+    if (campaign.status === 'sending') return 'refed' as const;
+    if (campaign.status !== 'scheduled') return 'skipped' as const;
+    if (campaign.scheduled_for && campaign.scheduled_for.getTime() > now.getTime()) return 'not_due' as const;
+    if (await isKillSwitchEngaged(trx)) return 'skipped' as const;
+    if (!(await quorumHolds(trx, campaign))) {
+      await refuseUnapproved(ctx, trx, campaign, now);
+      return 'skipped' as const;
+    }
+    await updateCampaignIf(trx, campaign.id, ['scheduled'], { status: nextStatus('scheduled', 'start'), started_at: now });
+    // A campaign resumed after a halt sends again to those the halt stopped, and only to them.
+    await trx.updateTable('deliveries').set({ status: 'queued' }).where('campaign_id', '=', campaign.id).where('status', '=', 'halted').execute();
+    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.start', campaignId: campaign.id, data: { recipientCount: campaign.recipient_count }, at: now });
+    return 'started' as const;
+  });
+  if (outcome === 'not_due') {
+    const campaign = await findCampaign(ctx.db, job.campaignId);
+    if (campaign) await ctx.queues.dispatch.add('start', job, { delay: Math.max(0, campaign.scheduled_for!.getTime() - ctx.now().getTime()) });
+  }
+  if (outcome !== 'started' && outcome !== 'refed') return outcome;
+  await seedLedger(ctx.db, job.campaignId);
+  await feedWindows(ctx, job);
+  return outcome;
+}
+
+async function refuseUnapproved(ctx: AppContext, trx: Kysely<DB>, campaign: CampaignRow, now: Date): Promise<void> {
+  await updateCampaignIf(trx, campaign.id, [campaign.status], { status: 'halted', halted_at: now, halt_reason: 'approvals do not match the content at send time' });
+  await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.halt', campaignId: campaign.id, data: { reason: 'quorum check failed at send time' }, at: now });
+}
+
+async function feedWindows(ctx: AppContext, job: StartJob): Promise<void> {
+  const campaign = await findCampaign(ctx.db, job.campaignId);
+  if (!campaign || campaign.status !== 'sending') return;
+  const size = ctx.config.DELIVERY_BATCH_SIZE;
+  const total = campaign.recipient_count ?? 0;
+  const jobs = [];
+  for (let fromSeq = 1; fromSeq <= total; fromSeq += size) {
+    const data: DeliverJob = { campaignId: campaign.id, contentHash: job.contentHash, fromSeq, toSeq: Math.min(total, fromSeq + size - 1) };
+    jobs.push({ name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, job.contentHash, fromSeq) } });
+  }
+  for (let i = 0; i < jobs.length; i += ADD_BULK_CHUNK) await ctx.queues.deliver.addBulk(jobs.slice(i, i + ADD_BULK_CHUNK));
+}
+
+export class TransientDeliveryError extends Error {}
+
+/**
+ * Sends one window. Each group of rows is claimed (a conditional update that also
+ * re-checks the campaign and kill switch) immediately before it is handed to SMTP.
+ */
+export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter, job: DeliverJob): Promise<void> {
+  const campaign = await findCampaign(ctx.db, job.campaignId);
+  if (!campaign || campaign.status !== 'sending' || campaign.content_hash !== job.contentHash) return;
+  if (!(await quorumHolds(ctx.db, campaign))) return;
+  const bodyHtml = renderBodyHtml(campaign.body_markdown);
+  const content = { subject: campaign.subject, bodyMarkdown: campaign.body_markdown, fromAddress: campaign.from_address, fromName: campaign.from_name };
+  const groupSize = ctx.config.SMTP_MAX_CONNECTIONS;
+  let retryLater = 0;
+  for (;;) {
+    await limiter.take(groupSize);
+    const claimed = await claimDeliveries(ctx.db, {
+      campaignId: campaign.id,
+      contentHash: job.contentHash,
+      fromSeq: job.fromSeq,
+      toSeq: job.toSeq,
+      limit: groupSize,
+      messageIdDomain: emailDomain(campaign.from_address),
+    });
+    if (claimed.length === 0) break;
+    const results = await Promise.all(claimed.map((row) => sendOne(ctx, content, bodyHtml, row)));
+    await recordResults(ctx.db, campaign.id, results);
+    retryLater += results.filter((r) => r.status === 'queued').length;
+    if (retryLater > 0) break;
+  }
+  await finishIfComplete(ctx, campaign.id);
+  if (retryLater > 0) throw new TransientDeliveryError(`${retryLater} deliveries met a temporary SMTP failure; retrying`);
+}
+
+async function sendOne(ctx: AppContext, content: Parameters<typeof composeMessage>[0], bodyHtml: string, row: ClaimedDelivery): Promise<DeliveryResult> {
+  const message = composeMessage(content, bodyHtml, {
+    email: row.email,
+    name: row.name,
+    fields: row.fields,
+    messageId: row.message_id,
+    replyToMessageId: row.reply_to_message_id,
+  });
+  try {
+    const receipt = await ctx.mailer.send(message);
+    return { seq: row.seq, status: 'sent', response: receipt.response };
+  } catch (error) {
+    const outcome = classifySmtpError(error as Error);
+    if (outcome.kind === 'permanent') return { seq: row.seq, status: 'failed', response: outcome.response };
+    if (outcome.kind === 'ambiguous') return { seq: row.seq, status: 'unknown', response: outcome.response };
+    if (row.attempts >= ctx.config.DELIVERY_MAX_ATTEMPTS) {
+      return { seq: row.seq, status: 'failed', response: `gave up after ${row.attempts} attempts: ${outcome.response}` };
+    }
+    return { seq: row.seq, status: 'queued', response: outcome.response };
+  }
+}
+
+/** sending → sent once every delivery has a final status. */
+export async function finishIfComplete(ctx: AppContext, campaignId: string): Promise<boolean> {
+  if (await hasUnfinishedDeliveries(ctx.db, campaignId)) return false;
+  const now = ctx.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const campaign = await lockCampaign(trx, campaignId);
+    if (!campaign || campaign.status !== 'sending' || (await hasUnfinishedDeliveries(trx, campaignId))) return false;
+    await updateCampaignIf(trx, campaignId, ['sending'], { status: nextStatus('sending', 'finish'), finished_at: now });
+    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.sent', campaignId, data: { deliveries: await countByStatus(trx, campaignId) }, at: now });
+    return true;
+  });
+}
+
+/**
+ * Periodic repair: stale `sending` rows become `unknown`; a scheduled campaign whose
+ * start job Redis lost gets it back; a sending campaign whose windows stalled is re-fed.
+ */
+export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; restarted: number }> {
+  const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
+  let restarted = 0;
+  const active = await ctx.db.selectFrom('campaigns').selectAll().where('status', 'in', ['scheduled', 'sending']).execute();
+  for (const campaign of active) {
+    if (campaign.status === 'scheduled') {
+      const job = await ctx.queues.dispatch.getJob(startJobId(campaign.id, campaign.content_hash!));
+      if (!job) {
+        await scheduleStart(ctx, campaign);
+        restarted += 1;
+      } else if (await job.isFailed()) {
+        await job.retry();
+        restarted += 1;
+      }
+      continue;
+    }
+    if (await finishIfComplete(ctx, campaign.id)) continue;
+    const waiting = await ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    if (Object.values(waiting).every((n) => n === 0)) {
+      await feedWindows(ctx, { campaignId: campaign.id, contentHash: campaign.content_hash! });
+      restarted += 1;
+    }
+  }
+  for (const { campaign_id, n } of stale) {
+    await ctx.db.transaction().execute((trx) =>
+      recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),
+    );
+  }
+  return { markedUnknown: stale.reduce((sum, s) => sum + Number(s.n), 0), restarted };
+}

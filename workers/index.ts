@@ -1,0 +1,62 @@
+import { Worker, type Job, type Processor } from 'bullmq';
+import { deliverJob, notifyJob, QUEUE_NAMES, startJob } from '../src/queue/jobs.js';
+import { GlobalRateLimiter } from '../src/queue/rate-limit.js';
+import type { AppContext } from '../src/services/context.js';
+import { deliverNotification } from '../src/services/notifications.js';
+import { deliverWindow, startCampaign, sweep } from '../src/services/sending.js';
+
+export interface Workers {
+  workers: Worker[];
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** The worker side: thin doors from BullMQ jobs into the sending services. */
+export function startWorkers(ctx: AppContext, log: (line: string) => void = () => {}): Workers {
+  const { config, queues } = ctx;
+  const common = { connection: queues.redis, prefix: queues.prefix };
+  const limiter = new GlobalRateLimiter(queues.redis, `${queues.prefix}:rate:smtp`, config.SEND_RATE_PER_SECOND);
+  const traced = <T>(name: string, processor: Processor<T>): Processor<T> => async (job: Job<T>) => {
+    try {
+      return await processor(job);
+    } catch (error) {
+      log(`${name} job ${job.id} failed (attempt ${job.attemptsMade + 1}): ${(error as Error).message}`);
+      throw error;
+    }
+  };
+  const workers = [
+    new Worker(QUEUE_NAMES.dispatch, traced('dispatch', (job) => startCampaign(ctx, startJob.parse(job.data))), { ...common, concurrency: 2 }),
+    new Worker(QUEUE_NAMES.deliver, traced('deliver', (job) => deliverWindow(ctx, limiter, deliverJob.parse(job.data))), {
+      ...common,
+      concurrency: config.WORKER_CONCURRENCY,
+    }),
+    new Worker(QUEUE_NAMES.notify, traced('notify', (job) => deliverNotification(ctx, notifyJob.parse(job.data))), { ...common, concurrency: 2 }),
+  ];
+  for (const worker of workers) worker.on('error', (error) => log(`worker error: ${error.message}`));
+
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const timer =
+    config.SWEEP_INTERVAL_MS > 0
+      ? setInterval(() => {
+          sweeping = sweep(ctx).catch((error: Error) => log(`sweep failed: ${error.message}`));
+        }, config.SWEEP_INTERVAL_MS)
+      : undefined;
+
+  return {
+    workers,
+    // worker.close() waits for running jobs without limit; past the bound, force it.
+    close: async (timeoutMs = 10_000) => {
+      clearInterval(timer);
+      await sweeping;
+      await Promise.all(
+        workers.map(async (worker) => {
+          let timeout: NodeJS.Timeout | undefined;
+          const forced = new Promise<void>((resolve) => {
+            timeout = setTimeout(() => void worker.close(true).then(resolve), timeoutMs);
+          });
+          await Promise.race([worker.close(), forced]);
+          clearTimeout(timeout);
+        }),
+      );
+    },
+  };
+}
