@@ -26,7 +26,7 @@ export interface Addressee extends MergeRecipient {
 /** A stable List-Id per sender, so recipients' filters and clients treat the sender's mail as one stream. */
 export function listIdFor(fromAddress: string): string {
   const [local] = fromAddress.split('@');
-  return `Countersign ${fromAddress} <${local!.replace(/[^A-Za-z0-9-]/g, '-')}.countersign.${emailDomain(fromAddress)}>`;
+  return `"Countersign: ${fromAddress}" <${local!.replace(/[^A-Za-z0-9-]/g, '-')}.countersign.${emailDomain(fromAddress)}>`;
 }
 
 /** The body rendered once, with merge fields still in place: per recipient only the fields change. */
@@ -58,7 +58,8 @@ export function composeMessage(content: MessageContent, bodyHtml: string, to: Ad
     text: renderMerge(content.bodyMarkdown, values),
     messageId: to.messageId,
     envelope: { from: content.fromAddress, to: [to.email] },
-    headers: { ...BULK_HEADERS, 'List-Id': listIdFor(content.fromAddress) },
+    // Prepared: the address is validated, and encoding it would hide it from list filters.
+    headers: { ...BULK_HEADERS, 'List-Id': { prepared: true, value: listIdFor(content.fromAddress) } },
     ...threading,
   };
 }

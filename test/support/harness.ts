@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { DatabaseTarget } from '../../src/db/connect.js';
+import type { Role } from '../../src/db/schema.js';
+import { createApp } from '../../src/http/app.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createUser, issueApiToken } from '../../src/services/users.js';
+import { startWorkers, type Workers } from '../../workers/index.js';
+import { SmtpSink, type SinkOptions } from './smtp-sink.js';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite');
+
+/** A database of its own for one test file: PGlite in memory, or a fresh PostgreSQL database. */
+export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
+  if (testDb() === 'pglite') return { target: { kind: 'pglite', dataDir: 'memory' }, drop: async () => {} };
+  const name = `cs_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    target: { kind: 'postgres', url: url.toString() },
+    drop: async () => {
+      const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Deletes every key under a BullMQ prefix so test files never see each other's queues. */
+export async function dropQueuePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  sink?: SinkOptions;
+  workers?: boolean;
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+}
+
+export class Harness {
+  users: Record<string, TestUser> = {};
+  workers?: Workers;
+
+  private constructor(
+    readonly runtime: Runtime,
+    readonly config: Config,
+    readonly sink: SmtpSink,
+    readonly server: Server,
+    readonly baseUrl: string,
+    private readonly dropDatabase: () => Promise<void>,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
+    const sink = await new SmtpSink(options.sink).start();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const database = await isolatedDatabase();
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PUBLIC_URL: baseUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: `cst-${randomBytes(5).toString('hex')}`,
+      SMTP_URL: sink.url,
+      SEND_RATE_PER_SECOND: '100000',
+      HOLD_WINDOW_SECONDS: '0',
+      SWEEP_INTERVAL_MS: '0',
+      DELIVERY_BATCH_SIZE: '50',
+      ...options.env,
+    });
+    const runtime = await createRuntime(config, { database: database.target });
+    server.on('request', createApp(runtime.ctx));
+    const harness = new Harness(runtime, config, sink, server, baseUrl, database.drop);
+    if (options.workers ?? true) harness.startWorkers();
+    return harness;
+  }
+
+  get ctx() {
+    return this.runtime.ctx;
+  }
+
+  get db() {
+    return this.runtime.ctx.db;
+  }
+
+  startWorkers(): Workers {
+    this.workers = startWorkers(this.ctx);
+    return this.workers;
+  }
+
+  async addUser(key: string, roles: Role[]): Promise<TestUser> {
+    const user = await createUser(this.db, { email: `${key}@staff.example.com`, name: `${key[0]!.toUpperCase()}${key.slice(1)} Tester`, roles });
+    const { token } = await issueApiToken(this.db, user.id, 'test');
+    this.users[key] = { id: user.id, email: user.email, token };
+    return this.users[key]!;
+  }
+
+  async api(user: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (user) (init.headers as Record<string, string>).authorization = `Bearer ${this.users[user]!.token}`;
+    if (body !== undefined) {
+      if (typeof body === 'string') init.body = body;
+      else {
+        init.body = JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] = 'application/json';
+      }
+    }
+    const response = await fetch(`${this.baseUrl}/api/v1${path}`, init);
+    const text = await response.text();
+    const json = response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
+    return { status: response.status, body: json, text };
+  }
+
+  /** Polls the system of record: what a person refreshing the campaign page would see. */
+  async until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (accept(value)) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  campaignStatus(id: string) {
+    return this.until(
+      () => this.db.selectFrom('campaigns').select('status').where('id', '=', id).executeTakeFirstOrThrow().then((r) => r.status),
+      () => true,
+      'campaign',
+    );
+  }
+
+  waitForStatus(id: string, status: string, timeoutMs?: number) {
+    return this.until(
+      () => this.db.selectFrom('campaigns').select('status').where('id', '=', id).executeTakeFirstOrThrow().then((r) => r.status),
+      (s) => s === status,
+      `campaign ${id} to be ${status}`,
+      timeoutMs,
+    );
+  }
+
+  /** The approval links that actually arrived by mail, per approver address. */
+  approvalLinks(subject: string): Map<string, string> {
+    const links = new Map<string, string>();
+    for (const message of this.sink.withSubject(`Approval needed: ${subject}`)) {
+      const match = /(https?:\/\/\S+\/approve\/[A-Za-z0-9_-]+)/.exec(message.parsed.text ?? '');
+      if (match) links.set(message.envelopeTo[0]!, match[1]!);
+    }
+    return links;
+  }
+
+  async stop(): Promise<void> {
+    await this.workers?.close(5000);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await this.runtime.close();
+    await this.sink.stop();
+    await this.dropDatabase();
+    await dropQueuePrefix(this.config.QUEUE_PREFIX);
+  }
+}
+
+export { sql };

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration tests run twice: on embedded PGlite and on the real PostgreSQL.
+const integration = ['test/integration/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'pglite', include: integration, env: { TEST_DB: 'pglite' } } },
+      { extends: true, test: { name: 'postgres', include: integration, env: { TEST_DB: 'postgres' } } },
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
