@@ -9,6 +9,8 @@ import type { Role } from '../../src/db/schema.js';
 import { createApp } from '../../src/http/app.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createUser, issueApiToken } from '../../src/services/users.js';
+import { deliverNotification } from '../../src/services/notifications.js';
+import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { SmtpSink, type SinkOptions } from './smtp-sink.js';
 
@@ -162,6 +164,14 @@ export class Harness {
       `campaign ${id} to be ${status}`,
       timeoutMs,
     );
+  }
+
+  /** With workers off: hands every waiting notification to SMTP, as the notify worker would. */
+  async flushNotifications(): Promise<void> {
+    for (const job of await this.ctx.queues.notify.getJobs(['waiting', 'delayed', 'prioritized'])) {
+      await deliverNotification(this.ctx, notifyJob.parse(job.data));
+      await job.remove();
+    }
   }
 
   /** The approval links that actually arrived by mail, per approver address. */
