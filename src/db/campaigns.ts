@@ -135,3 +135,17 @@ export async function fieldCoverage(db: Kysely<DB>, campaignId: string): Promise
   `.execute(db);
   return new Map(result.rows.map((r) => [r.key, Number(r.n)]));
 }
+
+/** The correction of an original that is still open (anything but cancelled). */
+export function openCorrectionOf(db: Kysely<DB>, originalId: string): Promise<CampaignRow | undefined> {
+  return db
+    .selectFrom('campaigns')
+    .selectAll()
+    .where('original_campaign_id', '=', originalId)
+    .where('status', '!=', 'cancelled')
+    .executeTakeFirst();
+}
+
+export function campaignsInStatus(db: Kysely<DB>, statuses: CampaignStatus[]): Promise<CampaignRow[]> {
+  return db.selectFrom('campaigns').selectAll().where('status', 'in', statuses).orderBy('created_at').execute();
+}

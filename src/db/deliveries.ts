@@ -32,17 +32,19 @@ export async function claimDeliveries(
   db: Kysely<DB>,
   claim: { campaignId: string; contentHash: string; fromSeq: number; toSeq: number; limit: number; messageIdDomain: string },
 ): Promise<ClaimedDelivery[]> {
+  // The pick is a CTE so it runs exactly once: as an IN (subquery) the planner may re-run it
+  // and, with SKIP LOCKED, claim more rows than the limit.
   const result = await sql<ClaimedDelivery>`
+    WITH picked AS (
+      SELECT seq FROM deliveries
+      WHERE campaign_id = ${claim.campaignId} AND seq BETWEEN ${claim.fromSeq} AND ${claim.toSeq} AND status = 'queued'
+      ORDER BY seq LIMIT ${claim.limit}
+      FOR UPDATE SKIP LOCKED)
     UPDATE deliveries d
     SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
         message_id = coalesce(d.message_id, '<' || d.campaign_id || '.' || d.seq || '@' || ${claim.messageIdDomain} || '>')
-    WHERE d.campaign_id = ${claim.campaignId}
-      AND d.status = 'queued'
-      AND d.seq IN (
-        SELECT seq FROM deliveries
-        WHERE campaign_id = ${claim.campaignId} AND seq BETWEEN ${claim.fromSeq} AND ${claim.toSeq} AND status = 'queued'
-        ORDER BY seq LIMIT ${claim.limit}
-        FOR UPDATE SKIP LOCKED)
+    FROM picked
+    WHERE d.campaign_id = ${claim.campaignId} AND d.seq = picked.seq AND d.status = 'queued'
       AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = ${claim.campaignId} AND c.status = 'sending' AND c.content_hash = ${claim.contentHash})
       AND NOT EXISTS (SELECT 1 FROM system_state s WHERE s.key = 'kill_switch' AND (s.value ->> 'engaged')::boolean)
     RETURNING d.seq, d.email, d.name, d.fields, d.reply_to_message_id, d.message_id, d.attempts
@@ -121,4 +123,52 @@ export function lastActivity(db: Kysely<DB>, campaignId: string) {
     .select((eb) => eb.fn.max('claimed_at').as('last'))
     .where('campaign_id', '=', campaignId)
     .executeTakeFirst();
+}
+
+/** Halt: every row not yet claimed becomes `halted`; rows already claimed are in flight and may complete. */
+export async function haltQueuedDeliveries(db: Kysely<DB>, campaignId: string): Promise<{ stopped: number; inFlight: number }> {
+  const stopped = await db
+    .updateTable('deliveries')
+    .set({ status: 'halted', finished_at: new Date() })
+    .where('campaign_id', '=', campaignId)
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  const inFlight = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('campaign_id', '=', campaignId)
+    .where('status', '=', 'sending')
+    .executeTakeFirstOrThrow();
+  return { stopped: Number(stopped.numUpdatedRows), inFlight: Number(inFlight.n) };
+}
+
+/**
+ * Follow-through for a correction: every delivery of the original that is now `sent` or
+ * `unknown` and not yet in the correction's ledger joins it. The caller holds the
+ * correction's row lock, so two joins cannot hand out the same sequence numbers.
+ */
+export async function joinLateRecipients(trx: Kysely<DB>, correctionId: string, originalId: string, statuses: readonly string[]): Promise<{ fromSeq: number; toSeq: number } | null> {
+  const result = await sql<{ seq: number }>`
+    INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status)
+    SELECT ${correctionId},
+           (SELECT coalesce(max(seq), 0) FROM deliveries WHERE campaign_id = ${correctionId}) + row_number() OVER (ORDER BY o.email),
+           o.email, o.name, o.fields, o.message_id, 'queued'
+    FROM deliveries o
+    WHERE o.campaign_id = ${originalId} AND o.status = ANY(${[...statuses]}::text[])
+      AND NOT EXISTS (SELECT 1 FROM deliveries c WHERE c.campaign_id = ${correctionId} AND c.email = o.email)
+    RETURNING seq
+  `.execute(trx);
+  if (result.rows.length === 0) return null;
+  const seqs = result.rows.map((r) => Number(r.seq));
+  return { fromSeq: Math.min(...seqs), toSeq: Math.max(...seqs) };
+}
+
+export async function countInFlight(db: Kysely<DB>, campaignId: string): Promise<number> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('campaign_id', '=', campaignId)
+    .where('status', '=', 'sending')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -36,3 +36,8 @@ export function classifySmtpError(error: SmtpErrorLike): SmtpOutcome {
   }
   return { kind: 'transient', response };
 }
+
+/** A campaign whose permanent failures pass the configured share of its attempts halts itself. */
+export function shouldAutoHalt(counts: { failed: number; attempted: number }, failureRate: number, minAttempts: number): boolean {
+  return counts.attempted >= minAttempts && counts.failed / counts.attempted > failureRate;
+}

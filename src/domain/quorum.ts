@@ -77,3 +77,8 @@ export function isContributor(input: Pick<QuorumInput, 'authorId' | 'editorIds'>
 export function requiredApprovals(configured: number, requested?: number | null): number {
   return Math.max(configured, requested ?? 0);
 }
+
+/** Corrections have their own quorum setting, by default the policy one, and never fewer than one approver. */
+export function correctionApprovals(configured: number, configuredForCorrections: number | undefined): number {
+  return Math.max(1, configuredForCorrections ?? configured);
+}

@@ -3,3 +3,8 @@ export function effectiveSendAt(sendAt: Date | null, quorumReachedAt: Date, hold
   const holdEnds = quorumReachedAt.getTime() + holdWindowMs;
   return new Date(Math.max(sendAt?.getTime() ?? 0, holdEnds));
 }
+
+/** A correction repairs a mistake already in inboxes: it goes as soon as approved, with no cooling-off. */
+export function holdWindowMs(kind: 'policy' | 'correction', configuredSeconds: number): number {
+  return kind === 'correction' ? 0 : configuredSeconds * 1000;
+}

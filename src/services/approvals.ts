@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { nextStatus } from '../domain/campaign-state.js';
 import { linkDecisionInput, rejectInput } from '../domain/inputs.js';
 import { evaluateQuorum, refuseDecision } from '../domain/quorum.js';
-import { effectiveSendAt } from '../domain/schedule.js';
+import { effectiveSendAt, holdWindowMs } from '../domain/schedule.js';
 import { approvalRecords, consumeLink, insertDecision } from '../db/approvals.js';
 import { editorIds, findCampaign, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
 import type { CampaignRow, DB } from '../db/schema.js';
@@ -97,7 +97,7 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
 }
 
 async function reachQuorum(ctx: AppContext, trx: Kysely<DB>, campaign: CampaignRow, approvedBy: string[], now: Date): Promise<CampaignRow> {
-  const scheduledFor = effectiveSendAt(campaign.send_at, now, ctx.config.HOLD_WINDOW_SECONDS * 1000);
+  const scheduledFor = effectiveSendAt(campaign.send_at, now, holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS));
   const updated = await updateCampaignIf(trx, campaign.id, ['pending_approval'], {
     status: nextStatus(campaign.status, 'reach_quorum'),
     quorum_reached_at: now,

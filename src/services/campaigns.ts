@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { nextStatus, IllegalTransitionError, type CampaignStatus } from '../domain/campaign-state.js';
 import { AudienceDigest, contentHash } from '../domain/content-hash.js';
+import { CORRECTION_AUDIENCE_STATUSES } from '../domain/delivery.js';
 import { createCampaignInput, editCampaignInput } from '../domain/inputs.js';
 import { mergeFieldsIn, unfilledMergeFields } from '../domain/merge-fields.js';
 import { evaluateQuorum, isContributor, requiredApprovals } from '../domain/quorum.js';
@@ -12,6 +13,8 @@ import {
   fieldCoverage,
   findCampaign,
   insertCampaign,
+  insertSnapshotFromLedger,
+  openCorrectionOf,
   lockCampaign,
   missingListIds,
   pageSnapshot,
@@ -23,7 +26,7 @@ import type { AudienceSpec, CampaignRow, DB } from '../db/schema.js';
 import { usersWithRole } from '../db/users.js';
 import { recordEvent } from './audit.js';
 import { requireRole, type Actor, type AppContext } from './context.js';
-import { AppError, conflict, invalid, notFound, parseInput } from './errors.js';
+import { conflict, invalid, notFound, parseInput } from './errors.js';
 import { issueApprovalRequests } from './approval-links.js';
 import { cancelStartJob } from './sending.js';
 
@@ -85,6 +88,9 @@ export async function editCampaign(ctx: AppContext, actor: Actor, id: string, bo
     } catch (error) {
       illegal(error);
     }
+    if (current.kind === 'correction' && input.audience) {
+      throw invalid([{ field: 'audience', message: "a correction's audience comes from the original's delivery ledger and cannot be edited" }]);
+    }
     const voided = await voidDecisions(trx, id);
     const updated = await updateCampaignIf(trx, id, [current.status], {
       status: 'draft',
@@ -131,6 +137,9 @@ export async function submitCampaign(ctx: AppContext, actor: Actor, id: string):
     } catch (error) {
       illegal(error);
     }
+    if (current.status === 'halted' && (await openCorrectionOf(trx, id))) {
+      throw conflict('recalled', 'this campaign was recalled; it cannot be resumed');
+    }
     // A halted campaign resumes with the content and audience it had: only the approvals start afresh.
     const frozen = current.status === 'halted' ? frozenOf(current) : await freeze(trx, current);
     const editors = await editorIds(trx, id);
@@ -176,9 +185,15 @@ function frozenOf(campaign: CampaignRow): Frozen {
 }
 
 async function freeze(trx: Kysely<DB>, campaign: CampaignRow): Promise<Frozen> {
-  await assertListsExist(trx, campaign.audience.listIds);
-  const recipientCount = await snapshotAudience(trx, campaign.id, campaign.audience);
-  if (recipientCount === 0) throw invalid([{ field: 'audience', message: 'the audience is empty: add a list with members or recipients' }]);
+  let recipientCount: number;
+  if (campaign.kind === 'correction') {
+    recipientCount = await insertSnapshotFromLedger(trx, campaign.id, campaign.original_campaign_id!, CORRECTION_AUDIENCE_STATUSES);
+    if (recipientCount === 0) throw invalid([{ field: 'audience', message: 'nobody has received the original yet, so there is nobody to correct' }]);
+  } else {
+    await assertListsExist(trx, campaign.audience.listIds);
+    recipientCount = await snapshotAudience(trx, campaign.id, campaign.audience);
+    if (recipientCount === 0) throw invalid([{ field: 'audience', message: 'the audience is empty: add a list with members or recipients' }]);
+  }
   const unfilled = unfilledMergeFields(mergeFieldsIn(campaign.subject, campaign.body_markdown), await fieldCoverage(trx, campaign.id), recipientCount);
   if (unfilled.length) {
     throw invalid(
@@ -233,6 +248,18 @@ export async function cancelCampaign(ctx: AppContext, actor: Actor, id: string):
   return campaign;
 }
 
+/** For a correction: how many got the original (or may have), and how many the correction reaches. */
+async function correctionAudience(ctx: AppContext, correction: CampaignRow) {
+  const original = await countByStatus(ctx.db, correction.original_campaign_id!);
+  const ledger = await countByStatus(ctx.db, correction.id);
+  const joined = Object.values(ledger).reduce((a, b) => a + b, 0);
+  return {
+    receivedOriginal: original.sent + original.unknown,
+    originalInFlight: original.sending,
+    willReach: Math.max(joined, correction.recipient_count ?? original.sent + original.unknown),
+  };
+}
+
 /** The campaign as the API shows it: state, hash, approvals and delivery counts. */
 export async function describeCampaign(ctx: AppContext, campaign: CampaignRow) {
   const [history, records, editors, deliveries] = await Promise.all([
@@ -275,14 +302,11 @@ export async function describeCampaign(ctx: AppContext, campaign: CampaignRow) {
     haltedAt: campaign.halted_at,
     haltReason: campaign.halt_reason,
     originalCampaignId: campaign.original_campaign_id,
+    correctionCampaignId: (await openCorrectionOf(ctx.db, campaign.id))?.id ?? null,
+    ...(campaign.original_campaign_id ? { correctionAudience: await correctionAudience(ctx, campaign) } : {}),
     deliveries,
     createdAt: campaign.created_at,
     updatedAt: campaign.updated_at,
   };
 }
 
-export function assertAuthor(actor: Actor, campaign: CampaignRow): void {
-  if (campaign.author_id !== actor.id && !actor.roles.includes('admin')) {
-    throw new AppError(403, 'forbidden', 'only the author of this campaign or an admin may do this');
-  }
-}

@@ -1,13 +1,14 @@
 import type { Kysely } from 'kysely';
 import { emailDomain } from '../domain/addresses.js';
 import { nextStatus } from '../domain/campaign-state.js';
-import { classifySmtpError } from '../domain/delivery.js';
+import { classifySmtpError, shouldAutoHalt } from '../domain/delivery.js';
 import { evaluateQuorum } from '../domain/quorum.js';
 import { approvalRecords } from '../db/approvals.js';
 import { editorIds, findCampaign, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
 import {
   claimDeliveries,
   countByStatus,
+  countInFlight,
   hasUnfinishedDeliveries,
   markStaleSendingUnknown,
   recordResults,
@@ -22,6 +23,8 @@ import type { GlobalRateLimiter } from '../queue/rate-limit.js';
 import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
 import { isKillSwitchEngaged } from '../db/system-state.js';
+import { autoHalt } from './halt.js';
+import { enqueueLateWindow, followThrough, joinLateWithin } from './recall.js';
 
 const ADD_BULK_CHUNK = 500;
 
@@ -80,6 +83,8 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
   if (outcome !== 'started' && outcome !== 'refed') return outcome;
   await seedLedger(ctx.db, job.campaignId);
   await feedWindows(ctx, job);
+  const campaign = await findCampaign(ctx.db, job.campaignId);
+  if (campaign?.original_campaign_id) await followThrough(ctx, campaign.original_campaign_id);
   return outcome;
 }
 
@@ -129,8 +134,11 @@ export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter,
     const results = await Promise.all(claimed.map((row) => sendOne(ctx, content, bodyHtml, row)));
     await recordResults(ctx.db, campaign.id, results);
     retryLater += results.filter((r) => r.status === 'queued').length;
+    if (results.some((r) => r.status === 'failed') && (await haltedForFailures(ctx, campaign.id))) break;
     if (retryLater > 0) break;
   }
+  // Rows that were in flight when a recall halted this campaign have now landed: they get the correction.
+  if ((await findCampaign(ctx.db, campaign.id))?.status === 'halted') await followThrough(ctx, campaign.id);
   await finishIfComplete(ctx, campaign.id);
   if (retryLater > 0) throw new TransientDeliveryError(`${retryLater} deliveries met a temporary SMTP failure; retrying`);
 }
@@ -157,17 +165,37 @@ async function sendOne(ctx: AppContext, content: Parameters<typeof composeMessag
   }
 }
 
-/** sending → sent once every delivery has a final status. */
+async function haltedForFailures(ctx: AppContext, campaignId: string): Promise<boolean> {
+  const counts = await countByStatus(ctx.db, campaignId);
+  const attempted = counts.sent + counts.failed + counts.unknown;
+  if (!shouldAutoHalt({ failed: counts.failed, attempted }, ctx.config.AUTO_HALT_FAILURE_RATE, ctx.config.AUTO_HALT_MIN_ATTEMPTS)) return false;
+  const reason = `${counts.failed} of ${attempted} deliveries failed permanently, more than ${Math.round(ctx.config.AUTO_HALT_FAILURE_RATE * 100)}%`;
+  await autoHalt(ctx, campaignId, reason);
+  return true;
+}
+
+/**
+ * sending → sent once every delivery has a final status. A correction also waits for the
+ * original's in-flight deliveries: any of them that lands must still get the correction.
+ */
 export async function finishIfComplete(ctx: AppContext, campaignId: string): Promise<boolean> {
   if (await hasUnfinishedDeliveries(ctx.db, campaignId)) return false;
   const now = ctx.now();
-  return ctx.db.transaction().execute(async (trx) => {
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
     const campaign = await lockCampaign(trx, campaignId);
-    if (!campaign || campaign.status !== 'sending' || (await hasUnfinishedDeliveries(trx, campaignId))) return false;
+    if (!campaign || campaign.status !== 'sending' || (await hasUnfinishedDeliveries(trx, campaignId))) return { finished: false } as const;
+    if (campaign.original_campaign_id) {
+      if ((await countInFlight(trx, campaign.original_campaign_id)) > 0) return { finished: false } as const;
+      // Under this lock, late recipients either joined already or join now: none is left out by finishing.
+      const late = await joinLateWithin(ctx, trx, campaign);
+      if (late) return { finished: false, late, campaign } as const;
+    }
     await updateCampaignIf(trx, campaignId, ['sending'], { status: nextStatus('sending', 'finish'), finished_at: now });
     await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.sent', campaignId, data: { deliveries: await countByStatus(trx, campaignId) }, at: now });
-    return true;
+    return { finished: true } as const;
   });
+  if ('late' in outcome && outcome.late) await enqueueLateWindow(ctx, outcome.campaign, outcome.late);
+  return outcome.finished;
 }
 
 /**
@@ -190,6 +218,7 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
       }
       continue;
     }
+    if (campaign.original_campaign_id) await followThrough(ctx, campaign.original_campaign_id);
     if (await finishIfComplete(ctx, campaign.id)) continue;
     const waiting = await ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     if (Object.values(waiting).every((n) => n === 0)) {

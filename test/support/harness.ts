@@ -194,5 +194,3 @@ export class Harness {
     await dropQueuePrefix(this.config.QUEUE_PREFIX);
   }
 }
-
-export { sql };

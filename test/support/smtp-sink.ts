@@ -15,6 +15,8 @@ export interface SinkOptions {
   rcptFault?: (address: string, attempt: number) => Fault;
   /** Hold each message this long before answering DATA: a slow relay. */
   dataDelayMs?: number;
+  /** Hold a message to these recipients inside its SMTP transaction until the test releases it. */
+  holdData?: (address: string) => Promise<void> | undefined;
 }
 
 /** A real SMTP server on loopback that keeps and parses everything that arrives. */
@@ -54,6 +56,9 @@ export class SmtpSink {
           const envelopeTo = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
           const finish = async () => {
             if (this.options.dataDelayMs) await new Promise((r) => setTimeout(r, this.options.dataDelayMs));
+            const holds = envelopeTo.map((address) => this.options.holdData?.(address));
+            this.#notify();
+            await Promise.all(holds);
             const parsed = await simpleParser(raw);
             this.messages.push({ receivedAt: new Date(), envelopeTo, raw, parsed });
             this.#notify();

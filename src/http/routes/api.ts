@@ -12,6 +12,8 @@ import { cancelCampaign, createCampaign, describeCampaign, editCampaign, getCamp
 import { requireRole, type AppContext } from '../../services/context.js';
 import { notFound, parseInput } from '../../services/errors.js';
 import { createList, importMembers, rowsFromCsv, rowsFromJson } from '../../services/lists.js';
+import { haltAll, haltCampaign, killSwitch, resumeAll } from '../../services/halt.js';
+import { recallCampaign } from '../../services/recall.js';
 import { actorOf, bearerAuth } from '../auth.js';
 
 const paging = z.object({
@@ -73,6 +75,25 @@ export function apiRouter(ctx: AppContext): Router {
   router.post('/campaigns/:id/approve', action((req) => approveByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})));
   router.post('/campaigns/:id/reject', action((req) => rejectByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})));
   router.post('/campaigns/:id/cancel', action((req) => cancelCampaign(ctx, actorOf(req), req.params.id as string)));
+
+  router.post('/campaigns/:id/halt', async (req, res) => {
+    const { reason } = parseInput(z.object({ reason: z.string().trim().min(1).max(2000).optional() }), req.body ?? {});
+    res.json(await haltCampaign(ctx, actorOf(req), req.params.id as string, reason));
+  });
+  router.post('/campaigns/:id/recall', async (req, res) => {
+    const report = await recallCampaign(ctx, actorOf(req), req.params.id as string, req.body);
+    res.status(201).json({ ...report, correction: await describeCampaign(ctx, report.correction) });
+  });
+  router.post('/halt-all', async (req, res) => {
+    const { reason } = parseInput(z.object({ reason: z.string().trim().min(1).max(2000).optional() }), req.body ?? {});
+    res.json(await haltAll(ctx, actorOf(req), reason));
+  });
+  router.post('/resume-all', async (req, res) => {
+    res.json(await resumeAll(ctx, actorOf(req)));
+  });
+  router.get('/kill-switch', async (_req, res) => {
+    res.json(await killSwitch(ctx));
+  });
 
   router.get('/campaigns/:id/deliveries', async (req, res) => {
     const query = parseInput(

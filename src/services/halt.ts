@@ -1,0 +1,113 @@
+import type { Kysely } from 'kysely';
+import { nextStatus } from '../domain/campaign-state.js';
+import { voidDecisions } from '../db/approvals.js';
+import { campaignsInStatus, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
+import { haltQueuedDeliveries } from '../db/deliveries.js';
+import type { CampaignRow, DB } from '../db/schema.js';
+import { killSwitchState, setKillSwitch } from '../db/system-state.js';
+import { findUserById, usersWithRole } from '../db/users.js';
+import { recordEvent } from './audit.js';
+import { illegal } from './campaigns.js';
+import { requireRole, SYSTEM_ACTOR, type Actor, type AppContext } from './context.js';
+import { forbidden, notFound } from './errors.js';
+import { sendNotifications } from './notifications.js';
+import { cancelStartJob, scheduleStart } from './sending.js';
+
+export interface HaltReport {
+  campaignId: string;
+  status: 'halted';
+  /** Already inside an SMTP transaction when the halt committed: these may still arrive. */
+  inFlight: number;
+  /** Never handed to SMTP, and now never will be unless the campaign is approved again. */
+  stopped: number;
+}
+
+/**
+ * Synchronous halt: when this returns, the campaign's status is `halted` and every
+ * unclaimed delivery is `halted`, so no worker can claim another (see claimDeliveries).
+ * Approvals are voided: only a fresh quorum resumes it.
+ */
+async function haltWithin(trx: Kysely<DB>, campaign: CampaignRow, actor: string, reason: string, now: Date): Promise<HaltReport> {
+  try {
+    nextStatus(campaign.status, 'halt');
+  } catch (error) {
+    illegal(error);
+  }
+  await updateCampaignIf(trx, campaign.id, [campaign.status], { status: 'halted', halted_at: now, halt_reason: reason });
+  await voidDecisions(trx, campaign.id);
+  const { stopped, inFlight } = await haltQueuedDeliveries(trx, campaign.id);
+  await recordEvent(trx, { actor, action: 'campaign.halt', campaignId: campaign.id, data: { reason, inFlight, stopped, previousStatus: campaign.status }, at: now });
+  return { campaignId: campaign.id, status: 'halted', inFlight, stopped };
+}
+
+export function mayHalt(actor: Actor, campaign: CampaignRow): boolean {
+  return campaign.author_id === actor.id || actor.roles.includes('approver') || actor.roles.includes('admin');
+}
+
+export async function haltCampaign(ctx: AppContext, actor: Actor, campaignId: string, reason = 'halted by hand'): Promise<HaltReport> {
+  const now = ctx.now();
+  const { report, campaign } = await ctx.db.transaction().execute(async (trx) => {
+    const campaign = await lockCampaign(trx, campaignId);
+    if (!campaign) throw notFound('campaign');
+    if (!mayHalt(actor, campaign)) throw forbidden('only the campaign author, an approver or an admin may halt it');
+    return { report: await haltWithin(trx, campaign, actor.email, reason, now), campaign };
+  });
+  if (campaign.status === 'scheduled') await cancelStartJob(ctx, campaign.id, campaign.content_hash!);
+  return report;
+}
+
+/** The worker's own halt when too many deliveries fail permanently; tells the people responsible. */
+export async function autoHalt(ctx: AppContext, campaignId: string, reason: string): Promise<HaltReport | null> {
+  const now = ctx.now();
+  const halted = await ctx.db.transaction().execute(async (trx) => {
+    const campaign = await lockCampaign(trx, campaignId);
+    if (!campaign || campaign.status !== 'sending') return null;
+    return { report: await haltWithin(trx, campaign, SYSTEM_ACTOR, reason, now), campaign };
+  });
+  if (!halted) return null;
+  const author = await findUserById(ctx.db, halted.campaign.author_id);
+  const approvers = await usersWithRole(ctx.db, 'approver');
+  const recipients = [...new Set([author?.email, ...approvers.map((a) => a.email)].filter((e): e is string => Boolean(e)))];
+  const text = `Countersign halted the campaign "${halted.campaign.subject}" by itself: ${reason}.\n\n${halted.report.stopped} deliveries were stopped; ${halted.report.inFlight} were already in flight.\nIt sends again only after it is submitted and approved again.\n\n${new URL(`/campaigns/${campaignId}`, ctx.config.PUBLIC_URL)}`;
+  await sendNotifications(
+    ctx,
+    recipients.map((to) => ({ to, subject: `Halted automatically: ${halted.campaign.subject}`, text, html: `<pre style="font:inherit;white-space:pre-wrap">${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>` })),
+  );
+  return halted.report;
+}
+
+/** The global kill switch: halts everything scheduled or sending, and keeps anything from sending until resumed. */
+export async function haltAll(ctx: AppContext, actor: Actor, reason = 'global kill switch'): Promise<{ engaged: true; campaigns: HaltReport[] }> {
+  requireRole(actor, 'approver', 'admin');
+  const now = ctx.now();
+  const { reports, scheduled } = await ctx.db.transaction().execute(async (trx) => {
+    // Engaged first: from this commit on, claims refuse every campaign, even ones halted below.
+    await setKillSwitch(trx, true, actor.email, now);
+    await recordEvent(trx, { actor: actor.email, action: 'kill_switch.engage', campaignId: null, data: { reason }, at: now });
+    const active = await campaignsInStatus(trx, ['scheduled', 'sending']);
+    const reports: HaltReport[] = [];
+    for (const campaign of active) {
+      const locked = await lockCampaign(trx, campaign.id);
+      if (locked && (locked.status === 'scheduled' || locked.status === 'sending')) reports.push(await haltWithin(trx, locked, actor.email, reason, now));
+    }
+    return { reports, scheduled: active.filter((c) => c.status === 'scheduled') };
+  });
+  for (const campaign of scheduled) await cancelStartJob(ctx, campaign.id, campaign.content_hash!);
+  return { engaged: true, campaigns: reports };
+}
+
+export async function resumeAll(ctx: AppContext, actor: Actor): Promise<{ engaged: false }> {
+  requireRole(actor, 'admin');
+  const now = ctx.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    await setKillSwitch(trx, false, actor.email, now);
+    await recordEvent(trx, { actor: actor.email, action: 'kill_switch.release', campaignId: null, at: now });
+  });
+  // Campaigns approved while the switch was engaged waited; their start jobs go back on the queue.
+  for (const campaign of await campaignsInStatus(ctx.db, ['scheduled'])) await scheduleStart(ctx, campaign);
+  return { engaged: false };
+}
+
+export function killSwitch(ctx: AppContext) {
+  return killSwitchState(ctx.db);
+}

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness } from '../support/harness.js';
+import type { ReceivedMessage } from '../support/smtp-sink.js';
+
+const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${String(i).padStart(4, '0')}@corp.example.com`, name: `${tag} ${i}` }));
+
+async function approvedCampaign(h: Harness, subject: string, recipients: { email: string; name: string }[]) {
+  const created = await h.api('author', 'POST', '/campaigns', { subject, body: 'Hello {{firstName}}, please delete the app today.', audience: { recipients } });
+  expect(created.status).toBe(201);
+  const submitted = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
+  expect(submitted.status).toBe(200);
+  await h.api('alice', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
+  const approved = await h.api('bob', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
+  expect(approved.body.status).toBe('scheduled');
+  return created.body.id as string;
+}
+
+async function approveCorrection(h: Harness, correction: { id: string; contentHash: string }) {
+  await h.api('alice', 'POST', `/campaigns/${correction.id}/approve`, { contentHash: correction.contentHash });
+  const approved = await h.api('bob', 'POST', `/campaigns/${correction.id}/approve`, { contentHash: correction.contentHash });
+  expect(approved.body.status).toMatch(/scheduled|sending|sent/);
+}
+
+const recipientsOf = (messages: ReceivedMessage[]) => new Set(messages.map((m) => m.envelopeTo[0]!));
+
+describe('halt mid-send and recall with a threaded correction', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await Harness.start({ sink: { dataDelayMs: 15 }, env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' } });
+    await h.addUser('author', ['author']);
+    await h.addUser('alice', ['approver']);
+    await h.addUser('bob', ['approver']);
+  });
+  afterAll(() => h?.stop());
+
+  it('after a halt returns, nothing beyond the counted in-flight messages arrives; the ledger matches the server', async () => {
+    const total = 2000;
+    const id = await approvedCampaign(h, 'Delete the app', people(total, 'halt'));
+    const originals = () => h.sink.withSubject('Delete the app');
+    await h.sink.waitUntil(() => originals().length >= 200, 60_000, '200 originals');
+
+    const halted = await h.api('author', 'POST', `/campaigns/${id}/halt`, { reason: 'wrong instructions' });
+    const receivedAtReturn = originals().length;
+    expect(halted.status).toBe(200);
+    expect(halted.body).toMatchObject({ status: 'halted' });
+    const { inFlight, stopped } = halted.body as { inFlight: number; stopped: number };
+    expect(stopped).toBeGreaterThan(0);
+
+    const ledger = await h.until(() => h.api('author', 'GET', `/campaigns/${id}`), (r) => r.body.deliveries.sending === 0, 'in-flight deliveries to settle');
+    expect(originals().length - receivedAtReturn).toBeLessThanOrEqual(inFlight);
+    expect(ledger.body.status).toBe('halted');
+    expect(ledger.body.deliveries.halted).toBe(stopped);
+    expect(ledger.body.deliveries.sent + ledger.body.deliveries.halted).toBe(total);
+
+    const rows = (await h.api('author', 'GET', `/campaigns/${id}/deliveries?limit=5000`)).body.deliveries as { email: string; status: string; message_id: string }[];
+    const sentRows = rows.filter((r) => r.status === 'sent');
+    expect(new Set(sentRows.map((r) => r.email))).toEqual(recipientsOf(originals()));
+    expect(originals()).toHaveLength(sentRows.length);
+    const byEmail = new Map(originals().map((m) => [m.envelopeTo[0]!, m]));
+    for (const row of sentRows) expect(byEmail.get(row.email)!.parsed.messageId).toBe(row.message_id);
+
+    // Recall: the correction reaches exactly those the server saw receive the original, threaded on each one's own message.
+    const recall = await h.api('author', 'POST', `/campaigns/${id}/recall`, { note: 'Keep the app installed.' });
+    expect(recall.status).toBe(201);
+    expect(recall.body.original.sent).toBe(sentRows.length);
+    expect(recall.body.correctionAudience).toBe(sentRows.length);
+    const correction = recall.body.correction;
+    expect(correction).toMatchObject({ kind: 'correction', status: 'pending_approval', originalCampaignId: id, recipientCount: sentRows.length, subject: 'Re: Delete the app' });
+    expect(correction.correctionAudience).toMatchObject({ receivedOriginal: sentRows.length, willReach: sentRows.length });
+    expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.correctionCampaignId).toBe(correction.id);
+    const again = await h.api('author', 'POST', `/campaigns/${id}/recall`, {});
+    expect(again.status).toBe(409);
+
+    await approveCorrection(h, correction);
+    await h.waitForStatus(correction.id, 'sent', 60_000);
+    const corrections = h.sink.withSubject('Re: Delete the app');
+    expect(recipientsOf(corrections)).toEqual(recipientsOf(originals()));
+    expect(corrections).toHaveLength(originals().length);
+    for (const message of corrections) {
+      const original = byEmail.get(message.envelopeTo[0]!)!;
+      expect(message.parsed.inReplyTo).toBe(original.parsed.messageId);
+      expect(message.parsed.references).toEqual(original.parsed.messageId);
+      expect(message.parsed.messageId).not.toBe(original.parsed.messageId);
+      expect(message.parsed.text!.split('\n')[0]).toContain('was sent in error');
+      expect(message.parsed.text).toContain('Keep the app installed.');
+    }
+    const audit = (await h.api('author', 'GET', `/campaigns/${id}/audit`)).body.events.map((e: { action: string }) => e.action);
+    expect(audit).toEqual(expect.arrayContaining(['campaign.halt', 'campaign.recall']));
+  });
+});
+
+describe('a delivery of the original that lands after the recall', () => {
+  let h: Harness;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let held = 0;
+
+  beforeAll(async () => {
+    h = await Harness.start({
+      sink: {
+        // late0005 and late0006 are inside their SMTP transaction until the test lets them finish.
+        holdData: (address) => (/late000[56]@/.test(address) ? (held++, gate) : undefined),
+      },
+      env: { SMTP_MAX_CONNECTIONS: '5', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '12' },
+    });
+    await h.addUser('author', ['author']);
+    await h.addUser('alice', ['approver']);
+    await h.addUser('bob', ['approver']);
+  });
+  afterAll(async () => {
+    release();
+    await h?.stop();
+  });
+
+  it('gets the correction automatically once the correction is approved', async () => {
+    const id = await approvedCampaign(h, 'Office closed', people(12, 'late'));
+    await h.sink.waitUntil(() => held === 2, 30_000, 'two deliveries held in their SMTP transaction');
+
+    const halted = await h.api('author', 'POST', `/campaigns/${id}/halt`);
+    expect(halted.body).toMatchObject({ inFlight: 5, stopped: 2 });
+    const recall = await h.api('author', 'POST', `/campaigns/${id}/recall`, {});
+    expect(recall.body.original).toMatchObject({ sent: 5, inFlight: 5 });
+    const correction = recall.body.correction;
+    expect(correction.recipientCount).toBe(5);
+
+    await approveCorrection(h, correction);
+    const corrections = () => h.sink.withSubject('Re: Office closed');
+    await h.sink.waitUntil(() => corrections().length === 5, 30_000, 'corrections to the first five');
+    // The correction does not call itself done while deliveries of the original are still in flight.
+    expect(await h.campaignStatus(correction.id)).toBe('sending');
+
+    release();
+    await h.waitForStatus(correction.id, 'sent', 30_000);
+    const originals = h.sink.withSubject('Office closed');
+    expect(originals).toHaveLength(10);
+    expect(recipientsOf(corrections())).toEqual(recipientsOf(originals));
+    expect(corrections()).toHaveLength(10);
+    const late = corrections().find((m) => m.envelopeTo[0] === 'late0005@corp.example.com')!;
+    expect(late.parsed.inReplyTo).toBe(originals.find((m) => m.envelopeTo[0] === 'late0005@corp.example.com')!.parsed.messageId);
+    expect(h.sink.to('late0010@corp.example.com')).toHaveLength(0);
+  });
+});
