@@ -74,6 +74,7 @@ export class Harness {
     readonly sink: SmtpSink,
     readonly server: Server,
     readonly baseUrl: string,
+    readonly databaseTarget: DatabaseTarget,
     private readonly dropDatabase: () => Promise<void>,
   ) {}
 
@@ -97,9 +98,16 @@ export class Harness {
     });
     const runtime = await createRuntime(config, { database: database.target });
     server.on('request', createApp(runtime.ctx));
-    const harness = new Harness(runtime, config, sink, server, baseUrl, database.drop);
+    const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop);
     if (options.workers ?? true) harness.startWorkers();
     return harness;
+  }
+
+  /** The environment a separate worker process needs to join this test's deployment. */
+  workerEnv(): Record<string, string> {
+    if (this.databaseTarget.kind !== 'postgres') throw new Error('separate processes need PostgreSQL');
+    const keys = ['REDIS_URL', 'QUEUE_PREFIX', 'SMTP_URL', 'SEND_RATE_PER_SECOND', 'SMTP_MAX_CONNECTIONS', 'WORKER_CONCURRENCY', 'DELIVERY_BATCH_SIZE', 'SWEEP_INTERVAL_MS', 'PUBLIC_URL', 'HOLD_WINDOW_SECONDS'] as const;
+    return { NODE_ENV: 'test', DATABASE_URL: this.databaseTarget.url, ...Object.fromEntries(keys.map((k) => [k, String(this.config[k])])) };
   }
 
   get ctx() {

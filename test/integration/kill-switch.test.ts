@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweep } from '../../src/services/sending.js';
+import { startWorkers } from '../../workers/index.js';
+import { Harness, testDb } from '../support/harness.js';
+import { spawnWorkerProcess } from '../support/worker-process.js';
+
+const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));
+
+interface WorkerSet {
+  stop(): Promise<void>;
+}
+
+/** Two worker processes on PostgreSQL; on PGlite (one process per data folder) two worker sets in this one. */
+async function twoWorkerProcesses(h: Harness): Promise<WorkerSet[]> {
+  if (testDb() === 'postgres') return Promise.all([spawnWorkerProcess(h.workerEnv()), spawnWorkerProcess(h.workerEnv())]);
+  return [startWorkers(h.ctx), startWorkers(h.ctx)].map((w) => ({ stop: () => w.close(5000) }));
+}
+
+describe('the global kill switch', () => {
+  let h: Harness;
+  let workers: WorkerSet[] = [];
+
+  beforeAll(async () => {
+    h = await Harness.start({ workers: false, sink: { dataDelayMs: 20 }, env: { SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '200' } });
+    await h.addUser('author', ['author']);
+    await h.addUser('alice', ['approver']);
+    await h.addUser('bob', ['approver']);
+    await h.addUser('admin', ['admin']);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await h?.stop();
+  });
+
+  async function approve(id: string) {
+    const submitted = await h.api('author', 'POST', `/campaigns/${id}/submit`);
+    expect(submitted.status).toBe(200);
+    await h.api('alice', 'POST', `/campaigns/${id}/approve`, { contentHash: submitted.body.contentHash });
+    return h.api('bob', 'POST', `/campaigns/${id}/approve`, { contentHash: submitted.body.contentHash });
+  }
+
+  const queuesIdle = () =>
+    h.until(
+      async () => {
+        const [dispatch, deliver] = await Promise.all([h.ctx.queues.dispatch.getJobCounts('waiting', 'active', 'delayed'), h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed')]);
+        return [...Object.values(dispatch), ...Object.values(deliver)].reduce((a, b) => a + b, 0);
+      },
+      (n) => n === 0,
+      'queues to drain',
+    );
+
+  it('stops two concurrent campaigns across two worker processes, survives a restart, and resumes only re-approved ones', async () => {
+    const ids: string[] = [];
+    for (const tag of ['alpha', 'beta']) {
+      const created = await h.api('author', 'POST', '/campaigns', { subject: `Campaign ${tag}`, body: 'Hello {{firstName}}', audience: { recipients: people(400, tag) } });
+      ids.push(created.body.id);
+      expect((await approve(created.body.id)).body.status).toBe('scheduled');
+    }
+    const [alpha, beta] = ids as [string, string];
+    const sentOf = (tag: string) => h.sink.withSubject(`Campaign ${tag}`);
+    workers = await twoWorkerProcesses(h);
+    await h.sink.waitUntil(() => sentOf('alpha').length >= 20 && sentOf('beta').length >= 20, 60_000, 'both campaigns sending');
+
+    const halted = await h.api('alice', 'POST', '/halt-all', { reason: 'drill' });
+    const atReturn = sentOf('alpha').length + sentOf('beta').length;
+    expect(halted.status).toBe(200);
+    expect(halted.body.engaged).toBe(true);
+    const reports = halted.body.campaigns as { campaignId: string; inFlight: number; stopped: number }[];
+    expect(reports.map((r) => r.campaignId).sort()).toEqual([...ids].sort());
+    const inFlight = reports.reduce((sum, r) => sum + r.inFlight, 0);
+    for (const id of ids) await h.until(() => h.api('admin', 'GET', `/campaigns/${id}`), (r) => r.body.deliveries.sending === 0, 'in-flight to settle');
+    const afterHalt = sentOf('alpha').length + sentOf('beta').length;
+    expect(afterHalt - atReturn).toBeLessThanOrEqual(inFlight);
+    expect((await h.api('admin', 'GET', '/kill-switch')).body.engaged).toBe(true);
+
+    // Restart every worker; the periodic repair runs too. Nothing moves.
+    await Promise.all(workers.map((w) => w.stop()));
+    workers = await twoWorkerProcesses(h);
+    await sweep(h.ctx);
+    await queuesIdle();
+    expect(sentOf('alpha').length + sentOf('beta').length).toBe(afterHalt);
+
+    // A fresh quorum while the switch is engaged schedules alpha, but it still does not send.
+    expect((await approve(alpha)).body.status).toBe('scheduled');
+    await queuesIdle();
+    expect(sentOf('alpha').length + sentOf('beta').length).toBe(afterHalt);
+
+    expect((await h.api('alice', 'POST', '/resume-all')).status).toBe(403);
+    expect((await h.api('admin', 'POST', '/resume-all')).body).toEqual({ engaged: false });
+    await h.waitForStatus(alpha, 'sent', 60_000);
+    await queuesIdle();
+
+    expect(sentOf('alpha')).toHaveLength(400);
+    expect(new Set(sentOf('alpha').map((m) => m.envelopeTo[0])).size).toBe(400);
+    const betaState = await h.api('admin', 'GET', `/campaigns/${beta}`);
+    expect(betaState.body.status).toBe('halted');
+    expect(sentOf('beta')).toHaveLength(betaState.body.deliveries.sent);
+    expect(betaState.body.deliveries.sent).toBeLessThan(400);
+  });
+});
