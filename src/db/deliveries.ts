@@ -30,7 +30,7 @@ export interface ClaimedDelivery {
  */
 export async function claimDeliveries(
   db: Kysely<DB>,
-  claim: { campaignId: string; contentHash: string; fromSeq: number; toSeq: number; limit: number; messageIdDomain: string },
+  claim: { campaignId: string; contentHash: string; fromSeq: number; toSeq: number; limit: number; messageIdDomain: string; skipSeqs?: number[] },
 ): Promise<ClaimedDelivery[]> {
   // The pick is a CTE so it runs exactly once: as an IN (subquery) the planner may re-run it
   // and, with SKIP LOCKED, claim more rows than the limit.
@@ -38,6 +38,7 @@ export async function claimDeliveries(
     WITH picked AS (
       SELECT seq FROM deliveries
       WHERE campaign_id = ${claim.campaignId} AND seq BETWEEN ${claim.fromSeq} AND ${claim.toSeq} AND status = 'queued'
+        AND seq <> ALL(${claim.skipSeqs ?? []}::int[])
       ORDER BY seq LIMIT ${claim.limit}
       FOR UPDATE SKIP LOCKED)
     UPDATE deliveries d

@@ -27,6 +27,7 @@ import { autoHalt } from './halt.js';
 import { enqueueLateWindow, followThrough, joinLateWithin } from './recall.js';
 
 const ADD_BULK_CHUNK = 500;
+const POLICY_PRIORITY = 10;
 
 /** Puts the start of a scheduled campaign on the queue as a delayed job; the time itself lives in the database. */
 export async function scheduleStart(ctx: AppContext, campaign: CampaignRow): Promise<void> {
@@ -101,7 +102,9 @@ async function feedWindows(ctx: AppContext, job: StartJob): Promise<void> {
   const jobs = [];
   for (let fromSeq = 1; fromSeq <= total; fromSeq += size) {
     const data: DeliverJob = { campaignId: campaign.id, contentHash: job.contentHash, fromSeq, toSeq: Math.min(total, fromSeq + size - 1) };
-    jobs.push({ name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, job.contentHash, fromSeq) } });
+    // Corrections jump the queue: BullMQ takes unprioritised jobs before prioritised ones.
+    const priority = campaign.kind === 'correction' ? undefined : POLICY_PRIORITY;
+    jobs.push({ name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, job.contentHash, fromSeq), priority } });
   }
   for (let i = 0; i < jobs.length; i += ADD_BULK_CHUNK) await ctx.queues.deliver.addBulk(jobs.slice(i, i + ADD_BULK_CHUNK));
 }
@@ -119,7 +122,8 @@ export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter,
   const bodyHtml = renderBodyHtml(campaign.body_markdown);
   const content = { subject: campaign.subject, bodyMarkdown: campaign.body_markdown, fromAddress: campaign.from_address, fromName: campaign.from_name };
   const groupSize = ctx.config.SMTP_MAX_CONNECTIONS;
-  let retryLater = 0;
+  // Rows that met a temporary failure wait for the job's retry (with backoff), not for the next group.
+  const retryLater: number[] = [];
   for (;;) {
     await limiter.take(groupSize);
     const claimed = await claimDeliveries(ctx.db, {
@@ -129,18 +133,18 @@ export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter,
       toSeq: job.toSeq,
       limit: groupSize,
       messageIdDomain: emailDomain(campaign.from_address),
+      skipSeqs: retryLater,
     });
     if (claimed.length === 0) break;
     const results = await Promise.all(claimed.map((row) => sendOne(ctx, content, bodyHtml, row)));
     await recordResults(ctx.db, campaign.id, results);
-    retryLater += results.filter((r) => r.status === 'queued').length;
+    retryLater.push(...results.filter((r) => r.status === 'queued').map((r) => r.seq));
     if (results.some((r) => r.status === 'failed') && (await haltedForFailures(ctx, campaign.id))) break;
-    if (retryLater > 0) break;
   }
   // Rows that were in flight when a recall halted this campaign have now landed: they get the correction.
   if ((await findCampaign(ctx.db, campaign.id))?.status === 'halted') await followThrough(ctx, campaign.id);
   await finishIfComplete(ctx, campaign.id);
-  if (retryLater > 0) throw new TransientDeliveryError(`${retryLater} deliveries met a temporary SMTP failure; retrying`);
+  if (retryLater.length > 0) throw new TransientDeliveryError(`${retryLater.length} deliveries met a temporary SMTP failure; retrying`);
 }
 
 async function sendOne(ctx: AppContext, content: Parameters<typeof composeMessage>[0], bodyHtml: string, row: ClaimedDelivery): Promise<DeliveryResult> {

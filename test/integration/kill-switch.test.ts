@@ -42,7 +42,7 @@ describe('the global kill switch', () => {
   const queuesIdle = () =>
     h.until(
       async () => {
-        const [dispatch, deliver] = await Promise.all([h.ctx.queues.dispatch.getJobCounts('waiting', 'active', 'delayed'), h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed')]);
+        const [dispatch, deliver] = await Promise.all([h.ctx.queues.dispatch.getJobCounts('waiting', 'active', 'delayed'), h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized')]);
         return [...Object.values(dispatch), ...Object.values(deliver)].reduce((a, b) => a + b, 0);
       },
       (n) => n === 0,
