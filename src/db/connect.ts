@@ -35,8 +35,21 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
 
 function openPostgres(url: string): Database {
   const pool = new pg.Pool({ connectionString: url, max: 20 });
+  let closing = false;
+  // An idle connection the server drops (restart, failover) must not take the process down:
+  // the pool discards it and opens a new one on the next query.
+  pool.on('error', (error) => {
+    if (!closing) console.warn(`[countersign] PostgreSQL dropped an idle connection: ${error.message}`);
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return {
+    db,
+    kind: 'postgres',
+    close: async () => {
+      closing = true;
+      await db.destroy();
+    },
+  };
 }
 
 async function openPglite(dataDir: string | 'memory'): Promise<Database> {

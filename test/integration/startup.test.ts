@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { REDIS_URL, testDb } from '../support/harness.js';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `src/main.ts` as `npm start` does; resolves when `ready` appears or the process exits. */
+function start(args: string[], env: Record<string, string>, ready = 'API and pages on') {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const settled = new Promise<{ ready: boolean; code?: number | null }>((resolve) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(ready)) resolve({ ready: true });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => resolve({ ready: false, code }));
+  });
+  return { child, settled, exited, output: () => output };
+}
+
+// Whole processes on the embedded defaults: run once, in the PGlite project.
+describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
+  it('runs API and workers in one process on PGlite, refuses a second process on the same data folder, and stops cleanly', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-start-'));
+    const port = await freePort();
+    const env = { DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, REDIS_URL, QUEUE_PREFIX: `cs-start-${port}` };
+    const first = start([], env);
+    expect(await first.settled).toEqual({ ready: true });
+    expect(first.output()).toContain(`embedded PGlite in ${dataDir}`);
+    expect(first.output()).toContain('file outbox');
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ ok: true });
+    expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(true);
+
+    const second = start([], { ...env, PORT: String(await freePort()) });
+    expect(await second.settled).toEqual({ ready: false, code: 1 });
+    expect(second.output()).toMatch(/in use by another Countersign process .* set DATABASE_URL/s);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
+    expect(readdirSync(dataDir)).toContain('pglite');
+  });
+
+  it('starts a private redis-server when none answers, and says so', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-redis-'));
+    const port = await freePort();
+    const run = start([], { DATA_DIR: dataDir, PORT: String(port), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    expect(await run.settled).toEqual({ ready: true });
+    expect(run.output()).toMatch(/started a private redis-server .* on .*redis\.sock/);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('refuses wrong configuration with a message naming the variable', async () => {
+    const run = start([], { REQUIRED_APPROVALS: 'two', SMTP_URL: 'http://nope' });
+    expect(await run.settled).toEqual({ ready: false, code: 1 });
+    expect(run.output()).toContain('REQUIRED_APPROVALS: ');
+    expect(run.output()).toContain('SMTP_URL: must be an smtp:// or smtps:// URL');
+  });
+
+  it('refuses to run the API or the workers alone on the embedded database', async () => {
+    const run = start(['workers'], { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'countersign-w-')) });
+    expect(await run.settled).toEqual({ ready: false, code: 1 });
+    expect(run.output()).toContain('needs DATABASE_URL');
+  });
+});
