@@ -42,6 +42,11 @@ export const configSchema = z.object({
   SWEEP_INTERVAL_MS: durationMs.default(30_000),
   MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
   START_PRIVATE_REDIS: z.stringbool().default(true),
+  SSO_EMAIL_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Forwarded-Email')
+    .optional(),
+  TRUST_PROXY: z.string().min(1).default('loopback'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -149,3 +149,88 @@ export function openCorrectionOf(db: Kysely<DB>, originalId: string): Promise<Ca
 export function campaignsInStatus(db: Kysely<DB>, statuses: CampaignStatus[]): Promise<CampaignRow[]> {
   return db.selectFrom('campaigns').selectAll().where('status', 'in', statuses).orderBy('created_at').execute();
 }
+
+export async function recordVersion(trx: Kysely<DB>, campaign: CampaignRow): Promise<void> {
+  await trx
+    .insertInto('campaign_versions')
+    .values({
+      campaign_id: campaign.id,
+      content_hash: campaign.content_hash!,
+      subject: campaign.subject,
+      body_markdown: campaign.body_markdown,
+      from_address: campaign.from_address,
+      from_name: campaign.from_name,
+      send_at: campaign.send_at,
+      recipient_count: campaign.recipient_count!,
+      submitted_at: campaign.submitted_at!,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/**
+ * The last earlier version this approver saw: one they opened a review link for or
+ * decided on. Null when this is the first version they are shown.
+ */
+export function lastVersionSeenBy(db: Kysely<DB>, campaignId: string, approverId: string, currentHash: string) {
+  return db
+    .selectFrom('campaign_versions')
+    .selectAll()
+    .where('campaign_id', '=', campaignId)
+    .where('content_hash', '!=', currentHash)
+    .where((eb) =>
+      eb.or([
+        eb.exists(
+          eb
+            .selectFrom('approval_links')
+            .innerJoin('approval_link_openings', 'approval_link_openings.link_id', 'approval_links.id')
+            .select('approval_links.id')
+            .whereRef('approval_links.content_hash', '=', 'campaign_versions.content_hash')
+            .where('approval_links.campaign_id', '=', campaignId)
+            .where('approval_links.approver_id', '=', approverId),
+        ),
+        eb.exists(
+          eb
+            .selectFrom('approvals')
+            .select('approvals.id')
+            .whereRef('approvals.content_hash', '=', 'campaign_versions.content_hash')
+            .where('approvals.campaign_id', '=', campaignId)
+            .where('approvals.approver_id', '=', approverId),
+        ),
+      ]),
+    )
+    .orderBy('submitted_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** Who the current version's review links went to, and whether each has decided. */
+export function askedApprovers(db: Kysely<DB>, campaignId: string, contentHash: string) {
+  return db
+    .selectFrom('approval_links')
+    .innerJoin('users', 'users.id', 'approval_links.approver_id')
+    .select(['users.id', 'users.name', 'users.email', 'approval_links.consumed_at'])
+    .where('approval_links.campaign_id', '=', campaignId)
+    .where('approval_links.content_hash', '=', contentHash)
+    .orderBy('users.name')
+    .execute();
+}
+
+/** How many distinct recipients an audience would have, without freezing anything. */
+export async function countAudience(db: Kysely<DB>, spec: AudienceSpec): Promise<number> {
+  const result = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM (
+      SELECT email FROM unnest(${spec.recipients.map((r) => r.email)}::text[]) AS e(email)
+      UNION
+      SELECT email FROM list_members WHERE list_id = ANY(${spec.listIds}::text[])
+    ) audience
+  `.execute(db);
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+/** A recipient to render a preview for: the first explicit one, else the first list member. */
+export async function sampleOfAudience(db: Kysely<DB>, spec: AudienceSpec) {
+  if (spec.recipients[0]) return spec.recipients[0];
+  if (spec.listIds.length === 0) return undefined;
+  return db.selectFrom('list_members').select(['email', 'name', 'fields']).where('list_id', 'in', spec.listIds).orderBy('email').limit(1).executeTakeFirst();
+}

@@ -173,3 +173,21 @@ export async function countInFlight(db: Kysely<DB>, campaignId: string): Promise
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Delivery counts of many campaigns in one query, for the campaign list. */
+export async function countsForCampaigns(db: Kysely<DB>, campaignIds: string[]): Promise<Map<string, Record<DeliveryStatus, number>>> {
+  const counts = new Map<string, Record<DeliveryStatus, number>>();
+  if (campaignIds.length === 0) return counts;
+  const rows = await db
+    .selectFrom('deliveries')
+    .select(['campaign_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('campaign_id', 'in', campaignIds)
+    .groupBy(['campaign_id', 'status'])
+    .execute();
+  for (const row of rows) {
+    const entry = counts.get(row.campaign_id) ?? { queued: 0, sending: 0, sent: 0, failed: 0, halted: 0, skipped: 0, unknown: 0 };
+    entry[row.status] = Number(row.n);
+    counts.set(row.campaign_id, entry);
+  }
+  return counts;
+}

@@ -151,6 +151,41 @@ export interface SystemStateTable {
   updated_at: Timestamp;
 }
 
+export interface SignInLinksTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  /** Hash of a nonce in a cookie of the browser that asked: the link signs in that browser only. */
+  browser_hash: string;
+  return_to: string;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+  consumed_at: Timestamp | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  csrf_token: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+/** Each submitted version, so an approver can see what changed since the one they last saw. */
+export interface CampaignVersionsTable {
+  campaign_id: string;
+  content_hash: string;
+  subject: string;
+  body_markdown: string;
+  from_address: string;
+  from_name: string;
+  send_at: Timestamp | null;
+  recipient_count: number;
+  submitted_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -165,6 +200,9 @@ export interface DB {
   deliveries: DeliveriesTable;
   audit_events: AuditEventsTable;
   system_state: SystemStateTable;
+  sign_in_links: SignInLinksTable;
+  sessions: SessionsTable;
+  campaign_versions: CampaignVersionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

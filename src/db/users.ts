@@ -64,3 +64,7 @@ export function usersWithRole(db: Kysely<DB>, role: Role): Promise<UserRow[]> {
     .orderBy('email')
     .execute();
 }
+
+export async function setRoles(db: Kysely<DB>, userId: string, roles: Role[]): Promise<UserRow | undefined> {
+  return db.updateTable('users').set({ roles }).where('id', '=', userId).returningAll().executeTakeFirst();
+}

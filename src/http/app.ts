@@ -4,14 +4,18 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { AppContext } from '../services/context.js';
 import { AppError } from '../services/errors.js';
 import { apiRouter } from './routes/api.js';
+import { linkMessagePage } from './views/approval-page.js';
 import { approvalLinkRouter } from './routes/approval-links.js';
+import { consoleRouter } from './routes/console.js';
+import { signInRouter } from './routes/sign-in.js';
+import { webSessions } from './web.js';
 
 const ASSETS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
 
 export function createApp(ctx: AppContext, log: (line: string) => void = () => {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', ctx.config.TRUST_PROXY);
   app.use((_req, res, next) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY' });
     next();
@@ -21,11 +25,21 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
   });
   app.use('/assets', express.static(ASSETS_DIR, { maxAge: '1h' }));
   app.use('/api/v1', apiRouter(ctx));
+  app.use(webSessions(ctx));
+  app.use(signInRouter(ctx));
   app.use(approvalLinkRouter(ctx));
+  app.use(consoleRouter(ctx));
   app.use((req: Request, res: Response) => {
-    res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });
+    if (req.originalUrl.startsWith('/api/')) res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });
+    else res.status(404).send(linkMessagePage('Not found', `There is no page at ${req.path}.`));
   });
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const api = req.originalUrl.startsWith('/api/') || req.accepts(['html', 'json']) === 'json';
+    if (error instanceof AppError && !api) {
+      if (error.status === 401) return res.redirect(303, `/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);
+      res.status(error.status).send(linkMessagePage(error.status === 404 ? 'Not found' : 'That did not work', error.message, { session: req.webSession ?? null }));
+      return;
+    }
     if (error instanceof AppError) {
       res.status(error.status).json({ error: error.code, message: error.message, issues: error.issues });
       return;

@@ -126,14 +126,17 @@ export async function viewLink(ctx: AppContext, token: string): Promise<LinkView
 }
 
 /**
- * The deciding POST from a link. A scanner that submits the form does not know the
- * recipient count, so without it (or with a wrong one) nothing is decided and the
- * link stays usable for the person it was sent to.
+ * The deciding POST from a link. It needs the approver's own session (a scanner has none)
+ * and the typed recipient count (a scanner does not know it); without either nothing is
+ * decided and the link stays usable for the person it was sent to.
  */
-export async function decideByLink(ctx: AppContext, token: string, body: unknown): Promise<CampaignRow> {
+export async function decideByLink(ctx: AppContext, token: string, body: unknown, signedInAs: Actor): Promise<CampaignRow> {
   const input = parseInput(linkDecisionInput, body);
   const resolved = await resolveLink(ctx.db, token);
   if (!resolved) throw notFound('approval link');
+  if (resolved.approver.id !== signedInAs.id) {
+    throw new AppError(403, 'wrong_approver', `This link was sent to ${resolved.approver.email}; you are signed in as ${signedInAs.email}. Only they can decide with it.`);
+  }
   const campaign = await findCampaign(ctx.db, resolved.link.campaign_id);
   if (!campaign) throw notFound('campaign');
   const state = linkState(resolved.link, campaign, ctx.now());

@@ -18,6 +18,7 @@ import {
   lockCampaign,
   missingListIds,
   pageSnapshot,
+  recordVersion,
   snapshotAudience,
   updateCampaignIf,
 } from '../db/campaigns.js';
@@ -160,6 +161,7 @@ export async function submitCampaign(ctx: AppContext, actor: Actor, id: string):
       quorum_reached_at: null,
       scheduled_for: null,
     });
+    await recordVersion(trx, updated!);
     const requests = await issueApprovalRequests(ctx, trx, updated!, approvers, actor);
     await recordEvent(trx, {
       actor: actor.email,

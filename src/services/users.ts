@@ -1,9 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { newUserInput, type NewUserInput } from '../domain/inputs.js';
-import { findUserByEmail, findUserByTokenHash, insertApiToken, insertUser } from '../db/users.js';
+import { z } from 'zod';
+import { newUserInput, ROLES, type NewUserInput } from '../domain/inputs.js';
+import { findUserByEmail, findUserByTokenHash, insertApiToken, insertUser, setRoles } from '../db/users.js';
 import type { DB, UserRow } from '../db/schema.js';
-import { conflict, parseInput } from './errors.js';
+import { recordEvent } from './audit.js';
+import { requireRole, type Actor, type AppContext } from './context.js';
+import { conflict, notFound, parseInput } from './errors.js';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -30,4 +33,28 @@ export async function issueApiToken(db: Kysely<DB>, userId: string, label: strin
 
 export function authenticateToken(db: Kysely<DB>, token: string): Promise<UserRow | undefined> {
   return findUserByTokenHash(db, hashToken(token));
+}
+
+export const rolesInput = z.object({ roles: z.array(z.enum(ROLES)).min(1, 'give at least one role') });
+
+/** Admin actions on people, each in the audit chain. */
+export async function addUserAsAdmin(ctx: AppContext, actor: Actor, input: unknown): Promise<UserRow> {
+  requireRole(actor, 'admin');
+  const user = await createUser(ctx.db, parseInput(newUserInput, input));
+  await ctx.db.transaction().execute((trx) =>
+    recordEvent(trx, { actor: actor.email, action: 'user.add', campaignId: null, data: { userId: user.id, email: user.email, roles: user.roles }, at: ctx.now() }),
+  );
+  return user;
+}
+
+export async function changeRoles(ctx: AppContext, actor: Actor, userId: string, input: unknown): Promise<UserRow> {
+  requireRole(actor, 'admin');
+  const { roles } = parseInput(rolesInput, input);
+  if (userId === actor.id && !roles.includes('admin')) throw conflict('last_admin_guard', 'you cannot remove your own admin role');
+  return ctx.db.transaction().execute(async (trx) => {
+    const user = await setRoles(trx, userId, [...new Set(roles)]);
+    if (!user) throw notFound('user');
+    await recordEvent(trx, { actor: actor.email, action: 'user.roles', campaignId: null, data: { userId, roles: user.roles }, at: ctx.now() });
+    return user;
+  });
 }

@@ -69,7 +69,8 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
     const page = await fetch(link);
     expect(page.status).toBe(410);
     expect(await page.text()).toContain('edited after this link was sent');
-    const post = await fetch(link, { method: 'POST', body: new URLSearchParams({ decision: 'approve', recipientCount: '3' }) });
+    const alice = await h.signIn('alice');
+    const post = await alice.post(link, { _csrf: await alice.csrf('/'), decision: 'approve', recipientCount: '3' });
     expect(post.status).toBe(409);
     const state = await h.api('author', 'GET', `/campaigns/${campaign.id}`);
     expect(state.body).toMatchObject({ status: 'pending_approval', approvals: { approved: 0 } });

@@ -58,10 +58,16 @@ describe('a policy email from CSV list to 500 inboxes', () => {
     expect(pageText).toContain('employee0@corp.example.com');
     expect((await fetch(aliceLink, { method: 'HEAD' })).status).toBe(200);
 
-    const form = (fields: Record<string, string>) =>
-      fetch(aliceLink, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    // Without the approver's session (a scanner submitting the form) nothing is decided.
+    const anonymous = await fetch(aliceLink, { method: 'POST', body: new URLSearchParams({ decision: 'approve', recipientCount: '500' }) });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).toContain('Nothing was decided');
+    const alice = await h.signIn('alice');
+    const csrf = await alice.csrf(aliceLink);
+    const form = (fields: Record<string, string>) => alice.post(aliceLink, { _csrf: csrf, ...fields });
     expect((await form({ decision: 'approve' })).status).toBe(400);
     expect((await form({ decision: 'approve', recipientCount: '499' })).status).toBe(400);
+    expect((await alice.post(aliceLink, { decision: 'approve', recipientCount: '500' })).status).toBe(403);
     let state = await h.api('author', 'GET', `/campaigns/${id}`);
     expect(state.body).toMatchObject({ status: 'pending_approval', approvals: { approved: 0, required: 2 } });
 
@@ -71,7 +77,10 @@ describe('a policy email from CSV list to 500 inboxes', () => {
     state = await h.api('author', 'GET', `/campaigns/${id}`);
     expect(state.body).toMatchObject({ status: 'pending_approval', approvals: { approved: 1 } });
 
-    const bobDecision = await fetch(bobLink, { method: 'POST', body: new URLSearchParams({ decision: 'approve', recipientCount: '500' }) });
+    // Alice's session cannot use Bob's link.
+    expect((await alice.post(bobLink, { _csrf: csrf, decision: 'approve', recipientCount: '500' })).status).toBe(403);
+    const bob = await h.signIn('bob');
+    const bobDecision = await bob.post(bobLink, { _csrf: await bob.csrf(bobLink), decision: 'approve', recipientCount: '500' });
     expect(bobDecision.status).toBe(200);
     const quorumAt = Date.now();
     state = await h.api('author', 'GET', `/campaigns/${id}`);

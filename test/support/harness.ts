@@ -13,6 +13,7 @@ import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { SmtpSink, type SinkOptions } from './smtp-sink.js';
+import { WebClient } from './web-client.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -180,6 +181,22 @@ export class Harness {
       await deliverNotification(this.ctx, notifyJob.parse(job.data));
       await job.remove();
     }
+  }
+
+  /** Signs a user in the way a person does: asks for a link, opens the email that arrived, presses the button. */
+  async signIn(key: string): Promise<WebClient> {
+    const client = new WebClient(this.baseUrl);
+    const email = this.users[key]!.email;
+    const before = this.sink.to(email).filter((m) => m.parsed.subject === 'Your Countersign sign-in link').length;
+    const asked = await client.post('/sign-in', { email });
+    if (asked.status !== 200) throw new Error(`sign-in request answered ${asked.status}`);
+    if (!this.workers) await this.flushNotifications();
+    await this.sink.waitUntil(() => this.sink.to(email).filter((m) => m.parsed.subject === 'Your Countersign sign-in link').length > before, 30_000, `sign-in email to ${email}`);
+    const message = this.sink.to(email).filter((m) => m.parsed.subject === 'Your Countersign sign-in link').at(-1)!;
+    const link = /(https?:\/\/\S+\/sign-in\/[A-Za-z0-9_-]+)/.exec(message.parsed.text ?? '')![1]!;
+    const done = await client.post(link, {});
+    if (done.status !== 303) throw new Error(`sign-in answered ${done.status}: ${await done.text()}`);
+    return client;
   }
 
   /** The approval links that actually arrived by mail, per approver address. */

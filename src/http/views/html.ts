@@ -21,7 +21,34 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   return new SafeHtml(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
 }
 
-export function page(title: string, body: SafeHtml): string {
+export interface Chrome {
+  session?: { csrfToken: string; actor: { name: string; email: string; roles: readonly string[] } } | null;
+  killSwitch?: { engaged: boolean; by?: string; at?: string };
+  notice?: string;
+  current?: 'campaigns' | 'new' | 'lists' | 'admin';
+}
+
+export function csrfField(chrome: Chrome): SafeHtml {
+  return chrome.session ? html`<input type="hidden" name="_csrf" value="${chrome.session.csrfToken}">` : html``;
+}
+
+function nav(chrome: Chrome): SafeHtml {
+  const session = chrome.session;
+  if (!session) return html`<nav aria-label="Main"><a href="/sign-in">Sign in</a></nav>`;
+  const link = (href: string, label: string, key: Chrome['current']) =>
+    html`<a href="${href}"${chrome.current === key ? html` aria-current="page"` : ''}>${label}</a>`;
+  return html`<nav aria-label="Main">
+  ${link('/', 'Campaigns', 'campaigns')}
+  ${session.actor.roles.includes('author') ? link('/campaigns/new', 'New campaign', 'new') : ''}
+  ${link('/lists', 'Lists', 'lists')}
+  ${link('/admin', 'Admin', 'admin')}
+  <span class="who">${session.actor.name}</span>
+  <form method="post" action="/sign-out" class="inline">${csrfField(chrome)}<button type="submit" class="link">Sign out</button></form>
+</nav>`;
+}
+
+export function page(title: string, body: SafeHtml, chrome: Chrome = {}): string {
+  const engaged = chrome.killSwitch?.engaged;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -31,10 +58,13 @@ export function page(title: string, body: SafeHtml): string {
 <meta name="robots" content="noindex">
 <title>${title} · Countersign</title>
 <link rel="stylesheet" href="/assets/app.css">
+<script src="/assets/app.js" defer></script>
 </head>
 <body>
-<header class="top"><a class="brand" href="/">Countersign</a></header>
+<header class="top"><a class="brand" href="/">Countersign</a>${nav(chrome)}</header>
+${engaged ? html`<div class="kill-banner" role="alert" data-testid="kill-switch-banner">Kill switch engaged${chrome.killSwitch?.by ? ` by ${chrome.killSwitch.by}` : ''}: nothing is being sent until an admin resumes.</div>` : ''}
 <main>
+${chrome.notice ? html`<p class="notice" role="status">${chrome.notice}</p>` : ''}
 ${body}
 </main>
 </body>

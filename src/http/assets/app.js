@@ -1,0 +1,90 @@
+// Progressive enhancement only: every decision works without this file.
+(function () {
+  'use strict';
+
+  function debounce(fn, ms) {
+    let timer;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, ms);
+    };
+  }
+
+  // Times shown in the reader's own zone.
+  document.querySelectorAll('time[data-local]').forEach(function (el) {
+    const date = new Date(el.getAttribute('datetime'));
+    el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+  });
+
+  // The send time's zone defaults to the browser's.
+  const zone = document.querySelector('select[data-auto-zone="true"]');
+  if (zone) {
+    const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if ([].some.call(zone.options, function (o) { return o.value === mine; })) zone.value = mine;
+  }
+
+  // Live preview and recipient count while composing.
+  const compose = document.getElementById('compose');
+  if (compose) {
+    const refresh = debounce(function () {
+      fetch(compose.dataset.previewUrl, { method: 'POST', body: new URLSearchParams(new FormData(compose)), headers: { accept: 'application/json' } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          document.getElementById('audience-count').textContent = data.count.toLocaleString('en-US');
+          if (data.html) document.getElementById('preview').srcdoc = data.html;
+        })
+        .catch(function () {});
+    }, 400);
+    compose.addEventListener('input', refresh);
+    compose.addEventListener('change', refresh);
+    refresh();
+  }
+
+  // Countdown to the scheduled send.
+  document.querySelectorAll('[data-countdown]').forEach(function (el) {
+    const at = new Date(el.getAttribute('data-countdown')).getTime();
+    function tick() {
+      const s = Math.max(0, Math.round((at - Date.now()) / 1000));
+      el.textContent = s > 0 ? '(in ' + Math.floor(s / 60) + ' min ' + (s % 60) + ' s)' : '(due now)';
+    }
+    tick();
+    setInterval(tick, 1000);
+  });
+
+  // Delivery progress, live while a campaign is sending.
+  const live = document.querySelector('[data-live-progress]');
+  if (live) {
+    const status = live.getAttribute('data-status');
+    const poll = function () {
+      fetch(live.getAttribute('data-live-progress'), { headers: { accept: 'application/json' } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          Object.keys(data.counts).forEach(function (key) {
+            const cell = live.querySelector('[data-count="' + key + '"]');
+            if (cell) cell.textContent = data.counts[key].toLocaleString('en-US');
+          });
+          document.getElementById('progress-bar').style.width = data.percent + '%';
+          document.getElementById('progress-percent').textContent = data.percent + '%';
+          if (data.status !== status) window.location.reload();
+          else setTimeout(poll, 1000);
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    };
+    setTimeout(poll, 1000);
+  }
+
+  // A CSV file chosen for import is read into the text area.
+  document.querySelectorAll('input[type=file][data-fills]').forEach(function (input) {
+    input.addEventListener('change', function () {
+      const file = input.files && input.files[0];
+      if (file) file.text().then(function (text) { document.getElementById(input.dataset.fills).value = text; });
+    });
+  });
+
+  // A second thought before the irreversible buttons.
+  document.querySelectorAll('form[data-confirm]').forEach(function (form) {
+    form.addEventListener('submit', function (event) {
+      if (!window.confirm(form.getAttribute('data-confirm'))) event.preventDefault();
+    });
+  });
+})();

@@ -1,0 +1,76 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { findUserByEmail } from '../db/users.js';
+import { normaliseEmail } from '../domain/addresses.js';
+import type { AppContext } from '../services/context.js';
+import { AppError } from '../services/errors.js';
+import { resolveSession, startSession, type WebSession } from '../services/sessions.js';
+
+export const SESSION_COOKIE = 'cs_session';
+export const BROWSER_COOKIE = 'cs_browser';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    webSession?: WebSession | null;
+  }
+}
+
+export function cookies(req: Request): Record<string, string> {
+  const header = req.get('cookie') ?? '';
+  return Object.fromEntries(
+    header
+      .split(';')
+      .map((part) => part.trim().split('='))
+      .filter(([name, value]) => name && value !== undefined)
+      .map(([name, ...rest]) => [name!, decodeURIComponent(rest.join('='))]),
+  );
+}
+
+export function cookieOptions(ctx: AppContext, maxAgeMs: number) {
+  return { httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.PUBLIC_URL.startsWith('https:'), path: '/', maxAge: maxAgeMs };
+}
+
+/**
+ * Finds the signed-in person: the session cookie, or — only when SSO_EMAIL_HEADER is set and
+ * the request came through a trusted proxy — the header the proxy sets.
+ */
+export function webSessions(ctx: AppContext) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    req.webSession = await resolveSession(ctx, cookies(req)[SESSION_COOKIE]);
+    const header = ctx.config.SSO_EMAIL_HEADER;
+    const proxied = header ? req.get(header) : undefined;
+    const trusted = req.app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+    if (proxied && trusted(req.socket.remoteAddress ?? '', 0)) {
+      const email = normaliseEmail(proxied);
+      if (req.webSession?.actor.email !== email) {
+        const user = await findUserByEmail(ctx.db, email);
+        if (!user || user.disabled_at) throw new AppError(403, 'forbidden', `${email} is not a Countersign user`);
+        const token = await startSession(ctx, user.id);
+        res.cookie(SESSION_COOKIE, token, cookieOptions(ctx, 12 * 3600_000));
+        req.webSession = await resolveSession(ctx, token);
+      }
+    }
+    next();
+  };
+}
+
+export function signedIn(req: Request): WebSession {
+  if (!req.webSession) throw new AppError(401, 'unauthenticated', 'sign in first');
+  return req.webSession;
+}
+
+/** Every state-changing form carries the session's CSRF token. */
+export function checkCsrf(req: Request): WebSession {
+  const session = signedIn(req);
+  const sent = Buffer.from(String((req.body as { _csrf?: unknown } | undefined)?._csrf ?? ''));
+  const expected = Buffer.from(session.csrfToken);
+  if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
+    throw new AppError(403, 'csrf', 'This form has expired or did not come from Countersign. Reload the page and try again.');
+  }
+  return session;
+}
+
+export function requireSignedIn(req: Request, res: Response, next: NextFunction): void {
+  if (req.webSession) return next();
+  res.redirect(303, `/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);
+}
