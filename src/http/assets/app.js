@@ -13,7 +13,7 @@
   // Times shown in the reader's own zone.
   document.querySelectorAll('time[data-local]').forEach(function (el) {
     const date = new Date(el.getAttribute('datetime'));
-    el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+    el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
   });
 
   // The send time's zone defaults to the browser's.
