@@ -196,18 +196,17 @@ async function freeze(trx: Kysely<DB>, campaign: CampaignRow): Promise<Frozen> {
     recipientCount = await snapshotAudience(trx, campaign.id, campaign.audience);
     if (recipientCount === 0) throw invalid([{ field: 'audience', message: 'the audience is empty: add a list with members or recipients' }]);
   }
-  const unfilled = unfilledMergeFields(mergeFieldsIn(campaign.subject, campaign.body_markdown), await fieldCoverage(trx, campaign.id), recipientCount);
-  if (unfilled.length) {
-    throw invalid(
-      unfilled.map(({ field, missing }) => ({
-        field: 'body',
-        message:
-          missing === recipientCount
-            ? `unknown merge field {{${field}}}: no recipient has it`
-            : `merge field {{${field}}} has no value for ${missing} of ${recipientCount} recipients`,
-      })),
-    );
-  }
+  const coverage = await fieldCoverage(trx, campaign.id);
+  const issues = (['subject', 'body'] as const).flatMap((field) =>
+    unfilledMergeFields(mergeFieldsIn(field === 'subject' ? campaign.subject : campaign.body_markdown), coverage, recipientCount).map(({ field: name, missing }) => ({
+      field,
+      message:
+        missing === recipientCount
+          ? `unknown merge field {{${name}}}: no recipient has it`
+          : `merge field {{${name}}} has no value for ${missing} of ${recipientCount} recipients`,
+    })),
+  );
+  if (issues.length) throw invalid(issues);
   const digest = new AudienceDigest();
   let after: string | null = null;
   for (;;) {

@@ -30,17 +30,30 @@ interface RawRow {
   value: unknown;
 }
 
+/** Header names a spreadsheet may capitalise; every other column keeps its name as a merge field. */
+const STANDARD_COLUMNS = new Set(['email', 'name']);
+
 export function rowsFromCsv(text: string): RawRow[] {
-  let records: { record: Record<string, string>; info: { lines: number } }[];
+  let records: { record: Record<string, string>; info: { lines: number }; raw: string }[];
   try {
-    records = parse(text, { columns: (header: string[]) => header.map((h) => h.trim()), bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: false });
+    // CRLF becomes LF first: csv-parse counts CR and LF inside a quoted cell as two lines.
+    records = parse(text.replace(/\r\n?/g, '\n'), {
+      columns: (header: string[]) => header.map((h) => (STANDARD_COLUMNS.has(h.trim().toLowerCase()) ? h.trim().toLowerCase() : h.trim())),
+      bom: true,
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+      raw: true,
+    });
   } catch (error) {
     throw invalid([{ field: 'csv', message: (error as Error).message }]);
   }
-  return records.map(({ record, info }) => {
+  return records.map(({ record, info, raw }) => {
     const { email, name, ...fields } = record;
     const nonEmpty = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
-    return { where: `line ${info.lines}`, value: { email: email ?? '', name: name ?? '', fields: nonEmpty } };
+    // csv-parse reports the line a record ends on; a person looks for the line it starts on.
+    const spans = (raw.replace(/^\n+/, '').replace(/\n$/, '').match(/\n/g) ?? []).length;
+    return { where: `line ${info.lines - spans}`, value: { email: email ?? '', name: name ?? '', fields: nonEmpty } };
   });
 }
 

@@ -44,6 +44,7 @@ export function apiRouter(ctx: AppContext): Router {
   });
   router.get('/lists/:id/members', async (req, res) => {
     const query = parseInput(paging.extend({ q: z.string().max(200).optional() }), req.query, 'query');
+    if (!(await findList(ctx.db, req.params.id!))) throw notFound('list');
     res.json({ members: await pageMembers(ctx.db, req.params.id!, { ...query, search: query.q }) });
   });
   router.post('/lists/:id/members', async (req, res) => {
