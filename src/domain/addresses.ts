@@ -10,7 +10,15 @@ export function normaliseEmail(raw: string): string {
 }
 
 export function isValidEmail(normalised: string): boolean {
-  return normalised.length <= 254 && EMAIL_PATTERN.test(normalised) && !normalised.includes('..');
+  const local = normalised.slice(0, normalised.lastIndexOf('@'));
+  return (
+    normalised.length <= 254 &&
+    local.length <= 64 &&
+    EMAIL_PATTERN.test(normalised) &&
+    !normalised.includes('..') &&
+    !local.startsWith('.') &&
+    !local.endsWith('.')
+  );
 }
 
 export const emailAddress = z

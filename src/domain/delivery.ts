@@ -15,25 +15,31 @@ export type SmtpOutcome =
 
 interface SmtpErrorLike {
   code?: string;
+  originalCode?: string;
+  timeoutType?: string;
   responseCode?: number;
   response?: string;
   message?: string;
-  command?: string;
 }
 
+// nodemailer reports every network failure with command 'CONN', whatever stage it came at;
+// only these codes and timeouts say for certain that no message had gone out yet.
+const BEFORE_THE_MESSAGE = new Set(['EDNS', 'ETLS', 'EAUTH', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const SETUP_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
+const CONNECTION_LOST = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EPROTOCOL']);
+
 /**
- * Sorts an SMTP failure: 5xx is final, 4xx and refused connections retry,
- * and a failure after the message body went out may have delivered it.
+ * Sorts an SMTP failure: 5xx is final, 4xx and failures before the message retry, and a
+ * connection lost mid-conversation may have delivered it, so it is never resent.
  */
 export function classifySmtpError(error: SmtpErrorLike): SmtpOutcome {
   const response = error.response ?? error.message ?? String(error);
   const code = error.responseCode;
   if (code !== undefined && code >= 500) return { kind: 'permanent', response };
   if (code !== undefined && code >= 400) return { kind: 'transient', response };
-  const afterData = error.command === 'DATA' || error.command === 'DATA_END' || error.code === 'ETIMEDOUT';
-  if (afterData && (error.code === 'ETIMEDOUT' || error.code === 'ECONNRESET' || error.code === 'ESOCKET')) {
-    return { kind: 'ambiguous', response };
-  }
+  if (error.timeoutType && SETUP_TIMEOUTS.has(error.timeoutType)) return { kind: 'transient', response };
+  if (BEFORE_THE_MESSAGE.has(error.code ?? '') || BEFORE_THE_MESSAGE.has(error.originalCode ?? '')) return { kind: 'transient', response };
+  if (CONNECTION_LOST.has(error.code ?? '')) return { kind: 'ambiguous', response };
   return { kind: 'transient', response };
 }
 

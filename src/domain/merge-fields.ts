@@ -32,7 +32,8 @@ export function renderMerge(
   values: Record<string, string>,
   escape: (value: string) => string = (v) => v,
 ): string {
-  return template.replace(FIELD_PATTERN, (_, name: string) => escape(values[name] ?? ''));
+  // Own properties only: {{constructor}} must not reach Object.prototype.
+  return template.replace(FIELD_PATTERN, (_, name: string) => escape(Object.hasOwn(values, name) ? values[name]! : ''));
 }
 
 export function escapeHtml(value: string): string {

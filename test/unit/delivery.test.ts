@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CORRECTION_AUDIENCE_STATUSES,
+  DELIVERY_STATUSES,
+  FINAL_DELIVERY_STATUSES,
+  classifySmtpError,
+  shouldAutoHalt,
+} from '../../src/domain/delivery.js';
+
+/** Builds an error shaped like nodemailer's: an Error with SMTP details attached. */
+function smtpError(message: string, details: { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number; response?: string; command?: string }) {
+  return Object.assign(new Error(message), details);
+}
+
+describe('classifySmtpError', () => {
+  describe('5xx replies are permanent', () => {
+    it.each([500, 550, 551, 552, 553, 554, 599])('%i', (responseCode) => {
+      const response = `${responseCode} 5.1.1 refused`;
+      const outcome = classifySmtpError(smtpError('Message failed', { code: 'EENVELOPE', responseCode, response, command: 'RCPT TO' }));
+      expect(outcome).toEqual({ kind: 'permanent', response });
+    });
+
+    it('a 5xx reply to the end of DATA is permanent, not ambiguous: the server said no', () => {
+      const error = smtpError('Message failed', { code: 'EMESSAGE', responseCode: 554, response: '554 5.7.1 spam', command: 'DATA' });
+      expect(classifySmtpError(error).kind).toBe('permanent');
+    });
+  });
+
+  describe('4xx replies are transient', () => {
+    it.each([400, 421, 450, 451, 452, 499])('%i', (responseCode) => {
+      const response = `${responseCode} 4.7.0 try later`;
+      const outcome = classifySmtpError(smtpError('Temporary failure', { code: 'EENVELOPE', responseCode, response, command: 'MAIL FROM' }));
+      expect(outcome).toEqual({ kind: 'transient', response });
+    });
+
+    it('a 4xx reply to the end of DATA is transient: the server did not take it', () => {
+      const error = smtpError('Message failed', { code: 'EMESSAGE', responseCode: 451, response: '451 4.3.0 later', command: 'DATA' });
+      expect(classifySmtpError(error).kind).toBe('transient');
+    });
+  });
+
+  // Shapes as nodemailer 10 raises them: every network failure has command 'CONN', so only
+  // the code, originalCode and timeoutType tell whether the message could have gone out.
+  describe('failures that happen before any message goes out are transient', () => {
+    it.each([
+      ['connection refused', smtpError('connect ECONNREFUSED 127.0.0.1:25', { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' })],
+      ['raw ECONNREFUSED', smtpError('connect ECONNREFUSED', { code: 'ECONNREFUSED' })],
+      ['DNS failure', smtpError('getaddrinfo ENOTFOUND smtp.example.com', { code: 'EDNS', command: 'CONN' })],
+      ['unknown host', smtpError('getaddrinfo ENOTFOUND', { code: 'ESOCKET', originalCode: 'ENOTFOUND', command: 'CONN' })],
+      ['connect timeout', smtpError('Connection timeout', { code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT', command: 'CONN' })],
+      ['greeting never received', smtpError('Greeting never received', { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', command: 'CONN' })],
+      ['TLS handshake timeout', smtpError('TLS handshake timed out', { code: 'ETIMEDOUT', timeoutType: 'UPGRADE_TIMEOUT', command: 'CONN' })],
+      ['TLS failure', smtpError('Error initiating TLS', { code: 'ETLS', command: 'CONN' })],
+      ['authentication failure without a reply code', smtpError('Invalid login', { code: 'EAUTH', command: 'AUTH PLAIN' })],
+      ['invalid envelope', smtpError('Invalid recipient', { code: 'EENVELOPE', command: 'API' })],
+    ])('%s', (_label, error) => {
+      expect(classifySmtpError(error)).toEqual({ kind: 'transient', response: error.message });
+    });
+  });
+
+  describe('a connection lost mid-conversation is ambiguous (the message may have been delivered)', () => {
+    it.each([
+      ['closed after the whole message was sent', { code: 'ECONNECTION', command: 'CONN' }],
+      ['reset by the peer', { code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN' }],
+      ['socket timeout waiting for a reply', { code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' }],
+      ['unexpected response', { code: 'EPROTOCOL', command: 'CONN' }],
+    ])('%s', (_label, details) => {
+      const error = smtpError('Connection lost', details);
+      expect(classifySmtpError(error)).toEqual({ kind: 'ambiguous', response: 'Connection lost' });
+    });
+
+    it('a timeout that does not say which is treated as ambiguous (it could be after DATA)', () => {
+      expect(classifySmtpError(smtpError('Timeout', { code: 'ETIMEDOUT' })).kind).toBe('ambiguous');
+    });
+
+    it('a failure of our own message stream is not ambiguous', () => {
+      expect(classifySmtpError(smtpError('stream broke', { code: 'ESTREAM', command: 'DATA' })).kind).toBe('transient');
+    });
+  });
+
+  describe('the response text', () => {
+    it('prefers the server response', () => {
+      const error = smtpError('Message failed: 550 no such user', { responseCode: 550, response: '550 no such user' });
+      expect(classifySmtpError(error).response).toBe('550 no such user');
+    });
+
+    it('falls back to the error message', () => {
+      expect(classifySmtpError(smtpError('Connection closed', { code: 'ECONNECTION' })).response).toBe('Connection closed');
+    });
+
+    it('works on a plain object with nothing but a message', () => {
+      expect(classifySmtpError({ message: 'odd failure' })).toEqual({ kind: 'transient', response: 'odd failure' });
+    });
+
+    it('works on an object with nothing at all', () => {
+      expect(classifySmtpError({}).kind).toBe('transient');
+      expect(typeof classifySmtpError({}).response).toBe('string');
+    });
+  });
+});
+
+describe('shouldAutoHalt', () => {
+  it('does not halt before the minimum number of attempts', () => {
+    expect(shouldAutoHalt({ failed: 9, attempted: 9 }, 0.2, 10)).toBe(false);
+  });
+
+  it('halts once the failure share passes the rate with enough attempts', () => {
+    expect(shouldAutoHalt({ failed: 3, attempted: 10 }, 0.2, 10)).toBe(true);
+  });
+
+  it('does not halt at exactly the rate (it must be passed)', () => {
+    expect(shouldAutoHalt({ failed: 2, attempted: 10 }, 0.2, 10)).toBe(false);
+  });
+
+  it('does not halt below the rate', () => {
+    expect(shouldAutoHalt({ failed: 1, attempted: 100 }, 0.2, 10)).toBe(false);
+  });
+
+  it('does not halt with no failures', () => {
+    expect(shouldAutoHalt({ failed: 0, attempted: 1000 }, 0, 10)).toBe(false);
+  });
+});
+
+describe('delivery statuses', () => {
+  it('queued and sending are the only statuses a worker may still act on', () => {
+    expect(DELIVERY_STATUSES.filter((s) => !FINAL_DELIVERY_STATUSES.includes(s)).sort()).toEqual(['queued', 'sending']);
+  });
+
+  it('unknown is final: it is never resent automatically', () => {
+    expect(FINAL_DELIVERY_STATUSES).toContain('unknown');
+  });
+
+  it('a correction goes to sent and unknown deliveries, and nobody else', () => {
+    expect([...CORRECTION_AUDIENCE_STATUSES].sort()).toEqual(['sent', 'unknown']);
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveSendAt, holdWindowMs } from '../../src/domain/schedule.js';
+
+const QUORUM = new Date('2030-01-02T09:00:00.000Z');
+const HOUR = 3_600_000;
+const HOLD = 15 * 60_000;
+
+describe('effectiveSendAt = max(sendAt, quorumReachedAt + hold)', () => {
+  it('a send time after the hold window is kept', () => {
+    const sendAt = new Date('2030-01-02T12:00:00.000Z');
+    expect(effectiveSendAt(sendAt, QUORUM, HOLD).toISOString()).toBe('2030-01-02T12:00:00.000Z');
+  });
+
+  it('a send time inside the hold window is pushed to its end', () => {
+    const sendAt = new Date('2030-01-02T09:05:00.000Z');
+    expect(effectiveSendAt(sendAt, QUORUM, HOLD).toISOString()).toBe('2030-01-02T09:15:00.000Z');
+  });
+
+  it('a send time already in the past when quorum arrives waits for the hold window', () => {
+    const sendAt = new Date('2030-01-01T00:00:00.000Z');
+    expect(effectiveSendAt(sendAt, QUORUM, HOLD).toISOString()).toBe('2030-01-02T09:15:00.000Z');
+  });
+
+  it('no send time means as soon as the hold window ends', () => {
+    expect(effectiveSendAt(null, QUORUM, HOLD).toISOString()).toBe('2030-01-02T09:15:00.000Z');
+  });
+
+  it('a send time exactly at the end of the hold window is that time', () => {
+    const sendAt = new Date(QUORUM.getTime() + HOLD);
+    expect(effectiveSendAt(sendAt, QUORUM, HOLD).getTime()).toBe(sendAt.getTime());
+  });
+
+  it('one millisecond either side of the hold end', () => {
+    const holdEnd = QUORUM.getTime() + HOLD;
+    expect(effectiveSendAt(new Date(holdEnd - 1), QUORUM, HOLD).getTime()).toBe(holdEnd);
+    expect(effectiveSendAt(new Date(holdEnd + 1), QUORUM, HOLD).getTime()).toBe(holdEnd + 1);
+  });
+
+  it('with no hold window: the send time, or the moment of quorum if that is later', () => {
+    expect(effectiveSendAt(null, QUORUM, 0).getTime()).toBe(QUORUM.getTime());
+    expect(effectiveSendAt(new Date(QUORUM.getTime() - HOUR), QUORUM, 0).getTime()).toBe(QUORUM.getTime());
+    expect(effectiveSendAt(new Date(QUORUM.getTime() + HOUR), QUORUM, 0).getTime()).toBe(QUORUM.getTime() + HOUR);
+  });
+
+  it('matches max(sendAt, quorum + hold) over a grid of cases', () => {
+    for (const offset of [-2 * HOUR, -HOLD, 0, HOLD - 1, HOLD, HOLD + 1, 2 * HOUR]) {
+      for (const hold of [0, 1000, HOLD, HOUR]) {
+        const sendAt = new Date(QUORUM.getTime() + offset);
+        const expected = Math.max(sendAt.getTime(), QUORUM.getTime() + hold);
+        expect(effectiveSendAt(sendAt, QUORUM, hold).getTime()).toBe(expected);
+      }
+    }
+  });
+
+  it('returns a new Date, never one of its arguments', () => {
+    const sendAt = new Date(QUORUM.getTime() + HOUR);
+    const result = effectiveSendAt(sendAt, QUORUM, HOLD);
+    expect(result).not.toBe(sendAt);
+    expect(result).not.toBe(QUORUM);
+    expect(result).toBeInstanceOf(Date);
+  });
+});
+
+describe('holdWindowMs', () => {
+  it('a policy campaign waits the configured seconds', () => {
+    expect(holdWindowMs('policy', 900)).toBe(900_000);
+    expect(holdWindowMs('policy', 0)).toBe(0);
+  });
+
+  it('a correction has no cooling-off', () => {
+    expect(holdWindowMs('correction', 900)).toBe(0);
+  });
+});
