@@ -33,7 +33,9 @@ export async function claimDeliveries(
   claim: { campaignId: string; contentHash: string; fromSeq: number; toSeq: number; limit: number; messageIdDomain: string; skipSeqs?: number[] },
 ): Promise<ClaimedDelivery[]> {
   // The pick is a CTE so it runs exactly once: as an IN (subquery) the planner may re-run it
-  // and, with SKIP LOCKED, claim more rows than the limit.
+  // and, with SKIP LOCKED, claim more rows than the limit. Its seqs reach the update as an
+  // array so they become an index condition: joined instead, with the ledger's statistics
+  // stale mid-send, the planner walked every queued row of the campaign for each claim.
   const result = await sql<ClaimedDelivery>`
     WITH picked AS (
       SELECT seq FROM deliveries
@@ -44,8 +46,7 @@ export async function claimDeliveries(
     UPDATE deliveries d
     SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
         message_id = coalesce(d.message_id, '<' || d.campaign_id || '.' || d.seq || '@' || ${claim.messageIdDomain} || '>')
-    FROM picked
-    WHERE d.campaign_id = ${claim.campaignId} AND d.seq = picked.seq AND d.status = 'queued'
+    WHERE d.campaign_id = ${claim.campaignId} AND d.seq = ANY(ARRAY(SELECT seq FROM picked)) AND d.status = 'queued'
       AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = ${claim.campaignId} AND c.status = 'sending' AND c.content_hash = ${claim.contentHash})
       AND NOT EXISTS (SELECT 1 FROM system_state s WHERE s.key = 'kill_switch' AND (s.value ->> 'engaged')::boolean)
     RETURNING d.seq, d.email, d.name, d.fields, d.reply_to_message_id, d.message_id, d.attempts
@@ -62,13 +63,16 @@ export interface DeliveryResult {
 /** Records a batch of outcomes in one statement; only rows still `sending` change. */
 export async function recordResults(db: Kysely<DB>, campaignId: string, results: DeliveryResult[]): Promise<void> {
   if (results.length === 0) return;
+  const seqs = results.map((r) => r.seq);
+  // `seq = ANY` puts the seqs into the index condition: without it the planner walks every
+  // (campaign, 'sending') entry, dead ones included, which grows with each message sent.
   await sql`
     UPDATE deliveries d
     SET status = r.status, smtp_response = r.response,
         finished_at = CASE WHEN r.status = 'queued' THEN NULL ELSE now() END
-    FROM unnest(${results.map((r) => r.seq)}::int[], ${results.map((r) => r.status)}::text[],
+    FROM unnest(${seqs}::int[], ${results.map((r) => r.status)}::text[],
                 ${results.map((r) => r.response.slice(0, 1000))}::text[]) AS r(seq, status, response)
-    WHERE d.campaign_id = ${campaignId} AND d.seq = r.seq AND d.status = 'sending'
+    WHERE d.campaign_id = ${campaignId} AND d.status = 'sending' AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq
   `.execute(db);
 }
 
