@@ -37,6 +37,7 @@ export const configSchema = z.object({
   SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).default(50),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  DELIVERY_CLAIM_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(600),
   SWEEP_INTERVAL_MS: durationMs.default(30_000),

@@ -121,7 +121,7 @@ export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter,
   if (!(await quorumHolds(ctx.db, campaign))) return;
   const bodyHtml = renderBodyHtml(campaign.body_markdown);
   const content = { subject: campaign.subject, bodyMarkdown: campaign.body_markdown, fromAddress: campaign.from_address, fromName: campaign.from_name };
-  const groupSize = ctx.config.SMTP_MAX_CONNECTIONS;
+  const groupSize = ctx.config.DELIVERY_CLAIM_SIZE;
   // Rows that met a temporary failure wait for the job's retry (with backoff), not for the next group.
   const retryLater: number[] = [];
   for (;;) {

@@ -102,7 +102,7 @@ describe('a delivery of the original that lands after the recall', () => {
         // late0005 and late0006 are inside their SMTP transaction until the test lets them finish.
         holdData: (address) => (/late000[56]@/.test(address) ? (held++, gate) : undefined),
       },
-      env: { SMTP_MAX_CONNECTIONS: '5', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '12' },
+      env: { SMTP_MAX_CONNECTIONS: '5', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '12', DELIVERY_CLAIM_SIZE: '5' },
     });
     await h.addUser('author', ['author']);
     await h.addUser('alice', ['approver']);

@@ -28,7 +28,7 @@ describe('SMTP failures', () => {
           return null;
         },
       },
-      env: { AUTO_HALT_MIN_ATTEMPTS: '20', AUTO_HALT_FAILURE_RATE: '0.3', DELIVERY_BATCH_SIZE: '10', SMTP_MAX_CONNECTIONS: '2', WORKER_CONCURRENCY: '1' },
+      env: { AUTO_HALT_MIN_ATTEMPTS: '20', AUTO_HALT_FAILURE_RATE: '0.3', DELIVERY_BATCH_SIZE: '10', SMTP_MAX_CONNECTIONS: '2', WORKER_CONCURRENCY: '1', DELIVERY_CLAIM_SIZE: '2' },
     });
     await h.addUser('author', ['author']);
     await h.addUser('alice', ['approver']);

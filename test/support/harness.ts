@@ -107,7 +107,7 @@ export class Harness {
   /** The environment a separate worker process needs to join this test's deployment. */
   workerEnv(): Record<string, string> {
     if (this.databaseTarget.kind !== 'postgres') throw new Error('separate processes need PostgreSQL');
-    const keys = ['REDIS_URL', 'QUEUE_PREFIX', 'SMTP_URL', 'SEND_RATE_PER_SECOND', 'SMTP_MAX_CONNECTIONS', 'WORKER_CONCURRENCY', 'DELIVERY_BATCH_SIZE', 'SWEEP_INTERVAL_MS', 'PUBLIC_URL', 'HOLD_WINDOW_SECONDS'] as const;
+    const keys = ['REDIS_URL', 'QUEUE_PREFIX', 'SMTP_URL', 'SEND_RATE_PER_SECOND', 'SMTP_MAX_CONNECTIONS', 'WORKER_CONCURRENCY', 'DELIVERY_BATCH_SIZE', 'DELIVERY_CLAIM_SIZE', 'SWEEP_INTERVAL_MS', 'PUBLIC_URL', 'HOLD_WINDOW_SECONDS'] as const;
     return { NODE_ENV: 'test', DATABASE_URL: this.databaseTarget.url, ...Object.fromEntries(keys.map((k) => [k, String(this.config[k])])) };
   }
 
