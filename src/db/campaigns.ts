@@ -18,6 +18,11 @@ export function lockCampaign(trx: Kysely<DB>, id: string): Promise<CampaignRow |
   return trx.selectFrom('campaigns').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/** A share lock: work that must not overlap a halt or an edit waits for them, and they for it. */
+export function lockCampaignShared(trx: Kysely<DB>, id: string) {
+  return trx.selectFrom('campaigns').select(['status', 'content_hash']).where('id', '=', id).forShare().executeTakeFirst();
+}
+
 export function listCampaigns(db: Kysely<DB>, filter: { status?: CampaignStatus; limit: number; offset: number }) {
   let query = db.selectFrom('campaigns').selectAll();
   if (filter.status) query = query.where('status', '=', filter.status);

@@ -2,14 +2,21 @@ import { sql, type Kysely } from 'kysely';
 import type { DeliveryStatus } from '../domain/delivery.js';
 import type { DB } from './schema.js';
 
-/** Creates one `queued` ledger row per snapshot recipient, in the database alone. Safe to repeat. */
-export async function seedLedger(db: Kysely<DB>, campaignId: string): Promise<void> {
+/** Creates a `queued` ledger row for each snapshot recipient in `fromSeq..toSeq`, in the database alone. Safe to repeat. */
+export async function seedLedger(db: Kysely<DB>, campaignId: string, fromSeq: number, toSeq: number): Promise<void> {
   await sql`
     INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status)
     SELECT campaign_id, seq, email, name, fields, reply_to_message_id, 'queued'
-    FROM campaign_recipients WHERE campaign_id = ${campaignId}
+    FROM campaign_recipients WHERE campaign_id = ${campaignId} AND seq BETWEEN ${fromSeq} AND ${toSeq}
     ON CONFLICT DO NOTHING
   `.execute(db);
+}
+
+/** Seeding goes in seq order, so the snapshot's last recipient in the ledger means all of them are. */
+export async function ledgerHoldsSnapshot(db: Kysely<DB>, campaignId: string, recipientCount: number): Promise<boolean> {
+  if (recipientCount === 0) return true;
+  const row = await db.selectFrom('deliveries').select('seq').where('campaign_id', '=', campaignId).where('seq', '=', recipientCount).executeTakeFirst();
+  return row !== undefined;
 }
 
 export interface ClaimedDelivery {

@@ -4,12 +4,13 @@ import { nextStatus } from '../domain/campaign-state.js';
 import { classifySmtpError, shouldAutoHalt } from '../domain/delivery.js';
 import { evaluateQuorum } from '../domain/quorum.js';
 import { approvalRecords } from '../db/approvals.js';
-import { editorIds, findCampaign, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
+import { editorIds, findCampaign, lockCampaign, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
 import {
   claimDeliveries,
   countByStatus,
   countInFlight,
   hasUnfinishedDeliveries,
+  ledgerHoldsSnapshot,
   markStaleSendingUnknown,
   recordResults,
   seedLedger,
@@ -26,7 +27,8 @@ import { isKillSwitchEngaged } from '../db/system-state.js';
 import { autoHalt } from './halt.js';
 import { enqueueLateWindow, followThrough, joinLateWithin } from './recall.js';
 
-const ADD_BULK_CHUNK = 500;
+/** Windows copied into the ledger and queued together after the first, which goes alone. */
+const WINDOWS_PER_FAN_OUT_STEP = 10;
 const POLICY_PRIORITY = 10;
 
 /** Puts the start of a scheduled campaign on the queue as a delayed job; the time itself lives in the database. */
@@ -54,9 +56,8 @@ async function quorumHolds(db: Kysely<DB>, campaign: CampaignRow): Promise<boole
 }
 
 /**
- * The dispatch step at send time: scheduled → sending, the ledger seeded from the frozen
- * snapshot inside the database, then one delivery job per window of recipients.
- * Running it again on a sending campaign only re-feeds the windows (the sweep relies on that).
+ * The dispatch step at send time: scheduled → sending, then the fan-out (ledger and windows).
+ * Running it again on a sending campaign only repeats the fan-out, which is harmless.
  */
 export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'started' | 'refed' | 'not_due' | 'skipped'> {
   const now = ctx.now();
@@ -82,8 +83,7 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
     if (campaign) await ctx.queues.dispatch.add('start', job, { delay: Math.max(0, campaign.scheduled_for!.getTime() - ctx.now().getTime()) });
   }
   if (outcome !== 'started' && outcome !== 'refed') return outcome;
-  await seedLedger(ctx.db, job.campaignId);
-  await feedWindows(ctx, job);
+  await fanOut(ctx, job);
   const campaign = await findCampaign(ctx.db, job.campaignId);
   if (campaign?.original_campaign_id) await followThrough(ctx, campaign.original_campaign_id);
   return outcome;
@@ -94,19 +94,44 @@ async function refuseUnapproved(ctx: AppContext, trx: Kysely<DB>, campaign: Camp
   await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.halt', campaignId: campaign.id, data: { reason: 'quorum check failed at send time' }, at: now });
 }
 
-async function feedWindows(ctx: AppContext, job: StartJob): Promise<void> {
+/**
+ * Copies the frozen snapshot into the ledger and queues its windows a step at a time, the
+ * first step a single window: the first messages leave while the rest is still being
+ * copied, and no audience passes through memory. Each step holds a share lock on the
+ * campaign, so a halt waits for the step and halts its rows too, and no step runs after it.
+ */
+async function fanOut(ctx: AppContext, job: StartJob): Promise<void> {
   const campaign = await findCampaign(ctx.db, job.campaignId);
-  if (!campaign || campaign.status !== 'sending') return;
-  const size = ctx.config.DELIVERY_BATCH_SIZE;
+  if (!campaign) return;
+  const windowSize = ctx.config.DELIVERY_BATCH_SIZE;
   const total = campaign.recipient_count ?? 0;
-  const jobs = [];
-  for (let fromSeq = 1; fromSeq <= total; fromSeq += size) {
-    const data: DeliverJob = { campaignId: campaign.id, contentHash: job.contentHash, fromSeq, toSeq: Math.min(total, fromSeq + size - 1) };
-    // Corrections jump the queue: BullMQ takes unprioritised jobs before prioritised ones.
-    const priority = campaign.kind === 'correction' ? undefined : POLICY_PRIORITY;
-    jobs.push({ name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, job.contentHash, fromSeq), priority } });
+  let fromSeq = 1;
+  let stepSize = windowSize;
+  while (fromSeq <= total) {
+    const toSeq = Math.min(total, fromSeq + stepSize - 1);
+    const seeded = await ctx.db.transaction().execute(async (trx) => {
+      const current = await lockCampaignShared(trx, campaign.id);
+      if (current?.status !== 'sending' || current.content_hash !== job.contentHash) return false;
+      await seedLedger(trx, campaign.id, fromSeq, toSeq);
+      return true;
+    });
+    if (!seeded) return;
+    await queueWindows(ctx, campaign, job.contentHash, fromSeq, toSeq);
+    fromSeq = toSeq + 1;
+    stepSize = windowSize * WINDOWS_PER_FAN_OUT_STEP;
   }
-  for (let i = 0; i < jobs.length; i += ADD_BULK_CHUNK) await ctx.queues.deliver.addBulk(jobs.slice(i, i + ADD_BULK_CHUNK));
+}
+
+async function queueWindows(ctx: AppContext, campaign: CampaignRow, contentHash: string, fromSeq: number, toSeq: number): Promise<void> {
+  const size = ctx.config.DELIVERY_BATCH_SIZE;
+  // Corrections jump the queue: BullMQ takes unprioritised jobs before prioritised ones.
+  const priority = campaign.kind === 'correction' ? undefined : POLICY_PRIORITY;
+  const jobs = [];
+  for (let from = fromSeq; from <= toSeq; from += size) {
+    const data: DeliverJob = { campaignId: campaign.id, contentHash, fromSeq: from, toSeq: Math.min(toSeq, from + size - 1) };
+    jobs.push({ name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, contentHash, from), priority } });
+  }
+  await ctx.queues.deliver.addBulk(jobs);
 }
 
 export class TransientDeliveryError extends Error {}
@@ -188,6 +213,8 @@ export async function finishIfComplete(ctx: AppContext, campaignId: string): Pro
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const campaign = await lockCampaign(trx, campaignId);
     if (!campaign || campaign.status !== 'sending' || (await hasUnfinishedDeliveries(trx, campaignId))) return { finished: false } as const;
+    // Every row so far may be final while the fan-out is still copying the rest.
+    if (!(await ledgerHoldsSnapshot(trx, campaignId, campaign.recipient_count ?? 0))) return { finished: false } as const;
     if (campaign.original_campaign_id) {
       if ((await countInFlight(trx, campaign.original_campaign_id)) > 0) return { finished: false } as const;
       // Under this lock, late recipients either joined already or join now: none is left out by finishing.
@@ -226,7 +253,7 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
     if (await finishIfComplete(ctx, campaign.id)) continue;
     const waiting = await ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     if (Object.values(waiting).every((n) => n === 0)) {
-      await feedWindows(ctx, { campaignId: campaign.id, contentHash: campaign.content_hash! });
+      await fanOut(ctx, { campaignId: campaign.id, contentHash: campaign.content_hash! });
       restarted += 1;
     }
   }
