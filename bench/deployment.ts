@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/http/app.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+import { approveByApi } from '../src/services/approvals.js';
+import { createCampaign, submitCampaign } from '../src/services/campaigns.js';
+import type { Actor, AppContext } from '../src/services/context.js';
+import { createList, importMembers } from '../src/services/lists.js';
+import { createUser, issueApiToken } from '../src/services/users.js';
+import { startWorkers, type Workers } from '../workers/index.js';
+import { freshDatabase, type DatabaseKind } from './database.js';
+import { CONTENT, recipient } from './message.js';
+import { monotonicMs } from './sink.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface SentCampaign {
+  id: string;
+  contentHash: string;
+  /** Its send time on the monotonic clock the sink also stamps arrivals with. */
+  sendAt: number;
+}
+
+/** One Countersign process as production runs it (API and workers), on a fresh database and queue prefix. */
+export class Deployment {
+  private constructor(
+    readonly runtime: Runtime,
+    readonly workers: Workers,
+    readonly server: Server,
+    readonly baseUrl: string,
+    readonly redis: Redis,
+    readonly people: { author: Actor; authorToken: string; approvers: Actor[] },
+    private readonly dropDatabase: () => Promise<void>,
+  ) {}
+
+  static async start(kind: DatabaseKind, smtpUrl: string): Promise<Deployment> {
+    const database = await freshDatabase(kind);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PUBLIC_URL: baseUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: `bench-${randomBytes(5).toString('hex')}`,
+      SMTP_URL: smtpUrl,
+      // The relay is the limit under test, not the configured budget.
+      SEND_RATE_PER_SECOND: '1000000',
+      HOLD_WINDOW_SECONDS: '0',
+      SWEEP_INTERVAL_MS: '0',
+      START_PRIVATE_REDIS: 'false',
+    });
+    const runtime = await createRuntime(config, { database: database.target });
+    server.on('request', createApp(runtime.ctx));
+    const db = runtime.ctx.db;
+    const author = await createUser(db, { email: 'author@staff.example.com', name: 'Bench Author', roles: ['author'] });
+    const approvers = [
+      await createUser(db, { email: 'approver1@staff.example.com', name: 'First Approver', roles: ['approver'] }),
+      await createUser(db, { email: 'approver2@staff.example.com', name: 'Second Approver', roles: ['approver'] }),
+    ];
+    const { token } = await issueApiToken(db, author.id, 'bench');
+    const workers = startWorkers(runtime.ctx, (line) => console.error(line));
+    return new Deployment(runtime, workers, server, baseUrl, new Redis(REDIS_URL), { author, authorToken: token, approvers }, database.drop);
+  }
+
+  get ctx(): AppContext {
+    return this.runtime.ctx;
+  }
+
+  /** A list of `size` members, imported through the same service as a CSV upload. */
+  async importList(name: string, size: number): Promise<string> {
+    const list = await createList(this.ctx, this.people.author, { name });
+    const rows = Array.from({ length: size }, (_, i) => ({ where: `entry ${i + 1}`, value: recipient(i) }));
+    await importMembers(this.ctx, this.people.author, list.id, rows);
+    return list.id;
+  }
+
+  /** Draft, submit, two approvals: the campaign is then due at once (no hold window). */
+  async approveCampaign(listId: string): Promise<SentCampaign> {
+    const { author, approvers } = this.people;
+    const draft = await createCampaign(this.ctx, author, { subject: CONTENT.subject, body: CONTENT.bodyMarkdown, audience: { listIds: [listId] } });
+    const submitted = await submitCampaign(this.ctx, author, draft.id);
+    let approved = submitted;
+    for (const approver of approvers) approved = await approveByApi(this.ctx, approver, draft.id, { contentHash: submitted.content_hash });
+    const sendAt = monotonicMs() - (Date.now() - approved.scheduled_for!.getTime());
+    return { id: draft.id, contentHash: submitted.content_hash!, sendAt };
+  }
+
+  async status(campaignId: string): Promise<string> {
+    const row = await this.ctx.db.selectFrom('campaigns').select('status').where('id', '=', campaignId).executeTakeFirstOrThrow();
+    return row.status;
+  }
+
+  async until(check: () => Promise<boolean>, what: string, timeoutMs: number, intervalMs = 50): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+
+  /** The queue has nothing left to deliver: every window ran (or found nothing to do). */
+  async deliveryQueueIdle(): Promise<boolean> {
+    const counts = await this.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).every((n) => n === 0);
+  }
+
+  async stop(): Promise<void> {
+    await this.workers.close(5000);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    const prefix = this.ctx.config.QUEUE_PREFIX;
+    await this.runtime.close();
+    await this.dropDatabase();
+    await dropKeys(this.redis, prefix);
+    this.redis.disconnect();
+  }
+}
+
+async function dropKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+}

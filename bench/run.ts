@@ -1,0 +1,27 @@
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseOptions } from './options.js';
+import { formatTable } from './report.js';
+import type { SuiteOptions, SuiteResult } from './suite.js';
+
+const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
+
+function runInChild(options: Omit<SuiteOptions, 'log'>): Promise<SuiteResult> {
+  const child = fork(fileURLToPath(new URL('./suite-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+  child.send(options);
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { result?: SuiteResult; error?: string }) => (message.result ? resolve(message.result) : reject(new Error(message.error))));
+    child.once('exit', (code) => reject(new Error(`the ${options.database} run exited with code ${code}`)));
+  });
+}
+
+const options = parseOptions(process.argv.slice(2));
+const results: SuiteResult[] = [];
+for (const database of options.databases) results.push(await runInChild({ database, messages: options.messages, recipients: options.recipients }));
+
+console.log(`\nCountersign benchmark: ${options.messages} messages, ${options.recipients} recipients, ${os.cpus().length} cores, Node ${process.version}\n`);
+console.log(formatTable(results));
+writeFileSync(RESULTS_FILE, `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, results }, null, 2)}\n`);
+console.log(`\nfigures written to ${RESULTS_FILE}`);

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { runSuite } from '../../bench/suite.js';
+import { testDb } from '../support/harness.js';
+
+// Keeps `npm run bench` working: tiny sizes, and only counts are asserted, never times.
+describe('the benchmark at smoke size', () => {
+  it('delivers every message exactly once and nothing after a halt beyond its in-flight count', async () => {
+    const result = await runSuite({ database: testDb(), messages: 50, recipients: 300 });
+
+    expect(result.baseline).toMatchObject({ messages: 50, arrivedOnce: true });
+    expect(result.pipeline).toMatchObject({ messages: 50, arrivedOnce: true });
+    expect(result.fanOut).toMatchObject({ recipients: 300, arrivedOnce: true });
+    expect(result.halt.arrivedOnce).toBe(true);
+    expect(result.halt.arrivedAfterHalt).toBeLessThanOrEqual(result.halt.inFlight);
+    expect(result.correction.audience).toBe(300);
+  }, 120_000);
+});
