@@ -1,5 +1,6 @@
 import { Worker, type Job, type Processor } from 'bullmq';
-import { deliverJob, notifyJob, QUEUE_NAMES, startJob } from '../src/queue/jobs.js';
+import { clearHaltJob, deliverJob, notifyJob, QUEUE_NAMES, startJob } from '../src/queue/jobs.js';
+import { clearHaltedRows } from '../src/services/halt.js';
 import { GlobalRateLimiter } from '../src/queue/rate-limit.js';
 import type { AppContext } from '../src/services/context.js';
 import { deliverNotification } from '../src/services/notifications.js';
@@ -24,7 +25,11 @@ export function startWorkers(ctx: AppContext, log: (line: string) => void = () =
     }
   };
   const workers = [
-    new Worker(QUEUE_NAMES.dispatch, traced('dispatch', (job) => startCampaign(ctx, startJob.parse(job.data))), { ...common, concurrency: 2 }),
+    new Worker(
+      QUEUE_NAMES.dispatch,
+      traced('dispatch', (job) => (job.name === 'clear-halt' ? clearHaltedRows(ctx, clearHaltJob.parse(job.data).campaignId) : startCampaign(ctx, startJob.parse(job.data)))),
+      { ...common, concurrency: 2 },
+    ),
     new Worker(QUEUE_NAMES.deliver, traced('deliver', (job) => deliverWindow(ctx, limiter, deliverJob.parse(job.data))), {
       ...common,
       concurrency: config.WORKER_CONCURRENCY,

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { DeliveryStatus } from '../domain/delivery.js';
+import type { CampaignStatus } from '../domain/campaign-state.js';
+import { countsAsLedgerSays, type DeliveryStatus } from '../domain/delivery.js';
 import type { DB } from './schema.js';
 
 /** Creates a `queued` ledger row for each snapshot recipient in `fromSeq..toSeq`, in the database alone. Safe to repeat. */
@@ -43,18 +44,23 @@ export async function claimDeliveries(
   // and, with SKIP LOCKED, claim more rows than the limit. Its seqs reach the update as an
   // array so they become an index condition: joined instead, with the ledger's statistics
   // stale mid-send, the planner walked every queued row of the campaign for each claim.
+  // `live` takes a key-share lock on the campaign row. A halt locks that row for update, so it
+  // waits for claims in progress (they are its in-flight count), and a claim that waited for
+  // the halt sees the campaign halted and claims nothing.
   const result = await sql<ClaimedDelivery>`
-    WITH picked AS (
+    WITH live AS (
+      SELECT id FROM campaigns WHERE id = ${claim.campaignId} AND status = 'sending' AND content_hash = ${claim.contentHash}
+      FOR KEY SHARE),
+    picked AS (
       SELECT seq FROM deliveries
       WHERE campaign_id = ${claim.campaignId} AND seq BETWEEN ${claim.fromSeq} AND ${claim.toSeq} AND status = 'queued'
-        AND seq <> ALL(${claim.skipSeqs ?? []}::int[])
+        AND seq <> ALL(${claim.skipSeqs ?? []}::int[]) AND EXISTS (SELECT 1 FROM live)
       ORDER BY seq LIMIT ${claim.limit}
       FOR UPDATE SKIP LOCKED)
     UPDATE deliveries d
     SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
         message_id = coalesce(d.message_id, '<' || d.campaign_id || '.' || d.seq || '@' || ${claim.messageIdDomain} || '>')
     WHERE d.campaign_id = ${claim.campaignId} AND d.seq = ANY(ARRAY(SELECT seq FROM picked)) AND d.status = 'queued'
-      AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = ${claim.campaignId} AND c.status = 'sending' AND c.content_hash = ${claim.contentHash})
       AND NOT EXISTS (SELECT 1 FROM system_state s WHERE s.key = 'kill_switch' AND (s.value ->> 'engaged')::boolean)
     RETURNING d.seq, d.email, d.name, d.fields, d.reply_to_message_id, d.message_id, d.attempts
   `.execute(db);
@@ -83,16 +89,10 @@ export async function recordResults(db: Kysely<DB>, campaignId: string, results:
   `.execute(db);
 }
 
+/** The ledger's counts by status, as `countsAsLedgerSays` reads them for the campaign's status. */
 export async function countByStatus(db: Kysely<DB>, campaignId: string): Promise<Record<DeliveryStatus, number>> {
-  const rows = await db
-    .selectFrom('deliveries')
-    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('campaign_id', '=', campaignId)
-    .groupBy('status')
-    .execute();
-  const counts: Record<DeliveryStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, halted: 0, skipped: 0, unknown: 0 };
-  for (const row of rows) counts[row.status] = Number(row.n);
-  return counts;
+  const counts = await countsForCampaigns(db, [campaignId]);
+  return counts.get(campaignId) ?? emptyCounts();
 }
 
 export async function hasUnfinishedDeliveries(db: Kysely<DB>, campaignId: string): Promise<boolean> {
@@ -137,21 +137,47 @@ export function lastActivity(db: Kysely<DB>, campaignId: string) {
     .executeTakeFirst();
 }
 
-/** Halt: every row not yet claimed becomes `halted`; rows already claimed are in flight and may complete. */
-export async function haltQueuedDeliveries(db: Kysely<DB>, campaignId: string): Promise<{ stopped: number; inFlight: number }> {
-  const stopped = await db
-    .updateTable('deliveries')
-    .set({ status: 'halted', finished_at: new Date() })
-    .where('campaign_id', '=', campaignId)
-    .where('status', '=', 'queued')
-    .executeTakeFirst();
-  const inFlight = await db
+/** What a halt finds: rows not yet claimed (it stops them) and rows claimed (in flight, they may complete). */
+export async function countHaltable(db: Kysely<DB>, campaignId: string): Promise<{ stopped: number; inFlight: number }> {
+  const row = await db
     .selectFrom('deliveries')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .select((eb) => [
+      eb.fn.countAll<number>().filterWhere('status', '=', 'queued').as('stopped'),
+      eb.fn.countAll<number>().filterWhere('status', '=', 'sending').as('inFlight'),
+    ])
     .where('campaign_id', '=', campaignId)
-    .where('status', '=', 'sending')
+    .where('status', 'in', ['queued', 'sending'])
     .executeTakeFirstOrThrow();
-  return { stopped: Number(stopped.numUpdatedRows), inFlight: Number(inFlight.n) };
+  return { stopped: Number(row.stopped), inFlight: Number(row.inFlight) };
+}
+
+/**
+ * Rewrites up to `limit` queued rows of a halted campaign as `halted`; returns how many.
+ * The share lock on the campaign serialises it with a resume, which re-queues halted rows:
+ * once the campaign is no longer halted, this changes nothing.
+ */
+export async function markQueuedHalted(db: Kysely<DB>, campaignId: string, limit: number): Promise<number> {
+  const result = await sql`
+    WITH still_halted AS (SELECT id FROM campaigns WHERE id = ${campaignId} AND status = 'halted' FOR SHARE),
+    batch AS (
+      SELECT seq FROM deliveries
+      WHERE campaign_id = ${campaignId} AND status = 'queued' AND EXISTS (SELECT 1 FROM still_halted)
+      ORDER BY seq LIMIT ${limit})
+    UPDATE deliveries SET status = 'halted', finished_at = now()
+    WHERE campaign_id = ${campaignId} AND seq = ANY(ARRAY(SELECT seq FROM batch)) AND status = 'queued'
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/** Halted campaigns whose clean-up did not finish (the process stopped mid-way). */
+export async function haltedWithQueuedRows(db: Kysely<DB>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('campaigns as c')
+    .select('c.id')
+    .where('c.status', '=', 'halted')
+    .where(({ exists, selectFrom }) => exists(selectFrom('deliveries as d').select('d.seq').whereRef('d.campaign_id', '=', 'c.id').where('d.status', '=', 'queued')))
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /**
@@ -185,20 +211,23 @@ export async function countInFlight(db: Kysely<DB>, campaignId: string): Promise
   return Number(row.n);
 }
 
+const emptyCounts = (): Record<DeliveryStatus, number> => ({ queued: 0, sending: 0, sent: 0, failed: 0, halted: 0, skipped: 0, unknown: 0 });
+
 /** Delivery counts of many campaigns in one query, for the campaign list. */
 export async function countsForCampaigns(db: Kysely<DB>, campaignIds: string[]): Promise<Map<string, Record<DeliveryStatus, number>>> {
-  const counts = new Map<string, Record<DeliveryStatus, number>>();
-  if (campaignIds.length === 0) return counts;
+  const raw = new Map<string, { campaignStatus: CampaignStatus; counts: Record<DeliveryStatus, number> }>();
+  if (campaignIds.length === 0) return new Map();
   const rows = await db
-    .selectFrom('deliveries')
-    .select(['campaign_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('campaign_id', 'in', campaignIds)
-    .groupBy(['campaign_id', 'status'])
+    .selectFrom('deliveries as d')
+    .innerJoin('campaigns as c', 'c.id', 'd.campaign_id')
+    .select(['d.campaign_id', 'd.status', 'c.status as campaign_status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('d.campaign_id', 'in', campaignIds)
+    .groupBy(['d.campaign_id', 'd.status', 'c.status'])
     .execute();
   for (const row of rows) {
-    const entry = counts.get(row.campaign_id) ?? { queued: 0, sending: 0, sent: 0, failed: 0, halted: 0, skipped: 0, unknown: 0 };
-    entry[row.status] = Number(row.n);
-    counts.set(row.campaign_id, entry);
+    const entry = raw.get(row.campaign_id) ?? { campaignStatus: row.campaign_status, counts: emptyCounts() };
+    entry.counts[row.status] = Number(row.n);
+    raw.set(row.campaign_id, entry);
   }
-  return counts;
+  return new Map([...raw].map(([id, { campaignStatus, counts }]) => [id, countsAsLedgerSays(counts, campaignStatus)]));
 }

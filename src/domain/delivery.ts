@@ -1,3 +1,5 @@
+import type { CampaignStatus } from './campaign-state.js';
+
 export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'failed', 'halted', 'skipped', 'unknown'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
@@ -6,6 +8,16 @@ export const FINAL_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['sent', 'fail
 
 /** Who gets a correction: everyone the original may have reached, and nobody else. */
 export const CORRECTION_AUDIENCE_STATUSES: readonly DeliveryStatus[] = ['sent', 'unknown'];
+
+/**
+ * Claims re-check that the campaign is sending, so a `queued` row of a campaign that is not
+ * can never go out: it counts as halted, also in the moment before a halt's clean-up has
+ * rewritten it.
+ */
+export function countsAsLedgerSays(counts: Record<DeliveryStatus, number>, campaignStatus: CampaignStatus): Record<DeliveryStatus, number> {
+  if (campaignStatus === 'sending' || counts.queued === 0) return counts;
+  return { ...counts, queued: 0, halted: counts.halted + counts.queued };
+}
 
 export type SmtpOutcome =
   | { kind: 'sent'; response: string }

@@ -5,6 +5,9 @@ export const QUEUE_NAMES = { dispatch: 'dispatch', deliver: 'deliver', notify: '
 export const startJob = z.object({ campaignId: z.string().min(1), contentHash: z.string().length(64) });
 export type StartJob = z.infer<typeof startJob>;
 
+export const clearHaltJob = z.object({ campaignId: z.string().min(1) });
+export type ClearHaltJob = z.infer<typeof clearHaltJob>;
+
 export const deliverJob = z.object({
   campaignId: z.string().min(1),
   contentHash: z.string().length(64),

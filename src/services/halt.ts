@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { nextStatus } from '../domain/campaign-state.js';
 import { voidDecisions } from '../db/approvals.js';
 import { campaignsInStatus, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
-import { haltQueuedDeliveries } from '../db/deliveries.js';
+import { countHaltable, markQueuedHalted } from '../db/deliveries.js';
 import type { CampaignRow, DB } from '../db/schema.js';
 import { killSwitchState, setKillSwitch } from '../db/system-state.js';
 import { findUserById, usersWithRole } from '../db/users.js';
@@ -12,6 +12,7 @@ import { requireRole, SYSTEM_ACTOR, type Actor, type AppContext } from './contex
 import { forbidden, notFound } from './errors.js';
 import { sendNotifications } from './notifications.js';
 import { cancelStartJob, scheduleStart } from './sending.js';
+import type { ClearHaltJob } from '../queue/jobs.js';
 
 export interface HaltReport {
   campaignId: string;
@@ -23,9 +24,11 @@ export interface HaltReport {
 }
 
 /**
- * Synchronous halt: when this returns, the campaign's status is `halted` and every
- * unclaimed delivery is `halted`, so no worker can claim another (see claimDeliveries).
- * Approvals are voided: only a fresh quorum resumes it.
+ * When this commits the campaign is `halted` and no worker can claim another row of it:
+ * claims lock the campaign row and re-check its status (see claimDeliveries), so the rows
+ * claimed before are exactly the in-flight count. Unclaimed rows count as halted from then
+ * on; `clearHaltedRows` rewrites them afterwards, so the halt's time does not grow with the
+ * audience. Approvals are voided: only a fresh quorum resumes it.
  */
 async function haltWithin(trx: Kysely<DB>, campaign: CampaignRow, actor: string, reason: string, now: Date): Promise<HaltReport> {
   try {
@@ -35,7 +38,7 @@ async function haltWithin(trx: Kysely<DB>, campaign: CampaignRow, actor: string,
   }
   await updateCampaignIf(trx, campaign.id, [campaign.status], { status: 'halted', halted_at: now, halt_reason: reason });
   await voidDecisions(trx, campaign.id);
-  const { stopped, inFlight } = await haltQueuedDeliveries(trx, campaign.id);
+  const { stopped, inFlight } = await countHaltable(trx, campaign.id);
   await recordEvent(trx, { actor, action: 'campaign.halt', campaignId: campaign.id, data: { reason, inFlight, stopped, previousStatus: campaign.status }, at: now });
   return { campaignId: campaign.id, status: 'halted', inFlight, stopped };
 }
@@ -53,7 +56,26 @@ export async function haltCampaign(ctx: AppContext, actor: Actor, campaignId: st
     return { report: await haltWithin(trx, campaign, actor.email, reason, now), campaign };
   });
   if (campaign.status === 'scheduled') await cancelStartJob(ctx, campaign.id, campaign.content_hash!);
+  await queueHaltClearing(ctx, campaignId);
   return report;
+}
+
+/** A worker rewrites the rows; the sweep does it for a campaign whose job was lost. */
+async function queueHaltClearing(ctx: AppContext, campaignId: string): Promise<void> {
+  const data: ClearHaltJob = { campaignId };
+  await ctx.queues.dispatch.add('clear-halt', data, { jobId: `clear-halt-${campaignId}-${Date.now()}` });
+}
+
+const CLEAR_HALT_BATCH = 5000;
+
+/** Rewrites a halted campaign's unclaimed rows as `halted`, in batches so other work interleaves (PGlite has one connection). */
+export async function clearHaltedRows(ctx: AppContext, campaignId: string): Promise<number> {
+  let cleared = 0;
+  for (;;) {
+    const n = await markQueuedHalted(ctx.db, campaignId, CLEAR_HALT_BATCH);
+    cleared += n;
+    if (n < CLEAR_HALT_BATCH) return cleared;
+  }
 }
 
 /** The worker's own halt when too many deliveries fail permanently; tells the people responsible. */
@@ -65,6 +87,7 @@ export async function autoHalt(ctx: AppContext, campaignId: string, reason: stri
     return { report: await haltWithin(trx, campaign, SYSTEM_ACTOR, reason, now), campaign };
   });
   if (!halted) return null;
+  await queueHaltClearing(ctx, campaignId);
   const author = await findUserById(ctx.db, halted.campaign.author_id);
   const approvers = await usersWithRole(ctx.db, 'approver');
   const recipients = [...new Set([author?.email, ...approvers.map((a) => a.email)].filter((e): e is string => Boolean(e)))];
@@ -93,6 +116,7 @@ export async function haltAll(ctx: AppContext, actor: Actor, reason = 'global ki
     return { reports, scheduled: active.filter((c) => c.status === 'scheduled') };
   });
   for (const campaign of scheduled) await cancelStartJob(ctx, campaign.id, campaign.content_hash!);
+  for (const report of reports) await queueHaltClearing(ctx, report.campaignId);
   return { engaged: true, campaigns: reports };
 }
 

@@ -10,6 +10,7 @@ import {
   countByStatus,
   countInFlight,
   hasUnfinishedDeliveries,
+  haltedWithQueuedRows,
   ledgerHoldsSnapshot,
   markStaleSendingUnknown,
   recordResults,
@@ -24,7 +25,7 @@ import type { GlobalRateLimiter } from '../queue/rate-limit.js';
 import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
 import { isKillSwitchEngaged } from '../db/system-state.js';
-import { autoHalt } from './halt.js';
+import { autoHalt, clearHaltedRows } from './halt.js';
 import { enqueueLateWindow, followThrough, joinLateWithin } from './recall.js';
 
 /** Windows copied into the ledger and queued together after the first, which goes alone. */
@@ -231,7 +232,8 @@ export async function finishIfComplete(ctx: AppContext, campaignId: string): Pro
 
 /**
  * Periodic repair: stale `sending` rows become `unknown`; a scheduled campaign whose
- * start job Redis lost gets it back; a sending campaign whose windows stalled is re-fed.
+ * start job Redis lost gets it back; a sending campaign whose windows stalled is re-fed;
+ * a halted campaign whose clean-up was lost gets its unclaimed rows marked.
  */
 export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; restarted: number }> {
   const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
@@ -257,6 +259,7 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
       restarted += 1;
     }
   }
+  for (const campaignId of await haltedWithQueuedRows(ctx.db)) await clearHaltedRows(ctx, campaignId);
   for (const { campaign_id, n } of stale) {
     await ctx.db.transaction().execute((trx) =>
       recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),

@@ -12,6 +12,8 @@ describe('the benchmark at smoke size', () => {
     expect(result.fanOut).toMatchObject({ recipients: 300, arrivedOnce: true });
     expect(result.halt.arrivedOnce).toBe(true);
     expect(result.halt.arrivedAfterHalt).toBeLessThanOrEqual(result.halt.inFlight);
+    expect(result.haltAtScale.arrivedOnce).toBe(true);
+    expect(result.haltAtScale.arrivedAfterHalt).toBeLessThanOrEqual(result.haltAtScale.inFlight);
     expect(result.correction.audience).toBe(300);
   }, 120_000);
 });

@@ -53,7 +53,14 @@ describe('halt mid-send and recall with a threaded correction', () => {
     expect(ledger.body.deliveries.halted).toBe(stopped);
     expect(ledger.body.deliveries.sent + ledger.body.deliveries.halted).toBe(total);
 
-    const rows = (await h.api('author', 'GET', `/campaigns/${id}/deliveries?limit=5000`)).body.deliveries as { email: string; status: string; message_id: string }[];
+    // The halt counts unclaimed rows as halted at once; a worker then rewrites the rows themselves.
+    const listing = await h.until(
+      () => h.api('author', 'GET', `/campaigns/${id}/deliveries?limit=5000`),
+      (r) => (r.body.deliveries as { status: string }[]).every((row) => row.status !== 'queued'),
+      'the halted rows to be rewritten',
+    );
+    const rows = listing.body.deliveries as { email: string; status: string; message_id: string }[];
+    expect(rows.filter((r) => r.status === 'halted')).toHaveLength(stopped);
     const sentRows = rows.filter((r) => r.status === 'sent');
     expect(new Set(sentRows.map((r) => r.email))).toEqual(recipientsOf(originals()));
     expect(originals()).toHaveLength(sentRows.length);

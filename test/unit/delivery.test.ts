@@ -4,8 +4,10 @@ import {
   DELIVERY_STATUSES,
   FINAL_DELIVERY_STATUSES,
   classifySmtpError,
+  countsAsLedgerSays,
   shouldAutoHalt,
 } from '../../src/domain/delivery.js';
+import { CAMPAIGN_STATUSES } from '../../src/domain/campaign-state.js';
 
 /** Builds an error shaped like nodemailer's: an Error with SMTP details attached. */
 function smtpError(message: string, details: { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number; response?: string; command?: string }) {
@@ -132,5 +134,19 @@ describe('delivery statuses', () => {
 
   it('a correction goes to sent and unknown deliveries, and nobody else', () => {
     expect([...CORRECTION_AUDIENCE_STATUSES].sort()).toEqual(['sent', 'unknown']);
+  });
+});
+
+describe('countsAsLedgerSays', () => {
+  const counts = { queued: 70, sending: 5, sent: 20, failed: 1, halted: 4, skipped: 0, unknown: 2 };
+
+  it('leaves the counts of a sending campaign as they are: its queued rows may still go out', () => {
+    expect(countsAsLedgerSays(counts, 'sending')).toEqual(counts);
+  });
+
+  it('counts the queued rows of every campaign that is not sending as halted, and changes nothing else', () => {
+    for (const status of CAMPAIGN_STATUSES.filter((s) => s !== 'sending')) {
+      expect(countsAsLedgerSays(counts, status)).toEqual({ ...counts, queued: 0, halted: 74 });
+    }
   });
 });
