@@ -12,6 +12,8 @@ const s = (seconds: number) => `${seconds.toFixed(2)} s`;
 const rate = (perSecond: number) => `${Math.round(perSecond)} msg/s`;
 const mb = (value: number) => `${value.toFixed(0)} MB`;
 
+const everyArrivedOnce = (r: SuiteResult) => [r.baseline, r.pipeline, r.fanOut, r.halt, r.haltAtScale].every((scenario) => scenario.arrivedOnce);
+
 const ROWS: Row[] = [
   { label: 'baseline: raw nodemailer pool', target: '', value: (r) => `${rate(r.baseline.perSecond)} (${r.baseline.messages} in ${s(r.baseline.seconds)})` },
   { label: 'pipeline throughput', target: '', value: (r) => `${rate(r.pipeline.perSecond)} (${r.pipeline.messages} in ${s(r.pipeline.seconds)})` },
@@ -32,19 +34,26 @@ const ROWS: Row[] = [
     value: (r) => `${mb(r.fanOut.peakRedisMb)} (+${r.fanOut.redisDeltaMb.toFixed(1)} MB)`,
     met: (r) => r.fanOut.redisDeltaMb < 100,
   },
-  { label: 'halt: request returned in', target: '< 250 ms', value: (r) => `${r.halt.haltMs.toFixed(0)} ms`, met: (r) => r.halt.haltMs < 250 },
+  { label: 'halt a quarter into the send', target: '< 250 ms', value: (r) => `${r.halt.haltMs.toFixed(0)} ms`, met: (r) => r.halt.haltMs < 250 },
   {
-    label: 'halt: arrived after / in flight',
+    label: '  arrived after / in flight',
     target: 'after <= in flight',
     value: (r) => `${r.halt.arrivedAfterHalt} / ${r.halt.inFlight} (${r.halt.stopped} stopped)`,
     met: (r) => r.halt.withinInFlight,
+  },
+  { label: 'halt early in the fan-out send', target: '< 250 ms', value: (r) => `${r.haltAtScale.haltMs.toFixed(0)} ms`, met: (r) => r.haltAtScale.haltMs < 250 },
+  {
+    label: '  arrived after / in flight',
+    target: 'after <= in flight',
+    value: (r) => `${r.haltAtScale.arrivedAfterHalt} / ${r.haltAtScale.inFlight} (${r.haltAtScale.stopped} stopped)`,
+    met: (r) => r.haltAtScale.withinInFlight,
   },
   { label: 'correction audience built', target: '< 3 s', value: (r) => `${s(r.correction.seconds)} (${r.correction.audience})`, met: (r) => r.correction.seconds < 3 },
   {
     label: 'every message arrived once',
     target: 'yes',
-    value: (r) => ([r.baseline.arrivedOnce, r.pipeline.arrivedOnce, r.fanOut.arrivedOnce, r.halt.arrivedOnce].every(Boolean) ? 'yes' : 'NO'),
-    met: (r) => [r.baseline.arrivedOnce, r.pipeline.arrivedOnce, r.fanOut.arrivedOnce, r.halt.arrivedOnce].every(Boolean),
+    value: (r) => (everyArrivedOnce(r) ? 'yes' : 'NO'),
+    met: everyArrivedOnce,
   },
 ];
 

@@ -113,11 +113,11 @@ export interface HaltResult {
   arrivedOnce: boolean;
 }
 
-/** Halts a campaign through the real HTTP API once a quarter of it has arrived. */
-export async function runHalt(deployment: Deployment, sink: SinkClient, listId: string, recipients: number): Promise<HaltResult> {
+/** Halts a campaign through the real HTTP API once `haltAfter` of its messages have arrived. */
+export async function runHalt(deployment: Deployment, sink: SinkClient, listId: string, recipients: number, haltAfter: number): Promise<HaltResult> {
   await sink.reset(`@${AUDIENCE_DOMAIN}`);
   const campaign = await deployment.approveCampaign(listId);
-  await sink.waitFor(Math.ceil(recipients / 4), guardMs(recipients));
+  await sink.waitFor(haltAfter, guardMs(recipients));
   const requested = monotonicMs();
   const response = await fetch(`${deployment.baseUrl}/api/v1/campaigns/${campaign.id}/halt`, {
     method: 'POST',

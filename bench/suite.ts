@@ -15,12 +15,17 @@ export interface SuiteOptions {
 
 /** Below this a send can finish before the halt request lands, and there is nothing left to halt. */
 const HALT_MINIMUM = 1000;
+/** The large halt comes this early: the worst case, with nearly every row still to be stopped. */
+const HALT_AT_SCALE_AFTER = 1000;
 
 export interface SuiteResult {
   database: DatabaseKind;
   baseline: BaselineResult;
   pipeline: PipelineResult & { ratioToBaseline: number };
+  /** Halted a quarter of the way through a send of `messages`. */
   halt: HaltResult;
+  /** Halted early in a send to the fan-out list, when nearly all of its ledger is still queued. */
+  haltAtScale: HaltResult;
   fanOut: FanOutResult;
   correction: CorrectionResult;
 }
@@ -42,12 +47,15 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     log(`[${options.database}] pipeline: ${options.messages} messages`);
     const pipeline = await runPipeline(deployment, sink, small, options.messages);
     log(`[${options.database}] halt during a send of ${haltSize}`);
-    const halt = await runHalt(deployment, sink, haltList, haltSize);
+    const halt = await runHalt(deployment, sink, haltList, haltSize, Math.ceil(haltSize / 4));
     log(`[${options.database}] fan-out: ${options.recipients} recipients`);
     const fanOut = await runFanOut(deployment, sink, large, options.recipients);
     log(`[${options.database}] correction audience from the ledger of ${options.recipients}`);
     const correction = await runCorrection(deployment, fanOut.campaignId);
-    return { database: options.database, baseline, pipeline: { ...pipeline, ratioToBaseline: pipeline.perSecond / baseline.perSecond }, halt, fanOut, correction };
+    const haltAfter = Math.min(HALT_AT_SCALE_AFTER, Math.ceil(options.recipients / 4));
+    log(`[${options.database}] halt after ${haltAfter} messages of a send of ${options.recipients}`);
+    const haltAtScale = await runHalt(deployment, sink, large, options.recipients, haltAfter);
+    return { database: options.database, baseline, pipeline: { ...pipeline, ratioToBaseline: pipeline.perSecond / baseline.perSecond }, halt, haltAtScale, fanOut, correction };
   } finally {
     await deployment?.stop();
     await sink.stop();
