@@ -102,10 +102,13 @@ export class Deployment {
     }
   }
 
-  /** The queue has nothing left to deliver: every window ran (or found nothing to do). */
-  async deliveryQueueIdle(): Promise<boolean> {
-    const counts = await this.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    return Object.values(counts).every((n) => n === 0);
+  /** Nothing left to run: every window ran (or found nothing to do), and a halt's clean-up is done. */
+  async queuesIdle(): Promise<boolean> {
+    for (const queue of [this.ctx.queues.deliver, this.ctx.queues.dispatch]) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      if (Object.values(counts).some((n) => n > 0)) return false;
+    }
+    return true;
   }
 
   async stop(): Promise<void> {

@@ -118,18 +118,16 @@ export async function runHalt(deployment: Deployment, sink: SinkClient, listId: 
   await sink.reset(`@${AUDIENCE_DOMAIN}`);
   const campaign = await deployment.approveCampaign(listId);
   await sink.waitFor(haltAfter, guardMs(recipients));
-  const requested = monotonicMs();
-  const response = await fetch(`${deployment.baseUrl}/api/v1/campaigns/${campaign.id}/halt`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${deployment.people.authorToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ reason: 'benchmark halt' }),
-  });
-  const returned = monotonicMs();
-  if (response.status !== 200) throw new Error(`halt answered ${response.status}: ${await response.text()}`);
-  const report = (await response.json()) as { inFlight: number; stopped: number };
+  const { status, text, requestedAt: requested, returnedAt: returned } = await sink.post(
+    `${deployment.baseUrl}/api/v1/campaigns/${campaign.id}/halt`,
+    { authorization: `Bearer ${deployment.people.authorToken}`, 'content-type': 'application/json' },
+    { reason: 'benchmark halt' },
+  );
+  if (status !== 200) throw new Error(`halt answered ${status}: ${text}`);
+  const report = JSON.parse(text) as { inFlight: number; stopped: number };
   const arrivedBeforeHalt = (await sink.stats()).messages - (await sink.arrivalsAfter(requested));
-  // Wait until what was in flight has landed and every queued window has run to its no-op.
-  await deployment.until(async () => (await countByStatus(deployment.ctx.db, campaign.id)).sending === 0 && (await deployment.deliveryQueueIdle()), 'in-flight deliveries to finish', 30_000);
+  // Wait until what was in flight has landed, every queued window has run to its no-op and the halt's clean-up is done.
+  await deployment.until(async () => (await countByStatus(deployment.ctx.db, campaign.id)).sending === 0 && (await deployment.queuesIdle()), 'in-flight deliveries to finish', 30_000);
   const arrivedAfterHalt = await sink.arrivalsAfter(returned);
   const stats = await sink.stats();
   const ledger = await countByStatus(deployment.ctx.db, campaign.id);

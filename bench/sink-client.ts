@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { SinkStats } from './sink.js';
+import type { SinkStats, TimedResponse } from './sink.js';
 import type { SinkRequest } from './sink-process.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -40,6 +40,11 @@ export class SinkClient {
 
   reset(suffix: string): Promise<void> {
     return this.#call({ op: 'reset', suffix });
+  }
+
+  /** A POST sent from the sink's process, timed there. */
+  post(url: string, headers: Record<string, string>, body: unknown): Promise<TimedResponse> {
+    return this.#call({ op: 'post', url, headers, body: JSON.stringify(body) });
   }
 
   stats(): Promise<SinkStats> {

@@ -1,13 +1,23 @@
-import { CountingSink } from './sink.js';
+import { CountingSink, monotonicMs, type TimedResponse } from './sink.js';
 
 // The sink runs in a process of its own: its CPU and memory stay out of the figures
-// of the process under measurement, as a real relay's would.
+// of the process under measurement, as a real relay's would. It is also where the halt
+// request comes from, like a person's browser: its timing is not held up by the server
+// process's own event loop, and it shares the clock the arrivals are stamped with.
 export type SinkRequest =
+  | { id: number; op: 'post'; url: string; headers: Record<string, string>; body: string }
   | { id: number; op: 'reset'; suffix: string }
   | { id: number; op: 'stats' }
   | { id: number; op: 'arrivalsAfter'; at: number }
   | { id: number; op: 'waitFor'; count: number }
   | { id: number; op: 'close' };
+
+async function timedPost(url: string, headers: Record<string, string>, body: string): Promise<TimedResponse> {
+  const requestedAt = monotonicMs();
+  const response = await fetch(url, { method: 'POST', headers, body });
+  const text = await response.text();
+  return { status: response.status, text, requestedAt, returnedAt: monotonicMs() };
+}
 
 const sink = new CountingSink();
 const port = await sink.listen();
@@ -18,6 +28,8 @@ process.on('message', (request: SinkRequest) => {
   switch (request.op) {
     case 'reset':
       return reply(sink.reset(request.suffix));
+    case 'post':
+      return void timedPost(request.url, request.headers, request.body).then(reply);
     case 'stats':
       return reply(sink.stats());
     case 'arrivalsAfter':

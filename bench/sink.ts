@@ -3,6 +3,14 @@ import { SMTPServer } from 'smtp-server';
 /** Monotonic milliseconds, comparable across processes on one machine (CLOCK_MONOTONIC). */
 export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/** An HTTP response with the monotonic times its request left and its answer arrived. */
+export interface TimedResponse {
+  status: number;
+  text: string;
+  requestedAt: number;
+  returnedAt: number;
+}
+
 export interface SinkStats {
   /** Messages whose recipient is in the counted audience. */
   messages: number;

@@ -3,11 +3,11 @@ import type { CampaignStatus } from '../domain/campaign-state.js';
 import { countsAsLedgerSays, type DeliveryStatus } from '../domain/delivery.js';
 import type { DB } from './schema.js';
 
-/** Creates a `queued` ledger row for each snapshot recipient in `fromSeq..toSeq`, in the database alone. Safe to repeat. */
-export async function seedLedger(db: Kysely<DB>, campaignId: string, fromSeq: number, toSeq: number): Promise<void> {
+/** Creates a ledger row for each snapshot recipient in `fromSeq..toSeq`, in the database alone. Safe to repeat. */
+export async function seedLedger(db: Kysely<DB>, campaignId: string, fromSeq: number, toSeq: number, status: 'queued' | 'halted' = 'queued'): Promise<void> {
   await sql`
     INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status)
-    SELECT campaign_id, seq, email, name, fields, reply_to_message_id, 'queued'
+    SELECT campaign_id, seq, email, name, fields, reply_to_message_id, ${status}
     FROM campaign_recipients WHERE campaign_id = ${campaignId} AND seq BETWEEN ${fromSeq} AND ${toSeq}
     ON CONFLICT DO NOTHING
   `.execute(db);
@@ -15,9 +15,20 @@ export async function seedLedger(db: Kysely<DB>, campaignId: string, fromSeq: nu
 
 /** Seeding goes in seq order, so the snapshot's last recipient in the ledger means all of them are. */
 export async function ledgerHoldsSnapshot(db: Kysely<DB>, campaignId: string, recipientCount: number): Promise<boolean> {
-  if (recipientCount === 0) return true;
-  const row = await db.selectFrom('deliveries').select('seq').where('campaign_id', '=', campaignId).where('seq', '=', recipientCount).executeTakeFirst();
-  return row !== undefined;
+  return (await seededThrough(db, campaignId, recipientCount)) === recipientCount;
+}
+
+/** How far the fan-out has copied the snapshot (seeding goes in seq order; later seqs are late joiners). */
+export async function seededThrough(db: Kysely<DB>, campaignId: string, recipientCount: number): Promise<number> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select('seq')
+    .where('campaign_id', '=', campaignId)
+    .where('seq', '<=', recipientCount)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.seq ?? 0;
 }
 
 export interface ClaimedDelivery {
@@ -137,8 +148,11 @@ export function lastActivity(db: Kysely<DB>, campaignId: string) {
     .executeTakeFirst();
 }
 
-/** What a halt finds: rows not yet claimed (it stops them) and rows claimed (in flight, they may complete). */
-export async function countHaltable(db: Kysely<DB>, campaignId: string): Promise<{ stopped: number; inFlight: number }> {
+/**
+ * What a halt finds: rows not yet claimed and snapshot recipients the fan-out has not yet
+ * copied (it stops both), and rows claimed (in flight, they may complete).
+ */
+export async function countHaltable(db: Kysely<DB>, campaignId: string, recipientCount: number): Promise<{ stopped: number; inFlight: number }> {
   const row = await db
     .selectFrom('deliveries')
     .select((eb) => [
@@ -148,7 +162,8 @@ export async function countHaltable(db: Kysely<DB>, campaignId: string): Promise
     .where('campaign_id', '=', campaignId)
     .where('status', 'in', ['queued', 'sending'])
     .executeTakeFirstOrThrow();
-  return { stopped: Number(row.stopped), inFlight: Number(row.inFlight) };
+  const notCopied = recipientCount - (await seededThrough(db, campaignId, recipientCount));
+  return { stopped: Number(row.stopped) + notCopied, inFlight: Number(row.inFlight) };
 }
 
 /**
@@ -169,13 +184,18 @@ export async function markQueuedHalted(db: Kysely<DB>, campaignId: string, limit
   return Number(result.numAffectedRows ?? 0n);
 }
 
-/** Halted campaigns whose clean-up did not finish (the process stopped mid-way). */
-export async function haltedWithQueuedRows(db: Kysely<DB>): Promise<string[]> {
+/** Halted campaigns whose clean-up did not finish: queued rows left, or snapshot recipients not in the ledger. */
+export async function haltedNeedingClearing(db: Kysely<DB>): Promise<string[]> {
   const rows = await db
     .selectFrom('campaigns as c')
     .select('c.id')
     .where('c.status', '=', 'halted')
-    .where(({ exists, selectFrom }) => exists(selectFrom('deliveries as d').select('d.seq').whereRef('d.campaign_id', '=', 'c.id').where('d.status', '=', 'queued')))
+    .where(({ exists, not, or, selectFrom }) =>
+      or([
+        exists(selectFrom('deliveries as d').select('d.seq').whereRef('d.campaign_id', '=', 'c.id').where('d.status', '=', 'queued')),
+        not(exists(selectFrom('deliveries as d').select('d.seq').whereRef('d.campaign_id', '=', 'c.id').whereRef('d.seq', '=', 'c.recipient_count'))),
+      ]),
+    )
     .execute();
   return rows.map((r) => r.id);
 }

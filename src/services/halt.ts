@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { nextStatus } from '../domain/campaign-state.js';
 import { voidDecisions } from '../db/approvals.js';
-import { campaignsInStatus, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
-import { countHaltable, markQueuedHalted } from '../db/deliveries.js';
+import { campaignsInStatus, findCampaign, lockCampaign, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
+import { countHaltable, markQueuedHalted, seededThrough, seedLedger } from '../db/deliveries.js';
 import type { CampaignRow, DB } from '../db/schema.js';
 import { killSwitchState, setKillSwitch } from '../db/system-state.js';
 import { findUserById, usersWithRole } from '../db/users.js';
@@ -38,7 +38,7 @@ async function haltWithin(trx: Kysely<DB>, campaign: CampaignRow, actor: string,
   }
   await updateCampaignIf(trx, campaign.id, [campaign.status], { status: 'halted', halted_at: now, halt_reason: reason });
   await voidDecisions(trx, campaign.id);
-  const { stopped, inFlight } = await countHaltable(trx, campaign.id);
+  const { stopped, inFlight } = await countHaltable(trx, campaign.id, campaign.recipient_count ?? 0);
   await recordEvent(trx, { actor, action: 'campaign.halt', campaignId: campaign.id, data: { reason, inFlight, stopped, previousStatus: campaign.status }, at: now });
   return { campaignId: campaign.id, status: 'halted', inFlight, stopped };
 }
@@ -66,15 +66,25 @@ async function queueHaltClearing(ctx: AppContext, campaignId: string): Promise<v
   await ctx.queues.dispatch.add('clear-halt', data, { jobId: `clear-halt-${campaignId}-${Date.now()}` });
 }
 
-const CLEAR_HALT_BATCH = 5000;
+const CLEAR_HALT_BATCH = 1000;
 
-/** Rewrites a halted campaign's unclaimed rows as `halted`, in batches so other work interleaves (PGlite has one connection). */
-export async function clearHaltedRows(ctx: AppContext, campaignId: string): Promise<number> {
-  let cleared = 0;
-  for (;;) {
-    const n = await markQueuedHalted(ctx.db, campaignId, CLEAR_HALT_BATCH);
-    cleared += n;
-    if (n < CLEAR_HALT_BATCH) return cleared;
+/**
+ * Rewrites a halted campaign's unclaimed rows as `halted` and adds the snapshot recipients
+ * the fan-out had not copied yet as `halted`, so the ledger accounts for everyone. Batches
+ * let other work interleave (PGlite has one connection); each stops once the campaign is
+ * no longer halted.
+ */
+export async function clearHaltedRows(ctx: AppContext, campaignId: string): Promise<void> {
+  while ((await markQueuedHalted(ctx.db, campaignId, CLEAR_HALT_BATCH)) === CLEAR_HALT_BATCH);
+  const campaign = await findCampaign(ctx.db, campaignId);
+  const total = campaign?.recipient_count ?? 0;
+  for (let fromSeq = (await seededThrough(ctx.db, campaignId, total)) + 1; fromSeq <= total; fromSeq += CLEAR_HALT_BATCH) {
+    const copied = await ctx.db.transaction().execute(async (trx) => {
+      if ((await lockCampaignShared(trx, campaignId))?.status !== 'halted') return false;
+      await seedLedger(trx, campaignId, fromSeq, Math.min(total, fromSeq + CLEAR_HALT_BATCH - 1), 'halted');
+      return true;
+    });
+    if (!copied) return;
   }
 }
 

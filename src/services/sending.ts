@@ -10,7 +10,7 @@ import {
   countByStatus,
   countInFlight,
   hasUnfinishedDeliveries,
-  haltedWithQueuedRows,
+  haltedNeedingClearing,
   ledgerHoldsSnapshot,
   markStaleSendingUnknown,
   recordResults,
@@ -259,7 +259,7 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
       restarted += 1;
     }
   }
-  for (const campaignId of await haltedWithQueuedRows(ctx.db)) await clearHaltedRows(ctx, campaignId);
+  for (const campaignId of await haltedNeedingClearing(ctx.db)) await clearHaltedRows(ctx, campaignId);
   for (const { campaign_id, n } of stale) {
     await ctx.db.transaction().execute((trx) =>
       recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),
