@@ -99,7 +99,7 @@ async function refuseUnapproved(ctx: AppContext, trx: Kysely<DB>, campaign: Camp
  * Copies the frozen snapshot into the ledger and queues its windows a step at a time, the
  * first step a single window: the first messages leave while the rest is still being
  * copied, and no audience passes through memory. Each step holds a share lock on the
- * campaign, so a halt waits for the step and halts its rows too, and no step runs after it.
+ * campaign, so a halt waits for the step and counts its rows, and no step runs after it.
  */
 async function fanOut(ctx: AppContext, job: StartJob): Promise<void> {
   const campaign = await findCampaign(ctx.db, job.campaignId);
@@ -233,7 +233,7 @@ export async function finishIfComplete(ctx: AppContext, campaignId: string): Pro
 /**
  * Periodic repair: stale `sending` rows become `unknown`; a scheduled campaign whose
  * start job Redis lost gets it back; a sending campaign whose windows stalled is re-fed;
- * a halted campaign whose clean-up was lost gets its unclaimed rows marked.
+ * a halted campaign whose clean-up was lost gets its ledger completed (see clearHaltedRows).
  */
 export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; restarted: number }> {
   const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
