@@ -10,6 +10,7 @@ import { createCampaign, submitCampaign } from '../src/services/campaigns.js';
 import type { Actor, AppContext } from '../src/services/context.js';
 import { createList, importMembers } from '../src/services/lists.js';
 import { createUser, issueApiToken } from '../src/services/users.js';
+import { dropQueuePrefix } from '../test/support/queue-prefix.js';
 import { startWorkers, type Workers } from '../workers/index.js';
 import { freshDatabase, type DatabaseKind } from './database.js';
 import { CONTENT, recipient } from './message.js';
@@ -118,16 +119,7 @@ export class Deployment {
     const prefix = this.ctx.config.QUEUE_PREFIX;
     await this.runtime.close();
     await this.dropDatabase();
-    await dropKeys(this.redis, prefix);
+    await dropQueuePrefix(this.redis, prefix);
     this.redis.disconnect();
   }
-}
-
-async function dropKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
 }

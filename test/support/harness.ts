@@ -12,6 +12,7 @@ import { createUser, issueApiToken } from '../../src/services/users.js';
 import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
+import { dropQueuePrefix } from './queue-prefix.js';
 import { SmtpSink, type SinkOptions } from './smtp-sink.js';
 import { WebClient } from './web-client.js';
 
@@ -41,15 +42,9 @@ export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop
   };
 }
 
-/** Deletes every key under a BullMQ prefix so test files never see each other's queues. */
-export async function dropQueuePrefix(prefix: string): Promise<void> {
+async function dropTestQueues(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  await dropQueuePrefix(redis, prefix);
   redis.disconnect();
 }
 
@@ -216,6 +211,6 @@ export class Harness {
     await this.runtime.close();
     await this.sink.stop();
     await this.dropDatabase();
-    await dropQueuePrefix(this.config.QUEUE_PREFIX);
+    await dropTestQueues(this.config.QUEUE_PREFIX);
   }
 }
