@@ -108,8 +108,9 @@ export interface HaltResult {
   inFlight: number;
   stopped: number;
   arrivedAfterHalt: number;
-  /** Every `sent` row arrived exactly once, and nothing beyond the in-flight count came after the halt. */
+  /** Nothing beyond the in-flight count the halt reported arrived after it returned. */
   withinInFlight: boolean;
+  /** Every `sent` row arrived exactly once, and the ledger accounts for every recipient as sent or halted. */
   arrivedOnce: boolean;
 }
 
