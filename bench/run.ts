@@ -1,15 +1,17 @@
-import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../src/package-root.js';
+import { forkSibling } from './fork-sibling.js';
 import { parseOptions } from './options.js';
 import { formatTable } from './report.js';
 import type { SuiteOptions, SuiteResult } from './suite.js';
 
-const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
+// In the source folder, also when the benchmark runs from dist/bench.
+const RESULTS_FILE = path.join(PACKAGE_ROOT, 'bench', 'results.json');
 
 function runInChild(options: Omit<SuiteOptions, 'log'>): Promise<SuiteResult> {
-  const child = fork(fileURLToPath(new URL('./suite-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+  const child = forkSibling('suite-process');
   child.send(options);
   return new Promise((resolve, reject) => {
     child.once('message', (message: { result?: SuiteResult; error?: string }) => (message.result ? resolve(message.result) : reject(new Error(message.error))));

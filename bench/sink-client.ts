@@ -1,5 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { forkSibling } from './fork-sibling.js';
 import type { SinkStats, TimedResponse } from './sink.js';
 import type { SinkRequest } from './sink-process.js';
 
@@ -22,7 +22,7 @@ export class SinkClient {
   }
 
   static async start(): Promise<SinkClient> {
-    const child = fork(fileURLToPath(new URL('./sink-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkSibling('sink-process', { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const port = await new Promise<number>((resolve, reject) => {
       child.once('message', (message: { ready: number }) => resolve(message.ready));
       child.once('exit', (code) => reject(new Error(`the SMTP sink exited with code ${code}`)));

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../services/context.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { AppError } from '../services/errors.js';
 import { apiRouter } from './routes/api.js';
 import { linkMessagePage } from './views/approval-page.js';
@@ -10,7 +10,7 @@ import { consoleRouter } from './routes/console.js';
 import { signInRouter } from './routes/sign-in.js';
 import { webSessions } from './web.js';
 
-const ASSETS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
+const ASSETS_DIR = path.join(PACKAGE_ROOT, 'src', 'http', 'assets');
 
 export function createApp(ctx: AppContext, log: (line: string) => void = () => {}): express.Express {
   const app = express();

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { escapeHtml } from '../domain/merge-fields.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
-export const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+export const TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates');
 
 const TOKEN = /\{\{(\{?)\s*([A-Za-z][A-Za-z0-9_]*)\s*\}?\}\}/g;
 

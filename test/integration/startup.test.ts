@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,9 +19,13 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs `src/main.ts` as `npm start` does; resolves when `ready` appears or the process exits. */
-function start(args: string[], env: Record<string, string>, ready = 'API and pages on') {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts', ...args], {
+/**
+ * Runs `src/main.ts` as `npm start` does (or, given `built`, the build as `npm run start:api` does);
+ * resolves when `ready` appears or the process exits.
+ */
+function start(args: string[], env: Record<string, string>, ready = 'API and pages on', built = false) {
+  const command = built ? ['dist/src/main.js', ...args] : [require.resolve('tsx/cli'), 'src/main.ts', ...args];
+  const child = spawn(process.execPath, command, {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,6 +83,28 @@ describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
     expect(run.output()).toContain('REQUIRED_APPROVALS: ');
     expect(run.output()).toContain('SMTP_URL: must be an smtp:// or smtps:// URL');
   });
+
+  it('runs from the build, which finds its page assets and mail templates outside dist/', async () => {
+    const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+    expect(build.stdout + build.stderr).toBe('');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-built-'));
+    const port = await freePort();
+    const run = start([], { DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, REDIS_URL, QUEUE_PREFIX: `cs-built-${port}` }, undefined, true);
+    expect(await run.settled).toEqual({ ready: true });
+    const css = await fetch(`http://127.0.0.1:${port}/assets/app.css`);
+    expect(css.status).toBe(200);
+    expect(await css.text()).toBe(readFileSync(path.join(ROOT, 'src/http/assets/app.css'), 'utf8'));
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+
+    const templates = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const { template } = await import('./dist/src/mail/templates.js'); console.log([...template('layout.html').variables].sort().join(' '))"],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(templates.stderr).toBe('');
+    expect(templates.stdout.trim()).toBe('content footer preheader subject');
+  }, 60_000);
 
   it('refuses to run the API or the workers alone on the embedded database', async () => {
     const run = start(['workers'], { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'countersign-w-')) });
