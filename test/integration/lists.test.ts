@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pageSnapshot } from '../../src/db/campaigns.js';
+import { AudienceDigest, type SnapshotRecipient } from '../../src/domain/content-hash.js';
 import { Harness } from '../support/harness.js';
 
 interface Issue {
@@ -271,5 +273,34 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     await importCsv(east, 'email,name\nfay@corp.example.com,Fay East\n');
     const after = await h.db.selectFrom('campaign_recipients').select('email').where('campaign_id', '=', created.body.id as string).execute();
     expect(after).toHaveLength(5);
+  });
+
+  it('freezes the digest of the snapshot as stored, read a page at a time in address order', async () => {
+    const listId = await newList('Digest check');
+    const csv = ['email,name,team,site', 'zoe@corp.example.com,Zoë Ünal,Ops,Zürich', 'adam@corp.example.com,"Adam ""AJ"" Jones",Legal,', 'mo@corp.example.com,Mo,,Leeds', 'bea@corp.example.com,Bea,Finance,Oslo', 'kim@corp.example.com,Kim,Ops,Oslo'].join('\n');
+    expect((await importCsv(listId, csv)).body).toMatchObject({ memberCount: 5 });
+    const created = await h.api('author', 'POST', '/campaigns', { subject: 'Digest', body: 'Hello {{name}}.', audience: { listIds: [listId] } });
+    const submitted = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
+    expect(submitted.status, submitted.text).toBe(200);
+    const campaignId = created.body.id as string;
+
+    const stored = (
+      await h.db.selectFrom('campaign_recipients').select(['email', 'name', 'fields', 'reply_to_message_id']).where('campaign_id', '=', campaignId).orderBy('email').execute()
+    ).map((r) => ({ email: r.email, name: r.name, fields: r.fields, replyToMessageId: r.reply_to_message_id }));
+    expect(stored.map((r) => r.email)).toEqual(['adam@corp.example.com', 'bea@corp.example.com', 'kim@corp.example.com', 'mo@corp.example.com', 'zoe@corp.example.com']);
+
+    const paged: SnapshotRecipient[] = [];
+    for (let after: string | null = null; ; ) {
+      const page = await pageSnapshot(h.db, campaignId, after, 2);
+      paged.push(...page);
+      if (page.length < 2) break;
+      after = page[page.length - 1]!.email;
+    }
+    expect(paged).toEqual(stored);
+
+    const expected = new AudienceDigest();
+    for (const recipient of stored) expected.add(recipient);
+    const campaign = await h.db.selectFrom('campaigns').select('audience_digest').where('id', '=', campaignId).executeTakeFirstOrThrow();
+    expect(campaign.audience_digest).toBe(expected.digest());
   });
 });
