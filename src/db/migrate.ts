@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/001-initial.js';
 import * as webSessions from './migrations/003-web-sessions.js';
 import * as deliveryStatusSeqIndex from './migrations/004-delivery-status-seq-index.js';
+import * as snapshotCampaignCheck from './migrations/005-snapshot-campaign-check-per-statement.js';
 
 // Listed in code rather than read from a folder so the same list works from
 // TypeScript sources, a compiled build and a bundled CLI alike.
@@ -9,6 +10,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '003-web-sessions': webSessions,
   '004-delivery-status-seq-index': deliveryStatusSeqIndex,
+  '005-snapshot-campaign-check-per-statement': snapshotCampaignCheck,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

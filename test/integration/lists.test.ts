@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageSnapshot } from '../../src/db/campaigns.js';
 import { AudienceDigest, type SnapshotRecipient } from '../../src/domain/content-hash.js';
@@ -302,5 +303,20 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     for (const recipient of stored) expected.add(recipient);
     const campaign = await h.db.selectFrom('campaigns').select('audience_digest').where('id', '=', campaignId).executeTakeFirstOrThrow();
     expect(campaign.audience_digest).toBe(expected.digest());
+  });
+
+  it('refuses a snapshot row naming a campaign that does not exist, on insert and on update, and changes nothing', async () => {
+    const listId = await newList('Snapshot guard');
+    await importCsv(listId, 'email,name\numa@corp.example.com,Uma\n');
+    const created = await h.api('author', 'POST', '/campaigns', { subject: 'Guard', body: 'Hello.', audience: { listIds: [listId] } });
+    expect((await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`)).status).toBe(200);
+    const rows = () => h.db.selectFrom('campaign_recipients').select(['campaign_id', 'email']).where('email', '=', 'uma@corp.example.com').execute();
+    const before = await rows();
+
+    const insert = sql`INSERT INTO campaign_recipients (campaign_id, seq, email, name, fields) VALUES ('no-such-campaign', 1, 'uma@corp.example.com', 'Uma', '{}')`.execute(h.db);
+    await expect(insert).rejects.toMatchObject({ code: '23503' });
+    const update = sql`UPDATE campaign_recipients SET campaign_id = 'no-such-campaign' WHERE campaign_id = ${created.body.id as string}`.execute(h.db);
+    await expect(update).rejects.toMatchObject({ code: '23503' });
+    expect(await rows()).toEqual(before);
   });
 });
