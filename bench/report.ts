@@ -28,6 +28,7 @@ const ROWS: Row[] = [
   { label: 'fan-out: first message at sink', target: '< 2 s', value: (r) => s(r.fanOut.firstMessageSeconds), met: (r) => r.fanOut.firstMessageSeconds < 2 },
   { label: 'fan-out: all sent', target: '', value: (r) => `${s(r.fanOut.allSentSeconds)} (${rate(r.fanOut.recipients / r.fanOut.allSentSeconds)})` },
   { label: 'fan-out: peak process RSS', target: '< 400 MB', value: (r) => mb(r.fanOut.peakRssMb), met: (r) => r.fanOut.peakRssMb < 400 },
+  { label: '  peak off-heap (PGlite: its WASM memory)', target: '', value: (r) => mb(r.fanOut.peakExternalMb) },
   {
     label: 'fan-out: peak Redis (delta)',
     target: '< 100 MB (delta)',

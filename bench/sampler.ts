@@ -24,6 +24,9 @@ export function samplePeak(read: () => number | Promise<number>, intervalMs = 10
 
 export const rssBytes = (): number => process.memoryUsage().rss;
 
+/** Memory outside V8's heap: on PGlite, mostly the database's WebAssembly memory, which never shrinks. */
+export const externalBytes = (): number => process.memoryUsage().external;
+
 /** Redis's own figure for the memory its data uses (the server is shared: compare with the level before). */
 export async function redisUsedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');

@@ -2,7 +2,7 @@ import { countByStatus } from '../src/db/deliveries.js';
 import { recallCampaign } from '../src/services/recall.js';
 import type { Deployment } from './deployment.js';
 import { AUDIENCE_DOMAIN } from './message.js';
-import { megabytes, redisUsedMemory, rssBytes, samplePeak } from './sampler.js';
+import { externalBytes, megabytes, redisUsedMemory, rssBytes, samplePeak } from './sampler.js';
 import type { SinkClient } from './sink-client.js';
 import { monotonicMs } from './sink.js';
 
@@ -49,6 +49,8 @@ export interface FanOutResult {
   firstMessageSeconds: number;
   allSentSeconds: number;
   peakRssMb: number;
+  /** Part of the RSS: PGlite runs the database inside the process, in WebAssembly memory. */
+  peakExternalMb: number;
   peakRedisMb: number;
   /** Peak Redis memory minus its level before the send: Redis is shared with others. */
   redisDeltaMb: number;
@@ -61,6 +63,7 @@ export async function runFanOut(deployment: Deployment, sink: SinkClient, listId
   await sink.reset(`@${AUDIENCE_DOMAIN}`);
   const redisBefore = await redisUsedMemory(deployment.redis);
   const rss = samplePeak(rssBytes);
+  const external = samplePeak(externalBytes);
   const redis = samplePeak(() => redisUsedMemory(deployment.redis));
   const campaign = await deployment.approveCampaign(listId);
   const ledgerRows = async () => {
@@ -71,7 +74,7 @@ export async function runFanOut(deployment: Deployment, sink: SinkClient, listId
   const ledgerFull = monotonicMs();
   await deployment.until(async () => (await deployment.status(campaign.id)) === 'sent', 'the campaign to be sent', guardMs(recipients));
   const allSent = monotonicMs();
-  const [peakRss, peakRedis] = [await rss.stop(), await redis.stop()];
+  const [peakRss, peakExternal, peakRedis] = [await rss.stop(), await external.stop(), await redis.stop()];
   const { firstAt } = await sink.stats();
   return {
     recipients,
@@ -79,6 +82,7 @@ export async function runFanOut(deployment: Deployment, sink: SinkClient, listId
     firstMessageSeconds: (firstAt! - campaign.sendAt) / 1000,
     allSentSeconds: (allSent - campaign.sendAt) / 1000,
     peakRssMb: megabytes(peakRss),
+    peakExternalMb: megabytes(peakExternal),
     peakRedisMb: megabytes(peakRedis),
     redisDeltaMb: megabytes(peakRedis - redisBefore),
     arrivedOnce: await arrivedOnce(deployment, sink, campaign.id, recipients),
