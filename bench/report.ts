@@ -29,6 +29,7 @@ const ROWS: Row[] = [
   { label: 'fan-out: all sent', target: '', value: (r) => `${s(r.fanOut.allSentSeconds)} (${rate(r.fanOut.recipients / r.fanOut.allSentSeconds)})` },
   { label: 'fan-out: peak process RSS', target: '< 400 MB', value: (r) => mb(r.fanOut.peakRssMb), met: (r) => r.fanOut.peakRssMb < 400 },
   { label: '  peak off-heap (PGlite: its WASM memory)', target: '', value: (r) => mb(r.fanOut.peakExternalMb) },
+  { label: '  V8 heap limit of the process', target: '', value: (r) => mb(r.heapLimitMb) },
   {
     label: 'fan-out: peak Redis (delta)',
     target: '< 100 MB (delta)',

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { forkBeside } from '../src/fork-beside.js';
 import { PACKAGE_ROOT } from '../src/package-root.js';
-import { forkSibling } from './fork-sibling.js';
 import { parseOptions } from './options.js';
 import { formatTable } from './report.js';
 import type { SuiteOptions, SuiteResult } from './suite.js';
@@ -11,7 +11,7 @@ import type { SuiteOptions, SuiteResult } from './suite.js';
 const RESULTS_FILE = path.join(PACKAGE_ROOT, 'bench', 'results.json');
 
 function runInChild(options: Omit<SuiteOptions, 'log'>): Promise<SuiteResult> {
-  const child = forkSibling('suite-process');
+  const child = forkBeside(import.meta.url, 'suite-process');
   child.send(options);
   return new Promise((resolve, reject) => {
     child.once('message', (message: { result?: SuiteResult; error?: string }) => (message.result ? resolve(message.result) : reject(new Error(message.error))));

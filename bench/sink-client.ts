@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { forkSibling } from './fork-sibling.js';
+import { forkBeside } from '../src/fork-beside.js';
 import type { SinkStats, TimedResponse } from './sink.js';
 import type { SinkRequest } from './sink-process.js';
 
@@ -22,7 +22,7 @@ export class SinkClient {
   }
 
   static async start(): Promise<SinkClient> {
-    const child = forkSibling('sink-process', { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkBeside(import.meta.url, 'sink-process', [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const port = await new Promise<number>((resolve, reject) => {
       child.once('message', (message: { ready: number }) => resolve(message.ready));
       child.once('exit', (code) => reject(new Error(`the SMTP sink exited with code ${code}`)));

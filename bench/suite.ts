@@ -1,6 +1,8 @@
+import { getHeapStatistics } from 'node:v8';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import type { DatabaseKind } from './database.js';
 import { Deployment } from './deployment.js';
+import { megabytes } from './sampler.js';
 import { runCorrection, runFanOut, runHalt, runPipeline, type CorrectionResult, type FanOutResult, type HaltResult, type PipelineResult } from './scenarios.js';
 import { SinkClient } from './sink-client.js';
 
@@ -20,6 +22,8 @@ const HALT_AT_SCALE_AFTER = 1000;
 
 export interface SuiteResult {
   database: DatabaseKind;
+  /** V8's heap limit in the measured process: the start scripts' bound when run through `npm run bench`. */
+  heapLimitMb: number;
   baseline: BaselineResult;
   pipeline: PipelineResult & { ratioToBaseline: number };
   /** Halted a quarter of the way through a send of `messages`. */
@@ -55,7 +59,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     const haltAfter = Math.min(HALT_AT_SCALE_AFTER, Math.ceil(options.recipients / 4));
     log(`[${options.database}] halt after ${haltAfter} messages of a send of ${options.recipients}`);
     const haltAtScale = await runHalt(deployment, sink, large, options.recipients, haltAfter);
-    return { database: options.database, baseline, pipeline: { ...pipeline, ratioToBaseline: pipeline.perSecond / baseline.perSecond }, halt, haltAtScale, fanOut, correction };
+    return { database: options.database, heapLimitMb: megabytes(getHeapStatistics().heap_size_limit), baseline, pipeline: { ...pipeline, ratioToBaseline: pipeline.perSecond / baseline.perSecond }, halt, haltAtScale, fanOut, correction };
   } finally {
     await deployment?.stop();
     await sink.stop();

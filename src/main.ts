@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { getHeapStatistics } from 'node:v8';
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderLockedError } from './db/connect.js';
 import { createApp } from './http/app.js';
@@ -20,6 +21,8 @@ async function main(role: Role): Promise<void> {
   const redis = role === 'all' ? await ensureRedis(config.REDIS_URL, config.DATA_DIR, config.START_PRIVATE_REDIS, log) : config.REDIS_URL;
   const runtime = await createRuntime(config, { redis });
   log(`database: ${runtime.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL'}`);
+  // The start scripts bound the heap (package.json config.max_old_space_mb); a bare `node` gets V8's default, sized from the machine's memory.
+  log(`V8 heap limit: ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MB`);
   log(`mail: ${runtime.ctx.mailer.kind === 'smtp' ? 'SMTP' : `file outbox in ${config.OUTBOX_DIR ?? `${config.DATA_DIR}/outbox`}`}`);
 
   let server: Server | undefined;
