@@ -53,8 +53,10 @@ export class Deployment {
       HOLD_WINDOW_SECONDS: '0',
       SWEEP_INTERVAL_MS: '0',
       START_PRIVATE_REDIS: 'false',
+      PGLITE_SHARED_BUFFERS: process.env.PGLITE_SHARED_BUFFERS,
+      ...database.env,
     });
-    const runtime = await createRuntime(config, { database: database.target });
+    const runtime = await createRuntime(config);
     server.on('request', createApp(runtime.ctx));
     const db = runtime.ctx.db;
     const author = await createUser(db, { email: 'author@staff.example.com', name: 'Bench Author', roles: ['author'] });

@@ -14,7 +14,9 @@ export interface Runtime {
 }
 
 export function databaseTarget(config: Config): DatabaseTarget {
-  return config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.DATA_DIR };
+  return config.DATABASE_URL
+    ? { kind: 'postgres', url: config.DATABASE_URL }
+    : { kind: 'pglite', dataDir: config.DATA_DIR, sharedBuffers: config.PGLITE_SHARED_BUFFERS };
 }
 
 /** Opens every connection a process needs, once. `redis` may be a private server's socket. */

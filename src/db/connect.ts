@@ -7,7 +7,10 @@ import { migrateToLatest } from './migrate.js';
 import type { DB } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
 
-export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | 'memory' };
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  /** `sharedBuffers` unset: PGlite's own 128MB, which its WebAssembly memory keeps for the life of the process. */
+  | { kind: 'pglite'; dataDir: string | 'memory'; sharedBuffers?: string };
 
 export interface Database {
   db: Kysely<DB>;
@@ -21,7 +24,7 @@ export class DataFolderLockedError extends Error {}
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
 export async function openDatabase(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<Database> {
-  const database = target.kind === 'postgres' ? openPostgres(target.url) : await openPglite(target.dataDir);
+  const database = target.kind === 'postgres' ? openPostgres(target.url) : await openPglite(target.dataDir, target.sharedBuffers);
   if (options.migrate ?? true) {
     try {
       await migrateToLatest(database.db as Kysely<unknown>);
@@ -52,16 +55,17 @@ function openPostgres(url: string): Database {
   };
 }
 
-async function openPglite(dataDir: string | 'memory'): Promise<Database> {
+async function openPglite(dataDir: string | 'memory', sharedBuffers: string | undefined): Promise<Database> {
+  const options = { startParams: [...PGlite.defaultStartParams, ...(sharedBuffers ? ['-c', `shared_buffers=${sharedBuffers}`] : [])] };
   if (dataDir === 'memory') {
-    const pglite = await PGlite.create();
+    const pglite = await PGlite.create(options);
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     return { db, kind: 'pglite', close: async () => { await db.destroy(); await pglite.close(); } };
   }
   mkdirSync(dataDir, { recursive: true });
   const releaseLock = lockDataFolder(dataDir);
   try {
-    const pglite = await PGlite.create(path.join(dataDir, 'pglite'));
+    const pglite = await PGlite.create(path.join(dataDir, 'pglite'), options);
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     return {
       db,

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/connect.js';
+import { databaseTarget } from '../../src/runtime.js';
 import { Harness } from '../support/harness.js';
 
 describe('audit chain, CLI and the database', () => {
@@ -88,5 +91,21 @@ describe('audit chain, CLI and the database', () => {
     await committed;
     const names = (await h.db.selectFrom('lists').select('name').where('name', 'like', 'tx-%').orderBy('name').execute()).map((r) => r.name);
     expect(names).toEqual(['tx-committed']);
+  });
+
+  it('gives the embedded database the shared_buffers its setting names, and refuses a size it cannot read', async () => {
+    const target = databaseTarget(loadConfig({ PGLITE_SHARED_BUFFERS: '16MB' }));
+    expect(target).toMatchObject({ kind: 'pglite', sharedBuffers: '16MB' });
+    const embedded = await openDatabase({ ...target, kind: 'pglite', dataDir: 'memory' }, { migrate: false });
+    try {
+      const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(embedded.db);
+      expect(rows).toEqual([{ shared_buffers: '16MB' }]);
+    } finally {
+      await embedded.close();
+    }
+    for (const size of ['16 MB', '0MB', '16mb', '16']) {
+      expect(() => loadConfig({ PGLITE_SHARED_BUFFERS: size })).toThrow(ConfigError);
+      expect(() => loadConfig({ PGLITE_SHARED_BUFFERS: size })).toThrow(/PGLITE_SHARED_BUFFERS: a size such as 32MB/);
+    }
   });
 });

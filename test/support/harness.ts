@@ -23,7 +23,10 @@ export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'pos
 
 /** A database of its own for one test file: PGlite in memory, or a fresh PostgreSQL database. */
 export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
-  if (testDb() === 'pglite') return { target: { kind: 'pglite', dataDir: 'memory' }, drop: async () => {} };
+  if (testDb() === 'pglite') {
+    // As a deployment on the defaults runs it.
+    return { target: { kind: 'pglite', dataDir: 'memory', sharedBuffers: loadConfig({}).PGLITE_SHARED_BUFFERS }, drop: async () => {} };
+  }
   const name = `cs_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
   await admin.connect();
