@@ -1,8 +1,9 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { forkBeside } from '../fork-beside.js';
 import { migrateToLatest } from './migrate.js';
 import type { DB } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -65,7 +66,9 @@ async function openPglite(dataDir: string | 'memory', sharedBuffers: string | un
   mkdirSync(dataDir, { recursive: true });
   const releaseLock = lockDataFolder(dataDir);
   try {
-    const pglite = await PGlite.create(path.join(dataDir, 'pglite'), options);
+    const folder = path.join(dataDir, 'pglite');
+    await createDataFolder(folder);
+    const pglite = await PGlite.create(folder, options);
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     return {
       db,
@@ -80,6 +83,16 @@ async function openPglite(dataDir: string | 'memory', sharedBuffers: string | un
     releaseLock();
     throw error;
   }
+}
+
+/** A new data folder is created in a child process (see pglite-initdb.ts); an existing one is left as it is. */
+async function createDataFolder(folder: string): Promise<void> {
+  if (existsSync(path.join(folder, 'PG_VERSION'))) return;
+  const child = forkBeside(import.meta.url, 'pglite-initdb', [folder], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+  if (code !== 0) throw new Error(`creating the embedded database in ${folder} failed (exit code ${code}): ${output.trim()}`);
 }
 
 /** PGlite has no lock of its own and two processes on one folder corrupt it. */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +105,15 @@ describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
     expect(templates.stderr).toBe('');
     expect(templates.stdout.trim()).toBe('content footer preheader subject');
   }, 60_000);
+
+  it('says so and stops when it cannot create the embedded database', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-blocked-'));
+    writeFileSync(path.join(dataDir, 'pglite'), 'a file where the database folder should be');
+    const run = start([], { DATA_DIR: dataDir, PORT: String(await freePort()), REDIS_URL, QUEUE_PREFIX: 'cs-blocked' });
+    expect(await run.settled).toEqual({ ready: false, code: 1 });
+    expect(run.output()).toContain(`creating the embedded database in ${path.join(dataDir, 'pglite')} failed`);
+    expect(readdirSync(dataDir)).toEqual(['pglite']);
+  });
 
   it('refuses to run the API or the workers alone on the embedded database', async () => {
     const run = start(['workers'], { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'countersign-w-')) });
