@@ -115,6 +115,19 @@ describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
     expect(readdirSync(dataDir)).toEqual(['pglite']);
   });
 
+  it('creates the embedded database from the installed CLI, run from any folder', () => {
+    const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'countersign-cli-')), 'data');
+    const added = spawnSync(process.execPath, [path.join(ROOT, 'bin/countersign.js'), 'user', 'add', '--email', 'ana@example.com', '--name', 'Ana', '--roles', 'author'], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    expect(added.stderr).toBe('');
+    expect(added.status).toBe(0);
+    expect(added.stdout).toContain('API token (shown once)');
+    expect(readdirSync(path.join(dataDir, 'pglite'))).toContain('PG_VERSION');
+  }, 60_000);
+
   it('refuses to run the API or the workers alone on the embedded database', async () => {
     const run = start(['workers'], { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'countersign-w-')) });
     expect(await run.settled).toEqual({ ready: false, code: 1 });
