@@ -167,9 +167,12 @@ export async function countHaltable(db: Kysely<DB>, campaignId: string, recipien
 }
 
 /**
- * Rewrites up to `limit` queued rows of a halted campaign as `halted`; returns how many.
- * The share lock on the campaign serialises it with a resume, which re-queues halted rows:
- * once the campaign is no longer halted, this changes nothing.
+ * Rewrites the first `limit` queued rows of a halted campaign as `halted` (and any row that turned
+ * queued among them meanwhile); returns how many. The share lock on the campaign serialises it
+ * with a resume, which re-queues halted rows: once the campaign is no longer halted, this changes
+ * nothing. The batch reaches the update as a seq bound, an index condition: as an array, with the
+ * ledger's statistics stale after a fan-out, the planner checked it against every queued row of
+ * the campaign (EXPLAIN: 75,000 rows filtered, 300-500 ms a batch of 1,000).
  */
 export async function markQueuedHalted(db: Kysely<DB>, campaignId: string, limit: number): Promise<number> {
   const result = await sql`
@@ -179,7 +182,7 @@ export async function markQueuedHalted(db: Kysely<DB>, campaignId: string, limit
       WHERE campaign_id = ${campaignId} AND status = 'queued' AND EXISTS (SELECT 1 FROM still_halted)
       ORDER BY seq LIMIT ${limit})
     UPDATE deliveries SET status = 'halted', finished_at = now()
-    WHERE campaign_id = ${campaignId} AND seq = ANY(ARRAY(SELECT seq FROM batch)) AND status = 'queued'
+    WHERE campaign_id = ${campaignId} AND status = 'queued' AND seq <= (SELECT max(seq) FROM batch)
   `.execute(db);
   return Number(result.numAffectedRows ?? 0n);
 }

@@ -75,7 +75,7 @@ const CLEAR_HALT_BATCH = 1000;
  * no longer halted.
  */
 export async function clearHaltedRows(ctx: AppContext, campaignId: string): Promise<void> {
-  while ((await markQueuedHalted(ctx.db, campaignId, CLEAR_HALT_BATCH)) === CLEAR_HALT_BATCH);
+  while ((await markQueuedHalted(ctx.db, campaignId, CLEAR_HALT_BATCH)) >= CLEAR_HALT_BATCH);
   const campaign = await findCampaign(ctx.db, campaignId);
   const total = campaign?.recipient_count ?? 0;
   for (let fromSeq = (await seededThrough(ctx.db, campaignId, total)) + 1; fromSeq <= total; fromSeq += CLEAR_HALT_BATCH) {
