@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import { countsAsLedgerSays, type DeliveryStatus } from '../domain/delivery.js';
+import { campaignGate } from './campaigns.js';
 import type { DB } from './schema.js';
 
 /** Creates a ledger row for each snapshot recipient in `fromSeq..toSeq`, in the database alone. Safe to repeat. */
@@ -55,12 +56,15 @@ export async function claimDeliveries(
   // and, with SKIP LOCKED, claim more rows than the limit. Its seqs reach the update as an
   // array so they become an index condition: joined instead, with the ledger's statistics
   // stale mid-send, the planner walked every queued row of the campaign for each claim.
-  // `live` takes a key-share lock on the campaign row. A halt locks that row for update, so it
-  // waits for claims in progress (they are its in-flight count), and a claim that waited for
-  // the halt sees the campaign halted and claims nothing.
+  // `live` takes the campaign's gate shared (see campaignGate), before anything else, and a key-share
+  // lock on the campaign row. A halt takes the gate exclusive and locks that row for update, so it
+  // waits for claims in progress (they are its in-flight count), and a claim that waited for the
+  // halt rechecks the row's newest version, sees the campaign halted and claims nothing.
   const result = await sql<ClaimedDelivery>`
-    WITH live AS (
+    WITH gate AS (SELECT ${campaignGate(claim.campaignId, 'shared')}),
+    live AS (
       SELECT id FROM campaigns WHERE id = ${claim.campaignId} AND status = 'sending' AND content_hash = ${claim.contentHash}
+        AND EXISTS (SELECT 1 FROM gate)
       FOR KEY SHARE),
     picked AS (
       SELECT seq FROM deliveries

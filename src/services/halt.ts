@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { nextStatus } from '../domain/campaign-state.js';
 import { voidDecisions } from '../db/approvals.js';
-import { campaignsInStatus, findCampaign, lockCampaign, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
+import { campaignsInStatus, findCampaign, lockCampaignForHalt, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
 import { countHaltable, markQueuedHalted, seededThrough, seedLedger } from '../db/deliveries.js';
 import type { CampaignRow, DB } from '../db/schema.js';
 import { killSwitchState, setKillSwitch } from '../db/system-state.js';
@@ -50,7 +50,7 @@ export function mayHalt(actor: Actor, campaign: CampaignRow): boolean {
 export async function haltCampaign(ctx: AppContext, actor: Actor, campaignId: string, reason = 'halted by hand'): Promise<HaltReport> {
   const now = ctx.now();
   const { report, campaign } = await ctx.db.transaction().execute(async (trx) => {
-    const campaign = await lockCampaign(trx, campaignId);
+    const campaign = await lockCampaignForHalt(trx, campaignId);
     if (!campaign) throw notFound('campaign');
     if (!mayHalt(actor, campaign)) throw forbidden('only the campaign author, an approver or an admin may halt it');
     return { report: await haltWithin(trx, campaign, actor.email, reason, now), campaign };
@@ -92,7 +92,7 @@ export async function clearHaltedRows(ctx: AppContext, campaignId: string): Prom
 export async function autoHalt(ctx: AppContext, campaignId: string, reason: string): Promise<HaltReport | null> {
   const now = ctx.now();
   const halted = await ctx.db.transaction().execute(async (trx) => {
-    const campaign = await lockCampaign(trx, campaignId);
+    const campaign = await lockCampaignForHalt(trx, campaignId);
     if (!campaign || campaign.status !== 'sending') return null;
     return { report: await haltWithin(trx, campaign, SYSTEM_ACTOR, reason, now), campaign };
   });
@@ -120,7 +120,7 @@ export async function haltAll(ctx: AppContext, actor: Actor, reason = 'global ki
     const active = await campaignsInStatus(trx, ['scheduled', 'sending']);
     const reports: HaltReport[] = [];
     for (const campaign of active) {
-      const locked = await lockCampaign(trx, campaign.id);
+      const locked = await lockCampaignForHalt(trx, campaign.id);
       if (locked && (locked.status === 'scheduled' || locked.status === 'sending')) reports.push(await haltWithin(trx, locked, actor.email, reason, now));
     }
     return { reports, scheduled: active.filter((c) => c.status === 'scheduled') };
