@@ -19,9 +19,7 @@ describe('the web console in Chromium', () => {
       sink: { holdData: (address) => (address === 'hold0@corp.example.com' ? held : undefined) },
       env: { HOLD_WINDOW_SECONDS: '0', SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '20' },
     });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
     await h.addUser('admin', ['admin', 'approver']);
     const list = await h.api('author', 'POST', '/lists', { name: 'Finance team' });
     listId = list.body.id;

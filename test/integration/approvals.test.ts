@@ -13,9 +13,7 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
   beforeAll(async () => {
     // Workers stay off: each test drives the queue steps itself, deterministically.
     h = await Harness.start({ workers: false, env: { HOLD_WINDOW_SECONDS: '3600' } });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
     await h.addUser('carol', ['approver', 'author']);
     await h.addUser('admin', ['admin']);
   });

@@ -23,9 +23,7 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
     // Workers stay off: nothing leaves on its own, so "no approval request went out" is checked
     // by the notify queue staying empty and by delivering whatever it holds by hand.
     h = await Harness.start({ workers: false });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
     await h.addUser('admin', ['admin']);
     const staff = await h.api('author', 'POST', '/lists', { name: 'Staff' });
     expect(staff.status).toBe(201);

@@ -11,9 +11,7 @@ describe.skipIf(testDb() !== 'postgres')('a halt waits only for the sending work
 
   beforeAll(async () => {
     h = await Harness.start({ workers: false });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
   });
   afterAll(() => h?.stop());
 

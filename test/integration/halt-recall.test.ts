@@ -28,9 +28,7 @@ describe('halt mid-send and recall with a threaded correction', () => {
 
   beforeAll(async () => {
     h = await Harness.start({ sink: { dataDelayMs: 15 }, env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' } });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
   });
   afterAll(() => h?.stop());
 
@@ -111,9 +109,7 @@ describe('a delivery of the original that lands after the recall', () => {
       },
       env: { SMTP_MAX_CONNECTIONS: '5', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '12', DELIVERY_CLAIM_SIZE: '5' },
     });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
   });
   afterAll(async () => {
     release();

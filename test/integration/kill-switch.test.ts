@@ -22,9 +22,7 @@ describe('the global kill switch', () => {
 
   beforeAll(async () => {
     h = await Harness.start({ workers: false, sink: { dataDelayMs: 20 }, env: { SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '200' } });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
     await h.addUser('admin', ['admin']);
   });
   afterAll(async () => {

@@ -20,9 +20,7 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
   beforeAll(async () => {
     // Workers stay off: nothing here needs mail to go out.
     h = await Harness.start({ workers: false });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
   });
   afterAll(() => h?.stop());
 

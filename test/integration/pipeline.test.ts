@@ -13,9 +13,7 @@ describe('a policy email from CSV list to 500 inboxes', () => {
 
   beforeAll(async () => {
     h = await Harness.start({ env: { HOLD_WINDOW_SECONDS: '2', DELIVERY_BATCH_SIZE: '40' } });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
     await h.addUser('admin', ['admin']);
   });
   afterAll(() => h?.stop());

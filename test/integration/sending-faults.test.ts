@@ -30,9 +30,7 @@ describe('SMTP failures', () => {
       },
       env: { AUTO_HALT_MIN_ATTEMPTS: '20', AUTO_HALT_FAILURE_RATE: '0.3', DELIVERY_BATCH_SIZE: '10', SMTP_MAX_CONNECTIONS: '2', WORKER_CONCURRENCY: '1', DELIVERY_CLAIM_SIZE: '2' },
     });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
   });
   afterAll(() => h?.stop());
 
@@ -67,9 +65,7 @@ describe('a worker that dies inside the SMTP hand-off', () => {
 
   beforeAll(async () => {
     h = await Harness.start({ workers: false, env: { HOLD_WINDOW_SECONDS: '0' } });
-    await h.addUser('author', ['author']);
-    await h.addUser('alice', ['approver']);
-    await h.addUser('bob', ['approver']);
+    await h.addAuthorAndApprovers();
   });
   afterAll(() => h?.stop());
 

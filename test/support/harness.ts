@@ -129,6 +129,13 @@ export class Harness {
     return this.users[key]!;
   }
 
+  /** The cast most tests need: `author`, and two approvers, `alice` and `bob`, for a quorum of two. */
+  async addAuthorAndApprovers(): Promise<void> {
+    await this.addUser('author', ['author']);
+    await this.addUser('alice', ['approver']);
+    await this.addUser('bob', ['approver']);
+  }
+
   async api(user: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     const init: RequestInit = { method, headers: { ...headers } };
     if (user) (init.headers as Record<string, string>).authorization = `Bearer ${this.users[user]!.token}`;
