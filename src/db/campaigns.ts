@@ -25,7 +25,8 @@ export function lockCampaign(trx: Kysely<DB>, id: string): Promise<CampaignRow |
  * touches the campaign row, a halt takes it exclusive, and so waits only for the work already running.
  */
 export function campaignGate(id: string, mode: 'shared' | 'exclusive') {
-  return mode === 'shared' ? sql`pg_advisory_xact_lock_shared(${GATE_LOCK_SPACE}, hashtext(${id}))` : sql`pg_advisory_xact_lock(${GATE_LOCK_SPACE}, hashtext(${id}))`;
+  const lock = mode === 'shared' ? sql`pg_advisory_xact_lock_shared` : sql`pg_advisory_xact_lock`;
+  return sql`${lock}(${GATE_LOCK_SPACE}, hashtext(${id}))`;
 }
 
 /** The first key of every gate lock, so that other advisory locks on the database cannot collide with them. */
