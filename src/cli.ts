@@ -1,19 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Kysely } from 'kysely';
 import { ConfigError, loadConfig } from './config.js';
-import { DataFolderLockedError, openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
-import { findListByName } from './db/lists.js';
-import type { DB } from './db/schema.js';
-import { findUserByEmail, listApiTokens, listUsers, revokeApiToken } from './db/users.js';
-import { normaliseEmail } from './domain/addresses.js';
-import { databaseTarget } from './runtime.js';
+import { DataFolderLockedError, openDatabaseFor } from './runtime.js';
 import { verifyAuditChain } from './services/audit.js';
+import type { DataContext } from './services/context.js';
 import { AppError } from './services/errors.js';
-import { createList, importMembers, rowsFromCsv, rowsFromJson } from './services/lists.js';
-import { createUser, issueApiToken } from './services/users.js';
-import type { AppContext } from './services/context.js';
+import { createList, importMembers, listNamed, rowsFromCsv, rowsFromJson } from './services/lists.js';
+import { migrate } from './services/maintenance.js';
+import { allUsers, apiTokensOf, createUser, issueApiToken, revokeToken, userByEmail } from './services/users.js';
 
 const USAGE = `countersign <command>
 
@@ -28,7 +22,7 @@ const USAGE = `countersign <command>
 
 type Out = (line: string) => void;
 
-export async function runCli(argv: string[], db: Kysely<DB>, out: Out, ctxForImport?: () => AppContext): Promise<number> {
+export async function runCli(argv: string[], ctx: DataContext, out: Out): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -37,50 +31,49 @@ export async function runCli(argv: string[], db: Kysely<DB>, out: Out, ctxForImp
   const command = positionals.join(' ');
   switch (command) {
     case 'migrate': {
-      const applied = await migrateToLatest(db as Kysely<unknown>);
+      const applied = await migrate(ctx);
       out(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
       return 0;
     }
     case 'user add': {
-      const user = await createUser(db, { email: values.email ?? '', name: values.name ?? '', roles: (values.roles ?? '').split(',').filter(Boolean) as never });
-      const { token } = await issueApiToken(db, user.id, values.label ?? 'cli');
+      const user = await createUser(ctx.db, { email: values.email ?? '', name: values.name ?? '', roles: (values.roles ?? '').split(',').filter(Boolean) as never });
+      const { token } = await issueApiToken(ctx.db, user.id, values.label ?? 'cli');
       out(`added ${user.email} (${user.roles.join(', ')}) id ${user.id}`);
       out(`API token (shown once): ${token}`);
       return 0;
     }
     case 'user list': {
-      for (const user of await listUsers(db)) out(`${user.email}\t${user.name}\t${user.roles.join(',')}\t${user.id}`);
+      for (const user of await allUsers(ctx)) out(`${user.email}\t${user.name}\t${user.roles.join(',')}\t${user.id}`);
       return 0;
     }
     case 'token issue': {
-      const user = await requireUser(db, values.email);
-      const { id, token } = await issueApiToken(db, user.id, values.label ?? 'cli');
+      const user = await requireUser(ctx, values.email);
+      const { id, token } = await issueApiToken(ctx.db, user.id, values.label ?? 'cli');
       out(`token ${id} for ${user.email} (shown once): ${token}`);
       return 0;
     }
     case 'token list': {
-      const user = await requireUser(db, values.email);
-      for (const t of await listApiTokens(db, user.id)) out(`${t.id}\t${t.label}\t${t.created_at.toISOString()}\t${t.revoked_at ? 'revoked' : 'active'}`);
+      const user = await requireUser(ctx, values.email);
+      for (const t of await apiTokensOf(ctx, user.id)) out(`${t.id}\t${t.label}\t${t.created_at.toISOString()}\t${t.revoked_at ? 'revoked' : 'active'}`);
       return 0;
     }
     case 'token revoke': {
       if (!values.id) throw new AppError(400, 'usage', '--id is required');
-      out((await revokeApiToken(db, values.id)) ? `revoked ${values.id}` : `no active token ${values.id}`);
+      out((await revokeToken(ctx, values.id)) ? `revoked ${values.id}` : `no active token ${values.id}`);
       return 0;
     }
     case 'list import': {
       if (!values.name || !values.file) throw new AppError(400, 'usage', '--name and --file are required');
-      const ctx = ctxForImport!();
-      const actor = await requireUser(db, values.as ?? (await listUsers(db)).find((u) => u.roles.includes('admin'))?.email);
+      const actor = await requireUser(ctx, values.as ?? (await allUsers(ctx)).find((u) => u.roles.includes('admin'))?.email);
       const text = readFileSync(values.file, 'utf8');
       const rows = values.file.endsWith('.json') ? rowsFromJson(JSON.parse(text)) : rowsFromCsv(text);
-      const list = (await findListByName(db, values.name)) ?? (await createList(ctx, actor, { name: values.name }));
+      const list = (await listNamed(ctx, values.name)) ?? (await createList(ctx, actor, { name: values.name }));
       const report = await importMembers(ctx, actor, list.id, rows);
       out(`list ${list.name} (${list.id}): ${report.imported} imported, ${report.mergedDuplicates} duplicates merged, ${report.memberCount} members`);
       return 0;
     }
     case 'audit verify': {
-      const verdict = await verifyAuditChain(db);
+      const verdict = await verifyAuditChain(ctx.db);
       if (verdict.ok) {
         out(`audit chain intact: ${verdict.count} events`);
         return 0;
@@ -94,25 +87,17 @@ export async function runCli(argv: string[], db: Kysely<DB>, out: Out, ctxForImp
   }
 }
 
-async function requireUser(db: Kysely<DB>, email: string | undefined) {
-  const user = email ? await findUserByEmail(db, normaliseEmail(email)) : undefined;
+async function requireUser(ctx: DataContext, email: string | undefined) {
+  const user = email ? await userByEmail(ctx, email) : undefined;
   if (!user) throw new AppError(404, 'not_found', email ? `no user ${email}` : '--email is required (or --as for imports)');
   return user;
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const database = await openDatabase(databaseTarget(config));
-  const importContext = (): AppContext => ({
-    config,
-    db: database.db,
-    now: () => new Date(),
-    // Imports touch neither queues nor mail.
-    queues: undefined as never,
-    mailer: undefined as never,
-  });
+  const database = await openDatabaseFor(config);
   try {
-    process.exitCode = await runCli(process.argv.slice(2), database.db, (line) => console.log(line), importContext);
+    process.exitCode = await runCli(process.argv.slice(2), { config, db: database.db, now: () => new Date() }, (line) => console.log(line));
   } finally {
     await database.close();
   }

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { getHeapStatistics } from 'node:v8';
 import { ConfigError, loadConfig } from './config.js';
-import { DataFolderLockedError } from './db/connect.js';
+import { DataFolderLockedError } from './runtime.js';
 import { createApp } from './http/app.js';
 import { ensureRedis, RedisUnavailableError } from './private-redis.js';
 import { createRuntime } from './runtime.js';

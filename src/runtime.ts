@@ -13,10 +13,18 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+// The composition root is the one place outside src/db that knows how a database is opened.
+export { DataFolderLockedError } from './db/connect.js';
+
 export function databaseTarget(config: Config): DatabaseTarget {
   return config.DATABASE_URL
     ? { kind: 'postgres', url: config.DATABASE_URL }
     : { kind: 'pglite', dataDir: config.DATA_DIR, sharedBuffers: config.PGLITE_SHARED_BUFFERS };
+}
+
+/** The database alone, for the CLI: no Redis, no mail. */
+export function openDatabaseFor(config: Config): Promise<Database> {
+  return openDatabase(databaseTarget(config));
 }
 
 /** Opens every connection a process needs, once. `redis` may be a private server's socket. */

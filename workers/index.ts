@@ -4,7 +4,8 @@ import { clearHaltedRows } from '../src/services/halt.js';
 import { GlobalRateLimiter } from '../src/queue/rate-limit.js';
 import type { AppContext } from '../src/services/context.js';
 import { deliverNotification } from '../src/services/notifications.js';
-import { deliverWindow, startCampaign, sweep } from '../src/services/sending.js';
+import { sweep } from '../src/services/repair.js';
+import { deliverWindow, startCampaign } from '../src/services/sending.js';
 
 export interface Workers {
   workers: Worker[];

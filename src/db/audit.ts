@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { chainHash, GENESIS_HASH, type AuditEventBody, type ChainedEvent } from '../domain/audit-chain.js';
 import type { DB } from './schema.js';
 
@@ -6,7 +6,7 @@ import type { DB } from './schema.js';
 const AUDIT_CHAIN_LOCK = 7_300_201;
 
 /** Must run inside the transaction of the action it records: both land, or neither does. */
-export async function appendAuditEvent(trx: Kysely<DB>, body: AuditEventBody): Promise<void> {
+export async function appendAuditEvent(trx: Transaction<DB>, body: AuditEventBody): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`.execute(trx);
   const last = await trx.selectFrom('audit_events').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
   const prevHash = last?.hash ?? GENESIS_HASH;

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import type { SnapshotRecipient } from '../domain/content-hash.js';
 import type { AudienceSpec, CampaignRow, DB, NewCampaign } from './schema.js';
@@ -14,7 +14,7 @@ export function findCampaign(db: Kysely<DB>, id: string): Promise<CampaignRow | 
 }
 
 /** Locks the row for the rest of the transaction: decisions on one campaign happen one at a time. */
-export function lockCampaign(trx: Kysely<DB>, id: string): Promise<CampaignRow | undefined> {
+export function lockCampaign(trx: Transaction<DB>, id: string): Promise<CampaignRow | undefined> {
   return trx.selectFrom('campaigns').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
@@ -33,13 +33,13 @@ export function campaignGate(id: string, mode: 'shared' | 'exclusive') {
 const GATE_LOCK_SPACE = 0x43534e;
 
 /** A halt's lock: the gate, exclusive, then the row. */
-export async function lockCampaignForHalt(trx: Kysely<DB>, id: string): Promise<CampaignRow | undefined> {
+export async function lockCampaignForHalt(trx: Transaction<DB>, id: string): Promise<CampaignRow | undefined> {
   await sql`SELECT ${campaignGate(id, 'exclusive')}`.execute(trx);
   return lockCampaign(trx, id);
 }
 
 /** A share lock (the gate, then the row): work that must not overlap a halt or an edit waits for them, and they for it. */
-export async function lockCampaignShared(trx: Kysely<DB>, id: string) {
+export async function lockCampaignShared(trx: Transaction<DB>, id: string) {
   await sql`SELECT ${campaignGate(id, 'shared')}`.execute(trx);
   return trx.selectFrom('campaigns').select(['status', 'content_hash']).where('id', '=', id).forShare().executeTakeFirst();
 }
@@ -91,7 +91,7 @@ export async function missingListIds(db: Kysely<DB>, listIds: string[]): Promise
  * the first occurrence of an address winning. Done in SQL so a large audience
  * never passes through this process.
  */
-export async function snapshotAudience(trx: Kysely<DB>, campaignId: string, spec: AudienceSpec): Promise<number> {
+export async function snapshotAudience(trx: Transaction<DB>, campaignId: string, spec: AudienceSpec): Promise<number> {
   await trx.deleteFrom('campaign_recipients').where('campaign_id', '=', campaignId).execute();
   const explicit = spec.recipients;
   const result = await sql`
@@ -115,7 +115,7 @@ export async function snapshotAudience(trx: Kysely<DB>, campaignId: string, spec
 }
 
 /** Copies a ready-made snapshot (a correction's audience comes from the ledger, not from lists). */
-export async function insertSnapshotFromLedger(trx: Kysely<DB>, campaignId: string, originalId: string, statuses: readonly string[]): Promise<number> {
+export async function insertSnapshotFromLedger(trx: Transaction<DB>, campaignId: string, originalId: string, statuses: readonly string[]): Promise<number> {
   await trx.deleteFrom('campaign_recipients').where('campaign_id', '=', campaignId).execute();
   const result = await sql`
     INSERT INTO campaign_recipients (campaign_id, seq, email, name, fields, reply_to_message_id)
@@ -179,7 +179,7 @@ export function campaignsInStatus(db: Kysely<DB>, statuses: CampaignStatus[]): P
   return db.selectFrom('campaigns').selectAll().where('status', 'in', statuses).orderBy('created_at').execute();
 }
 
-export async function recordVersion(trx: Kysely<DB>, campaign: CampaignRow): Promise<void> {
+export async function recordVersion(trx: Transaction<DB>, campaign: CampaignRow): Promise<void> {
   await trx
     .insertInto('campaign_versions')
     .values({

@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
-import { countsAsLedgerSays, type DeliveryStatus } from '../domain/delivery.js';
+import { countsAsLedgerSays, noDeliveries, type DeliveryStatus } from '../domain/delivery.js';
 import { campaignGate } from './campaigns.js';
 import type { DB } from './schema.js';
 
@@ -30,6 +30,11 @@ export async function seededThrough(db: Kysely<DB>, campaignId: string, recipien
     .limit(1)
     .executeTakeFirst();
   return row?.seq ?? 0;
+}
+
+/** A campaign resumed after a halt sends again to those the halt stopped, and only to them. */
+export async function requeueHalted(trx: Transaction<DB>, campaignId: string): Promise<void> {
+  await trx.updateTable('deliveries').set({ status: 'queued' }).where('campaign_id', '=', campaignId).where('status', '=', 'halted').execute();
 }
 
 export interface ClaimedDelivery {
@@ -107,7 +112,7 @@ export async function recordResults(db: Kysely<DB>, campaignId: string, results:
 /** The ledger's counts by status, as `countsAsLedgerSays` reads them for the campaign's status. */
 export async function countByStatus(db: Kysely<DB>, campaignId: string): Promise<Record<DeliveryStatus, number>> {
   const counts = await countsForCampaigns(db, [campaignId]);
-  return counts.get(campaignId) ?? emptyCounts();
+  return counts.get(campaignId) ?? noDeliveries();
 }
 
 export async function hasUnfinishedDeliveries(db: Kysely<DB>, campaignId: string): Promise<boolean> {
@@ -212,7 +217,7 @@ export async function haltedNeedingClearing(db: Kysely<DB>): Promise<string[]> {
  * `unknown` and not yet in the correction's ledger joins it. The caller holds the
  * correction's row lock, so two joins cannot hand out the same sequence numbers.
  */
-export async function joinLateRecipients(trx: Kysely<DB>, correctionId: string, originalId: string, statuses: readonly string[]): Promise<{ fromSeq: number; toSeq: number } | null> {
+export async function joinLateRecipients(trx: Transaction<DB>, correctionId: string, originalId: string, statuses: readonly string[]): Promise<{ fromSeq: number; toSeq: number } | null> {
   const result = await sql<{ seq: number }>`
     INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status)
     SELECT ${correctionId},
@@ -238,7 +243,6 @@ export async function countInFlight(db: Kysely<DB>, campaignId: string): Promise
   return Number(row.n);
 }
 
-const emptyCounts = (): Record<DeliveryStatus, number> => ({ queued: 0, sending: 0, sent: 0, failed: 0, halted: 0, skipped: 0, unknown: 0 });
 
 /** Delivery counts of many campaigns in one query, for the campaign list. */
 export async function countsForCampaigns(db: Kysely<DB>, campaignIds: string[]): Promise<Map<string, Record<DeliveryStatus, number>>> {
@@ -252,7 +256,7 @@ export async function countsForCampaigns(db: Kysely<DB>, campaignIds: string[]):
     .groupBy(['d.campaign_id', 'd.status', 'c.status'])
     .execute();
   for (const row of rows) {
-    const entry = raw.get(row.campaign_id) ?? { campaignStatus: row.campaign_status, counts: emptyCounts() };
+    const entry = raw.get(row.campaign_id) ?? { campaignStatus: row.campaign_status, counts: noDeliveries() };
     entry.counts[row.status] = Number(row.n);
     raw.set(row.campaign_id, entry);
   }

@@ -1,11 +1,11 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import type { DeliveryStatus } from '../domain/delivery.js';
+import type { Role } from '../domain/inputs.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
-export type Role = 'author' | 'approver' | 'admin';
 export type CampaignKind = 'policy' | 'correction';
 
 export interface AudienceSpec {

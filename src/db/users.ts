@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { DB, Role, UserRow } from './schema.js';
+import type { Role } from '../domain/inputs.js';
+import type { DB, UserRow } from './schema.js';
 
 export async function insertUser(db: Kysely<DB>, user: { id: string; email: string; name: string; roles: Role[] }): Promise<UserRow> {
   return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();

@@ -1,3 +1,5 @@
+import type { CampaignStatus } from './campaign-state.js';
+
 export type CorrectionSubjectStyle = 'reply' | 'sent_in_error';
 
 /**
@@ -7,4 +9,11 @@ export type CorrectionSubjectStyle = 'reply' | 'sent_in_error';
 export function correctionSubject(originalSubject: string, style: CorrectionSubjectStyle): string {
   const base = originalSubject.replace(/^(re:\s*)+/i, '');
   return style === 'reply' ? `Re: ${base}` : `Sent in error: ${base}`;
+}
+
+/** An original in these may have reached someone, so a recall (halt what is left, then correct) applies. */
+const RECALLABLE_STATUSES: readonly CampaignStatus[] = ['sending', 'sent', 'halted'];
+
+export function mayBeRecalled(status: CampaignStatus): boolean {
+  return RECALLABLE_STATUSES.includes(status);
 }

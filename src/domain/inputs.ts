@@ -61,6 +61,7 @@ export const linkDecisionInput = z.object({
 });
 
 export const ROLES = ['author', 'approver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 export const newUserInput = z
   .object({
     email: emailAddress,

@@ -8,3 +8,8 @@ export function effectiveSendAt(sendAt: Date | null, quorumReachedAt: Date, hold
 export function holdWindowMs(kind: 'policy' | 'correction', configuredSeconds: number): number {
   return kind === 'correction' ? 0 : configuredSeconds * 1000;
 }
+
+/** What the approval email and page say about when a campaign goes out. */
+export function describeSendTime(sendAt: Date | null): string {
+  return sendAt ? sendAt.toUTCString() : 'as soon as it is approved (after the hold window)';
+}

@@ -1,10 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { findUserByEmail } from '../db/users.js';
 import { normaliseEmail } from '../domain/addresses.js';
 import type { AppContext } from '../services/context.js';
 import { AppError } from '../services/errors.js';
-import { resolveSession, startSession, type WebSession } from '../services/sessions.js';
+import { killSwitch } from '../services/halt.js';
+import { resolveSession, startSsoSession, type WebSession } from '../services/sessions.js';
+import type { Chrome } from './views/html.js';
 
 export const SESSION_COOKIE = 'cs_session';
 export const BROWSER_COOKIE = 'cs_browser';
@@ -43,9 +44,7 @@ export function webSessions(ctx: AppContext) {
     if (proxied && trusted(req.socket.remoteAddress ?? '', 0)) {
       const email = normaliseEmail(proxied);
       if (req.webSession?.actor.email !== email) {
-        const user = await findUserByEmail(ctx.db, email);
-        if (!user || user.disabled_at) throw new AppError(403, 'forbidden', `${email} is not a Countersign user`);
-        const token = await startSession(ctx, user.id);
+        const token = await startSsoSession(ctx, email);
         res.cookie(SESSION_COOKIE, token, cookieOptions(ctx, 12 * 3600_000));
         req.webSession = await resolveSession(ctx, token);
       }
@@ -73,4 +72,9 @@ export function checkCsrf(req: Request): WebSession {
 export function requireSignedIn(req: Request, res: Response, next: NextFunction): void {
   if (req.webSession) return next();
   res.redirect(303, `/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);
+}
+
+/** What every page shows around its content: who is signed in, and the kill switch when it is engaged. */
+export async function chromeFor(ctx: AppContext, req: Request): Promise<Chrome> {
+  return { session: req.webSession ?? null, killSwitch: await killSwitch(ctx) };
 }

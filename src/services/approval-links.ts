@@ -1,25 +1,23 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { describeSendTime } from '../domain/schedule.js';
 import { findLinkByTokenHash, insertLinks, recordLinkOpening } from '../db/approvals.js';
 import type { CampaignRow, DB, UserRow } from '../db/schema.js';
 import { findUserById } from '../db/users.js';
 import { template } from '../mail/templates.js';
+import type { NotifyJob } from '../queue/jobs.js';
 import type { Actor, AppContext } from './context.js';
+import { queueNotifications } from './dispatch.js';
 import { hashToken, newSecretToken } from './users.js';
-import { sendNotifications, type Notification } from './notifications.js';
 
 export function reviewUrl(ctx: AppContext, token: string): string {
   return new URL(`/approve/${token}`, ctx.config.PUBLIC_URL).toString();
 }
 
-export function formatSendTime(campaign: Pick<CampaignRow, 'send_at'>): string {
-  return campaign.send_at ? campaign.send_at.toUTCString() : 'as soon as it is approved (after the hold window)';
-}
-
 /** One link per approver, bound to them and to this content hash; the email goes out after commit. */
 export async function issueApprovalRequests(
   ctx: AppContext,
-  trx: Kysely<DB>,
+  trx: Transaction<DB>,
   campaign: CampaignRow,
   approvers: UserRow[],
   author: Actor,
@@ -37,14 +35,14 @@ export async function issueApprovalRequests(
       expiresAt,
     })),
   );
-  const notifications: Notification[] = issued.map(({ approver, token }) => {
+  const notifications: NotifyJob[] = issued.map(({ approver, token }) => {
     const values = {
       approverName: approver.name,
       authorName: author.name,
       recipientCount: String(campaign.recipient_count),
       subject: campaign.subject,
       from: `${campaign.from_name} <${campaign.from_address}>`,
-      sendTime: formatSendTime(campaign),
+      sendTime: describeSendTime(campaign.send_at),
       reviewUrl: reviewUrl(ctx, token),
       expiresAt: expiresAt.toUTCString(),
     };
@@ -60,7 +58,7 @@ export async function issueApprovalRequests(
       text: template('approval-request.txt').render(values),
     };
   });
-  return { enqueue: () => sendNotifications(ctx, notifications) };
+  return { enqueue: () => queueNotifications(ctx, notifications) };
 }
 
 export type LinkState = 'valid' | 'expired' | 'used' | 'edited' | 'closed';

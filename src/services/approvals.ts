@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import { nextStatus } from '../domain/campaign-state.js';
+import type { Transaction } from 'kysely';
+import { z } from 'zod';
 import { linkDecisionInput, rejectInput } from '../domain/inputs.js';
 import { evaluateQuorum, refuseDecision } from '../domain/quorum.js';
 import { effectiveSendAt, holdWindowMs } from '../domain/schedule.js';
-import { approvalRecords, consumeLink, insertDecision } from '../db/approvals.js';
-import { editorIds, findCampaign, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
+import { consumeLink, insertDecision } from '../db/approvals.js';
+import { findCampaign, lockCampaign, updateCampaignIf } from '../db/campaigns.js';
 import type { CampaignRow, DB } from '../db/schema.js';
 import { linkState, resolveLink, type LinkState } from './approval-links.js';
 import { recordEvent } from './audit.js';
 import { requireRole, type Actor, type AppContext } from './context.js';
-import { AppError, conflict, invalid, notFound, parseInput } from './errors.js';
-import { scheduleStart } from './sending.js';
-import { z } from 'zod';
+import { scheduleStart } from './dispatch.js';
+import { AppError, conflict, invalid, notFound, parseInput, type ErrorCode } from './errors.js';
+import { quorumInputOf } from './quorum.js';
+import { transition } from './transition.js';
 
 const approveInput = z.object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') }).strict();
 
@@ -57,13 +58,7 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
     if (current.status !== 'pending_approval') {
       throw conflict('not_pending', `the campaign is ${current.status.replace('_', ' ')}, not awaiting approval`);
     }
-    const quorumInput = {
-      requiredApprovals: current.required_approvals,
-      contentHash: current.content_hash!,
-      authorId: current.author_id,
-      editorIds: await editorIds(trx, current.id),
-      approvals: await approvalRecords(trx, current.id),
-    };
+    const quorumInput = await quorumInputOf(trx, { ...current, content_hash: current.content_hash! });
     const refusal = refuseDecision(quorumInput, decision.approver.id, decision.reviewedHash);
     if (refusal) throw new AppError(refusal.code === 'duplicate' || refusal.code === 'stale_hash' ? 409 : 403, refusal.code, refusal.message);
     if (decision.linkId && !(await consumeLink(trx, decision.linkId, now))) {
@@ -86,7 +81,7 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
       at: now,
     });
     if (decision.decision === 'reject') {
-      return (await updateCampaignIf(trx, current.id, ['pending_approval'], { status: nextStatus(current.status, 'reject') }))!;
+      return (await updateCampaignIf(trx, current.id, ['pending_approval'], { status: transition(current.status, 'reject') }))!;
     }
     const quorum = evaluateQuorum({ ...quorumInput, approvals: [...quorumInput.approvals, { approverId: decision.approver.id, contentHash: current.content_hash!, decision: 'approve', voided: false }] });
     if (!quorum.reached) return current;
@@ -96,10 +91,10 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
   return campaign;
 }
 
-async function reachQuorum(ctx: AppContext, trx: Kysely<DB>, campaign: CampaignRow, approvedBy: string[], now: Date): Promise<CampaignRow> {
+async function reachQuorum(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow, approvedBy: string[], now: Date): Promise<CampaignRow> {
   const scheduledFor = effectiveSendAt(campaign.send_at, now, holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS));
   const updated = await updateCampaignIf(trx, campaign.id, ['pending_approval'], {
-    status: nextStatus(campaign.status, 'reach_quorum'),
+    status: transition(campaign.status, 'reach_quorum'),
     quorum_reached_at: now,
     scheduled_for: scheduledFor,
   });
@@ -113,17 +108,12 @@ async function reachQuorum(ctx: AppContext, trx: Kysely<DB>, campaign: CampaignR
   return updated!;
 }
 
-export type LinkView =
-  | { state: 'invalid' }
-  | { state: LinkState; campaign: CampaignRow; approver: Actor; expiresAt: Date };
-
-export async function viewLink(ctx: AppContext, token: string): Promise<LinkView> {
-  const resolved = await resolveLink(ctx.db, token);
-  if (!resolved) return { state: 'invalid' };
-  const campaign = await findCampaign(ctx.db, resolved.link.campaign_id);
-  if (!campaign) return { state: 'invalid' };
-  return { state: linkState(resolved.link, campaign, ctx.now()), campaign, approver: resolved.approver, expiresAt: resolved.link.expires_at };
-}
+const LINK_STATE_CODES: Record<Exclude<LinkState, 'valid'>, ErrorCode> = {
+  used: 'link_used',
+  edited: 'link_edited',
+  closed: 'link_closed',
+  expired: 'link_expired',
+};
 
 /**
  * The deciding POST from a link. It needs the approver's own session (a scanner has none)
@@ -140,7 +130,7 @@ export async function decideByLink(ctx: AppContext, token: string, body: unknown
   const campaign = await findCampaign(ctx.db, resolved.link.campaign_id);
   if (!campaign) throw notFound('campaign');
   const state = linkState(resolved.link, campaign, ctx.now());
-  if (state !== 'valid') throw conflict(`link_${state}`, LINK_STATE_MESSAGES[state]);
+  if (state !== 'valid') throw conflict(LINK_STATE_CODES[state], `this approval link decides nothing: it is ${state}`);
   if (input.recipientCount === undefined || input.recipientCount === '') {
     throw invalid([{ field: 'recipientCount', message: 'type the number of recipients shown on the page to confirm' }]);
   }
@@ -160,10 +150,3 @@ export async function decideByLink(ctx: AppContext, token: string, body: unknown
     linkId: resolved.link.id,
   });
 }
-
-export const LINK_STATE_MESSAGES: Record<Exclude<LinkState, 'valid'>, string> = {
-  used: 'This link has already been used to decide. Nothing more can be decided with it.',
-  edited: 'The campaign was edited after this link was sent. This link decides nothing; a new request goes out when it is submitted again.',
-  closed: 'This campaign is no longer awaiting approval. This link decides nothing.',
-  expired: 'This link has expired. It decides nothing; ask the author to submit the campaign again.',
-};

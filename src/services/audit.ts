@@ -1,10 +1,10 @@
-import type { Kysely } from 'kysely';
-import { ChainVerifier, type ChainVerdict } from '../domain/audit-chain.js';
-import { allAuditEvents, appendAuditEvent } from '../db/audit.js';
+import type { Kysely, Transaction } from 'kysely';
+import { ChainVerifier, type ChainedEvent, type ChainVerdict } from '../domain/audit-chain.js';
+import { allAuditEvents, appendAuditEvent, campaignAuditEvents } from '../db/audit.js';
 import type { DB } from '../db/schema.js';
 
 export function recordEvent(
-  trx: Kysely<DB>,
+  trx: Transaction<DB>,
   event: { actor: string; action: string; campaignId: string | null; data?: Record<string, unknown>; at: Date },
 ): Promise<void> {
   return appendAuditEvent(trx, {
@@ -20,4 +20,8 @@ export async function verifyAuditChain(db: Kysely<DB>): Promise<ChainVerdict> {
   const verifier = new ChainVerifier();
   for await (const event of allAuditEvents(db)) if (!verifier.push(event)) break;
   return verifier.verdict();
+}
+
+export function campaignAudit(db: Kysely<DB>, campaignId: string): Promise<ChainedEvent[]> {
+  return campaignAuditEvents(db, campaignId);
 }

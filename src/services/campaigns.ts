@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import { nextStatus, IllegalTransitionError, type CampaignStatus } from '../domain/campaign-state.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { CampaignStatus } from '../domain/campaign-state.js';
 import { AudienceDigest, contentHash } from '../domain/content-hash.js';
 import { CORRECTION_AUDIENCE_STATUSES } from '../domain/delivery.js';
 import { createCampaignInput, editCampaignInput } from '../domain/inputs.js';
 import { mergeFieldsIn, unfilledMergeFields } from '../domain/merge-fields.js';
-import { evaluateQuorum, isContributor, requiredApprovals } from '../domain/quorum.js';
-import { approvalHistory, approvalRecords, voidDecisions } from '../db/approvals.js';
+import { isContributor, requiredApprovals } from '../domain/quorum.js';
+import { approvalHistory, voidDecisions } from '../db/approvals.js';
 import {
   addEditor,
   editorIds,
@@ -14,9 +14,10 @@ import {
   findCampaign,
   insertCampaign,
   insertSnapshotFromLedger,
-  openCorrectionOf,
+  listCampaigns,
   lockCampaign,
   missingListIds,
+  openCorrectionOf,
   pageSnapshot,
   recordVersion,
   snapshotAudience,
@@ -29,7 +30,9 @@ import { recordEvent } from './audit.js';
 import { requireRole, type Actor, type AppContext } from './context.js';
 import { conflict, invalid, notFound, parseInput } from './errors.js';
 import { issueApprovalRequests } from './approval-links.js';
-import { cancelStartJob } from './sending.js';
+import { cancelStartJob } from './dispatch.js';
+import { quorumOf } from './quorum.js';
+import { transition } from './transition.js';
 
 export async function getCampaign(ctx: AppContext, id: string): Promise<CampaignRow> {
   const campaign = await findCampaign(ctx.db, id);
@@ -37,9 +40,8 @@ export async function getCampaign(ctx: AppContext, id: string): Promise<Campaign
   return campaign;
 }
 
-export function illegal(error: unknown): never {
-  if (error instanceof IllegalTransitionError) throw conflict('illegal_transition', error.message);
-  throw error;
+export function findCampaigns(ctx: AppContext, filter: { status?: CampaignStatus; limit: number; offset: number }): Promise<CampaignRow[]> {
+  return listCampaigns(ctx.db, filter);
 }
 
 async function assertListsExist(db: Kysely<DB>, listIds: string[]): Promise<void> {
@@ -84,11 +86,7 @@ export async function editCampaign(ctx: AppContext, actor: Actor, id: string, bo
   const { campaign, previous } = await ctx.db.transaction().execute(async (trx) => {
     const current = await lockCampaign(trx, id);
     if (!current) throw notFound('campaign');
-    try {
-      nextStatus(current.status, 'edit');
-    } catch (error) {
-      illegal(error);
-    }
+    transition(current.status, 'edit');
     if (current.kind === 'correction' && input.audience) {
       throw invalid([{ field: 'audience', message: "a correction's audience comes from the original's delivery ledger and cannot be edited" }]);
     }
@@ -132,12 +130,7 @@ export async function submitCampaign(ctx: AppContext, actor: Actor, id: string):
   const { campaign, requests } = await ctx.db.transaction().execute(async (trx) => {
     const current = await lockCampaign(trx, id);
     if (!current) throw notFound('campaign');
-    let to: CampaignStatus;
-    try {
-      to = nextStatus(current.status, 'submit');
-    } catch (error) {
-      illegal(error);
-    }
+    const to = transition(current.status, 'submit');
     if (current.status === 'halted' && (await openCorrectionOf(trx, id))) {
       throw conflict('recalled', 'this campaign was recalled; it cannot be resumed');
     }
@@ -186,7 +179,7 @@ function frozenOf(campaign: CampaignRow): Frozen {
   return { hash: campaign.content_hash!, audienceDigest: campaign.audience_digest!, recipientCount: campaign.recipient_count! };
 }
 
-async function freeze(trx: Kysely<DB>, campaign: CampaignRow): Promise<Frozen> {
+async function freeze(trx: Transaction<DB>, campaign: CampaignRow): Promise<Frozen> {
   let recipientCount: number;
   if (campaign.kind === 'correction') {
     recipientCount = await insertSnapshotFromLedger(trx, campaign.id, campaign.original_campaign_id!, CORRECTION_AUDIENCE_STATUSES);
@@ -236,12 +229,7 @@ export async function cancelCampaign(ctx: AppContext, actor: Actor, id: string):
   const { campaign, previous } = await ctx.db.transaction().execute(async (trx) => {
     const current = await lockCampaign(trx, id);
     if (!current) throw notFound('campaign');
-    try {
-      nextStatus(current.status, 'cancel');
-    } catch (error) {
-      illegal(error);
-    }
-    const updated = await updateCampaignIf(trx, id, [current.status], { status: 'cancelled', scheduled_for: null });
+    const updated = await updateCampaignIf(trx, id, [current.status], { status: transition(current.status, 'cancel'), scheduled_for: null });
     await recordEvent(trx, { actor: actor.email, action: 'campaign.cancel', campaignId: id, data: { previousStatus: current.status }, at: now });
     return { campaign: updated!, previous: current };
   });
@@ -263,15 +251,7 @@ async function correctionAudience(ctx: AppContext, correction: CampaignRow) {
 
 /** The campaign as the API shows it: state, hash, approvals and delivery counts. */
 export async function describeCampaign(ctx: AppContext, campaign: CampaignRow) {
-  const [history, records, editors, deliveries] = await Promise.all([
-    approvalHistory(ctx.db, campaign.id),
-    approvalRecords(ctx.db, campaign.id),
-    editorIds(ctx.db, campaign.id),
-    countByStatus(ctx.db, campaign.id),
-  ]);
-  const quorum = campaign.content_hash
-    ? evaluateQuorum({ requiredApprovals: campaign.required_approvals, contentHash: campaign.content_hash, authorId: campaign.author_id, editorIds: editors, approvals: records })
-    : { approvedBy: [], required: campaign.required_approvals, reached: false };
+  const [history, quorum, deliveries] = await Promise.all([approvalHistory(ctx.db, campaign.id), quorumOf(ctx.db, campaign), countByStatus(ctx.db, campaign.id)]);
   return {
     id: campaign.id,
     kind: campaign.kind,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
-import type { DB, Role, UserRow } from '../db/schema.js';
+import type { DB, UserRow } from '../db/schema.js';
+import type { Role } from '../domain/inputs.js';
 import type { Mailer } from '../mail/transport.js';
 import type { Queues } from '../queue/queues.js';
 import { forbidden } from './errors.js';
@@ -13,6 +14,9 @@ export interface AppContext {
   mailer: Mailer;
   now(): Date;
 }
+
+/** What work on the database alone needs (the CLI has no queues or mail). */
+export type DataContext = Pick<AppContext, 'config' | 'db' | 'now'>;
 
 export type Actor = Pick<UserRow, 'id' | 'email' | 'name' | 'roles'>;
 

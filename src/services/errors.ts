@@ -5,11 +5,54 @@ export interface FieldIssue {
   message: string;
 }
 
+/** Every code a caller can meet in `{ error: code }`: a closed list, so clients can switch on it. */
+export const ERROR_CODES = [
+  // 400
+  'invalid_input',
+  'malformed_json',
+  'usage',
+  // 401, 403
+  'unauthenticated',
+  'forbidden',
+  'csrf',
+  'wrong_approver',
+  'self_approval',
+  'editor',
+  'sign_in_invalid',
+  'sign_in_used',
+  'sign_in_expired',
+  'sign_in_other_browser',
+  // 404
+  'not_found',
+  // 409
+  'illegal_transition',
+  'not_pending',
+  'duplicate',
+  'stale_hash',
+  'link_used',
+  'link_expired',
+  'link_edited',
+  'link_closed',
+  'not_enough_approvers',
+  'recalled',
+  'already_recalled',
+  'not_recallable',
+  'user_exists',
+  'list_exists',
+  'last_admin_guard',
+  // 413, 429, 500
+  'too_large',
+  'list_too_large',
+  'rate_limited',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 /** A refusal the caller can act on. Carries the HTTP status the API answers with. */
 export class AppError extends Error {
   constructor(
     readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly issues: FieldIssue[] = [],
   ) {
@@ -19,7 +62,7 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`);
 export const forbidden = (message: string) => new AppError(403, 'forbidden', message);
-export const conflict = (code: string, message: string) => new AppError(409, code, message);
+export const conflict = (code: ErrorCode, message: string) => new AppError(409, code, message);
 
 export function invalid(issues: FieldIssue[]): AppError {
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');

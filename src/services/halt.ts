@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { nextStatus } from '../domain/campaign-state.js';
+import type { Transaction } from 'kysely';
+import { escapeHtml } from '../domain/merge-fields.js';
 import { voidDecisions } from '../db/approvals.js';
 import { campaignsInStatus, findCampaign, lockCampaignForHalt, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
 import { countHaltable, markQueuedHalted, seededThrough, seedLedger } from '../db/deliveries.js';
@@ -7,12 +7,10 @@ import type { CampaignRow, DB } from '../db/schema.js';
 import { killSwitchState, setKillSwitch } from '../db/system-state.js';
 import { findUserById, usersWithRole } from '../db/users.js';
 import { recordEvent } from './audit.js';
-import { illegal } from './campaigns.js';
 import { requireRole, SYSTEM_ACTOR, type Actor, type AppContext } from './context.js';
+import { cancelStartJob, queueHaltClearing, queueNotifications, scheduleStart } from './dispatch.js';
 import { forbidden, notFound } from './errors.js';
-import { sendNotifications } from './notifications.js';
-import { cancelStartJob, scheduleStart } from './sending.js';
-import type { ClearHaltJob } from '../queue/jobs.js';
+import { transition } from './transition.js';
 
 export interface HaltReport {
   campaignId: string;
@@ -30,13 +28,8 @@ export interface HaltReport {
  * on; `clearHaltedRows` rewrites them afterwards, so the halt's time does not grow with the
  * audience. Approvals are voided: only a fresh quorum resumes it.
  */
-async function haltWithin(trx: Kysely<DB>, campaign: CampaignRow, actor: string, reason: string, now: Date): Promise<HaltReport> {
-  try {
-    nextStatus(campaign.status, 'halt');
-  } catch (error) {
-    illegal(error);
-  }
-  await updateCampaignIf(trx, campaign.id, [campaign.status], { status: 'halted', halted_at: now, halt_reason: reason });
+async function haltWithin(trx: Transaction<DB>, campaign: CampaignRow, actor: string, reason: string, now: Date): Promise<HaltReport> {
+  await updateCampaignIf(trx, campaign.id, [campaign.status], { status: transition(campaign.status, 'halt'), halted_at: now, halt_reason: reason });
   await voidDecisions(trx, campaign.id);
   const { stopped, inFlight } = await countHaltable(trx, campaign.id, campaign.recipient_count ?? 0);
   await recordEvent(trx, { actor, action: 'campaign.halt', campaignId: campaign.id, data: { reason, inFlight, stopped, previousStatus: campaign.status }, at: now });
@@ -58,12 +51,6 @@ export async function haltCampaign(ctx: AppContext, actor: Actor, campaignId: st
   if (campaign.status === 'scheduled') await cancelStartJob(ctx, campaign.id, campaign.content_hash!);
   await queueHaltClearing(ctx, campaignId);
   return report;
-}
-
-/** A worker rewrites the rows; the sweep does it for a campaign whose job was lost. */
-async function queueHaltClearing(ctx: AppContext, campaignId: string): Promise<void> {
-  const data: ClearHaltJob = { campaignId };
-  await ctx.queues.dispatch.add('clear-halt', data, { jobId: `clear-halt-${campaignId}-${Date.now()}` });
 }
 
 const CLEAR_HALT_BATCH = 1000;
@@ -102,9 +89,9 @@ export async function autoHalt(ctx: AppContext, campaignId: string, reason: stri
   const approvers = await usersWithRole(ctx.db, 'approver');
   const recipients = [...new Set([author?.email, ...approvers.map((a) => a.email)].filter((e): e is string => Boolean(e)))];
   const text = `Countersign halted the campaign "${halted.campaign.subject}" by itself: ${reason}.\n\n${halted.report.stopped} deliveries were stopped; ${halted.report.inFlight} were already in flight.\nIt sends again only after it is submitted and approved again.\n\n${new URL(`/campaigns/${campaignId}`, ctx.config.PUBLIC_URL)}`;
-  await sendNotifications(
+  await queueNotifications(
     ctx,
-    recipients.map((to) => ({ to, subject: `Halted automatically: ${halted.campaign.subject}`, text, html: `<pre style="font:inherit;white-space:pre-wrap">${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>` })),
+    recipients.map((to) => ({ to, subject: `Halted automatically: ${halted.campaign.subject}`, text, html: `<pre style="font:inherit;white-space:pre-wrap">${escapeHtml(text)}</pre>` })),
   );
   return halted.report;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { newListInput, recipientInput, type RecipientInput } from '../domain/inputs.js';
-import { countMembers, findList, findListByName, insertList, upsertMembers } from '../db/lists.js';
-import { requireRole, type Actor, type AppContext } from './context.js';
+import { countMembers, findList, findListByName, insertList, listLists, pageMembers, upsertMembers } from '../db/lists.js';
+import { requireRole, type Actor, type DataContext } from './context.js';
 import { AppError, conflict, invalid, issuesFromZod, notFound, parseInput, type FieldIssue } from './errors.js';
 import { recordEvent } from './audit.js';
 
@@ -13,7 +13,7 @@ export interface ImportReport {
   memberCount: number;
 }
 
-export async function createList(ctx: AppContext, actor: Actor, body: unknown) {
+export async function createList(ctx: DataContext, actor: Actor, body: unknown) {
   requireRole(actor, 'author', 'admin');
   const { name } = parseInput(newListInput, body);
   if (await findListByName(ctx.db, name)) throw conflict('list_exists', `a list named "${name}" already exists`);
@@ -22,6 +22,27 @@ export async function createList(ctx: AppContext, actor: Actor, body: unknown) {
     await recordEvent(trx, { actor: actor.email, action: 'list.create', campaignId: null, data: { listId: list.id, name }, at: ctx.now() });
     return list;
   });
+}
+
+export function allLists(ctx: DataContext) {
+  return listLists(ctx.db);
+}
+
+export async function getList(ctx: DataContext, id: string) {
+  const list = await findList(ctx.db, id);
+  if (!list) throw notFound('list');
+  return list;
+}
+
+export function listNamed(ctx: DataContext, name: string) {
+  return findListByName(ctx.db, name);
+}
+
+/** A page of a list's members, optionally only those whose address or name contains `search`; 404 for an unknown list. */
+export async function listMembers(ctx: DataContext, listId: string, page: { limit: number; offset: number; search?: string }) {
+  await getList(ctx, listId);
+  const [members, total] = await Promise.all([pageMembers(ctx.db, listId, page), countMembers(ctx.db, listId)]);
+  return { members, total };
 }
 
 /** Each row as it stood in the file, with where it stood, before validation. */
@@ -91,7 +112,7 @@ export function validateRows(rows: RawRow[], maxSize: number): { members: Recipi
   return { members: [...byEmail.values()], mergedDuplicates };
 }
 
-export async function importMembers(ctx: AppContext, actor: Actor, listId: string, rows: RawRow[]): Promise<ImportReport> {
+export async function importMembers(ctx: DataContext, actor: Actor, listId: string, rows: RawRow[]): Promise<ImportReport> {
   requireRole(actor, 'author', 'admin');
   if (!(await findList(ctx.db, listId))) throw notFound('list');
   const { members, mergedDuplicates } = validateRows(rows, ctx.config.MAX_LIST_SIZE);

@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { correctionSubject } from '../domain/correction.js';
-import { CORRECTION_AUDIENCE_STATUSES } from '../domain/delivery.js';
 import { headerText } from '../domain/addresses.js';
+import { correctionSubject, mayBeRecalled } from '../domain/correction.js';
 import { correctionApprovals } from '../domain/quorum.js';
 import { addEditor, findCampaign, insertCampaign, lockCampaign, openCorrectionOf } from '../db/campaigns.js';
-import { countByStatus, joinLateRecipients } from '../db/deliveries.js';
-import type { Kysely } from 'kysely';
-import type { CampaignRow, DB } from '../db/schema.js';
+import { countByStatus } from '../db/deliveries.js';
+import type { CampaignRow } from '../db/schema.js';
 import { template } from '../mail/templates.js';
-import { deliverJobId } from '../queue/jobs.js';
 import { recordEvent } from './audit.js';
 import { submitCampaign } from './campaigns.js';
-import { SYSTEM_ACTOR, type Actor, type AppContext } from './context.js';
+import type { Actor, AppContext } from './context.js';
 import { conflict, forbidden, notFound, parseInput } from './errors.js';
 import { haltCampaign, mayHalt, type HaltReport } from './halt.js';
 
@@ -27,8 +24,6 @@ export const recallInput = z
     submit: z.boolean().default(true),
   })
   .strict();
-
-const RECALLABLE = ['sending', 'sent', 'halted'];
 
 export interface RecallReport {
   halt: HaltReport | null;
@@ -55,7 +50,7 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
   const original = await findCampaign(ctx.db, originalId);
   if (!original) throw notFound('campaign');
   if (!mayHalt(actor, original)) throw forbidden('only the campaign author, an approver or an admin may recall it');
-  if (!RECALLABLE.includes(original.status)) throw conflict('not_recallable', `a ${original.status.replace('_', ' ')} campaign has reached nobody: cancel it instead`);
+  if (!mayBeRecalled(original.status)) throw conflict('not_recallable', `a ${original.status.replace('_', ' ')} campaign has reached nobody: cancel it instead`);
   if (await openCorrectionOf(ctx.db, originalId)) throw conflict('already_recalled', 'this campaign already has a correction; halt or cancel that one first');
 
   const halt = original.status === 'sending' ? await haltCampaign(ctx, actor, originalId, input.note ? `recalled: ${input.note}` : 'recalled') : null;
@@ -98,45 +93,4 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
     original: { sent: counts.sent, unknown: counts.unknown, inFlight: counts.sending },
     correctionAudience: counts.sent + counts.unknown,
   };
-}
-
-/**
- * Automated follow-through: a delivery of the original that completed after the correction
- * was frozen (in flight at the halt, or found `unknown` later) gets the correction too,
- * once the correction is approved and sending.
- */
-export async function followThrough(ctx: AppContext, originalId: string): Promise<number> {
-  const correction = await openCorrectionOf(ctx.db, originalId);
-  if (!correction || correction.status !== 'sending') return 0;
-  const window = await ctx.db.transaction().execute(async (trx) => {
-    const locked = await lockCampaign(trx, correction.id);
-    return locked?.status === 'sending' ? joinLateWithin(ctx, trx, locked) : null;
-  });
-  if (window) await enqueueLateWindow(ctx, correction, window);
-  return window ? window.toSeq - window.fromSeq + 1 : 0;
-}
-
-/** Under the correction's row lock: adds the late recipients to its ledger and audits it. */
-export async function joinLateWithin(ctx: AppContext, trx: Kysely<DB>, correction: CampaignRow): Promise<LateWindow | null> {
-  const joined = await joinLateRecipients(trx, correction.id, correction.original_campaign_id!, CORRECTION_AUDIENCE_STATUSES);
-  if (joined) {
-    await recordEvent(trx, {
-      actor: SYSTEM_ACTOR,
-      action: 'correction.late_recipients',
-      campaignId: correction.id,
-      data: { count: joined.toSeq - joined.fromSeq + 1 },
-      at: ctx.now(),
-    });
-  }
-  return joined;
-}
-
-export type LateWindow = { fromSeq: number; toSeq: number };
-
-export async function enqueueLateWindow(ctx: AppContext, correction: CampaignRow, window: LateWindow): Promise<void> {
-  await ctx.queues.deliver.add(
-    'deliver',
-    { campaignId: correction.id, contentHash: correction.content_hash!, ...window },
-    { jobId: deliverJobId(correction.id, correction.content_hash!, window.fromSeq) },
-  );
 }

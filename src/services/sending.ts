@@ -1,60 +1,34 @@
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import { emailDomain } from '../domain/addresses.js';
-import { nextStatus } from '../domain/campaign-state.js';
 import { classifySmtpError, shouldAutoHalt } from '../domain/delivery.js';
-import { evaluateQuorum } from '../domain/quorum.js';
-import { approvalRecords } from '../db/approvals.js';
-import { editorIds, findCampaign, lockCampaign, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
+import { findCampaign, lockCampaign, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
 import {
   claimDeliveries,
   countByStatus,
   countInFlight,
   hasUnfinishedDeliveries,
-  haltedNeedingClearing,
   ledgerHoldsSnapshot,
-  markStaleSendingUnknown,
   recordResults,
+  requeueHalted,
   seedLedger,
   type ClaimedDelivery,
   type DeliveryResult,
 } from '../db/deliveries.js';
 import type { CampaignRow, DB } from '../db/schema.js';
+import { isKillSwitchEngaged } from '../db/system-state.js';
 import { composeMessage, renderBodyHtml } from '../mail/compose.js';
-import { deliverJobId, startJobId, type DeliverJob, type StartJob } from '../queue/jobs.js';
+import type { DeliverJob, StartJob } from '../queue/jobs.js';
 import type { GlobalRateLimiter } from '../queue/rate-limit.js';
 import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
-import { isKillSwitchEngaged } from '../db/system-state.js';
-import { autoHalt, clearHaltedRows } from './halt.js';
-import { enqueueLateWindow, followThrough, joinLateWithin } from './recall.js';
+import { followThrough, joinLateWithin } from './corrections.js';
+import { queueLateWindow, queueWindows, retryStartAt } from './dispatch.js';
+import { autoHalt } from './halt.js';
+import { quorumOf } from './quorum.js';
+import { transition } from './transition.js';
 
 /** Windows copied into the ledger and queued together after the first, which goes alone. */
 const WINDOWS_PER_FAN_OUT_STEP = 10;
-const POLICY_PRIORITY = 10;
-
-/** Puts the start of a scheduled campaign on the queue as a delayed job; the time itself lives in the database. */
-export async function scheduleStart(ctx: AppContext, campaign: CampaignRow): Promise<void> {
-  const delay = Math.max(0, campaign.scheduled_for!.getTime() - ctx.now().getTime());
-  const data: StartJob = { campaignId: campaign.id, contentHash: campaign.content_hash! };
-  await ctx.queues.dispatch.add('start', data, { jobId: startJobId(campaign.id, campaign.content_hash!), delay });
-}
-
-export async function cancelStartJob(ctx: AppContext, campaignId: string, contentHash: string): Promise<void> {
-  // The job would find the campaign no longer scheduled and do nothing; removing it keeps Redis tidy.
-  await ctx.queues.dispatch.remove(startJobId(campaignId, contentHash)).catch(() => 0);
-}
-
-/** Quorum checked again from the records, by the same rule approvals use. */
-async function quorumHolds(db: Kysely<DB>, campaign: CampaignRow): Promise<boolean> {
-  if (!campaign.content_hash) return false;
-  return evaluateQuorum({
-    requiredApprovals: campaign.required_approvals,
-    contentHash: campaign.content_hash,
-    authorId: campaign.author_id,
-    editorIds: await editorIds(db, campaign.id),
-    approvals: await approvalRecords(db, campaign.id),
-  }).reached;
-}
 
 /**
  * The dispatch step at send time: scheduled → sending, then the fan-out (ledger and windows).
@@ -69,19 +43,18 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
     if (campaign.status !== 'scheduled') return 'skipped' as const;
     if (campaign.scheduled_for && campaign.scheduled_for.getTime() > now.getTime()) return 'not_due' as const;
     if (await isKillSwitchEngaged(trx)) return 'skipped' as const;
-    if (!(await quorumHolds(trx, campaign))) {
+    if (!(await quorumOf(trx, campaign)).reached) {
       await refuseUnapproved(ctx, trx, campaign, now);
       return 'skipped' as const;
     }
-    await updateCampaignIf(trx, campaign.id, ['scheduled'], { status: nextStatus('scheduled', 'start'), started_at: now });
-    // A campaign resumed after a halt sends again to those the halt stopped, and only to them.
-    await trx.updateTable('deliveries').set({ status: 'queued' }).where('campaign_id', '=', campaign.id).where('status', '=', 'halted').execute();
+    await updateCampaignIf(trx, campaign.id, ['scheduled'], { status: transition(campaign.status, 'start'), started_at: now });
+    await requeueHalted(trx, campaign.id);
     await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.start', campaignId: campaign.id, data: { recipientCount: campaign.recipient_count }, at: now });
     return 'started' as const;
   });
   if (outcome === 'not_due') {
     const campaign = await findCampaign(ctx.db, job.campaignId);
-    if (campaign) await ctx.queues.dispatch.add('start', job, { delay: Math.max(0, campaign.scheduled_for!.getTime() - ctx.now().getTime()) });
+    if (campaign?.scheduled_for) await retryStartAt(ctx, job, campaign.scheduled_for);
   }
   if (outcome !== 'started' && outcome !== 'refed') return outcome;
   await fanOut(ctx, job);
@@ -90,7 +63,7 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
   return outcome;
 }
 
-async function refuseUnapproved(ctx: AppContext, trx: Kysely<DB>, campaign: CampaignRow, now: Date): Promise<void> {
+async function refuseUnapproved(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow, now: Date): Promise<void> {
   await updateCampaignIf(trx, campaign.id, [campaign.status], { status: 'halted', halted_at: now, halt_reason: 'approvals do not match the content at send time' });
   await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.halt', campaignId: campaign.id, data: { reason: 'quorum check failed at send time' }, at: now });
 }
@@ -101,7 +74,7 @@ async function refuseUnapproved(ctx: AppContext, trx: Kysely<DB>, campaign: Camp
  * copied, and no audience passes through memory. Each step holds a share lock on the
  * campaign, so a halt waits for the step and counts its rows, and no step runs after it.
  */
-async function fanOut(ctx: AppContext, job: StartJob): Promise<void> {
+export async function fanOut(ctx: AppContext, job: StartJob): Promise<void> {
   const campaign = await findCampaign(ctx.db, job.campaignId);
   if (!campaign) return;
   const windowSize = ctx.config.DELIVERY_BATCH_SIZE;
@@ -123,18 +96,6 @@ async function fanOut(ctx: AppContext, job: StartJob): Promise<void> {
   }
 }
 
-async function queueWindows(ctx: AppContext, campaign: CampaignRow, contentHash: string, fromSeq: number, toSeq: number): Promise<void> {
-  const size = ctx.config.DELIVERY_BATCH_SIZE;
-  // Corrections jump the queue: BullMQ takes unprioritised jobs before prioritised ones.
-  const priority = campaign.kind === 'correction' ? undefined : POLICY_PRIORITY;
-  const jobs = [];
-  for (let from = fromSeq; from <= toSeq; from += size) {
-    const data: DeliverJob = { campaignId: campaign.id, contentHash, fromSeq: from, toSeq: Math.min(toSeq, from + size - 1) };
-    jobs.push({ name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, contentHash, from), priority } });
-  }
-  await ctx.queues.deliver.addBulk(jobs);
-}
-
 export class TransientDeliveryError extends Error {}
 
 /**
@@ -144,7 +105,7 @@ export class TransientDeliveryError extends Error {}
 export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter, job: DeliverJob): Promise<void> {
   const campaign = await findCampaign(ctx.db, job.campaignId);
   if (!campaign || campaign.status !== 'sending' || campaign.content_hash !== job.contentHash) return;
-  if (!(await quorumHolds(ctx.db, campaign))) return;
+  if (!(await quorumOf(ctx.db, campaign)).reached) return;
   const bodyHtml = renderBodyHtml(campaign.body_markdown);
   const content = { subject: campaign.subject, bodyMarkdown: campaign.body_markdown, fromAddress: campaign.from_address, fromName: campaign.from_name };
   const groupSize = ctx.config.DELIVERY_CLAIM_SIZE;
@@ -222,48 +183,10 @@ export async function finishIfComplete(ctx: AppContext, campaignId: string): Pro
       const late = await joinLateWithin(ctx, trx, campaign);
       if (late) return { finished: false, late, campaign } as const;
     }
-    await updateCampaignIf(trx, campaignId, ['sending'], { status: nextStatus('sending', 'finish'), finished_at: now });
+    await updateCampaignIf(trx, campaignId, ['sending'], { status: transition(campaign.status, 'finish'), finished_at: now });
     await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.sent', campaignId, data: { deliveries: await countByStatus(trx, campaignId) }, at: now });
     return { finished: true } as const;
   });
-  if ('late' in outcome && outcome.late) await enqueueLateWindow(ctx, outcome.campaign, outcome.late);
+  if ('late' in outcome && outcome.late) await queueLateWindow(ctx, outcome.campaign, outcome.late);
   return outcome.finished;
-}
-
-/**
- * Periodic repair: stale `sending` rows become `unknown`; a scheduled campaign whose
- * start job Redis lost gets it back; a sending campaign whose windows stalled is re-fed;
- * a halted campaign whose clean-up was lost gets its ledger completed (see clearHaltedRows).
- */
-export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; restarted: number }> {
-  const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
-  let restarted = 0;
-  const active = await ctx.db.selectFrom('campaigns').selectAll().where('status', 'in', ['scheduled', 'sending']).execute();
-  for (const campaign of active) {
-    if (campaign.status === 'scheduled') {
-      const job = await ctx.queues.dispatch.getJob(startJobId(campaign.id, campaign.content_hash!));
-      if (!job) {
-        await scheduleStart(ctx, campaign);
-        restarted += 1;
-      } else if (await job.isFailed()) {
-        await job.retry();
-        restarted += 1;
-      }
-      continue;
-    }
-    if (campaign.original_campaign_id) await followThrough(ctx, campaign.original_campaign_id);
-    if (await finishIfComplete(ctx, campaign.id)) continue;
-    const waiting = await ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    if (Object.values(waiting).every((n) => n === 0)) {
-      await fanOut(ctx, { campaignId: campaign.id, contentHash: campaign.content_hash! });
-      restarted += 1;
-    }
-  }
-  for (const campaignId of await haltedNeedingClearing(ctx.db)) await clearHaltedRows(ctx, campaignId);
-  for (const { campaign_id, n } of stale) {
-    await ctx.db.transaction().execute((trx) =>
-      recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),
-    );
-  }
-  return { markedUnknown: stale.reduce((sum, s) => sum + Number(s.n), 0), restarted };
 }

@@ -5,8 +5,8 @@ import { consumeSignInLink, findSession, findSignInLink, insertSession, insertSi
 import { findUserByEmail } from '../db/users.js';
 import { template } from '../mail/templates.js';
 import type { Actor, AppContext } from './context.js';
-import { AppError, parseInput } from './errors.js';
-import { sendNotifications } from './notifications.js';
+import { AppError, parseInput, type ErrorCode } from './errors.js';
+import { queueNotifications } from './dispatch.js';
 import { hashToken, newSecretToken } from './users.js';
 
 const SIGN_IN_LINK_TTL_MS = 15 * 60_000;
@@ -46,7 +46,7 @@ export async function requestSignIn(ctx: AppContext, body: unknown, request: { i
   const expiresAt = new Date(ctx.now().getTime() + SIGN_IN_LINK_TTL_MS);
   await insertSignInLink(ctx.db, { id: randomUUID(), userId: user.id, tokenHash: hashToken(token), browserHash: hashToken(request.browserNonce), returnTo: safeReturnTo(input.returnTo), expiresAt });
   const values = { name: user.name, url: new URL(`/sign-in/${token}`, ctx.config.PUBLIC_URL).toString(), expiresAt: expiresAt.toUTCString() };
-  await sendNotifications(ctx, [
+  await queueNotifications(ctx, [
     {
       to: user.email,
       subject: 'Your Countersign sign-in link',
@@ -72,7 +72,9 @@ export async function completeSignIn(ctx: AppContext, token: string, browserNonc
   const link = await findSignInLink(ctx.db, hashToken(token));
   const state = await signInLinkState(ctx, token, browserNonce);
   if (!link || state !== 'valid' || !(await consumeSignInLink(ctx.db, link.id, hashToken(browserNonce!), ctx.now()))) {
-    throw new AppError(403, `sign_in_${state === 'valid' ? 'used' : state}`, SIGN_IN_MESSAGES[state === 'valid' ? 'used' : state]);
+    // Valid a moment ago but not consumable now: another request used it first.
+    const refused = state === 'valid' ? 'used' : state;
+    throw new AppError(403, SIGN_IN_REFUSALS[refused], `this sign-in link cannot be used: it is ${refused.replace('_', ' ')}`);
   }
   return { sessionToken: await startSession(ctx, link.user_id), returnTo: link.return_to };
 }
@@ -87,6 +89,13 @@ export async function startSession(ctx: AppContext, userId: string): Promise<str
     expiresAt: new Date(ctx.now().getTime() + SESSION_TTL_MS),
   });
   return sessionToken;
+}
+
+/** Behind a trusted SSO proxy: a session for the person the proxy names, refused when they are not a user. */
+export async function startSsoSession(ctx: AppContext, email: string): Promise<string> {
+  const user = await findUserByEmail(ctx.db, email);
+  if (!user || user.disabled_at) throw new AppError(403, 'forbidden', `${email} is not a Countersign user`);
+  return startSession(ctx, user.id);
 }
 
 export interface WebSession {
@@ -106,9 +115,9 @@ export function endSession(ctx: AppContext, session: WebSession): Promise<void> 
   return revokeSession(ctx.db, session.id);
 }
 
-export const SIGN_IN_MESSAGES: Record<Exclude<SignInLinkState, 'valid'>, string> = {
-  invalid: 'This sign-in link is not valid.',
-  used: 'This sign-in link has already been used. Ask for a new one.',
-  expired: 'This sign-in link has expired. Ask for a new one.',
-  other_browser: 'This sign-in link works only in the browser where you asked for it. Open it there, or ask for a new link here.',
+const SIGN_IN_REFUSALS: Record<Exclude<SignInLinkState, 'valid'>, ErrorCode> = {
+  invalid: 'sign_in_invalid',
+  used: 'sign_in_used',
+  expired: 'sign_in_expired',
+  other_browser: 'sign_in_other_browser',
 };

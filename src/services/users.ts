@@ -2,11 +2,15 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { newUserInput, ROLES, type NewUserInput } from '../domain/inputs.js';
-import { findUserByEmail, findUserByTokenHash, insertApiToken, insertUser, setRoles } from '../db/users.js';
+import { normaliseEmail } from '../domain/addresses.js';
+import { findUserByEmail, findUserByTokenHash, insertApiToken, insertUser, listApiTokens, listUsers, revokeApiToken, setRoles } from '../db/users.js';
 import type { DB, UserRow } from '../db/schema.js';
 import { recordEvent } from './audit.js';
-import { requireRole, type Actor, type AppContext } from './context.js';
+import { requireRole, type Actor, type AppContext, type DataContext } from './context.js';
 import { conflict, notFound, parseInput } from './errors.js';
+
+/** A person as the pages and the CLI see them. */
+export type User = UserRow;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -57,4 +61,21 @@ export async function changeRoles(ctx: AppContext, actor: Actor, userId: string,
     await recordEvent(trx, { actor: actor.email, action: 'user.roles', campaignId: null, data: { userId, roles: user.roles }, at: ctx.now() });
     return user;
   });
+}
+
+export function allUsers(ctx: DataContext): Promise<UserRow[]> {
+  return listUsers(ctx.db);
+}
+
+export function userByEmail(ctx: DataContext, email: string): Promise<UserRow | undefined> {
+  return findUserByEmail(ctx.db, normaliseEmail(email));
+}
+
+export function apiTokensOf(ctx: DataContext, userId: string) {
+  return listApiTokens(ctx.db, userId);
+}
+
+/** True when an active token was revoked; false when there was none by that id. */
+export function revokeToken(ctx: DataContext, tokenId: string): Promise<boolean> {
+  return revokeApiToken(ctx.db, tokenId);
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweep } from '../../src/services/sending.js';
+import { sweep } from '../../src/services/repair.js';
 import { startWorkers } from '../../workers/index.js';
 import { Harness, testDb } from '../support/harness.js';
 import { spawnWorkerProcess } from '../support/worker-process.js';

@@ -13,7 +13,7 @@ describe('audit chain, CLI and the database', () => {
   let h: Harness;
   const cli = async (...args: string[]) => {
     const lines: string[] = [];
-    const code = await runCli(args, h.db, (line) => lines.push(line), () => h.ctx);
+    const code = await runCli(args, h.ctx, (line) => lines.push(line));
     return { code, out: lines.join('\n') };
   };
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimDeliveries } from '../../src/db/deliveries.js';
 import { GlobalRateLimiter } from '../../src/queue/rate-limit.js';
-import { deliverWindow, startCampaign, sweep } from '../../src/services/sending.js';
+import { sweep } from '../../src/services/repair.js';
+import { deliverWindow, startCampaign } from '../../src/services/sending.js';
 import { Harness } from '../support/harness.js';
 
 const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));

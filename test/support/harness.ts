@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DatabaseTarget } from '../../src/db/connect.js';
-import type { Role } from '../../src/db/schema.js';
+import type { Role } from '../../src/domain/inputs.js';
 import { createApp } from '../../src/http/app.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createUser, issueApiToken } from '../../src/services/users.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSendAt, holdWindowMs } from '../../src/domain/schedule.js';
+import { describeSendTime, effectiveSendAt, holdWindowMs } from '../../src/domain/schedule.js';
 
 const QUORUM = new Date('2030-01-02T09:00:00.000Z');
 const HOUR = 3_600_000;
@@ -69,5 +69,15 @@ describe('holdWindowMs', () => {
 
   it('a correction has no cooling-off', () => {
     expect(holdWindowMs('correction', 900)).toBe(0);
+  });
+});
+
+describe('describeSendTime', () => {
+  it('names a requested time in UTC', () => {
+    expect(describeSendTime(new Date('2030-01-02T12:00:00.000Z'))).toBe('Wed, 02 Jan 2030 12:00:00 GMT');
+  });
+
+  it('says it goes once approved when no time was asked for', () => {
+    expect(describeSendTime(null)).toBe('as soon as it is approved (after the hold window)');
   });
 });

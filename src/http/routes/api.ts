@@ -2,17 +2,14 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../../domain/campaign-state.js';
 import { DELIVERY_STATUSES } from '../../domain/delivery.js';
-import { campaignAuditEvents } from '../../db/audit.js';
-import { listCampaigns } from '../../db/campaigns.js';
-import { pageDeliveries } from '../../db/deliveries.js';
-import { findList, listLists, pageMembers } from '../../db/lists.js';
 import { approveByApi, rejectByApi } from '../../services/approvals.js';
-import { verifyAuditChain } from '../../services/audit.js';
-import { cancelCampaign, createCampaign, describeCampaign, editCampaign, getCampaign, submitCampaign } from '../../services/campaigns.js';
+import { campaignAudit, verifyAuditChain } from '../../services/audit.js';
+import { cancelCampaign, createCampaign, describeCampaign, editCampaign, findCampaigns, getCampaign, submitCampaign } from '../../services/campaigns.js';
 import { requireRole, type AppContext } from '../../services/context.js';
-import { notFound, parseInput } from '../../services/errors.js';
-import { createList, importMembers, rowsFromCsv, rowsFromJson } from '../../services/lists.js';
+import { parseInput } from '../../services/errors.js';
 import { haltAll, haltCampaign, killSwitch, resumeAll } from '../../services/halt.js';
+import { deliveriesPage, everyDelivery } from '../../services/ledger.js';
+import { allLists, createList, getList, importMembers, listMembers, rowsFromCsv, rowsFromJson } from '../../services/lists.js';
 import { recallCampaign } from '../../services/recall.js';
 import { actorOf, bearerAuth } from '../auth.js';
 
@@ -35,17 +32,15 @@ export function apiRouter(ctx: AppContext): Router {
     res.status(201).json(await createList(ctx, actorOf(req), req.body));
   });
   router.get('/lists', async (_req, res) => {
-    res.json({ lists: await listLists(ctx.db) });
+    res.json({ lists: await allLists(ctx) });
   });
   router.get('/lists/:id', async (req, res) => {
-    const list = await findList(ctx.db, req.params.id!);
-    if (!list) throw notFound('list');
-    res.json(list);
+    res.json(await getList(ctx, req.params.id!));
   });
   router.get('/lists/:id/members', async (req, res) => {
     const query = parseInput(paging.extend({ q: z.string().max(200).optional() }), req.query, 'query');
-    if (!(await findList(ctx.db, req.params.id!))) throw notFound('list');
-    res.json({ members: await pageMembers(ctx.db, req.params.id!, { ...query, search: query.q }) });
+    const { members } = await listMembers(ctx, req.params.id!, { ...query, search: query.q });
+    res.json({ members });
   });
   router.post('/lists/:id/members', async (req, res) => {
     const rows = req.is('text/csv') || req.is('text/plain') ? rowsFromCsv(String(req.body ?? '')) : rowsFromJson(req.body);
@@ -58,7 +53,7 @@ export function apiRouter(ctx: AppContext): Router {
   });
   router.get('/campaigns', async (req, res) => {
     const query = parseInput(paging.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() }), req.query, 'query');
-    const campaigns = await listCampaigns(ctx.db, query);
+    const campaigns = await findCampaigns(ctx, query);
     res.json({ campaigns: await Promise.all(campaigns.map((c) => describeCampaign(ctx, c))) });
   });
   router.get('/campaigns/:id', async (req, res) => {
@@ -109,13 +104,13 @@ export function apiRouter(ctx: AppContext): Router {
     );
     const campaign = await getCampaign(ctx, req.params.id!);
     if (query.format === 'csv') return streamDeliveriesCsv(ctx, campaign.id, query.status, res);
-    const rows = await pageDeliveries(ctx.db, campaign.id, { status: query.status, afterSeq: query.after, limit: query.limit });
+    const rows = await deliveriesPage(ctx, campaign.id, { status: query.status, afterSeq: query.after, limit: query.limit });
     const last = rows.at(-1);
     res.json({ deliveries: rows, next: rows.length === query.limit && last ? last.seq : null });
   });
   router.get('/campaigns/:id/audit', async (req, res) => {
     const campaign = await getCampaign(ctx, req.params.id!);
-    res.json({ events: await campaignAuditEvents(ctx.db, campaign.id) });
+    res.json({ events: await campaignAudit(ctx.db, campaign.id) });
   });
   router.get('/audit/verify', async (req, res) => {
     requireRole(actorOf(req), 'admin');
@@ -135,12 +130,6 @@ async function streamDeliveriesCsv(ctx: AppContext, campaignId: string, status: 
   res.type('text/csv').attachment(`deliveries-${campaignId}.csv`);
   const columns = ['seq', 'email', 'name', 'status', 'message_id', 'attempts', 'smtp_response', 'claimed_at', 'finished_at'] as const;
   res.write(`${columns.join(',')}\n`);
-  let after = 0;
-  for (;;) {
-    const rows = await pageDeliveries(ctx.db, campaignId, { status, afterSeq: after, limit: 5000 });
-    for (const row of rows) res.write(`${columns.map((c) => csvCell(row[c])).join(',')}\n`);
-    if (rows.length < 5000) break;
-    after = rows.at(-1)!.seq;
-  }
+  for await (const row of everyDelivery(ctx, campaignId, status)) res.write(`${columns.map((c) => csvCell(row[c])).join(',')}\n`);
   res.end();
 }

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import { killSwitchState } from '../../db/system-state.js';
 import type { AppContext } from '../../services/context.js';
 import { AppError } from '../../services/errors.js';
-import { completeSignIn, endSession, requestSignIn, safeReturnTo, SIGN_IN_MESSAGES, signInLinkState } from '../../services/sessions.js';
-import { linkMessagePage } from '../views/approval-page.js';
-import type { Chrome } from '../views/html.js';
-import { signInLinkPage, signInPage } from '../views/sign-in.js';
-import { BROWSER_COOKIE, checkCsrf, cookieOptions, cookies, SESSION_COOKIE } from '../web.js';
+import { completeSignIn, endSession, requestSignIn, safeReturnTo, signInLinkState } from '../../services/sessions.js';
+import { messagePage } from '../views/html.js';
+import { SIGN_IN_MESSAGES, signInLinkPage, signInPage, signInRefusal } from '../views/sign-in.js';
+import { BROWSER_COOKIE, checkCsrf, chromeFor, cookieOptions, cookies, SESSION_COOKIE } from '../web.js';
 
 const BROWSER_COOKIE_MS = 24 * 3600_000;
 
@@ -20,13 +18,10 @@ function browserNonce(ctx: AppContext, req: Request, res: Response): string {
   return nonce;
 }
 
-export async function chromeFor(ctx: AppContext, req: Request): Promise<Chrome> {
-  return { session: req.webSession ?? null, killSwitch: await killSwitchState(ctx.db) };
-}
-
 export function signInRouter(ctx: AppContext): Router {
   const router = Router();
-  router.use(express.urlencoded({ extended: false, limit: '20kb' }));
+  // Only its own paths: a parser mounted for every path would refuse larger forms before their routers see them.
+  router.use(['/sign-in', '/sign-out'], express.urlencoded({ extended: false, limit: '20kb' }));
   const noStore = (res: Response) => res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 
   router.get('/sign-in', async (req, res) => {
@@ -54,7 +49,7 @@ export function signInRouter(ctx: AppContext): Router {
     noStore(res);
     const state = await signInLinkState(ctx, req.params.token!, cookies(req)[BROWSER_COOKIE]);
     if (state === 'invalid' || state === 'used' || state === 'expired') {
-      return res.status(410).send(linkMessagePage('Sign-in link', SIGN_IN_MESSAGES[state]));
+      return res.status(410).send(messagePage('Sign-in link', SIGN_IN_MESSAGES[state]));
     }
     res.send(signInLinkPage(req.params.token!, await chromeFor(ctx, req)));
   });
@@ -67,7 +62,7 @@ export function signInRouter(ctx: AppContext): Router {
       res.redirect(303, returnTo);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      res.status(error.status).send(linkMessagePage('Not signed in', error.message));
+      res.status(error.status).send(messagePage('Not signed in', signInRefusal(error)));
     }
   });
 

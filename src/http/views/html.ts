@@ -70,3 +70,8 @@ ${body}
 </body>
 </html>`.value;
 }
+
+/** A page that only tells the visitor one thing: an outcome, a refusal, a missing page. */
+export function messagePage(title: string, message: string, chrome: Chrome = {}): string {
+  return page(title, html`<h1>${title}</h1><p class="notice" role="status">${message}</p>`, chrome);
+}

@@ -1,24 +1,11 @@
-import type { CampaignRow, UserRow } from '../../db/schema.js';
-import type { DeliveryStatus } from '../../domain/delivery.js';
-import type { ChainedEvent } from '../../domain/audit-chain.js';
+import { deliveryProgress, type DeliveryCounts, type DeliveryStatus } from '../../domain/delivery.js';
+import type { CampaignListItem, CampaignPageModel, RecallPageModel } from '../../services/campaign-pages.js';
+import type { DraftPreview } from '../../services/previews.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
-
-type Counts = Record<DeliveryStatus, number>;
 
 const statusLabel = (status: string) => status.replace('_', ' ');
 const badge = (status: string) => html`<span class="badge ${status}">${statusLabel(status)}</span>`;
 const when = (date: Date | null | undefined) => (date ? html`<time datetime="${date.toISOString()}" data-local>${date.toUTCString()}</time>` : html`—`);
-
-export function progressOf(counts: Counts, total: number) {
-  const done = counts.sent + counts.failed + counts.halted + counts.skipped + counts.unknown;
-  return { done, total, percent: total > 0 ? Math.floor((done / total) * 100) : 0 };
-}
-
-export interface CampaignListItem {
-  campaign: CampaignRow;
-  approved: number;
-  counts: Counts;
-}
 
 export function campaignListPage(items: CampaignListItem[], chrome: Chrome): string {
   return page(
@@ -31,7 +18,7 @@ ${items.length === 0 ? html`<p class="muted">No campaigns yet.</p>` : ''}
   <thead><tr><th scope="col">Subject</th><th scope="col">Status</th><th scope="col">Audience</th><th scope="col">Sends</th><th scope="col">Approvals</th><th scope="col">Progress</th></tr></thead>
   <tbody>
   ${items.map(({ campaign, approved, counts }) => {
-    const progress = progressOf(counts, campaign.recipient_count ?? 0);
+    const progress = deliveryProgress(counts, campaign.recipient_count ?? 0);
     return html`<tr>
     <td><a href="/campaigns/${campaign.id}">${campaign.subject}</a>${campaign.kind === 'correction' ? html` <span class="badge">correction</span>` : ''}</td>
     <td>${badge(campaign.status)}</td>
@@ -53,7 +40,7 @@ export interface ComposeModel {
   lists: { id: string; name: string; member_count: number }[];
   timeZones: string[];
   errors: Record<string, string>;
-  preview?: { count: number; html: string | null };
+  preview?: DraftPreview;
   editing: boolean;
 }
 
@@ -108,25 +95,8 @@ ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
   );
 }
 
-export interface CampaignPageModel {
-  campaign: CampaignRow;
-  authorName: string;
-  approvedBy: string[];
-  asked: { name: string; email: string; decided: boolean }[];
-  decisions: { name: string; decision: string; reason: string | null; at: Date; voided: boolean }[];
-  counts: Counts;
-  messageHtml: string | null;
-  audit: ChainedEvent[];
-  original: CampaignRow | null;
-  correction: CampaignRow | null;
-  recallable: boolean;
-  canHalt: boolean;
-  isAuthor: boolean;
-  holdWindowSeconds: number;
-}
-
-function countsPanel(counts: Counts, total: number): SafeHtml {
-  const progress = progressOf(counts, total);
+function countsPanel(counts: DeliveryCounts, total: number): SafeHtml {
+  const progress = deliveryProgress(counts, total);
   const cell = (status: DeliveryStatus, label: string) => html`<div><strong data-count="${status}">${counts[status].toLocaleString('en-US')}</strong>${label}</div>`;
   return html`
 <div class="counts">${cell('sent', 'sent')}${cell('failed', 'failed')}${cell('halted', 'halted')}${cell('unknown', 'unknown')}${cell('queued', 'waiting')}${cell('sending', 'in flight')}</div>
@@ -193,23 +163,13 @@ ${model.messageHtml ? html`<h2>The message as recipients see it</h2><iframe clas
   );
 }
 
-export interface RecallModel {
-  campaign: CampaignRow;
-  sent: number;
-  unknown: number;
-  inFlight: number;
-  defaultBody: string;
-  error?: string;
-}
-
-export function recallPage(model: RecallModel, chrome: Chrome): string {
+export function recallPage(model: RecallPageModel, chrome: Chrome): string {
   const { campaign } = model;
   const reach = model.sent + model.unknown;
   return page(
     `Recall ${campaign.subject}`,
     html`
 <h1>Recall “${campaign.subject}”</h1>
-${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ''}
 <div class="panel" data-testid="recall-counts">
   <p><strong>${reach.toLocaleString('en-US')}</strong> people received the original (${model.sent.toLocaleString('en-US')} delivered, ${model.unknown.toLocaleString('en-US')} unknown).</p>
   <p>The correction will reach <strong data-testid="correction-reach">${reach.toLocaleString('en-US')}</strong> people${model.inFlight ? `, plus any of the ${model.inFlight} deliveries in flight that land` : ''} — and nobody else.</p>
@@ -232,122 +192,3 @@ ${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ''}
   );
 }
 
-export function listsPage(lists: { id: string; name: string; member_count: number }[], chrome: Chrome, error?: string): string {
-  return page(
-    'Lists',
-    html`
-<h1>Recipient lists</h1>
-<table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
-<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${Number(l.member_count).toLocaleString('en-US')}</td></tr>`)}</tbody></table>
-<form method="post" action="/lists" class="panel">
-  ${csrfField(chrome)}
-  <label for="list-name">New list name</label>
-  <input id="list-name" name="name" required maxlength="200"${error ? html` aria-describedby="list-name-error"` : ''}>
-  ${error ? html`<p class="field-error" id="list-name-error" role="alert">${error}</p>` : ''}
-  <div class="actions"><button type="submit" class="primary">Create list</button></div>
-</form>`,
-    { ...chrome, current: 'lists' },
-  );
-}
-
-export interface ListPageModel {
-  list: { id: string; name: string };
-  members: { email: string; name: string; fields: Record<string, string> }[];
-  total: number;
-  search: string;
-  offset: number;
-  pageSize: number;
-  csv?: string;
-  preview?: { rows: { email: string; name: string; fields: Record<string, string> }[]; bad: { field: string; message: string }[]; total: number };
-}
-
-export function listPage(model: ListPageModel, chrome: Chrome): string {
-  const { list } = model;
-  const next = model.offset + model.pageSize < model.total;
-  const query = (offset: number) => `/lists/${list.id}?q=${encodeURIComponent(model.search)}&offset=${offset}`;
-  return page(
-    list.name,
-    html`
-<p><a href="/lists">← Lists</a></p>
-<h1>${list.name}</h1>
-<section class="panel" aria-labelledby="import-title">
-  <h2 id="import-title">Import members from CSV</h2>
-  <form method="post" action="/lists/${list.id}/import" id="import-form">
-    ${csrfField(chrome)}
-    <label for="csv-file">Choose a .csv file (first row: email,name and any merge-field columns)</label>
-    <input id="csv-file" type="file" accept=".csv,text/csv" data-fills="csv">
-    <label for="csv">…or paste the CSV</label>
-    <textarea id="csv" name="csv" rows="6" required>${model.csv ?? ''}</textarea>
-    <div class="actions">
-      <button type="submit" name="intent" value="preview">Preview import</button>
-      ${model.preview && model.preview.bad.length === 0 ? html`<button type="submit" name="intent" value="import" class="primary">Import ${model.preview.total} rows</button>` : ''}
-    </div>
-  </form>
-  ${model.preview
-    ? html`<div data-testid="import-preview">
-    ${model.preview.bad.length
-      ? html`<p class="error" role="alert">${model.preview.bad.length} problem(s) — nothing will be imported until they are fixed:</p><ul>${model.preview.bad.map((b) => html`<li><strong>${b.field}</strong>: ${b.message}</li>`)}</ul>`
-      : html`<p>${model.preview.total} rows are valid. The first ones:</p>`}
-    <table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
-    <tbody>${model.preview.rows.map((r) => html`<tr><td>${r.email}</td><td>${r.name}</td><td><code>${JSON.stringify(r.fields)}</code></td></tr>`)}</tbody></table></div>`
-    : ''}
-</section>
-<section aria-labelledby="members-title">
-  <h2 id="members-title">Members (${model.total.toLocaleString('en-US')})</h2>
-  <form method="get" action="/lists/${list.id}" role="search">
-    <label for="q">Search by address or name</label>
-    <input id="q" name="q" value="${model.search}">
-    <div class="actions"><button type="submit">Search</button></div>
-  </form>
-  <table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
-  <tbody>${model.members.map((m) => html`<tr><td>${m.email}</td><td>${m.name}</td><td><code>${JSON.stringify(m.fields)}</code></td></tr>`)}</tbody></table>
-  <div class="actions">
-    ${model.offset > 0 ? html`<a class="button" href="${query(Math.max(0, model.offset - model.pageSize))}">Previous</a>` : ''}
-    ${next ? html`<a class="button" href="${query(model.offset + model.pageSize)}">Next</a>` : ''}
-  </div>
-</section>`,
-    { ...chrome, current: 'lists' },
-  );
-}
-
-export function adminPage(users: UserRow[], chrome: Chrome, error?: string): string {
-  const actor = chrome.session!.actor;
-  const isAdmin = actor.roles.includes('admin');
-  const engaged = chrome.killSwitch?.engaged;
-  const roleBoxes = (prefix: string, roles: readonly string[]) =>
-    (['author', 'approver', 'admin'] as const).map(
-      (role) => html`<label><input type="checkbox" name="roles" value="${role}" id="${prefix}-${role}"${roles.includes(role) ? ' checked' : ''}> ${role}</label>`,
-    );
-  return page(
-    'Admin',
-    html`
-<h1>Admin</h1>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-<section class="panel" aria-labelledby="kill-title">
-  <h2 id="kill-title">Kill switch: <span data-testid="kill-switch-state">${engaged ? 'ENGAGED' : 'off'}</span></h2>
-  <p>${engaged ? 'Nothing is sent while it is engaged. Halted campaigns need a fresh approval even after it is released.' : 'Engaging it halts every campaign that is scheduled or sending, at once.'}</p>
-  ${!engaged && (isAdmin || actor.roles.includes('approver'))
-    ? html`<form method="post" action="/admin/halt-all" data-confirm="Halt everything now?">${csrfField(chrome)}<button type="submit" class="danger">Halt everything</button></form>`
-    : ''}
-  ${engaged && isAdmin ? html`<form method="post" action="/admin/resume-all">${csrfField(chrome)}<button type="submit">Release the kill switch</button></form>` : ''}
-</section>
-${isAdmin
-  ? html`<section aria-labelledby="users-title">
-  <h2 id="users-title">People and roles</h2>
-  <table class="grid"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Roles</th></tr></thead>
-  <tbody>${users.map(
-    (u) => html`<tr><td>${u.name}</td><td>${u.email}</td><td><form method="post" action="/admin/users/${u.id}/roles" class="inline">${csrfField(chrome)}<fieldset><legend>Roles of ${u.name}</legend>${roleBoxes(u.id, u.roles)}</fieldset><button type="submit">Save roles</button></form></td></tr>`,
-  )}</tbody></table>
-  <form method="post" action="/admin/users" class="panel">
-    ${csrfField(chrome)}
-    <h3>Add a person</h3>
-    <label for="new-email">Email</label><input id="new-email" name="email" type="email" required>
-    <label for="new-name">Name</label><input id="new-name" name="name" required>
-    <fieldset><legend>Roles</legend>${roleBoxes('new', [])}</fieldset>
-    <div class="actions"><button type="submit" class="primary">Add</button></div>
-  </form>
-</section>`
-  : html`<p class="muted">People and roles are managed by admins.</p>`}`,
-    { ...chrome, current: 'admin' },
-  );
-}

@@ -1,27 +1,28 @@
-import type { CampaignRow } from '../../db/schema.js';
-import type { DiffLine } from '../../domain/line-diff.js';
+import type { ErrorCode } from '../../services/errors.js';
+import type { ApprovalReview, VersionChanges } from '../../services/approval-page.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
 
-export interface VersionChanges {
-  submittedAt: Date;
-  subject?: { before: string; after: string };
-  recipientCount?: { before: number; after: number };
-  sendAt?: { before: string; after: string };
-  from?: { before: string; after: string };
-  body?: DiffLine[];
+export const LINK_STATE_MESSAGES = {
+  used: 'This link has already been used to decide. Nothing more can be decided with it.',
+  edited: 'The campaign was edited after this link was sent. This link decides nothing; a new request goes out when it is submitted again.',
+  closed: 'This campaign is no longer awaiting approval. This link decides nothing.',
+  expired: 'This link has expired. It decides nothing; ask the author to submit the campaign again.',
+} as const;
+
+const LINK_REFUSALS: Partial<Record<ErrorCode, string>> = {
+  link_used: LINK_STATE_MESSAGES.used,
+  link_edited: LINK_STATE_MESSAGES.edited,
+  link_closed: LINK_STATE_MESSAGES.closed,
+  link_expired: LINK_STATE_MESSAGES.expired,
+};
+
+/** A refused decision in words for the page: a link's state says more than the API's short message. */
+export function decisionRefusal(error: { code: ErrorCode; message: string }): string {
+  return LINK_REFUSALS[error.code] ?? error.message;
 }
 
-export interface ApprovalPageModel {
+export interface ApprovalPageModel extends ApprovalReview {
   token: string;
-  campaign: CampaignRow;
-  approver: { name: string; email: string };
-  authorName: string;
-  approvedBy: string[];
-  messageHtml: string;
-  sample: { email: string; name: string }[];
-  sendTime: string;
-  expiresAt: Date;
-  changes: VersionChanges | null;
   /** Who is signed in, compared with who the link was sent to. */
   viewer: 'approver' | 'signed_out' | 'someone_else';
   error?: { field: string; message: string };
@@ -99,8 +100,4 @@ ${changesSection(model.changes)}
 ${decisionForm(model, chrome)}`,
     chrome,
   );
-}
-
-export function linkMessagePage(title: string, message: string, chrome: Chrome = {}): string {
-  return page(title, html`<h1>${title}</h1><p class="notice" role="status">${message}</p>`, chrome);
 }

@@ -1,0 +1,33 @@
+import type { Request, Response } from 'express';
+import type { AppContext } from '../services/context.js';
+import type { Chrome } from './views/html.js';
+import { chromeFor } from './web.js';
+
+/** After a form posts, the page it lands on says what happened: `?notice=` names one of these. */
+const NOTICES = {
+  saved: () => 'Draft saved.',
+  submitted: () => 'Submitted: the approvers have been emailed their review links.',
+  cancelled: () => 'Campaign cancelled.',
+  halted: (q: Record<string, string>) => `Halted. ${q.inFlight ?? 0} deliveries were already in flight; ${q.stopped ?? 0} were stopped.`,
+  recalled: () => 'Correction created and sent to the approvers.',
+  imported: (q: Record<string, string>) => `Imported ${q.imported ?? 0} members (${q.merged ?? 0} duplicates merged).`,
+  'kill-engaged': () => 'Kill switch engaged: everything scheduled or sending is halted.',
+  'kill-released': () => 'Kill switch released. Halted campaigns still need a fresh approval.',
+  'user-added': () => 'Person added. They sign in with their email address.',
+  'roles-saved': () => 'Roles saved.',
+} satisfies Record<string, (query: Record<string, string>) => string>;
+
+export type Notice = keyof typeof NOTICES;
+
+/** The page's chrome, with the notice its URL names. */
+export async function consoleChrome(ctx: AppContext, req: Request): Promise<Chrome> {
+  const name = req.query.notice;
+  const notice = typeof name === 'string' && Object.hasOwn(NOTICES, name) ? NOTICES[name as Notice](req.query as Record<string, string>) : undefined;
+  return { ...(await chromeFor(ctx, req)), notice };
+}
+
+/** Post/redirect/get: back to a page that says what the form did. */
+export function redirectWithNotice(res: Response, path: string, notice: Notice, extra: Record<string, string | number> = {}): void {
+  const query = new URLSearchParams({ notice, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) });
+  res.redirect(303, `${path}?${query}`);
+}

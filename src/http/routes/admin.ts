@@ -1,0 +1,60 @@
+import express, { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../../services/context.js';
+import { AppError } from '../../services/errors.js';
+import { haltAll, resumeAll } from '../../services/halt.js';
+import { addUserAsAdmin, allUsers, changeRoles } from '../../services/users.js';
+import { consoleChrome, redirectWithNotice } from '../notices.js';
+import { adminPage } from '../views/admin.js';
+import { checkCsrf, requireSignedIn } from '../web.js';
+
+/** A checkbox group posts nothing, one value or several. */
+function rolesOf(body: Record<string, unknown> | undefined): unknown[] {
+  const roles = body?.roles;
+  return roles === undefined ? [] : Array.isArray(roles) ? roles : [roles];
+}
+
+/** People and roles, and the kill switch. */
+export function adminRouter(ctx: AppContext): Router {
+  const router = Router();
+  router.use('/admin', express.urlencoded({ extended: false, limit: '100kb' }), requireSignedIn);
+
+  const renderAdmin = async (req: Request, res: Response, error?: AppError) => {
+    res.status(error?.status ?? 200).send(adminPage(await allUsers(ctx), await consoleChrome(ctx, req), error?.message));
+  };
+  /** Shows a refusal the form can fix on the page; anything else (403 included) goes to the error handler. */
+  const orRefusal = (run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    try {
+      await run(req, res);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status === 403) throw error;
+      await renderAdmin(req, res, error);
+    }
+  };
+
+  router.get('/admin', (req, res) => renderAdmin(req, res));
+  router.post('/admin/halt-all', async (req, res) => {
+    await haltAll(ctx, checkCsrf(req).actor, 'kill switch engaged from the console');
+    redirectWithNotice(res, '/admin', 'kill-engaged');
+  });
+  router.post('/admin/resume-all', async (req, res) => {
+    await resumeAll(ctx, checkCsrf(req).actor);
+    redirectWithNotice(res, '/admin', 'kill-released');
+  });
+  router.post(
+    '/admin/users',
+    orRefusal(async (req, res) => {
+      const session = checkCsrf(req);
+      await addUserAsAdmin(ctx, session.actor, { email: req.body?.email ?? '', name: req.body?.name ?? '', roles: rolesOf(req.body) });
+      redirectWithNotice(res, '/admin', 'user-added');
+    }),
+  );
+  router.post(
+    '/admin/users/:id/roles',
+    orRefusal(async (req, res) => {
+      const session = checkCsrf(req);
+      await changeRoles(ctx, session.actor, String(req.params.id), { roles: rolesOf(req.body) });
+      redirectWithNotice(res, '/admin', 'roles-saved');
+    }),
+  );
+  return router;
+}

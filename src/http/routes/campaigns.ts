@@ -1,0 +1,164 @@
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { parsePastedRecipients } from '../../domain/pasted-recipients.js';
+import { isTimeZone, utcToZonedLocal, zonedLocalToUtc } from '../../domain/time-zone.js';
+import { campaignListItems, campaignPageModel, campaignProgress, recallPageModel } from '../../services/campaign-pages.js';
+import { cancelCampaign, createCampaign, editCampaign, getCampaign, submitCampaign } from '../../services/campaigns.js';
+import type { AppContext } from '../../services/context.js';
+import { AppError, type FieldIssue } from '../../services/errors.js';
+import { haltCampaign } from '../../services/halt.js';
+import { allLists } from '../../services/lists.js';
+import { previewDraft } from '../../services/previews.js';
+import { recallCampaign } from '../../services/recall.js';
+import { consoleChrome, redirectWithNotice } from '../notices.js';
+import { campaignListPage, campaignPage, composePage, recallPage, type ComposeModel } from '../views/campaigns.js';
+import { checkCsrf, requireSignedIn, signedIn } from '../web.js';
+
+const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
+
+const composeForm = z.object({
+  subject: z.string().default(''),
+  body: z.string().default(''),
+  listIds: z
+    .union([z.string(), z.array(z.string())])
+    .default([])
+    .transform((v) => (Array.isArray(v) ? v : [v])),
+  recipients: z.string().default(''),
+  sendAtLocal: z.string().default(''),
+  timeZone: z.string().default('UTC'),
+});
+type ComposeValues = z.infer<typeof composeForm>;
+
+interface CampaignDraft {
+  subject: string;
+  body: string;
+  audience: { listIds: string[]; recipients: ReturnType<typeof parsePastedRecipients>['recipients'] };
+  sendAt: string | null;
+}
+
+/** The form's fields as the API's campaign input, plus errors only the form can have. */
+function campaignInputFrom(values: ComposeValues): { input: CampaignDraft; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const pasted = parsePastedRecipients(values.recipients);
+  if (pasted.errors.length) errors.recipients = pasted.errors.map((e) => `line ${e.line}: ${e.message}`).join('; ');
+  let sendAt: string | null = null;
+  if (values.sendAtLocal) {
+    if (!isTimeZone(values.timeZone)) errors.sendAt = `unknown time zone ${values.timeZone}`;
+    else {
+      try {
+        sendAt = zonedLocalToUtc(values.sendAtLocal, values.timeZone).toISOString();
+      } catch {
+        errors.sendAt = 'is not a date and time';
+      }
+    }
+  }
+  return { input: { subject: values.subject, body: values.body, audience: { listIds: values.listIds, recipients: pasted.recipients }, sendAt }, errors };
+}
+
+/** API field paths onto the form's fields, so each error shows beside its input. */
+function formErrors(issues: FieldIssue[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of issues) {
+    const field = issue.field.startsWith('audience.recipients')
+      ? 'recipients'
+      : issue.field.startsWith('audience.listIds') || issue.field === 'audience'
+        ? 'lists'
+        : issue.field;
+    const key = ['subject', 'body', 'recipients', 'lists', 'sendAt'].includes(field) ? field : 'form';
+    errors[key] = errors[key] ? `${errors[key]}; ${issue.message}` : issue.message;
+  }
+  return errors;
+}
+
+const emptyValues: ComposeValues = { subject: '', body: '', listIds: [], recipients: '', sendAtLocal: '', timeZone: 'UTC' };
+
+/** The campaign pages: list, compose and edit, the campaign itself, and its actions. */
+export function campaignsRouter(ctx: AppContext): Router {
+  const router = Router();
+  router.use('/campaigns', express.urlencoded({ extended: false, limit: '10mb' }), requireSignedIn);
+
+  router.get('/', requireSignedIn, async (req, res) => {
+    res.send(campaignListPage(await campaignListItems(ctx), await consoleChrome(ctx, req)));
+  });
+
+  const renderCompose = async (req: Request, res: Response, model: Omit<ComposeModel, 'lists' | 'timeZones'>, status = 200) => {
+    res.status(status).send(composePage({ ...model, lists: await allLists(ctx), timeZones: TIME_ZONES }, await consoleChrome(ctx, req)));
+  };
+
+  router.get('/campaigns/new', (req, res) => renderCompose(req, res, { action: '/campaigns', values: emptyValues, errors: {}, editing: false }));
+
+  router.post('/campaigns/preview', async (req, res) => {
+    checkCsrf(req);
+    const { input, errors } = campaignInputFrom(composeForm.parse(req.body ?? {}));
+    res.json({ ...(await previewDraft(ctx, input)), errors });
+  });
+
+  /** Save or preview, for a new campaign or an edit: one flow, errors shown beside their fields. */
+  const handleCompose = async (req: Request, res: Response, campaignId: string | null) => {
+    const session = checkCsrf(req);
+    const values = composeForm.parse(req.body ?? {});
+    const { input, errors } = campaignInputFrom(values);
+    const action = campaignId ? `/campaigns/${campaignId}/edit` : '/campaigns';
+    const model = { action, values, editing: campaignId !== null };
+    if (req.body?.intent === 'preview' || Object.keys(errors).length) {
+      return renderCompose(req, res, { ...model, errors, preview: await previewDraft(ctx, input) }, Object.keys(errors).length ? 400 : 200);
+    }
+    try {
+      const campaign = campaignId ? await editCampaign(ctx, session.actor, campaignId, input) : await createCampaign(ctx, session.actor, input);
+      redirectWithNotice(res, `/campaigns/${campaign.id}`, 'saved');
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status !== 400) throw error;
+      await renderCompose(req, res, { ...model, errors: formErrors(error.issues), preview: await previewDraft(ctx, input) }, 400);
+    }
+  };
+  router.post('/campaigns', (req, res) => handleCompose(req, res, null));
+
+  router.get('/campaigns/:id/edit', async (req, res) => {
+    const campaign = await getCampaign(ctx, req.params.id!);
+    const zone = 'UTC';
+    const values: ComposeValues = {
+      subject: campaign.subject,
+      body: campaign.body_markdown,
+      listIds: campaign.audience.listIds,
+      recipients: campaign.audience.recipients.map((r) => (r.name ? `${r.name} <${r.email}>` : r.email)).join('\n'),
+      sendAtLocal: campaign.send_at ? utcToZonedLocal(campaign.send_at, zone) : '',
+      timeZone: zone,
+    };
+    const { input } = campaignInputFrom(values);
+    await renderCompose(req, res, { action: `/campaigns/${campaign.id}/edit`, values, errors: {}, editing: true, preview: await previewDraft(ctx, input) });
+  });
+  router.post('/campaigns/:id/edit', (req, res) => handleCompose(req, res, req.params.id!));
+
+  router.get('/campaigns/:id', async (req, res) => {
+    res.send(campaignPage(await campaignPageModel(ctx, req.params.id!, signedIn(req).actor), await consoleChrome(ctx, req)));
+  });
+
+  router.get('/campaigns/:id/progress', async (req, res) => {
+    res.set('Cache-Control', 'no-store').json(await campaignProgress(ctx, req.params.id!));
+  });
+
+  router.post('/campaigns/:id/submit', async (req, res) => {
+    const campaign = await submitCampaign(ctx, checkCsrf(req).actor, req.params.id!);
+    redirectWithNotice(res, `/campaigns/${campaign.id}`, 'submitted');
+  });
+  router.post('/campaigns/:id/cancel', async (req, res) => {
+    const campaign = await cancelCampaign(ctx, checkCsrf(req).actor, req.params.id!);
+    redirectWithNotice(res, `/campaigns/${campaign.id}`, 'cancelled');
+  });
+  router.post('/campaigns/:id/halt', async (req, res) => {
+    const report = await haltCampaign(ctx, checkCsrf(req).actor, req.params.id!, 'halted from the console');
+    redirectWithNotice(res, `/campaigns/${report.campaignId}`, 'halted', { inFlight: report.inFlight, stopped: report.stopped });
+  });
+
+  router.get('/campaigns/:id/recall', async (req, res) => {
+    res.send(recallPage(await recallPageModel(ctx, req.params.id!), await consoleChrome(ctx, req)));
+  });
+  router.post('/campaigns/:id/recall', async (req, res) => {
+    const session = checkCsrf(req);
+    const note = typeof req.body?.note === 'string' && req.body.note.trim() ? req.body.note : undefined;
+    const subjectStyle = req.body?.subjectStyle === 'sent_in_error' ? 'sent_in_error' : 'reply';
+    const report = await recallCampaign(ctx, session.actor, req.params.id!, { note, subjectStyle });
+    redirectWithNotice(res, `/campaigns/${report.correction.id}`, 'recalled');
+  });
+  return router;
+}

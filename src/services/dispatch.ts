@@ -1,0 +1,78 @@
+import type { CampaignRow } from '../db/schema.js';
+import { deliverJobId, startJobId, type ClearHaltJob, type DeliverJob, type NotifyJob, type StartJob } from '../queue/jobs.js';
+import type { AppContext } from './context.js';
+
+/**
+ * Everything that puts work on the queues. Feature services call these after their
+ * transaction commits; the database stays the record, so a lost job is repaired by the sweep.
+ */
+
+const POLICY_PRIORITY = 10;
+
+/** The start of a scheduled campaign as a delayed job; the time itself lives in the database. */
+export async function scheduleStart(ctx: AppContext, campaign: CampaignRow): Promise<void> {
+  const delay = Math.max(0, campaign.scheduled_for!.getTime() - ctx.now().getTime());
+  const data: StartJob = { campaignId: campaign.id, contentHash: campaign.content_hash! };
+  await ctx.queues.dispatch.add('start', data, { jobId: startJobId(campaign.id, campaign.content_hash!), delay });
+}
+
+/** A start that ran early (its campaign's time moved later) waits again, without the unique id it already used. */
+export async function retryStartAt(ctx: AppContext, job: StartJob, at: Date): Promise<void> {
+  await ctx.queues.dispatch.add('start', job, { delay: Math.max(0, at.getTime() - ctx.now().getTime()) });
+}
+
+export async function cancelStartJob(ctx: AppContext, campaignId: string, contentHash: string): Promise<void> {
+  // The job would find the campaign no longer scheduled and do nothing; removing it keeps Redis tidy.
+  await ctx.queues.dispatch.remove(startJobId(campaignId, contentHash)).catch(() => 0);
+}
+
+/** For the sweep: puts back a scheduled campaign's start job if Redis lost it or it failed. True when it had to. */
+export async function ensureStartJob(ctx: AppContext, campaign: CampaignRow): Promise<boolean> {
+  const job = await ctx.queues.dispatch.getJob(startJobId(campaign.id, campaign.content_hash!));
+  if (!job) {
+    await scheduleStart(ctx, campaign);
+    return true;
+  }
+  if (await job.isFailed()) {
+    await job.retry();
+    return true;
+  }
+  return false;
+}
+
+/** Delivery windows of `DELIVERY_BATCH_SIZE` seqs over [fromSeq, toSeq]. */
+export async function queueWindows(ctx: AppContext, campaign: CampaignRow, contentHash: string, fromSeq: number, toSeq: number): Promise<void> {
+  const size = ctx.config.DELIVERY_BATCH_SIZE;
+  // Corrections jump the queue: BullMQ takes unprioritised jobs before prioritised ones.
+  const priority = campaign.kind === 'correction' ? undefined : POLICY_PRIORITY;
+  const jobs = [];
+  for (let from = fromSeq; from <= toSeq; from += size) {
+    const data: DeliverJob = { campaignId: campaign.id, contentHash, fromSeq: from, toSeq: Math.min(toSeq, from + size - 1) };
+    jobs.push({ name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, contentHash, from), priority } });
+  }
+  await ctx.queues.deliver.addBulk(jobs);
+}
+
+/** A correction's late recipients as one window of their own. */
+export async function queueLateWindow(ctx: AppContext, correction: CampaignRow, window: { fromSeq: number; toSeq: number }): Promise<void> {
+  const data: DeliverJob = { campaignId: correction.id, contentHash: correction.content_hash!, ...window };
+  await ctx.queues.deliver.add('deliver', data, { jobId: deliverJobId(correction.id, correction.content_hash!, window.fromSeq) });
+}
+
+/** True when no delivery window is waiting or running anywhere: a sending campaign with rows left has stalled. */
+export async function deliveryQueueIdle(ctx: AppContext): Promise<boolean> {
+  const counts = await ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+  return Object.values(counts).every((n) => n === 0);
+}
+
+/** A worker rewrites a halted campaign's rows; the sweep does it for a campaign whose job was lost. */
+export async function queueHaltClearing(ctx: AppContext, campaignId: string): Promise<void> {
+  const data: ClearHaltJob = { campaignId };
+  await ctx.queues.dispatch.add('clear-halt', data, { jobId: `clear-halt-${campaignId}-${Date.now()}` });
+}
+
+/** Staff email (approval requests, sign-in links, halt notices), sent by the notify worker. */
+export async function queueNotifications(ctx: AppContext, notifications: NotifyJob[]): Promise<void> {
+  if (notifications.length === 0) return;
+  await ctx.queues.notify.addBulk(notifications.map((data) => ({ name: 'notify', data })));
+}
