@@ -208,11 +208,13 @@ describe('no reply after the final dot: the message may have been delivered', ()
 
 describe('a connection dropped inside the body', () => {
   // The server did not get the message, so a resend would be safe, but nodemailer raises the
-  // very error of a drop after the final dot: command CONN, whatever the stage. Nothing in the
-  // error tells them apart, so it can only be ambiguous (recorded unknown, not resent).
+  // very error of a drop after the final dot: command CONN, whatever the stage (and a reset
+  // gives ESOCKET/ECONNRESET at either). Nothing in the error tells them apart, so it can
+  // only be ambiguous: recorded unknown, never resent.
   it('raises the same error as a drop after the final dot, so it is ambiguous too', async () => {
     const inBody = await sink({ dataFault: () => 'drop-in-body' });
-    // Megabytes: the client is still writing the body when the server hangs up.
+    // Megabytes: the client is still writing the body when the server hangs up (nodemailer
+    // never logs the end of its message stream here).
     const duringBody = await failure(inBody.url, { bodyMarkdown: 'The canteen opens at eight. '.repeat(150_000) });
     const afterDot = await sink({ dataFault: () => 'drop-after-dot' });
     const afterTheDot = await failure(afterDot.url);
