@@ -43,11 +43,13 @@ interface SmtpErrorLike {
   timeoutType?: string;
   responseCode?: number;
   response?: string;
+  command?: string;
   message?: string;
 }
 
-// nodemailer reports every network failure with command 'CONN', whatever stage it came at;
-// only these codes and timeouts say for certain that no message had gone out yet.
+// nodemailer reports every dropped or timed-out connection with command 'CONN', whatever
+// stage it came at (a drop inside the body and one after the final dot raise the same
+// error); only these codes and timeouts say for certain that no message had gone out yet.
 const BEFORE_THE_MESSAGE = new Set(['EDNS', 'ETLS', 'EAUTH', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const SETUP_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
 const CONNECTION_LOST = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EPROTOCOL']);
@@ -63,8 +65,20 @@ export function classifySmtpError(error: SmtpErrorLike): SmtpOutcome {
   if (code !== undefined && code >= 400) return { kind: 'transient', response };
   if (error.timeoutType && SETUP_TIMEOUTS.has(error.timeoutType)) return { kind: 'transient', response };
   if (BEFORE_THE_MESSAGE.has(error.code ?? '') || BEFORE_THE_MESSAGE.has(error.originalCode ?? '')) return { kind: 'transient', response };
+  if (raisedByThePoolUnsent(error)) return { kind: 'transient', response };
   if (CONNECTION_LOST.has(error.code ?? '')) return { kind: 'ambiguous', response };
   return { kind: 'transient', response };
+}
+
+/**
+ * nodemailer's pool raises ECONNECTION without a command only for a message no connection
+ * sent: "Reached maximum number of retries after connection was closed" (each connection it
+ * tried closed before taking the message, e.g. before its greeting) and "Connection pool was
+ * closed". A close with `force` would fail a delivery under way the same way; the mailer
+ * never forces one.
+ */
+function raisedByThePoolUnsent(error: SmtpErrorLike): boolean {
+  return error.code === 'ECONNECTION' && error.command === undefined;
 }
 
 /** A campaign whose permanent failures pass the configured share of its attempts halts itself. */

@@ -13,11 +13,19 @@ export interface Mailer {
   close(): void;
 }
 
-export function createMailer(options: { smtpUrl?: string; maxConnections: number; outboxDir: string }): Mailer {
-  return options.smtpUrl ? smtpMailer(options.smtpUrl, options.maxConnections) : outboxMailer(options.outboxDir);
+export interface MailerOptions {
+  smtpUrl?: string;
+  maxConnections: number;
+  outboxDir: string;
+  /** How long a silent server is waited for, e.g. for its reply to the final dot; 60 s unless set. */
+  socketTimeoutMs?: number;
 }
 
-function smtpMailer(url: string, maxConnections: number): Mailer {
+export function createMailer(options: MailerOptions): Mailer {
+  return options.smtpUrl ? smtpMailer(options.smtpUrl, options.maxConnections, options.socketTimeoutMs ?? 60_000) : outboxMailer(options.outboxDir);
+}
+
+function smtpMailer(url: string, maxConnections: number, socketTimeoutMs: number): Mailer {
   const transport = nodemailer.createTransport({
     url,
     pool: true,
@@ -26,7 +34,7 @@ function smtpMailer(url: string, maxConnections: number): Mailer {
     maxMessages: 10_000,
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
-    socketTimeout: 60_000,
+    socketTimeout: socketTimeoutMs,
   } as Parameters<typeof nodemailer.createTransport>[0]);
   return {
     kind: 'smtp',

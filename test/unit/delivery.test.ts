@@ -14,6 +14,10 @@ function smtpError(message: string, details: { code?: string; originalCode?: str
   return Object.assign(new Error(message), details);
 }
 
+// The shapes marked "seen" are what nodemailer 10 raised against a real server failing at that
+// stage (test/unit/smtp-stages.test.ts raises them again); the others are read from its source.
+// Every dropped or timed-out connection comes with command 'CONN', whatever the stage, so
+// only the code, originalCode and timeoutType tell whether the message could have gone out.
 describe('classifySmtpError', () => {
   describe('5xx replies are permanent', () => {
     it.each([500, 550, 551, 552, 553, 554, 599])('%i', (responseCode) => {
@@ -22,8 +26,16 @@ describe('classifySmtpError', () => {
       expect(outcome).toEqual({ kind: 'permanent', response });
     });
 
-    it('a 5xx reply to the end of DATA is permanent, not ambiguous: the server said no', () => {
-      const error = smtpError('Message failed', { code: 'EMESSAGE', responseCode: 554, response: '554 5.7.1 spam', command: 'DATA' });
+    it.each([
+      ['a 554 greeting (seen)', smtpError('Invalid greeting. response=554 No service: 554 No service', { code: 'EPROTOCOL', responseCode: 554, response: '554 No service', command: 'CONN' })],
+      ['MAIL FROM 550 (seen)', smtpError('Mail command failed: 550 Sender refused', { code: 'EENVELOPE', responseCode: 550, response: '550 Sender refused', command: 'MAIL FROM' })],
+      ['DATA command 554 (seen)', smtpError('Data command failed: 554 No data now', { code: 'EENVELOPE', responseCode: 554, response: '554 No data now', command: 'DATA' })],
+    ])('%s', (_label, error) => {
+      expect(classifySmtpError(error)).toEqual({ kind: 'permanent', response: error.response });
+    });
+
+    it('a 5xx reply to the end of DATA is permanent, not ambiguous: the server said no (seen)', () => {
+      const error = smtpError('Message failed: 554 Message refused', { code: 'EMESSAGE', responseCode: 554, response: '554 Message refused', command: 'DATA' });
       expect(classifySmtpError(error).kind).toBe('permanent');
     });
   });
@@ -35,17 +47,26 @@ describe('classifySmtpError', () => {
       expect(outcome).toEqual({ kind: 'transient', response });
     });
 
-    it('a 4xx reply to the end of DATA is transient: the server did not take it', () => {
-      const error = smtpError('Message failed', { code: 'EMESSAGE', responseCode: 451, response: '451 4.3.0 later', command: 'DATA' });
+    it.each([
+      ['a 421 greeting (seen)', smtpError('Invalid greeting. response=421 Too busy: 421 Too busy', { code: 'EPROTOCOL', responseCode: 421, response: '421 Too busy', command: 'CONN' })],
+      ['RCPT TO 450 (seen)', smtpError("Can't send mail - all recipients were rejected: 450 Mailbox unavailable", { code: 'EENVELOPE', responseCode: 450, response: '450 Mailbox unavailable', command: 'RCPT TO' })],
+      ['DATA command 451 (seen)', smtpError('Data command failed: 451 No data now', { code: 'EENVELOPE', responseCode: 451, response: '451 No data now', command: 'DATA' })],
+    ])('%s', (_label, error) => {
+      expect(classifySmtpError(error)).toEqual({ kind: 'transient', response: error.response });
+    });
+
+    it('a 4xx reply to the end of DATA is transient: the server did not take it (seen)', () => {
+      const error = smtpError('Message failed: 451 Message refused', { code: 'EMESSAGE', responseCode: 451, response: '451 Message refused', command: 'DATA' });
       expect(classifySmtpError(error).kind).toBe('transient');
     });
   });
 
-  // Shapes as nodemailer 10 raises them: every network failure has command 'CONN', so only
-  // the code, originalCode and timeoutType tell whether the message could have gone out.
   describe('failures that happen before any message goes out are transient', () => {
     it.each([
-      ['connection refused', smtpError('connect ECONNREFUSED 127.0.0.1:25', { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' })],
+      ['connection refused (seen)', smtpError('connect ECONNREFUSED 127.0.0.1:25', { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' })],
+      ['closed before the greeting, the pool gave up reconnecting (seen)', smtpError('Reached maximum number of retries after connection was closed', { code: 'ECONNECTION' })],
+      ['the pool already closed (seen)', smtpError('Connection pool was closed', { code: 'ECONNECTION' })],
+      ['the pool closed with the message still queued', smtpError('Connection pool was closed', {})],
       ['raw ECONNREFUSED', smtpError('connect ECONNREFUSED', { code: 'ECONNREFUSED' })],
       ['DNS failure', smtpError('getaddrinfo ENOTFOUND smtp.example.com', { code: 'EDNS', command: 'CONN' })],
       ['unknown host', smtpError('getaddrinfo ENOTFOUND', { code: 'ESOCKET', originalCode: 'ENOTFOUND', command: 'CONN' })],
@@ -62,9 +83,11 @@ describe('classifySmtpError', () => {
 
   describe('a connection lost mid-conversation is ambiguous (the message may have been delivered)', () => {
     it.each([
-      ['closed after the whole message was sent', { code: 'ECONNECTION', command: 'CONN' }],
-      ['reset by the peer', { code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN' }],
-      ['socket timeout waiting for a reply', { code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' }],
+      ['closed without a reply to the final dot (seen)', { code: 'ECONNECTION', command: 'CONN' }],
+      ['reset without a reply to the final dot (seen)', { code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN' }],
+      ['socket timeout waiting for the reply to the final dot (seen)', { code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' }],
+      // Nothing had arrived whole, but the error is the very one of a close after the dot.
+      ['closed inside the body (seen)', { code: 'ECONNECTION', command: 'CONN' }],
       ['unexpected response', { code: 'EPROTOCOL', command: 'CONN' }],
     ])('%s', (_label, details) => {
       const error = smtpError('Connection lost', details);
@@ -87,7 +110,7 @@ describe('classifySmtpError', () => {
     });
 
     it('falls back to the error message', () => {
-      expect(classifySmtpError(smtpError('Connection closed', { code: 'ECONNECTION' })).response).toBe('Connection closed');
+      expect(classifySmtpError(smtpError('Connection closed unexpectedly', { code: 'ECONNECTION', command: 'CONN' })).response).toBe('Connection closed unexpectedly');
     });
 
     it('works on a plain object with nothing but a message', () => {

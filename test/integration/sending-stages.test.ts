@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DataFault } from '../support/smtp-sink.js';
+import { Harness } from '../support/harness.js';
+
+// One campaign through the real pipeline, its recipients routed by address to a server that
+// fails at a different stage for each group; test/unit/smtp-stages.test.ts shows what
+// nodemailer raises at each stage.
+const GROUPS = ['ok', 'busy', 'later', 'gone', 'spam', 'cut', 'drop', 'reset'] as const;
+const PER_GROUP = 3;
+const group = (address: string) => address.split(/\d/, 1)[0];
+
+const dataFaults: Record<string, (attempt: number) => DataFault> = {
+  later: (attempt) => (attempt === 1 ? { code: 451, message: 'Queue full, try later' } : null),
+  spam: () => ({ code: 554, message: 'Rejected as spam' }),
+  cut: () => 'drop-in-body',
+  drop: () => 'drop-after-dot',
+  reset: () => 'reset-after-dot',
+};
+
+interface DeliveryRow {
+  email: string;
+  status: string;
+  attempts: number;
+  smtp_response: string;
+}
+
+describe('a campaign whose recipients meet failures at every stage', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await Harness.start({
+      sink: {
+        rcptFault: (address, attempt) => {
+          if (group(address) === 'busy' && attempt === 1) return { code: 451, message: 'Greylisted, try later' };
+          if (group(address) === 'gone') return { code: 550, message: 'No such mailbox' };
+          return null;
+        },
+        dataFault: (address, attempt) => dataFaults[group(address)!]?.(attempt) ?? null,
+      },
+      // Six permanent failures in 24 must not halt the campaign: this test is about each row.
+      env: { AUTO_HALT_MIN_ATTEMPTS: '100', SMTP_MAX_CONNECTIONS: '2', WORKER_CONCURRENCY: '1', DELIVERY_CLAIM_SIZE: '4' },
+    });
+    await h.addAuthorAndApprovers();
+  });
+  afterAll(() => h?.stop());
+
+  it('resends only what cannot have arrived, and records what may have as unknown', async () => {
+    const recipients = GROUPS.flatMap((name) => Array.from({ length: PER_GROUP }, (_, i) => ({ email: `${name}${i}@corp.example.com`, name: `${name} ${i}` })));
+    const created = await h.api('author', 'POST', '/campaigns', { subject: 'Stages', body: 'Hello {{firstName}}', audience: { recipients } });
+    const submitted = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
+    await h.api('alice', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
+    const approved = await h.api('bob', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
+    // No hold window: the workers may have started it before the response read it back.
+    expect(['scheduled', 'sending', 'sent']).toContain(approved.body.status);
+    const id = created.body.id as string;
+
+    // Stop waiting as soon as a row that must be tried only once is tried again: a regression
+    // then shows as that row rather than as a timeout.
+    const triedAgain = () => recipients.some((r) => !['ok', 'busy', 'later'].includes(group(r.email)!) && h.sink.rcptAttempts(r.email) > 1);
+    await h.until(() => h.campaignStatus(id), (status) => status === 'sent' || triedAgain(), 'the campaign to be sent', 60_000);
+    const rows = (await h.api('author', 'GET', `/campaigns/${id}/deliveries`)).body.deliveries as DeliveryRow[];
+    expect(rows).toHaveLength(GROUPS.length * PER_GROUP);
+    const rowsOf = (name: string) => {
+      const found = rows.filter((r) => group(r.email) === name);
+      expect(found, name).toHaveLength(PER_GROUP);
+      return found;
+    };
+    const copies = (row: DeliveryRow) => h.sink.to(row.email).length;
+    const offers = (row: DeliveryRow) => h.sink.rcptAttempts(row.email);
+
+    // Refused with 5xx: failed with the server's reply, never offered again.
+    for (const [name, reply] of [['gone', /^550 .*No such mailbox/], ['spam', /^554 .*Rejected as spam/]] as const) {
+      for (const row of rowsOf(name)) {
+        expect(row).toMatchObject({ status: 'failed', attempts: 1 });
+        expect(row.smtp_response).toMatch(reply);
+        expect([copies(row), offers(row)]).toEqual([0, 1]);
+      }
+    }
+    // The connection lost after the final dot: the server has the message once, and it is never resent.
+    for (const [name, reason] of [['drop', /Connection closed unexpectedly/], ['reset', /ECONNRESET/]] as const) {
+      for (const row of rowsOf(name)) {
+        expect(row).toMatchObject({ status: 'unknown', attempts: 1 });
+        expect(row.smtp_response).toMatch(reason);
+        expect([copies(row), offers(row)]).toEqual([1, 1]);
+      }
+    }
+    // Lost inside the body: nothing arrived, but nodemailer's error is that of a loss after the
+    // dot, so it is unknown too and never resent (a correction would still include it).
+    for (const row of rowsOf('cut')) {
+      expect(row).toMatchObject({ status: 'unknown', attempts: 1 });
+      expect([copies(row), offers(row)]).toEqual([0, 1]);
+    }
+    expect(h.sink.cutOff.map((c) => c.envelopeTo[0]).sort()).toEqual(rowsOf('cut').map((r) => r.email).sort());
+
+    // Refused before the message or at its end with 4xx: tried again, and arrived exactly once.
+    for (const row of [...rowsOf('busy'), ...rowsOf('later')]) {
+      expect(row).toMatchObject({ status: 'sent', attempts: 2 });
+      expect([copies(row), offers(row)]).toEqual([1, 2]);
+    }
+    for (const row of rowsOf('ok')) {
+      expect(row).toMatchObject({ status: 'sent', attempts: 1 });
+      expect([copies(row), offers(row)]).toEqual([1, 1]);
+    }
+
+    const campaign = await h.api('author', 'GET', `/campaigns/${id}`);
+    expect(campaign.body.deliveries).toMatchObject({ sent: 9, failed: 6, unknown: 9, queued: 0, sending: 0 });
+  });
+});

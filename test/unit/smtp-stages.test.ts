@@ -1,0 +1,232 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { classifySmtpError } from '../../src/domain/delivery.js';
+import { composeMessage, renderBodyHtml } from '../../src/mail/compose.js';
+import { createMailer } from '../../src/mail/transport.js';
+import { DataRefusingSmtp } from '../support/data-refusing-smtp.js';
+import { SmtpSink, type SinkOptions } from '../support/smtp-sink.js';
+
+// What nodemailer really raises when a real server fails at each stage of a send, and how
+// sendOne classifies it: 'transient' is retried, 'permanent' recorded failed, 'ambiguous'
+// recorded unknown and never resent. Each test also checks what the server really got, so
+// the classification is held against what happened. No database is involved: this file
+// lives with the unit tests so that it runs once.
+
+const RECIPIENT = 'dana@corp.example.com';
+const SUBJECT = 'Canteen hours';
+
+const servers: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.stop();
+});
+
+async function sink(options: SinkOptions): Promise<SmtpSink> {
+  const server = await new SmtpSink(options).start();
+  servers.push(server);
+  return server;
+}
+
+async function dataRefuser(code: number, message: string): Promise<DataRefusingSmtp> {
+  const server = await new DataRefusingSmtp({ code, message }).start();
+  servers.push(server);
+  return server;
+}
+
+/** A message as a worker composes it. */
+function message(bodyMarkdown = 'The canteen opens at **eight** on Monday.') {
+  const content = { subject: SUBJECT, bodyMarkdown, fromAddress: 'comms@corp.example.com', fromName: 'Internal Comms' };
+  return composeMessage(content, renderBodyHtml(bodyMarkdown), { email: RECIPIENT, name: 'Dana', fields: {}, messageId: '<stage@corp.example.com>', replyToMessageId: null });
+}
+
+type NodemailerError = Error & { code?: string; originalCode?: string; command?: string; responseCode?: number; timeoutType?: string };
+
+/** Sends one message through the project's mailer and returns what nodemailer raised. */
+async function failure(url: string, options: { bodyMarkdown?: string; socketTimeoutMs?: number } = {}): Promise<NodemailerError> {
+  const mailer = createMailer({ smtpUrl: url, maxConnections: 1, outboxDir: 'unused-by-smtp', socketTimeoutMs: options.socketTimeoutMs });
+  try {
+    const receipt = await mailer.send(message(options.bodyMarkdown));
+    throw new Error(`the server accepted the message: ${receipt.response}`);
+  } catch (error) {
+    return error as NodemailerError;
+  } finally {
+    mailer.close();
+  }
+}
+
+/** The fields classifySmtpError reads, as nodemailer set them. */
+function shape(error: NodemailerError) {
+  const { code, originalCode, command, responseCode, timeoutType } = error;
+  return Object.fromEntries(Object.entries({ code, originalCode, command, responseCode, timeoutType }).filter(([, v]) => v !== undefined));
+}
+
+async function portWithNothingListening(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The whole message, as the server parsed it. */
+function arrivedWhole(server: SmtpSink): void {
+  expect(server.messages).toHaveLength(1);
+  expect(server.messages[0]!.envelopeTo).toEqual([RECIPIENT]);
+  expect(server.messages[0]!.parsed.subject).toBe(SUBJECT);
+  expect(server.messages[0]!.parsed.text).toContain('The canteen opens at');
+}
+
+function gotNoMessage(server: SmtpSink): void {
+  expect(server.messages).toEqual([]);
+  expect(server.cutOff).toEqual([]);
+}
+
+describe('before the message could have been accepted', () => {
+  it('connection refused: ESOCKET, originalCode ECONNREFUSED, command CONN → transient', async () => {
+    const error = await failure(`smtp://127.0.0.1:${await portWithNothingListening()}`);
+    expect(shape(error)).toEqual({ code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' });
+    expect(classifySmtpError(error).kind).toBe('transient');
+  });
+
+  it('closed before the greeting: the pool reconnects, gives up, and raises ECONNECTION with no command → transient', async () => {
+    const server = await sink({ connectFault: () => 'close' });
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'ECONNECTION' });
+    expect(error.message).toBe('Reached maximum number of retries after connection was closed');
+    expect(classifySmtpError(error).kind).toBe('transient');
+    expect(server.connections).toBeGreaterThan(1);
+    expect(server.rcptAttempts(RECIPIENT)).toBe(0);
+    gotNoMessage(server);
+  });
+
+  it('421 greeting: EPROTOCOL, responseCode 421, command CONN → transient', async () => {
+    const server = await sink({ connectFault: () => ({ code: 421, message: 'Too busy, try later' }) });
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'EPROTOCOL', command: 'CONN', responseCode: 421 });
+    expect(classifySmtpError(error)).toEqual({ kind: 'transient', response: '421 Too busy, try later' });
+    expect(server.rcptAttempts(RECIPIENT)).toBe(0);
+    gotNoMessage(server);
+  });
+
+  it('554 greeting: EPROTOCOL, responseCode 554, command CONN → permanent', async () => {
+    const server = await sink({ connectFault: () => ({ code: 554, message: 'No service for you' }) });
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'EPROTOCOL', command: 'CONN', responseCode: 554 });
+    expect(classifySmtpError(error)).toEqual({ kind: 'permanent', response: '554 No service for you' });
+    gotNoMessage(server);
+  });
+
+  it.each([
+    [451, 'transient'],
+    [550, 'permanent'],
+  ])('MAIL FROM %i: EENVELOPE, command MAIL FROM → %s', async (code, kind) => {
+    const server = await sink({ mailFault: () => ({ code, message: 'Sender refused' }) });
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: code });
+    expect(classifySmtpError(error)).toEqual({ kind, response: `${code} Sender refused` });
+    expect(server.rcptAttempts(RECIPIENT)).toBe(0);
+    gotNoMessage(server);
+  });
+
+  it.each([
+    [450, 'transient'],
+    [550, 'permanent'],
+  ])('RCPT TO %i: EENVELOPE, command RCPT TO → %s', async (code, kind) => {
+    const server = await sink({ rcptFault: () => ({ code, message: 'Mailbox unavailable' }) });
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'RCPT TO', responseCode: code });
+    expect(classifySmtpError(error)).toEqual({ kind, response: `${code} Mailbox unavailable` });
+    expect(server.rcptAttempts(RECIPIENT)).toBe(1);
+    gotNoMessage(server);
+  });
+
+  it.each([
+    [451, 'transient'],
+    [554, 'permanent'],
+  ])('DATA command %i: EENVELOPE, command DATA → %s', async (code, kind) => {
+    const server = await dataRefuser(code, 'No data now');
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'DATA', responseCode: code });
+    expect(classifySmtpError(error)).toEqual({ kind, response: `${code} No data now` });
+    // Every line the server got is a command: not one line of the message followed DATA.
+    const verbs = server.lines.map((line) => line.split(/[\s:]/, 1)[0]!.toUpperCase());
+    expect(verbs.slice(0, 4)).toEqual(['EHLO', 'MAIL', 'RCPT', 'DATA']);
+    expect(verbs.slice(4).every((verb) => verb === 'RSET' || verb === 'QUIT')).toBe(true);
+  });
+
+  it('the mailer already closed (a worker shutting down): ECONNECTION with no command → transient', async () => {
+    const server = await sink({});
+    const mailer = createMailer({ smtpUrl: server.url, maxConnections: 1, outboxDir: 'unused-by-smtp' });
+    mailer.close();
+    const error = (await mailer.send(message()).catch((e: unknown) => e)) as NodemailerError;
+    expect(shape(error)).toEqual({ code: 'ECONNECTION' });
+    expect(error.message).toBe('Connection pool was closed');
+    expect(classifySmtpError(error).kind).toBe('transient');
+    expect(server.connections).toBe(0);
+  });
+});
+
+describe('the server answered the final dot', () => {
+  it.each([
+    [451, 'transient'],
+    [554, 'permanent'],
+  ])('%i: EMESSAGE, command DATA → %s', async (code, kind) => {
+    const server = await sink({ dataFault: () => ({ code, message: 'Message refused' }) });
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'EMESSAGE', command: 'DATA', responseCode: code });
+    expect(classifySmtpError(error)).toEqual({ kind, response: `${code} Message refused` });
+    // The server refused it: it keeps nothing.
+    gotNoMessage(server);
+  });
+});
+
+describe('no reply after the final dot: the message may have been delivered', () => {
+  it('dropped: ECONNECTION, command CONN → ambiguous', async () => {
+    const server = await sink({ dataFault: () => 'drop-after-dot' });
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'ECONNECTION', command: 'CONN' });
+    expect(classifySmtpError(error).kind).toBe('ambiguous');
+    arrivedWhole(server);
+  });
+
+  it('reset: ESOCKET, originalCode ECONNRESET, command CONN → ambiguous', async () => {
+    const server = await sink({ dataFault: () => 'reset-after-dot' });
+    const error = await failure(server.url);
+    expect(shape(error)).toEqual({ code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN' });
+    expect(classifySmtpError(error).kind).toBe('ambiguous');
+    arrivedWhole(server);
+  });
+
+  it('no reply until the socket timeout: ETIMEDOUT, timeoutType SOCKET_TIMEOUT, command CONN → ambiguous', async () => {
+    const server = await sink({ dataFault: () => 'no-reply' });
+    // Silence mid-conversation on loopback: 3 s is far beyond any stall between two packets.
+    const error = await failure(server.url, { socketTimeoutMs: 3000 });
+    expect(shape(error)).toEqual({ code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'SOCKET_TIMEOUT' });
+    expect(classifySmtpError(error).kind).toBe('ambiguous');
+    arrivedWhole(server);
+  });
+});
+
+describe('a connection dropped inside the body', () => {
+  // The server did not get the message, so a resend would be safe, but nodemailer raises the
+  // very error of a drop after the final dot: command CONN, whatever the stage (and a reset
+  // gives ESOCKET/ECONNRESET at either). Nothing in the error tells them apart, so it can
+  // only be ambiguous: recorded unknown, never resent.
+  it('raises the same error as a drop after the final dot, so it is ambiguous too', async () => {
+    const inBody = await sink({ dataFault: () => 'drop-in-body' });
+    // Megabytes: the client is still writing the body when the server hangs up (nodemailer
+    // never logs the end of its message stream here).
+    const duringBody = await failure(inBody.url, { bodyMarkdown: 'The canteen opens at eight. '.repeat(150_000) });
+    const afterDot = await sink({ dataFault: () => 'drop-after-dot' });
+    const afterTheDot = await failure(afterDot.url);
+
+    expect(inBody.messages).toEqual([]);
+    expect(inBody.cutOff).toEqual([{ envelopeTo: [RECIPIENT], bytes: expect.any(Number) }]);
+    expect(inBody.cutOff[0]!.bytes).toBeGreaterThan(0);
+    arrivedWhole(afterDot);
+
+    expect(shape(duringBody)).toEqual({ code: 'ECONNECTION', command: 'CONN' });
+    expect(shape(duringBody)).toEqual(shape(afterTheDot));
+    expect(duringBody.message).toBe(afterTheDot.message);
+    expect(classifySmtpError(duringBody).kind).toBe('ambiguous');
+  });
+});
