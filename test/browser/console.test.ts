@@ -19,7 +19,8 @@ describe('the web console in Chromium', () => {
     h = await Harness.start({
       // One recipient stays inside its SMTP transaction until the test lets go: a send still in progress.
       sink: { holdData: (address) => (address === 'hold0@corp.example.com' ? held : undefined) },
-      env: { HOLD_WINDOW_SECONDS: '0', SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '20' },
+      // One delivery slot: while hold0's window waits at the relay, the windows after it stay unclaimed.
+      env: { HOLD_WINDOW_SECONDS: '0', SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '1', DELIVERY_BATCH_SIZE: '20' },
     });
     // Every test signs these people in afresh; sign-in allows 5 requests per address per 15 minutes,
     // and no address is asked for more than 3 times in this file.
@@ -258,19 +259,42 @@ describe('the web console in Chromium', () => {
     const author = await newPage();
     await signIn(author, 'author', `/campaigns/${created.body.id}`);
     await author.getByRole('button', { name: 'Halt now' }).click();
-    await author.getByText(/^Halted\. \d+ deliveries were already in flight; \d+ were stopped\.$/).waitFor();
+    const notice = author.getByText(/^Halted\./);
+    await notice.waitFor();
+    // The halt's own report, as its audit event keeps it: the page shows exactly those numbers.
+    const halts = (await h.api('author', 'GET', `/campaigns/${created.body.id}/audit`)).body.events.filter((e: { action: string }) => e.action === 'campaign.halt');
+    expect(halts).toHaveLength(1);
+    const { inFlight, stopped } = halts[0].data as { inFlight: number; stopped: number };
+    expect(await notice.textContent()).toBe(`Halted. ${inFlight} deliveries were already in flight; ${stopped} were stopped.`);
+    // Held at the relay, hold0's claim is still in flight; with one delivery slot, the windows after it were never claimed.
+    expect(inFlight).toBeGreaterThan(0);
+    expect(stopped).toBeGreaterThan(0);
+    // The ledger agrees: the claim waiting on hold0 is in flight, every unclaimed row ends halted, the rest were sent.
+    const ledger = await h.until(
+      async () => (await h.api('author', 'GET', `/campaigns/${created.body.id}`)).body.deliveries,
+      (counts) => counts.queued === 0,
+      'the halted rows to be rewritten',
+    );
+    expect(ledger).toMatchObject({ sending: inFlight, halted: stopped, sent: recipients.length - inFlight - stopped, failed: 0, unknown: 0 });
     await screenshot(author, 'campaign-halted');
 
     await author.getByRole('link', { name: 'Recall and correct…' }).click();
-    const ledger = (await h.api('author', 'GET', `/campaigns/${created.body.id}`)).body.deliveries;
-    expect(await author.getByTestId('correction-reach').textContent()).toBe(String(ledger.sent + ledger.unknown));
+    expect(await author.getByTestId('correction-reach').textContent()).toBe(String(ledger.sent));
     await screenshot(author, 'recall-confirm');
     await author.getByLabel(/A note for the recipients/).fill('Keep the app: the earlier message was wrong.');
     await author.getByRole('button', { name: 'Recall and send the correction for approval' }).click();
     await author.getByText('Correction created and sent to the approvers.').waitFor();
     await author.getByRole('heading', { name: /Re: Delete the app/ }).waitFor();
     await author.getByRole('link', { name: 'Delete the app' }).waitFor();
+    // Let go of hold0: the deliveries that were in flight land, and nothing that was stopped does.
     release();
+    const settled = await h.until(
+      async () => (await h.api('author', 'GET', `/campaigns/${created.body.id}`)).body.deliveries,
+      (counts) => counts.sending === 0,
+      'the in-flight deliveries to be recorded',
+    );
+    expect(settled).toMatchObject({ sent: recipients.length - stopped, halted: stopped });
+    expect(h.sink.withSubject('Delete the app')).toHaveLength(recipients.length - stopped);
   });
 
   it('labels every form field and lets the keyboard reach every button', async () => {
