@@ -61,8 +61,9 @@ function readForms(page: Page): Promise<(SeenForm & { fields: string })[]> {
 /**
  * A link-following scanner in `context` (its cookie jar persists, as a scanner's session does):
  * opens each start URL, follows every same-origin link, and submits every form it finds once per
- * submit button, with each empty field filled in. It answers no `confirm()` (Playwright dismisses
- * dialogs). A page counts as new when its URL or the scanner's session cookie is new.
+ * submit button, from a fresh load of its page, with each empty field filled in. A form with the
+ * same action and values on another page counts as the same form. It answers no `confirm()`
+ * (Playwright dismisses dialogs). A page counts as new when its URL or the session cookie is new.
  *
  * Two choices keep the scan about the links rather than about whoever it is signed in as:
  * - With a session it opens only pages of the link flows (`/approve/…`, `/sign-in…`).
@@ -102,7 +103,8 @@ export async function scan(context: BrowserContext, startUrls: string[]): Promis
       report.submissions.push({ page: local(url), method, action, button: buttons[buttonIndex] ?? NO_BUTTON, status: 'gone', landedOn: local(page.url()) });
       return;
     }
-    const responded = page.waitForResponse((r) => r.request().method() === method && local(r.url()) === action && r.frame() === page.mainFrame());
+    const target = new URL(action, origin).pathname;
+    const responded = page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname === target && r.frame() === page.mainFrame());
     const loaded = page.waitForEvent('load');
     await page.locator('form').nth(formIndex).evaluate(
       (form, { selector, buttonIndex }) => {
@@ -130,12 +132,13 @@ export async function scan(context: BrowserContext, startUrls: string[]): Promis
       await submit(last.url, last.form, last.button, last.seen);
       break;
     }
-    const signedIn = (await session()) !== undefined;
+    const sessionCookie = await session();
+    const signedIn = sessionCookie !== undefined;
     if (signedIn && !LINK_FLOWS.test(new URL(url).pathname)) {
       if (!report.notFollowed.includes(local(url))) report.notFollowed.push(local(url));
       continue;
     }
-    const key = `${(await session()) ?? ''} ${url}`;
+    const key = `${sessionCookie ?? ''} ${url}`;
     if (seenPages.has(key)) continue;
     seenPages.add(key);
     const response = await page.goto(url);
