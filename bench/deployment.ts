@@ -59,10 +59,10 @@ export class Deployment {
     const runtime = await createRuntime(config);
     server.on('request', createApp(runtime.ctx));
     const db = runtime.ctx.db;
-    const author = await createUser(db, { email: 'author@staff.example.com', name: 'Bench Author', roles: ['author'] });
+    const author = await createUser(runtime.ctx, { email: 'author@staff.example.com', name: 'Bench Author', roles: ['author'] });
     const approvers = [
-      await createUser(db, { email: 'approver1@staff.example.com', name: 'First Approver', roles: ['approver'] }),
-      await createUser(db, { email: 'approver2@staff.example.com', name: 'Second Approver', roles: ['approver'] }),
+      await createUser(runtime.ctx, { email: 'approver1@staff.example.com', name: 'First Approver', roles: ['approver'] }),
+      await createUser(runtime.ctx, { email: 'approver2@staff.example.com', name: 'Second Approver', roles: ['approver'] }),
     ];
     const { token } = await issueApiToken(db, author.id, 'bench');
     const workers = startWorkers(runtime.ctx, (line) => console.error(line));

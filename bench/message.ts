@@ -1,11 +1,12 @@
 import type Mail from 'nodemailer/lib/mailer/index.js';
-import { composeMessage, renderBodyHtml, type MessageContent } from '../src/mail/compose.js';
+import { prepareBody } from '../src/mail/body.js';
+import { composeMessage, type MessageContent } from '../src/mail/compose.js';
 
 /** Every recipient of the benchmark is on this domain; the sink counts only them. */
 export const AUDIENCE_DOMAIN = 'bench.example.com';
 
 /** A realistic policy message: a subject and a few paragraphs with merge fields. */
-export const CONTENT: MessageContent = {
+export const CONTENT: MessageContent & { bodyMarkdown: string } = {
   subject: 'Correction: the travel policy for {{firstName}}',
   bodyMarkdown: [
     '# Travel policy correction',
@@ -32,8 +33,10 @@ export function recipient(i: number): { email: string; name: string; fields: Rec
   return { email: `employee${i}@${AUDIENCE_DOMAIN}`, name: `Person${i} Number${i}`, fields: {} };
 }
 
+const BODY = prepareBody(CONTENT.bodyMarkdown);
+
 /** The message the pipeline would build for recipient `i`: the baseline sends the same bytes. */
 export function composedFor(i: number): Mail.Options {
   const { email, name, fields } = recipient(i);
-  return composeMessage(CONTENT, renderBodyHtml(CONTENT.bodyMarkdown), { email, name, fields, messageId: `<bench.${i}@example.com>`, replyToMessageId: null });
+  return composeMessage(CONTENT, BODY, { email, name, fields, messageId: `<bench.${i}@example.com>`, replyToMessageId: null });
 }

@@ -7,7 +7,7 @@ import type { DataContext } from './services/context.js';
 import { AppError } from './services/errors.js';
 import { createList, importMembers, listNamed, rowsFromCsv, rowsFromJson } from './services/lists.js';
 import { migrate } from './services/maintenance.js';
-import { allUsers, apiTokensOf, createUser, issueApiToken, revokeToken, userByEmail } from './services/users.js';
+import { addUserFromCli, allUsers, apiTokensOf, issueApiToken, revokeToken, userByEmail } from './services/users.js';
 
 const USAGE = `countersign <command>
 
@@ -36,7 +36,7 @@ export async function runCli(argv: string[], ctx: DataContext, out: Out): Promis
       return 0;
     }
     case 'user add': {
-      const user = await createUser(ctx.db, { email: values.email ?? '', name: values.name ?? '', roles: (values.roles ?? '').split(',').filter(Boolean) as never });
+      const user = await addUserFromCli(ctx, { email: values.email ?? '', name: values.name ?? '', roles: (values.roles ?? '').split(',').filter(Boolean) as never });
       const { token } = await issueApiToken(ctx.db, user.id, values.label ?? 'cli');
       out(`added ${user.email} (${user.roles.join(', ')}) id ${user.id}`);
       out(`API token (shown once): ${token}`);

@@ -2,6 +2,12 @@ import { z } from 'zod';
 
 const durationMs = z.coerce.number().int().min(0);
 
+/** A comma-separated list of mail domains, lower-cased; empty means none. */
+const domainList = z
+  .string()
+  .transform((value) => value.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a domain such as example.com')));
+
 /** Every setting Countersign reads from the environment. `.env.example` documents each one. */
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -52,6 +58,9 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Forwarded-Email')
     .optional(),
   TRUST_PROXY: z.string().min(1).default('loopback'),
+  ORGANISATION_DOMAINS: domainList.optional(),
+  ALLOWED_USER_DOMAINS: domainList.optional(),
+  ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -20,13 +20,34 @@ export async function insertDecision(
     .execute();
 }
 
+/** Every decision on a campaign, with whether its approver is still active and still holds the approver role. */
 export async function approvalRecords(db: Kysely<DB>, campaignId: string): Promise<ApprovalRecord[]> {
   const rows = await db
     .selectFrom('approvals')
-    .select(['approver_id', 'content_hash', 'decision', 'voided_at'])
-    .where('campaign_id', '=', campaignId)
+    .innerJoin('users', 'users.id', 'approvals.approver_id')
+    .select(['approvals.approver_id', 'approvals.content_hash', 'approvals.decision', 'approvals.voided_at', 'users.disabled_at', 'users.roles'])
+    .where('approvals.campaign_id', '=', campaignId)
     .execute();
-  return rows.map((r) => ({ approverId: r.approver_id, contentHash: r.content_hash, decision: r.decision, voided: r.voided_at !== null }));
+  return rows.map((r) => ({
+    approverId: r.approver_id,
+    contentHash: r.content_hash,
+    decision: r.decision,
+    voided: r.voided_at !== null,
+    approverEligible: r.disabled_at === null && r.roles.includes('approver'),
+  }));
+}
+
+/** Voids one approver's live decisions on campaigns that have not started sending; returns those campaigns. */
+export async function voidDecisionsBy(db: Kysely<DB>, approverId: string): Promise<string[]> {
+  const rows = await db
+    .updateTable('approvals')
+    .set({ voided_at: new Date() })
+    .where('approver_id', '=', approverId)
+    .where('voided_at', 'is', null)
+    .where('campaign_id', 'in', (eb) => eb.selectFrom('campaigns').select('id').where('status', 'in', ['pending_approval', 'scheduled']))
+    .returning('campaign_id')
+    .execute();
+  return [...new Set(rows.map((r) => r.campaign_id))];
 }
 
 /** Every decision ever taken, voided ones included: the history stays. */

@@ -263,3 +263,59 @@ export async function sampleOfAudience(db: Kysely<DB>, spec: AudienceSpec) {
   if (spec.listIds.length === 0) return undefined;
   return db.selectFrom('list_members').select(['email', 'name', 'fields']).where('list_id', 'in', spec.listIds).orderBy('email').limit(1).executeTakeFirst();
 }
+
+/** The snapshot's recipients per mail domain, most first, with how many domains there are in all. */
+export async function snapshotDomains(db: Kysely<DB>, campaignId: string, limit: number) {
+  const result = await sql<{ domain: string; n: number; domains: number }>`
+    SELECT split_part(email, '@', 2) AS domain, count(*)::int AS n, (count(*) OVER ())::int AS domains
+    FROM campaign_recipients WHERE campaign_id = ${campaignId}
+    GROUP BY 1 ORDER BY n DESC, domain LIMIT ${limit}
+  `.execute(db);
+  return { top: result.rows.map((r) => ({ domain: r.domain, count: Number(r.n) })), domains: Number(result.rows[0]?.domains ?? 0) };
+}
+
+/**
+ * The values one merge field takes across the snapshot: the most common first, how many distinct
+ * values there are and how many recipients have it empty. Built-in fields are derived the way
+ * `mergeValues` derives them (first and last name split on whitespace).
+ */
+export async function snapshotFieldValues(db: Kysely<DB>, campaignId: string, field: string, limit: number) {
+  const trimmedName = sql`regexp_replace(name, '^\\s+|\\s+$', '', 'g')`;
+  const value =
+    field === 'name'
+      ? sql`name`
+      : field === 'email'
+        ? sql`email`
+        : field === 'firstName'
+          ? sql`(regexp_split_to_array(${trimmedName}, '\\s+'))[1]`
+          : field === 'lastName'
+            ? sql`array_to_string((regexp_split_to_array(${trimmedName}, '\\s+'))[2:], ' ')`
+            : sql`fields ->> ${field}`;
+  const result = await sql<{ value: string | null; n: number; distinct_values: number; empty: number }>`
+    WITH v AS (SELECT NULLIF(${value}, '') AS value FROM campaign_recipients WHERE campaign_id = ${campaignId}),
+    totals AS (SELECT count(DISTINCT value)::int AS distinct_values, count(*) FILTER (WHERE value IS NULL)::int AS empty FROM v)
+    SELECT top.value, top.n, totals.distinct_values, totals.empty
+    FROM totals LEFT JOIN LATERAL (
+      SELECT value, count(*)::int AS n FROM v WHERE value IS NOT NULL GROUP BY value ORDER BY n DESC, value LIMIT ${limit}
+    ) top ON true
+  `.execute(db);
+  const first = result.rows[0];
+  return {
+    top: result.rows.filter((r) => r.value !== null).map((r) => ({ value: r.value!, count: Number(r.n) })),
+    distinct: Number(first?.distinct_values ?? 0),
+    empty: Number(first?.empty ?? 0),
+  };
+}
+
+/** Snapshot recipients whose address contains `query`, in address order. */
+export function searchSnapshot(db: Kysely<DB>, campaignId: string, query: string, limit: number) {
+  const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return db
+    .selectFrom('campaign_recipients')
+    .select(['email', 'name', 'fields'])
+    .where('campaign_id', '=', campaignId)
+    .where('email', 'ilike', pattern)
+    .orderBy('email')
+    .limit(limit)
+    .execute();
+}

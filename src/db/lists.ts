@@ -59,3 +59,24 @@ export function pageMembers(db: Kysely<DB>, listId: string, options: { limit: nu
   }
   return query.orderBy('email').limit(options.limit).offset(options.offset).execute();
 }
+
+/** Who changed a list's members: such a person may not approve a campaign sent to it. */
+export async function recordListChange(db: Kysely<DB>, change: { listId: string; userId: string; members: number }): Promise<void> {
+  await db.insertInto('list_changes').values({ list_id: change.listId, user_id: change.userId, members: change.members }).execute();
+}
+
+/** Everyone who changed the members of these lists at or after `since`, with the lists they changed. */
+export function listChangesSince(db: Kysely<DB>, listIds: readonly string[], since: Date) {
+  if (listIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('list_changes')
+    .innerJoin('users', 'users.id', 'list_changes.user_id')
+    .innerJoin('lists', 'lists.id', 'list_changes.list_id')
+    .select(['users.id as user_id', 'users.name as user_name', 'lists.id as list_id', 'lists.name as list_name'])
+    .where('list_changes.list_id', 'in', [...listIds])
+    .where('list_changes.at', '>=', since)
+    .groupBy(['users.id', 'users.name', 'lists.id', 'lists.name'])
+    .orderBy('lists.name')
+    .orderBy('users.name')
+    .execute();
+}

@@ -68,6 +68,7 @@ export interface CampaignsTable {
   halted_at: Timestamp | null;
   halt_reason: string | null;
   original_campaign_id: string | null;
+  renderer_version: number | null;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -186,6 +187,25 @@ export interface CampaignVersionsTable {
   submitted_at: Timestamp;
 }
 
+export interface ListChangesTable {
+  id: Generated<string>;
+  list_id: string;
+  user_id: string;
+  members: number;
+  at: Generated<Date>;
+}
+
+export interface RoleGrantsTable {
+  id: string;
+  user_id: string;
+  roles: ColumnType<Role[], Role[], Role[]>;
+  requested_by: string;
+  requested_at: Generated<Date>;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  decision: 'confirmed' | 'cancelled' | null;
+}
+
 export interface DB {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -203,6 +223,8 @@ export interface DB {
   sign_in_links: SignInLinksTable;
   sessions: SessionsTable;
   campaign_versions: CampaignVersionsTable;
+  list_changes: ListChangesTable;
+  role_grants: RoleGrantsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -69,3 +69,54 @@ export function usersWithRole(db: Kysely<DB>, role: Role): Promise<UserRow[]> {
 export async function setRoles(db: Kysely<DB>, userId: string, roles: Role[]): Promise<UserRow | undefined> {
   return db.updateTable('users').set({ roles }).where('id', '=', userId).returningAll().executeTakeFirst();
 }
+
+/** Deactivated people keep their history; their sessions and tokens stop working at once. */
+export async function setDisabled(db: Kysely<DB>, userId: string, at: Date | null): Promise<UserRow | undefined> {
+  return db.updateTable('users').set({ disabled_at: at }).where('id', '=', userId).returningAll().executeTakeFirst();
+}
+
+export async function revokeAccessOf(db: Kysely<DB>, userId: string, at: Date): Promise<void> {
+  await db.updateTable('api_tokens').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  await db.updateTable('sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+}
+
+export async function insertRoleGrant(db: Kysely<DB>, grant: { id: string; userId: string; roles: Role[]; requestedBy: string }): Promise<void> {
+  await db.insertInto('role_grants').values({ id: grant.id, user_id: grant.userId, roles: grant.roles, requested_by: grant.requestedBy }).execute();
+}
+
+/** Grants waiting for a second admin, with who asked and for whom. */
+export function openRoleGrants(db: Kysely<DB>) {
+  return db
+    .selectFrom('role_grants')
+    .innerJoin('users as subject', 'subject.id', 'role_grants.user_id')
+    .innerJoin('users as requester', 'requester.id', 'role_grants.requested_by')
+    .select([
+      'role_grants.id',
+      'role_grants.user_id',
+      'role_grants.roles',
+      'role_grants.requested_by',
+      'role_grants.requested_at',
+      'subject.email as user_email',
+      'subject.name as user_name',
+      'requester.email as requester_email',
+      'requester.name as requester_name',
+    ])
+    .where('role_grants.decided_at', 'is', null)
+    .orderBy('role_grants.requested_at')
+    .execute();
+}
+
+/** Closes an open grant; false when it was not open (decided already, or unknown). */
+export async function decideRoleGrant(db: Kysely<DB>, id: string, by: string, decision: 'confirmed' | 'cancelled', at: Date) {
+  return db
+    .updateTable('role_grants')
+    .set({ decided_by: by, decided_at: at, decision })
+    .where('id', '=', id)
+    .where('decided_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function cancelOpenGrantsFor(db: Kysely<DB>, userId: string, by: string, at: Date): Promise<void> {
+  await db.updateTable('role_grants').set({ decided_by: by, decided_at: at, decision: 'cancelled' }).where('user_id', '=', userId).where('decided_at', 'is', null).execute();
+}

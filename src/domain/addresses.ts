@@ -37,3 +37,9 @@ export const headerText = (max: number) =>
 export function emailDomain(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }
+
+/** A domain is the organisation's own when it is one of `ownDomains` or a subdomain of one. */
+export function isOwnDomain(domain: string, ownDomains: readonly string[]): boolean {
+  const d = domain.toLowerCase();
+  return ownDomains.some((own) => d === own || d.endsWith(`.${own}`));
+}

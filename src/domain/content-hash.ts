@@ -20,6 +20,8 @@ export interface FrozenContent {
   recipientCount: number;
   audienceDigest: string;
   originalCampaignId: string | null;
+  /** What turns the Markdown into the bytes recipients get: approvers approve that output. */
+  rendererVersion: number;
 }
 
 export function contentHash(content: FrozenContent): string {

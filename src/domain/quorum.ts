@@ -3,6 +3,8 @@ export interface ApprovalRecord {
   contentHash: string;
   decision: 'approve' | 'reject';
   voided: boolean;
+  /** The approver is active and holds the approver role now: an approval counts only while both hold. */
+  approverEligible: boolean;
 }
 
 export interface QuorumInput {
@@ -11,6 +13,8 @@ export interface QuorumInput {
   authorId: string;
   /** Everyone who wrote any version of the content: they are not independent reviewers. */
   editorIds: readonly string[];
+  /** Everyone who changed the members of a list in the audience since the campaign was created: nor are they. */
+  listContributorIds: readonly string[];
   approvals: readonly ApprovalRecord[];
 }
 
@@ -24,7 +28,7 @@ export interface QuorumState {
 export function evaluateQuorum(input: QuorumInput): QuorumState {
   const approvedBy = new Set<string>();
   for (const approval of input.approvals) {
-    if (approval.voided || approval.decision !== 'approve') continue;
+    if (approval.voided || approval.decision !== 'approve' || !approval.approverEligible) continue;
     if (approval.contentHash !== input.contentHash) continue;
     if (isContributor(input, approval.approverId)) continue;
     approvedBy.add(approval.approverId);
@@ -39,6 +43,7 @@ export function evaluateQuorum(input: QuorumInput): QuorumState {
 export type DecisionRefusal =
   | { code: 'self_approval'; message: string }
   | { code: 'editor'; message: string }
+  | { code: 'list_contributor'; message: string }
   | { code: 'duplicate'; message: string }
   | { code: 'stale_hash'; message: string };
 
@@ -60,6 +65,9 @@ export function refuseDecision(
   if (input.editorIds.includes(approverId)) {
     return { code: 'editor', message: 'someone who edited the campaign cannot approve or reject it' };
   }
+  if (input.listContributorIds.includes(approverId)) {
+    return { code: 'list_contributor', message: "someone who changed a list in the campaign's audience cannot approve or reject it" };
+  }
   const already = input.approvals.some(
     (a) => !a.voided && a.approverId === approverId && a.contentHash === input.contentHash,
   );
@@ -69,8 +77,8 @@ export function refuseDecision(
   return null;
 }
 
-export function isContributor(input: Pick<QuorumInput, 'authorId' | 'editorIds'>, userId: string): boolean {
-  return userId === input.authorId || input.editorIds.includes(userId);
+export function isContributor(input: Pick<QuorumInput, 'authorId' | 'editorIds' | 'listContributorIds'>, userId: string): boolean {
+  return userId === input.authorId || input.editorIds.includes(userId) || input.listContributorIds.includes(userId);
 }
 
 /** A campaign may ask for more approvals than configured, never fewer. */

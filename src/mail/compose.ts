@@ -1,7 +1,7 @@
-import { marked } from 'marked';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { emailDomain } from '../domain/addresses.js';
 import { escapeHtml, mergeValues, renderMerge, type MergeRecipient } from '../domain/merge-fields.js';
+import type { PreparedBody } from './body.js';
 import { template } from './templates.js';
 
 /** Keeps auto-replies and out-of-office storms away from a mass send (RFC 3834 and Exchange's own header). */
@@ -13,7 +13,6 @@ export const BULK_HEADERS = {
 
 export interface MessageContent {
   subject: string;
-  bodyMarkdown: string;
   fromAddress: string;
   fromName: string;
 }
@@ -29,33 +28,45 @@ export function listIdFor(fromAddress: string): string {
   return `"Countersign: ${fromAddress}" <${local!.replace(/[^A-Za-z0-9-]/g, '-')}.countersign.${emailDomain(fromAddress)}>`;
 }
 
-/** The body rendered once, with merge fields still in place: per recipient only the fields change. */
-export function renderBodyHtml(bodyMarkdown: string): string {
-  return marked.parse(bodyMarkdown, { async: false, gfm: true });
+/** One recipient's message as their mail client shows it: the inbox line, the HTML and the text part. */
+export interface RenderedMessage {
+  from: { name: string; address: string };
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
 }
 
-export function previewText(bodyMarkdown: string): string {
-  const firstLine = bodyMarkdown.split('\n').find((line) => line.trim() !== '') ?? '';
-  return firstLine.replace(/[#*_>`[\]]/g, '').trim().slice(0, 140);
-}
+const PREHEADER_CHARS = 140;
 
-export function composeMessage(content: MessageContent, bodyHtml: string, to: Addressee): Mail.Options {
+/**
+ * The one rendering of a message for a recipient, used by the deliver step and by every
+ * preview, so what approvers are shown is what each recipient gets.
+ */
+export function renderMessage(content: MessageContent, body: PreparedBody, to: MergeRecipient): RenderedMessage {
   const values = mergeValues(to);
   // A list field with a line break must not become a header of its own.
-  const subject = renderMerge(content.subject, values).replace(/[\r\n]+/g, " ");
+  const subject = renderMerge(content.subject, values).replace(/[\r\n]+/g, ' ');
+  const preheader = renderMerge(body.preview, values).replace(/\s+/g, ' ').trim().slice(0, PREHEADER_CHARS);
   const html = template('layout.html').render({
     subject,
-    preheader: renderMerge(previewText(content.bodyMarkdown), values),
-    content: renderMerge(bodyHtml, values, escapeHtml),
+    preheader,
+    content: renderMerge(body.html, values, escapeHtml),
     footer: `Sent to ${to.email} by ${content.fromName}.`,
   });
+  return { from: { name: content.fromName, address: content.fromAddress }, subject, preheader, html, text: renderMerge(body.text, values) };
+}
+
+/** The rendered message with what the transport needs: addresses, this recipient's Message-ID, threading and bulk headers. */
+export function composeMessage(content: MessageContent, body: PreparedBody, to: Addressee): Mail.Options {
+  const rendered = renderMessage(content, body, to);
   const threading = to.replyToMessageId ? { inReplyTo: to.replyToMessageId, references: [to.replyToMessageId] } : {};
   return {
-    from: { name: content.fromName, address: content.fromAddress },
+    from: rendered.from,
     to: to.name ? { name: to.name, address: to.email } : to.email,
-    subject,
-    html,
-    text: renderMerge(content.bodyMarkdown, values),
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
     messageId: to.messageId,
     envelope: { from: content.fromAddress, to: [to.email] },
     // Prepared: the address is validated, and encoding it would hide it from list filters.

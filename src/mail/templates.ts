@@ -7,8 +7,19 @@ export const TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates');
 
 const TOKEN = /\{\{(\{?)\s*([A-Za-z][A-Za-z0-9_]*)\s*\}?\}\}/g;
 
+/** A value shown as itself in Markdown: no emphasis, link, heading or raw HTML can come from it. */
+export function escapeMarkdown(value: string): string {
+  return value.replace(/[\\`*_[\]<>#!|~]/g, (c) => `\\${c}`);
+}
+
+function escaperFor(name: string): (value: string) => string {
+  if (name.endsWith('.html')) return escapeHtml;
+  if (name.endsWith('.md')) return escapeMarkdown;
+  return (value) => value;
+}
+
 /**
- * A template file with `{{name}}` (escaped for HTML files) and `{{{name}}}` (inserted as is).
+ * A template file with `{{name}}` (escaped for HTML and Markdown files) and `{{{name}}}` (inserted as is).
  * Every variable must be supplied: a typo in a template fails loudly rather than sending a blank.
  */
 export class Template {
@@ -24,7 +35,7 @@ export class Template {
   render(values: Record<string, string>): string {
     const missing = [...this.variables].filter((v) => values[v] === undefined);
     if (missing.length) throw new Error(`template ${this.name} needs ${missing.join(', ')}`);
-    const escape = this.name.endsWith('.html') ? escapeHtml : (v: string) => v;
+    const escape = escaperFor(this.name);
     return this.source.replace(TOKEN, (_, raw: string, name: string) => (raw ? values[name]! : escape(values[name]!)));
   }
 }

@@ -8,7 +8,16 @@ import { template } from '../mail/templates.js';
 import type { NotifyJob } from '../queue/jobs.js';
 import type { Actor, AppContext } from './context.js';
 import { queueNotifications } from './dispatch.js';
+import { contributorsOf, type Contributors } from './quorum.js';
 import { hashToken, newSecretToken } from './users.js';
+
+/** "Written by Ana; edited by Bob; list 'All staff' changed by Dee". */
+export function contributorsLine(c: Contributors): string {
+  const parts = [`Written by ${c.author}`];
+  if (c.editors.length) parts.push(`edited by ${c.editors.join(', ')}`);
+  for (const change of c.listChanges) parts.push(`list '${change.list}' changed by ${change.by}`);
+  return parts.join('; ');
+}
 
 export function reviewUrl(ctx: AppContext, token: string): string {
   return new URL(`/approve/${token}`, ctx.config.PUBLIC_URL).toString();
@@ -20,8 +29,9 @@ export async function issueApprovalRequests(
   trx: Transaction<DB>,
   campaign: CampaignRow,
   approvers: UserRow[],
-  author: Actor,
+  submitter: Actor,
 ): Promise<{ enqueue(): Promise<void> }> {
+  const contributors = contributorsLine(await contributorsOf(trx, campaign));
   const expiresAt = new Date(ctx.now().getTime() + ctx.config.APPROVAL_LINK_TTL_HOURS * 3600_000);
   const issued = approvers.map((approver) => ({ approver, token: newSecretToken() }));
   await insertLinks(
@@ -38,7 +48,8 @@ export async function issueApprovalRequests(
   const notifications: NotifyJob[] = issued.map(({ approver, token }) => {
     const values = {
       approverName: approver.name,
-      authorName: author.name,
+      submitterName: submitter.name,
+      contributors,
       recipientCount: String(campaign.recipient_count),
       subject: campaign.subject,
       from: `${campaign.from_name} <${campaign.from_address}>`,
@@ -51,7 +62,7 @@ export async function issueApprovalRequests(
       subject: `Approval needed: ${campaign.subject}`,
       html: template('layout.html').render({
         subject: `Approval needed: ${campaign.subject}`,
-        preheader: `${author.name} asks you to review a message to ${campaign.recipient_count} recipients`,
+        preheader: `${submitter.name} asks you to review a message to ${campaign.recipient_count} recipients`,
         content: template('approval-request.html').render(values),
         footer: 'Sent by Countersign because you are an approver.',
       }),

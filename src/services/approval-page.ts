@@ -1,12 +1,14 @@
+import { emailDomain, isOwnDomain } from '../domain/addresses.js';
 import { diffLines, type DiffLine } from '../domain/line-diff.js';
+import { mergeFieldsIn } from '../domain/merge-fields.js';
 import { describeSendTime } from '../domain/schedule.js';
-import { findCampaign, lastVersionSeenBy, sampleRecipients } from '../db/campaigns.js';
+import { findCampaign, lastVersionSeenBy, sampleRecipients, searchSnapshot, snapshotDomains, snapshotFieldValues } from '../db/campaigns.js';
 import type { CampaignRow } from '../db/schema.js';
 import { findUserById } from '../db/users.js';
 import { linkState, logOpening, resolveLink, type LinkState } from './approval-links.js';
 import type { Actor, AppContext } from './context.js';
-import { renderForRecipient } from './previews.js';
-import { quorumOf } from './quorum.js';
+import { previewFor, type RecipientPreview } from './previews.js';
+import { contributorsOf, quorumOf, type Contributors } from './quorum.js';
 
 /** What changed since the version this approver last saw, for a resubmitted campaign. */
 export interface VersionChanges {
@@ -18,30 +20,47 @@ export interface VersionChanges {
   body?: DiffLine[];
 }
 
+/** Who a send reaches: by domain, and what each merge field will say across the whole audience. */
+export interface AudienceSummary {
+  total: number;
+  domains: { domain: string; count: number; own: boolean }[];
+  /** Domains beyond those listed. */
+  moreDomains: number;
+  fields: { name: string; top: { value: string; count: number }[]; distinct: number; empty: number }[];
+}
+
 export interface ApprovalReview {
   campaign: CampaignRow;
   approver: Actor;
   expiresAt: Date;
-  authorName: string;
+  contributors: Contributors;
   approvedBy: string[];
-  messageHtml: string;
-  sample: { email: string; name: string }[];
+  /** The message as one recipient gets it: the first, or the one the approver searched for. */
+  preview: RecipientPreview;
+  recipientSearch: { query: string; matches: { email: string; name: string }[] };
+  audience: AudienceSummary;
+  /** The organisation's own mail domains: links and recipients elsewhere are marked external. */
+  ownDomains: string[];
   sendTime: string;
   changes: VersionChanges | null;
 }
 
 export type ApprovalLinkView = { state: 'invalid' } | { state: Exclude<LinkState, 'valid'> } | { state: 'valid'; review: ApprovalReview };
 
-const SAMPLE_SIZE = 10;
+const TOP_DOMAINS = 10;
+const TOP_VALUES = 8;
+const SEARCH_MATCHES = 10;
 
 /**
  * What an emailed approval link shows. `opening` is logged when given (a GET or HEAD: a person
- * or a scanner); a re-render after a refused decision passes none.
+ * or a scanner); a re-render after a refused decision passes none. `recipientQuery` switches the
+ * preview to a recipient whose address contains it.
  */
 export async function openApprovalLink(
   ctx: AppContext,
   token: string,
   opening?: { method: string; ip: string; userAgent: string },
+  recipientQuery = '',
 ): Promise<ApprovalLinkView> {
   const resolved = await resolveLink(ctx.db, token);
   const campaign = resolved && (await findCampaign(ctx.db, resolved.link.campaign_id));
@@ -49,26 +68,52 @@ export async function openApprovalLink(
   if (opening) await logOpening(ctx.db, resolved.link.id, opening);
   const state = linkState(resolved.link, campaign, ctx.now());
   if (state !== 'valid') return { state };
-  const [author, sample, quorum, changes] = await Promise.all([
-    findUserById(ctx.db, campaign.author_id),
-    sampleRecipients(ctx.db, campaign.id, SAMPLE_SIZE),
+  const query = recipientQuery.trim().toLowerCase().slice(0, 254);
+  const [contributors, quorum, changes, first, matches, audience] = await Promise.all([
+    contributorsOf(ctx.db, campaign),
     quorumOf(ctx.db, campaign),
     changesSince(ctx, campaign, resolved.approver.id),
+    sampleRecipients(ctx.db, campaign.id, 1),
+    query ? searchSnapshot(ctx.db, campaign.id, query, SEARCH_MATCHES) : Promise.resolve([]),
+    audienceSummary(ctx, campaign),
   ]);
   const approvedBy = await Promise.all(quorum.approvedBy.map(async (id) => (await findUserById(ctx.db, id))?.name ?? id));
+  const shown = matches.find((m) => m.email === query) ?? matches[0] ?? first[0]!;
   return {
     state,
     review: {
       campaign,
       approver: resolved.approver,
       expiresAt: resolved.link.expires_at,
-      authorName: author?.name ?? 'someone',
+      contributors,
       approvedBy,
-      messageHtml: renderForRecipient(campaign, sample[0]!),
-      sample,
+      preview: previewFor(campaign, shown),
+      recipientSearch: { query, matches: matches.map(({ email, name }) => ({ email, name })) },
+      audience,
+      ownDomains: ownDomainsOf(ctx, campaign),
       sendTime: describeSendTime(campaign.send_at),
       changes,
     },
+  };
+}
+
+/** The organisation's domains as configured, else the sender's. */
+export function ownDomainsOf(ctx: AppContext, campaign: Pick<CampaignRow, 'from_address'>): string[] {
+  return ctx.config.ORGANISATION_DOMAINS ?? [emailDomain(campaign.from_address).toLowerCase()];
+}
+
+async function audienceSummary(ctx: AppContext, campaign: CampaignRow): Promise<AudienceSummary> {
+  const own = ownDomainsOf(ctx, campaign);
+  const used = mergeFieldsIn(campaign.subject, campaign.body_markdown);
+  const [domains, fields] = await Promise.all([
+    snapshotDomains(ctx.db, campaign.id, TOP_DOMAINS),
+    Promise.all(used.map(async (name) => ({ name, ...(await snapshotFieldValues(ctx.db, campaign.id, name, TOP_VALUES)) }))),
+  ]);
+  return {
+    total: campaign.recipient_count ?? 0,
+    domains: domains.top.map((d) => ({ ...d, own: isOwnDomain(d.domain, own) })),
+    moreDomains: Math.max(0, domains.domains - domains.top.length),
+    fields,
   };
 }
 

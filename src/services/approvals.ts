@@ -83,7 +83,8 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
     if (decision.decision === 'reject') {
       return (await updateCampaignIf(trx, current.id, ['pending_approval'], { status: transition(current.status, 'reject') }))!;
     }
-    const quorum = evaluateQuorum({ ...quorumInput, approvals: [...quorumInput.approvals, { approverId: decision.approver.id, contentHash: current.content_hash!, decision: 'approve', voided: false }] });
+    const thisApproval = { approverId: decision.approver.id, contentHash: current.content_hash!, decision: 'approve' as const, voided: false, approverEligible: true };
+    const quorum = evaluateQuorum({ ...quorumInput, approvals: [...quorumInput.approvals, thisApproval] });
     if (!quorum.reached) return current;
     return reachQuorum(ctx, trx, current, quorum.approvedBy, now);
   });

@@ -10,7 +10,7 @@ import { campaignAudit } from './audit.js';
 import { getCampaign } from './campaigns.js';
 import type { Actor, AppContext } from './context.js';
 import { mayHalt } from './halt.js';
-import { renderForRecipient } from './previews.js';
+import { previewFor } from './previews.js';
 import { quorumOf } from './quorum.js';
 import { correctionBody } from './recall.js';
 
@@ -75,7 +75,7 @@ export async function campaignPageModel(ctx: AppContext, id: string, viewer: Act
     asked: asked.map((a) => ({ name: a.name, email: a.email, decided: a.consumed_at !== null || decidedThisVersion(a.id) })),
     decisions: history.map((d) => ({ name: d.approver_name, decision: d.decision, reason: d.reason, at: d.created_at, voided: d.voided_at !== null })),
     counts,
-    messageHtml: sample[0] ? renderForRecipient(campaign, sample[0]) : null,
+    messageHtml: sample[0] ? previewFor(campaign, sample[0]).html : null,
     audit,
     original: original ?? null,
     correction: correction ?? null,

@@ -9,7 +9,6 @@ import { isContributor, requiredApprovals } from '../domain/quorum.js';
 import { approvalHistory, voidDecisions } from '../db/approvals.js';
 import {
   addEditor,
-  editorIds,
   fieldCoverage,
   findCampaign,
   insertCampaign,
@@ -26,13 +25,17 @@ import {
 import { countByStatus } from '../db/deliveries.js';
 import type { AudienceSpec, CampaignRow, DB } from '../db/schema.js';
 import { usersWithRole } from '../db/users.js';
+import { bodyProblems, RENDERER_VERSION } from '../mail/body.js';
 import { recordEvent } from './audit.js';
 import { requireRole, type Actor, type AppContext } from './context.js';
 import { conflict, invalid, notFound, parseInput } from './errors.js';
 import { issueApprovalRequests } from './approval-links.js';
 import { cancelStartJob } from './dispatch.js';
-import { quorumOf } from './quorum.js';
+import { quorumInputOf, quorumOf } from './quorum.js';
 import { transition } from './transition.js';
+
+/** A campaign as the doors see it. */
+export type Campaign = CampaignRow;
 
 export async function getCampaign(ctx: AppContext, id: string): Promise<CampaignRow> {
   const campaign = await findCampaign(ctx.db, id);
@@ -51,9 +54,16 @@ async function assertListsExist(db: Kysely<DB>, listIds: string[]): Promise<void
   }
 }
 
+/** The body must render to exactly what approvers are shown: no raw HTML, images or unsafe links, each named by line. */
+export function assertBodyRenders(body: string): void {
+  const problems = bodyProblems(body);
+  if (problems.length) throw invalid(problems.map((p) => ({ field: 'body', message: `line ${p.line}: ${p.message}` })));
+}
+
 export async function createCampaign(ctx: AppContext, actor: Actor, body: unknown): Promise<CampaignRow> {
   requireRole(actor, 'author');
   const input = parseInput(createCampaignInput, body);
+  assertBodyRenders(input.body);
   await assertListsExist(ctx.db, input.audience.listIds);
   const now = ctx.now();
   return ctx.db.transaction().execute(async (trx) => {
@@ -81,6 +91,7 @@ export async function createCampaign(ctx: AppContext, actor: Actor, body: unknow
 export async function editCampaign(ctx: AppContext, actor: Actor, id: string, body: unknown): Promise<CampaignRow> {
   requireRole(actor, 'author');
   const input = parseInput(editCampaignInput, body);
+  if (input.body !== undefined) assertBodyRenders(input.body);
   if (input.audience) await assertListsExist(ctx.db, input.audience.listIds);
   const now = ctx.now();
   const { campaign, previous } = await ctx.db.transaction().execute(async (trx) => {
@@ -136,8 +147,8 @@ export async function submitCampaign(ctx: AppContext, actor: Actor, id: string):
     }
     // A halted campaign resumes with the content and audience it had: only the approvals start afresh.
     const frozen = current.status === 'halted' ? frozenOf(current) : await freeze(trx, current);
-    const editors = await editorIds(trx, id);
-    const approvers = (await usersWithRole(trx, 'approver')).filter((u) => !isContributor({ authorId: current.author_id, editorIds: editors }, u.id));
+    const contributors = await quorumInputOf(trx, { ...current, content_hash: frozen.hash });
+    const approvers = (await usersWithRole(trx, 'approver')).filter((u) => !isContributor(contributors, u.id));
     if (approvers.length < current.required_approvals) {
       throw conflict(
         'not_enough_approvers',
@@ -148,6 +159,7 @@ export async function submitCampaign(ctx: AppContext, actor: Actor, id: string):
     const updated = await updateCampaignIf(trx, id, [current.status], {
       status: to,
       content_hash: frozen.hash,
+      renderer_version: RENDERER_VERSION,
       audience_digest: frozen.audienceDigest,
       recipient_count: frozen.recipientCount,
       submitted_at: now,
@@ -175,11 +187,29 @@ interface Frozen {
   recipientCount: number;
 }
 
+/** A halted campaign keeps its snapshot; its hash is taken again, so a renderer change since is approved too. */
 function frozenOf(campaign: CampaignRow): Frozen {
-  return { hash: campaign.content_hash!, audienceDigest: campaign.audience_digest!, recipientCount: campaign.recipient_count! };
+  const frozen = { audienceDigest: campaign.audience_digest!, recipientCount: campaign.recipient_count! };
+  return { ...frozen, hash: hashOf(campaign, frozen) };
+}
+
+function hashOf(campaign: CampaignRow, audience: { audienceDigest: string; recipientCount: number }): string {
+  return contentHash({
+    kind: campaign.kind,
+    subject: campaign.subject,
+    bodyMarkdown: campaign.body_markdown,
+    fromAddress: campaign.from_address,
+    fromName: campaign.from_name,
+    sendAt: campaign.send_at?.toISOString() ?? null,
+    recipientCount: audience.recipientCount,
+    audienceDigest: audience.audienceDigest,
+    originalCampaignId: campaign.original_campaign_id,
+    rendererVersion: RENDERER_VERSION,
+  });
 }
 
 async function freeze(trx: Transaction<DB>, campaign: CampaignRow): Promise<Frozen> {
+  assertBodyRenders(campaign.body_markdown);
   let recipientCount: number;
   if (campaign.kind === 'correction') {
     recipientCount = await insertSnapshotFromLedger(trx, campaign.id, campaign.original_campaign_id!, CORRECTION_AUDIENCE_STATUSES);
@@ -209,17 +239,7 @@ async function freeze(trx: Transaction<DB>, campaign: CampaignRow): Promise<Froz
     after = page[page.length - 1]!.email;
   }
   const audienceDigest = digest.digest();
-  const hash = contentHash({
-    kind: campaign.kind,
-    subject: campaign.subject,
-    bodyMarkdown: campaign.body_markdown,
-    fromAddress: campaign.from_address,
-    fromName: campaign.from_name,
-    sendAt: campaign.send_at?.toISOString() ?? null,
-    recipientCount,
-    audienceDigest,
-    originalCampaignId: campaign.original_campaign_id,
-  });
+  const hash = hashOf(campaign, { audienceDigest, recipientCount });
   return { hash, audienceDigest, recipientCount };
 }
 

@@ -18,6 +18,9 @@ export const ERROR_CODES = [
   'wrong_approver',
   'self_approval',
   'editor',
+  'list_contributor',
+  'own_roles',
+  'domain_not_allowed',
   'sign_in_invalid',
   'sign_in_used',
   'sign_in_expired',
@@ -39,7 +42,6 @@ export const ERROR_CODES = [
   'not_recallable',
   'user_exists',
   'list_exists',
-  'last_admin_guard',
   // 413, 429, 500
   'too_large',
   'list_too_large',

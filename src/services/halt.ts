@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import type { CampaignStatus } from '../domain/campaign-state.js';
 import { escapeHtml } from '../domain/merge-fields.js';
 import { voidDecisions } from '../db/approvals.js';
 import { campaignsInStatus, findCampaign, lockCampaignForHalt, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
@@ -28,7 +29,7 @@ export interface HaltReport {
  * on; `clearHaltedRows` rewrites them afterwards, so the halt's time does not grow with the
  * audience. Approvals are voided: only a fresh quorum resumes it.
  */
-async function haltWithin(trx: Transaction<DB>, campaign: CampaignRow, actor: string, reason: string, now: Date): Promise<HaltReport> {
+export async function haltWithin(trx: Transaction<DB>, campaign: CampaignRow, actor: string, reason: string, now: Date): Promise<HaltReport> {
   await updateCampaignIf(trx, campaign.id, [campaign.status], { status: transition(campaign.status, 'halt'), halted_at: now, halt_reason: reason });
   await voidDecisions(trx, campaign.id);
   const { stopped, inFlight } = await countHaltable(trx, campaign.id, campaign.recipient_count ?? 0);
@@ -75,15 +76,19 @@ export async function clearHaltedRows(ctx: AppContext, campaignId: string): Prom
   }
 }
 
-/** The worker's own halt when too many deliveries fail permanently; tells the people responsible. */
-export async function autoHalt(ctx: AppContext, campaignId: string, reason: string): Promise<HaltReport | null> {
+/**
+ * Countersign's own halt (too many permanent failures, approvals that no longer hold, a
+ * renderer other than the one approved), from the given statuses only; tells the people responsible.
+ */
+export async function autoHalt(ctx: AppContext, campaignId: string, reason: string, from: readonly CampaignStatus[] = ['sending']): Promise<HaltReport | null> {
   const now = ctx.now();
   const halted = await ctx.db.transaction().execute(async (trx) => {
     const campaign = await lockCampaignForHalt(trx, campaignId);
-    if (!campaign || campaign.status !== 'sending') return null;
+    if (!campaign || !from.includes(campaign.status)) return null;
     return { report: await haltWithin(trx, campaign, SYSTEM_ACTOR, reason, now), campaign };
   });
   if (!halted) return null;
+  if (halted.campaign.status === 'scheduled') await cancelStartJob(ctx, campaignId, halted.campaign.content_hash!);
   await queueHaltClearing(ctx, campaignId);
   const author = await findUserById(ctx.db, halted.campaign.author_id);
   const approvers = await usersWithRole(ctx.db, 'approver');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { newListInput, recipientInput, type RecipientInput } from '../domain/inputs.js';
-import { countMembers, findList, findListByName, insertList, listLists, pageMembers, upsertMembers } from '../db/lists.js';
+import { countMembers, findList, findListByName, insertList, listLists, pageMembers, recordListChange, upsertMembers } from '../db/lists.js';
 import { requireRole, type Actor, type DataContext } from './context.js';
 import { AppError, conflict, invalid, issuesFromZod, notFound, parseInput, type FieldIssue } from './errors.js';
 import { recordEvent } from './audit.js';
@@ -118,6 +118,7 @@ export async function importMembers(ctx: DataContext, actor: Actor, listId: stri
   const { members, mergedDuplicates } = validateRows(rows, ctx.config.MAX_LIST_SIZE);
   return ctx.db.transaction().execute(async (trx) => {
     await upsertMembers(trx, listId, members);
+    await recordListChange(trx, { listId, userId: actor.id, members: members.length });
     const memberCount = await countMembers(trx, listId);
     if (memberCount > ctx.config.MAX_LIST_SIZE) {
       throw new AppError(413, 'list_too_large', `the list would hold ${memberCount} members; the limit is ${ctx.config.MAX_LIST_SIZE}`);

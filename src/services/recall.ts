@@ -3,15 +3,16 @@ import { z } from 'zod';
 import { headerText } from '../domain/addresses.js';
 import { correctionSubject, mayBeRecalled } from '../domain/correction.js';
 import { correctionApprovals } from '../domain/quorum.js';
-import { addEditor, findCampaign, insertCampaign, lockCampaign, openCorrectionOf } from '../db/campaigns.js';
+import { addEditor, findCampaign, insertCampaign, lockCampaignForHalt, openCorrectionOf } from '../db/campaigns.js';
 import { countByStatus } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
 import { template } from '../mail/templates.js';
 import { recordEvent } from './audit.js';
-import { submitCampaign } from './campaigns.js';
+import { assertBodyRenders, submitCampaign } from './campaigns.js';
 import type { Actor, AppContext } from './context.js';
 import { conflict, forbidden, notFound, parseInput } from './errors.js';
-import { haltCampaign, mayHalt, type HaltReport } from './halt.js';
+import { queueHaltClearing } from './dispatch.js';
+import { haltWithin, mayHalt, type HaltReport } from './halt.js';
 
 export const recallInput = z
   .object({
@@ -47,18 +48,22 @@ export function correctionBody(original: CampaignRow, note: string | undefined):
  */
 export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: string, body: unknown): Promise<RecallReport> {
   const input = parseInput(recallInput, body ?? {});
+  if (input.body !== undefined) assertBodyRenders(input.body);
+  // Every permission first: a refused recall must leave nothing behind, neither a halt nor a draft.
   const original = await findCampaign(ctx.db, originalId);
   if (!original) throw notFound('campaign');
   if (!mayHalt(actor, original)) throw forbidden('only the campaign author, an approver or an admin may recall it');
-  if (!mayBeRecalled(original.status)) throw conflict('not_recallable', `a ${original.status.replace('_', ' ')} campaign has reached nobody: cancel it instead`);
-  if (await openCorrectionOf(ctx.db, originalId)) throw conflict('already_recalled', 'this campaign already has a correction; halt or cancel that one first');
-
-  const halt = original.status === 'sending' ? await haltCampaign(ctx, actor, originalId, input.note ? `recalled: ${input.note}` : 'recalled') : null;
+  if (input.submit && !actor.roles.includes('author')) {
+    throw forbidden('submitting the correction for approval needs the author role: recall with submit: false to leave it as a draft for an author');
+  }
   const now = ctx.now();
-  const correction = await ctx.db.transaction().execute(async (trx) => {
-    // The lock on the original serialises two recalls; the unique index is the backstop.
-    await lockCampaign(trx, originalId);
-    if (await openCorrectionOf(trx, originalId)) throw conflict('already_recalled', 'this campaign already has a correction');
+  const { correction, halt } = await ctx.db.transaction().execute(async (trx) => {
+    // The halt's lock on the original: claims wait for it, and two recalls happen one after the other.
+    const locked = await lockCampaignForHalt(trx, originalId);
+    if (!locked) throw notFound('campaign');
+    if (!mayBeRecalled(locked.status)) throw conflict('not_recallable', `a ${locked.status.replace('_', ' ')} campaign has reached nobody: cancel it instead`);
+    if (await openCorrectionOf(trx, originalId)) throw conflict('already_recalled', 'this campaign already has a correction; halt or cancel that one first');
+    const halt = locked.status === 'sending' ? await haltWithin(trx, locked, actor.email, input.note ? `recalled: ${input.note}` : 'recalled', now) : null;
     const created = await insertCampaign(trx, {
       id: randomUUID(),
       kind: 'correction',
@@ -83,8 +88,9 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       at: now,
     });
     await recordEvent(trx, { actor: actor.email, action: 'campaign.create', campaignId: created.id, data: { kind: 'correction', originalId }, at: now });
-    return created;
+    return { correction: created, halt };
   });
+  if (halt) await queueHaltClearing(ctx, originalId);
   const counts = await countByStatus(ctx.db, originalId);
   const submitted = input.submit ? await submitCampaign(ctx, actor, correction.id) : correction;
   return {

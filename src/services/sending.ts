@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { emailDomain } from '../domain/addresses.js';
 import { classifySmtpError, shouldAutoHalt } from '../domain/delivery.js';
 import { findCampaign, lockCampaign, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
@@ -16,7 +16,8 @@ import {
 } from '../db/deliveries.js';
 import type { CampaignRow, DB } from '../db/schema.js';
 import { isKillSwitchEngaged } from '../db/system-state.js';
-import { composeMessage, renderBodyHtml } from '../mail/compose.js';
+import { prepareBody, RENDERER_VERSION, type PreparedBody } from '../mail/body.js';
+import { composeMessage, type MessageContent } from '../mail/compose.js';
 import type { DeliverJob, StartJob } from '../queue/jobs.js';
 import type { GlobalRateLimiter } from '../queue/rate-limit.js';
 import { recordEvent } from './audit.js';
@@ -43,15 +44,17 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
     if (campaign.status !== 'scheduled') return 'skipped' as const;
     if (campaign.scheduled_for && campaign.scheduled_for.getTime() > now.getTime()) return 'not_due' as const;
     if (await isKillSwitchEngaged(trx)) return 'skipped' as const;
-    if (!(await quorumOf(trx, campaign)).reached) {
-      await refuseUnapproved(ctx, trx, campaign, now);
-      return 'skipped' as const;
-    }
+    const refusal = await whyNotSend(trx, campaign, 'current');
+    if (refusal) return { refused: refusal };
     await updateCampaignIf(trx, campaign.id, ['scheduled'], { status: transition(campaign.status, 'start'), started_at: now });
     await requeueHalted(trx, campaign.id);
     await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.start', campaignId: campaign.id, data: { recipientCount: campaign.recipient_count }, at: now });
     return 'started' as const;
   });
+  if (typeof outcome === 'object') {
+    await autoHalt(ctx, job.campaignId, outcome.refused, ['scheduled']);
+    return 'skipped';
+  }
   if (outcome === 'not_due') {
     const campaign = await findCampaign(ctx.db, job.campaignId);
     if (campaign?.scheduled_for) await retryStartAt(ctx, job, campaign.scheduled_for);
@@ -63,9 +66,17 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
   return outcome;
 }
 
-async function refuseUnapproved(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow, now: Date): Promise<void> {
-  await updateCampaignIf(trx, campaign.id, [campaign.status], { status: 'halted', halted_at: now, halt_reason: 'approvals do not match the content at send time' });
-  await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.halt', campaignId: campaign.id, data: { reason: 'quorum check failed at send time' }, at: now });
+/**
+ * Why this campaign must not send, or null. Checked when it starts (approvers' roles as they
+ * stand now) and before each window (as they were when it started): the content's renderer must
+ * be the one its approvers saw, and its approvals must make a quorum for exactly this content.
+ */
+async function whyNotSend(db: Kysely<DB>, campaign: CampaignRow, roles: 'current' | 'as_approved'): Promise<string | null> {
+  if (campaign.renderer_version !== RENDERER_VERSION) {
+    return `it was approved as rendered by renderer version ${campaign.renderer_version ?? 1}, and this version of Countersign renders version ${RENDERER_VERSION}: submit it again so that approvers see what recipients would get`;
+  }
+  if (!(await quorumOf(db, campaign, roles)).reached) return 'its approvals do not make a quorum for this content at send time';
+  return null;
 }
 
 /**
@@ -105,9 +116,13 @@ export class TransientDeliveryError extends Error {}
 export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter, job: DeliverJob): Promise<void> {
   const campaign = await findCampaign(ctx.db, job.campaignId);
   if (!campaign || campaign.status !== 'sending' || campaign.content_hash !== job.contentHash) return;
-  if (!(await quorumOf(ctx.db, campaign)).reached) return;
-  const bodyHtml = renderBodyHtml(campaign.body_markdown);
-  const content = { subject: campaign.subject, bodyMarkdown: campaign.body_markdown, fromAddress: campaign.from_address, fromName: campaign.from_name };
+  const refusal = await whyNotSend(ctx.db, campaign, 'as_approved');
+  if (refusal) {
+    await autoHalt(ctx, campaign.id, refusal);
+    return;
+  }
+  const body = prepareBody(campaign.body_markdown);
+  const content = { subject: campaign.subject, fromAddress: campaign.from_address, fromName: campaign.from_name };
   const groupSize = ctx.config.DELIVERY_CLAIM_SIZE;
   // Rows that met a temporary failure wait for the job's retry (with backoff), not for the next group.
   const retryLater: number[] = [];
@@ -123,7 +138,7 @@ export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter,
       skipSeqs: retryLater,
     });
     if (claimed.length === 0) break;
-    const results = await Promise.all(claimed.map((row) => sendOne(ctx, content, bodyHtml, row)));
+    const results = await Promise.all(claimed.map((row) => sendOne(ctx, content, body, row)));
     await recordResults(ctx.db, campaign.id, results);
     retryLater.push(...results.filter((r) => r.status === 'queued').map((r) => r.seq));
     if (results.some((r) => r.status === 'failed') && (await haltedForFailures(ctx, campaign.id))) break;
@@ -134,8 +149,8 @@ export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter,
   if (retryLater.length > 0) throw new TransientDeliveryError(`${retryLater.length} deliveries met a temporary SMTP failure; retrying`);
 }
 
-async function sendOne(ctx: AppContext, content: Parameters<typeof composeMessage>[0], bodyHtml: string, row: ClaimedDelivery): Promise<DeliveryResult> {
-  const message = composeMessage(content, bodyHtml, {
+async function sendOne(ctx: AppContext, content: MessageContent, body: PreparedBody, row: ClaimedDelivery): Promise<DeliveryResult> {
+  const message = composeMessage(content, body, {
     email: row.email,
     name: row.name,
     fields: row.fields,

@@ -1,13 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
-import { newUserInput, ROLES, type NewUserInput } from '../domain/inputs.js';
-import { normaliseEmail } from '../domain/addresses.js';
-import { findUserByEmail, findUserByTokenHash, insertApiToken, insertUser, listApiTokens, listUsers, revokeApiToken, setRoles } from '../db/users.js';
+import { newUserInput, type NewUserInput, type Role } from '../domain/inputs.js';
+import { emailDomain, isOwnDomain, normaliseEmail } from '../domain/addresses.js';
+import { findUserByEmail, findUserByTokenHash, insertApiToken, insertUser, listApiTokens, listUsers, revokeApiToken } from '../db/users.js';
 import type { DB, UserRow } from '../db/schema.js';
 import { recordEvent } from './audit.js';
-import { requireRole, type Actor, type AppContext, type DataContext } from './context.js';
-import { conflict, notFound, parseInput } from './errors.js';
+import type { DataContext } from './context.js';
+import { AppError, conflict, parseInput } from './errors.js';
 
 /** A person as the pages and the CLI see them. */
 export type User = UserRow;
@@ -21,10 +20,25 @@ export function newSecretToken(prefix = ''): string {
   return prefix + randomBytes(32).toString('base64url');
 }
 
-export async function createUser(db: Kysely<DB>, input: NewUserInput): Promise<UserRow> {
+/** Refused unless the address is on an allowed domain (when `ALLOWED_USER_DOMAINS` is set). */
+export function assertAllowedDomain(ctx: DataContext, email: string): void {
+  const allowed = ctx.config.ALLOWED_USER_DOMAINS;
+  if (allowed && !isOwnDomain(emailDomain(email), allowed)) {
+    throw new AppError(403, 'domain_not_allowed', `people can only be added with an address on ${allowed.join(', ')}`);
+  }
+}
+
+/** Adds a person with exactly these roles. The admin page goes through people.ts, which may hold some back. */
+export async function createUser(ctx: DataContext, input: NewUserInput): Promise<UserRow> {
   const user = parseInput(newUserInput, input);
-  if (await findUserByEmail(db, user.email)) throw conflict('user_exists', `a user with email ${user.email} already exists`);
-  return insertUser(db, { id: randomUUID(), email: user.email, name: user.name, roles: [...new Set(user.roles)] });
+  return insertPerson(ctx, { ...user, roles: [...new Set(user.roles)] });
+}
+
+/** A validated person on an allowed domain, with the roles they get now (none, while a grant waits). */
+export async function insertPerson(ctx: DataContext, person: { email: string; name: string; roles: Role[] }): Promise<UserRow> {
+  assertAllowedDomain(ctx, person.email);
+  if (await findUserByEmail(ctx.db, person.email)) throw conflict('user_exists', `a user with email ${person.email} already exists`);
+  return insertUser(ctx.db, { id: randomUUID(), ...person });
 }
 
 /** Returns the token once; it cannot be recovered afterwards. */
@@ -37,30 +51,6 @@ export async function issueApiToken(db: Kysely<DB>, userId: string, label: strin
 
 export function authenticateToken(db: Kysely<DB>, token: string): Promise<UserRow | undefined> {
   return findUserByTokenHash(db, hashToken(token));
-}
-
-export const rolesInput = z.object({ roles: z.array(z.enum(ROLES)).min(1, 'give at least one role') });
-
-/** Admin actions on people, each in the audit chain. */
-export async function addUserAsAdmin(ctx: AppContext, actor: Actor, input: unknown): Promise<UserRow> {
-  requireRole(actor, 'admin');
-  const user = await createUser(ctx.db, parseInput(newUserInput, input));
-  await ctx.db.transaction().execute((trx) =>
-    recordEvent(trx, { actor: actor.email, action: 'user.add', campaignId: null, data: { userId: user.id, email: user.email, roles: user.roles }, at: ctx.now() }),
-  );
-  return user;
-}
-
-export async function changeRoles(ctx: AppContext, actor: Actor, userId: string, input: unknown): Promise<UserRow> {
-  requireRole(actor, 'admin');
-  const { roles } = parseInput(rolesInput, input);
-  if (userId === actor.id && !roles.includes('admin')) throw conflict('last_admin_guard', 'you cannot remove your own admin role');
-  return ctx.db.transaction().execute(async (trx) => {
-    const user = await setRoles(trx, userId, [...new Set(roles)]);
-    if (!user) throw notFound('user');
-    await recordEvent(trx, { actor: actor.email, action: 'user.roles', campaignId: null, data: { userId, roles: user.roles }, at: ctx.now() });
-    return user;
-  });
 }
 
 export function allUsers(ctx: DataContext): Promise<UserRow[]> {
@@ -78,4 +68,13 @@ export function apiTokensOf(ctx: DataContext, userId: string) {
 /** True when an active token was revoked; false when there was none by that id. */
 export function revokeToken(ctx: DataContext, tokenId: string): Promise<boolean> {
   return revokeApiToken(ctx.db, tokenId);
+}
+
+/** The operator's way in (the CLI, with access to the machine): audited like any other addition. */
+export async function addUserFromCli(ctx: DataContext, input: NewUserInput): Promise<UserRow> {
+  const user = await createUser(ctx, input);
+  await ctx.db.transaction().execute((trx) =>
+    recordEvent(trx, { actor: 'cli', action: 'user.add', campaignId: null, data: { userId: user.id, email: user.email, roles: user.roles }, at: ctx.now() }),
+  );
+  return user;
 }

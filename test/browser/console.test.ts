@@ -94,7 +94,7 @@ describe('the web console in Chromium', () => {
     await author.getByLabel(/^Message/).fill('# Quarter close\n\nHello {{firstName}}, please file expenses by Friday ({{desk}}).');
     await author.getByLabel(/Finance team/).check();
     await author.getByTestId('audience-count').filter({ hasText: '120' }).waitFor();
-    await author.frameLocator('#preview').getByText('Hello Person0, please file expenses by Friday (Desk 0).').waitFor();
+    await author.frameLocator('#preview').locator('p', { hasText: 'Hello Person0, please file expenses by Friday (Desk 0).' }).waitFor();
     await screenshot(author, 'compose');
     await author.getByRole('button', { name: 'Save draft' }).click();
     await author.getByText('Draft saved.').waitFor();
@@ -158,18 +158,22 @@ describe('the web console in Chromium', () => {
     const aliceSignIn = `/sign-in?returnTo=%2Fapprove%2F<approval>&email=${encodeURIComponent(h.users.alice!.email)}`;
     expect(describeScan(signedOut, named)).toEqual({
       pages: {
-        '/approve/<approval>': [],
+        // The only form: the preview's recipient search, a GET that decides nothing.
+        '/approve/<approval>': ['GET /approve/<approval> [Show]'],
+        '/approve/<approval>?recipient=1': ['GET /approve/<approval> [Show]'],
         '/sign-in/<sign-in>': ['POST /sign-in/<sign-in> [Sign in]'],
         '/ → /sign-in?returnTo=%2F': ['POST /sign-in [Email me a sign-in link]'],
         '/sign-in': ['POST /sign-in [Email me a sign-in link]'],
         [aliceSignIn]: ['POST /sign-in [Email me a sign-in link]'],
       },
       submissions: [
+        'Show on /approve/<approval>: GET /approve/<approval> → 200 /approve/<approval>?recipient=1',
         // Not the browser that asked for the link: refused, and the link is not used up.
         'Sign in on /sign-in/<sign-in>: POST /sign-in/<sign-in> → 403 /sign-in/<sign-in>',
         'Email me a sign-in link on /: POST /sign-in → 200 /sign-in',
         // Alice's address was pre-filled: this mails her a link bound to the scanner's cookie jar (see the known gap below).
         `Email me a sign-in link on ${aliceSignIn}: POST /sign-in → 200 /sign-in`,
+        'Show on /approve/<approval>?recipient=1: GET /approve/<approval> → 200 /approve/<approval>?recipient=1',
       ],
       notFollowed: [],
     });
@@ -177,12 +181,15 @@ describe('the web console in Chromium', () => {
     // Signed in as Bob, the approval page has no decide form: it tells him only Alice can decide with her link.
     expect(describeScan(signedInAsBob, named)).toEqual({
       pages: {
-        '/approve/<approval> (signed in)': ['POST /sign-out [Sign out]'],
+        '/approve/<approval> (signed in)': ['POST /sign-out [Sign out]', 'GET /approve/<approval> [Show]'],
+        '/approve/<approval>?recipient=1 (signed in)': ['POST /sign-out [Sign out]', 'GET /approve/<approval> [Show]'],
         '/sign-in/<sign-in> (signed in)': ['POST /sign-out [Sign out]', 'POST /sign-in/<sign-in> [Sign in]'],
         '/sign-in (signed in)': ['POST /sign-out [Sign out]', 'POST /sign-in [Email me a sign-in link]'],
       },
       submissions: [
+        'Show on /approve/<approval>: GET /approve/<approval> → 200 /approve/<approval>?recipient=1',
         'Sign in on /sign-in/<sign-in>: POST /sign-in/<sign-in> → 403 /sign-in/<sign-in>',
+        'Show on /approve/<approval>?recipient=1: GET /approve/<approval> → 200 /approve/<approval>?recipient=1',
         'Email me a sign-in link on /sign-in: POST /sign-in → 200 /sign-in',
         'Sign out on /approve/<approval>: POST /sign-out → 303 /sign-in',
       ],
@@ -229,13 +236,16 @@ describe('the web console in Chromium', () => {
       pages: {
         '/sign-in/<scanner-sign-in>': ['POST /sign-in/<scanner-sign-in> [Sign in]'],
         '/sign-in (signed in)': ['POST /sign-out [Sign out]', 'POST /sign-in [Email me a sign-in link]'],
-        '/approve/<approval> (signed in)': ['POST /sign-out [Sign out]', 'POST /approve/<approval> [Approve, Reject]'],
+        '/approve/<approval> (signed in)': ['POST /sign-out [Sign out]', 'GET /approve/<approval> [Show]', 'POST /approve/<approval> [Approve, Reject]'],
+        '/approve/<approval>?recipient=1 (signed in)': ['POST /sign-out [Sign out]', 'GET /approve/<approval> [Show]', 'POST /approve/<approval> [Approve, Reject]'],
       },
       submissions: [
         'Sign in on /sign-in/<scanner-sign-in>: POST /sign-in/<scanner-sign-in> → 303 /approve/<approval>',
         'Email me a sign-in link on /sign-in: POST /sign-in → 200 /sign-in',
+        'Show on /approve/<approval>: GET /approve/<approval> → 200 /approve/<approval>?recipient=1',
         'Approve on /approve/<approval>: POST /approve/<approval> → 400 /approve/<approval>',
         'Reject on /approve/<approval>: POST /approve/<approval> → 400 /approve/<approval>',
+        'Show on /approve/<approval>?recipient=1: GET /approve/<approval> → 200 /approve/<approval>?recipient=1',
         'Sign out on /sign-in: POST /sign-out → 303 /sign-in',
       ],
       notFollowed: ['/', '/lists', '/admin'],

@@ -13,11 +13,31 @@ import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { dropQueuePrefix } from './queue-prefix.js';
-import { SmtpSink, type SinkOptions } from './smtp-sink.js';
+import { SmtpSink, type ReceivedMessage, type SinkOptions } from './smtp-sink.js';
 import { WebClient } from './web-client.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** `n` recipients `tag0@domain`, `tag1@domain`…, named "tag 0", "tag 1"… */
+export function people(n: number, tag: string, domain = 'corp.example.com'): { email: string; name: string }[] {
+  return Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@${domain}`, name: `${tag} ${i}` }));
+}
+
+/** The first link in a message's text part to `/<path>/<token>`, as a person would click it. */
+export function linkIn(message: ReceivedMessage, path: 'approve' | 'sign-in'): string {
+  const match = new RegExp(`(https?://\\S+/${path}/[A-Za-z0-9_-]+)`).exec(message.parsed.text ?? '');
+  if (!match) throw new Error(`no /${path}/ link in the message "${message.parsed.subject}"`);
+  return match[1]!;
+}
+
+export interface CampaignDraft {
+  subject: string;
+  body?: string;
+  recipients?: { email: string; name: string; fields?: Record<string, string> }[];
+  listIds?: string[];
+  sendAt?: string;
+}
 
 export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite');
 
@@ -123,7 +143,7 @@ export class Harness {
   }
 
   async addUser(key: string, roles: Role[]): Promise<TestUser> {
-    const user = await createUser(this.db, { email: `${key}@staff.example.com`, name: `${key[0]!.toUpperCase()}${key.slice(1)} Tester`, roles });
+    const user = await createUser(this.ctx, { email: `${key}@staff.example.com`, name: `${key[0]!.toUpperCase()}${key.slice(1)} Tester`, roles });
     const { token } = await issueApiToken(this.db, user.id, 'test');
     this.users[key] = { id: user.id, email: user.email, token };
     return this.users[key]!;
@@ -150,6 +170,39 @@ export class Harness {
     const text = await response.text();
     const json = response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
     return { status: response.status, body: json, text };
+  }
+
+  /** A draft through the API, as `as` (the author by default); returns its id. */
+  async createCampaign(draft: CampaignDraft, as = 'author'): Promise<string> {
+    const { subject, body = 'Hello {{firstName}}', recipients = [], listIds = [], sendAt } = draft;
+    const created = await this.api(as, 'POST', '/campaigns', { subject, body, audience: { listIds, recipients }, ...(sendAt ? { sendAt } : {}) });
+    if (created.status !== 201) throw new Error(`creating "${subject}" answered ${created.status}: ${created.text}`);
+    return created.body.id;
+  }
+
+  /** Submits a campaign; returns the content hash approvers are asked to approve. */
+  async submitCampaign(id: string, as = 'author'): Promise<string> {
+    const submitted = await this.api(as, 'POST', `/campaigns/${id}/submit`);
+    if (submitted.status !== 200) throw new Error(`submitting ${id} answered ${submitted.status}: ${submitted.text}`);
+    return submitted.body.contentHash;
+  }
+
+  /** Each approver approves through the API; returns the status the last approval left. */
+  async approveCampaign(id: string, contentHash: string, approvers: string[] = ['alice', 'bob']): Promise<string> {
+    let status = '';
+    for (const approver of approvers) {
+      const approved = await this.api(approver, 'POST', `/campaigns/${id}/approve`, { contentHash });
+      if (approved.status !== 200) throw new Error(`${approver} approving ${id} answered ${approved.status}: ${approved.text}`);
+      status = approved.body.status;
+    }
+    return status;
+  }
+
+  /** The path most tests start from: created, submitted and approved by `alice` and `bob`. */
+  async approvedCampaign(draft: CampaignDraft): Promise<{ id: string; contentHash: string; status: string }> {
+    const id = await this.createCampaign(draft);
+    const contentHash = await this.submitCampaign(id);
+    return { id, contentHash, status: await this.approveCampaign(id, contentHash) };
   }
 
   /** Polls the system of record: what a person refreshing the campaign page would see. */

@@ -12,6 +12,7 @@ const BASE: FrozenContent = {
   recipientCount: 12431,
   audienceDigest: 'c'.repeat(64),
   originalCampaignId: null,
+  rendererVersion: 2,
 };
 
 /**
@@ -28,6 +29,7 @@ const VARIANTS: { [K in keyof FrozenContent]-?: FrozenContent[K][] } = {
   recipientCount: [12430, 12432, 0],
   audienceDigest: ['d'.repeat(64), 'c'.repeat(63) + 'd'],
   originalCampaignId: ['4b3c1a6e-0000-4000-8000-000000000001'],
+  rendererVersion: [1, 3],
 };
 
 describe('contentHash', () => {
@@ -44,6 +46,7 @@ describe('contentHash', () => {
       '"kind":"policy",' +
       '"originalCampaignId":null,' +
       '"recipientCount":12431,' +
+      '"rendererVersion":2,' +
       '"sendAt":"2030-01-02T09:00:00.000Z",' +
       '"subject":"Please update your laptop",' +
       '"v":1}';

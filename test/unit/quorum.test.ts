@@ -13,11 +13,11 @@ const HASH = 'a'.repeat(64);
 const OLD_HASH = 'b'.repeat(64);
 
 function approve(approverId: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
-  return { approverId, contentHash: HASH, decision: 'approve', voided: false, ...overrides };
+  return { approverId, contentHash: HASH, decision: 'approve', voided: false, approverEligible: true, ...overrides };
 }
 
 function input(approvals: ApprovalRecord[], overrides: Partial<QuorumInput> = {}): QuorumInput {
-  return { requiredApprovals: 2, contentHash: HASH, authorId: 'author', editorIds: ['author'], approvals, ...overrides };
+  return { requiredApprovals: 2, contentHash: HASH, authorId: 'author', editorIds: ['author'], listContributorIds: [], approvals, ...overrides };
 }
 
 describe('evaluateQuorum', () => {
@@ -52,6 +52,18 @@ describe('evaluateQuorum', () => {
 
   it('an editor never counts', () => {
     const state = evaluateQuorum(input([approve('editor'), approve('alice')], { editorIds: ['author', 'editor'] }));
+    expect(state.approvedBy).toEqual(['alice']);
+    expect(state.reached).toBe(false);
+  });
+
+  it('someone who changed a list in the audience never counts', () => {
+    const state = evaluateQuorum(input([approve('importer'), approve('alice')], { listContributorIds: ['importer'] }));
+    expect(state.approvedBy).toEqual(['alice']);
+    expect(state.reached).toBe(false);
+  });
+
+  it('an approval stops counting once its approver is deactivated or loses the role', () => {
+    const state = evaluateQuorum(input([approve('alice'), approve('bob', { approverEligible: false })]));
     expect(state.approvedBy).toEqual(['alice']);
     expect(state.reached).toBe(false);
   });
@@ -131,6 +143,12 @@ describe('refuseDecision', () => {
     expect(refusal?.message).toMatch(/edited/);
   });
 
+  it('refuses someone who changed a list in the audience: list_contributor', () => {
+    const refusal = refuseDecision(input([], { listContributorIds: ['dee'] }), 'dee', HASH);
+    expect(refusal?.code).toBe('list_contributor');
+    expect(refusal?.message).toMatch(/list/);
+  });
+
   it('refuses a second approval by the same person on the same hash: duplicate', () => {
     expect(refuseDecision(input([approve('alice')]), 'alice', HASH)?.code).toBe('duplicate');
   });
@@ -166,10 +184,11 @@ describe('refuseDecision', () => {
 });
 
 describe('isContributor', () => {
-  it('is true for the author and for editors, false for anyone else', () => {
-    const who = { authorId: 'author', editorIds: ['eve'] };
+  it('is true for the author, editors and list contributors, false for anyone else', () => {
+    const who = { authorId: 'author', editorIds: ['eve'], listContributorIds: ['dee'] };
     expect(isContributor(who, 'author')).toBe(true);
     expect(isContributor(who, 'eve')).toBe(true);
+    expect(isContributor(who, 'dee')).toBe(true);
     expect(isContributor(who, 'alice')).toBe(false);
   });
 });

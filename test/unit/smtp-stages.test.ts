@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifySmtpError } from '../../src/domain/delivery.js';
-import { composeMessage, renderBodyHtml } from '../../src/mail/compose.js';
+import { prepareBody } from '../../src/mail/body.js';
+import { composeMessage } from '../../src/mail/compose.js';
 import { createMailer } from '../../src/mail/transport.js';
 import { DataRefusingSmtp } from '../support/data-refusing-smtp.js';
 import { SmtpSink, type SinkOptions } from '../support/smtp-sink.js';
@@ -34,8 +35,8 @@ async function dataRefuser(code: number, message: string): Promise<DataRefusingS
 
 /** A message as a worker composes it. */
 function message(bodyMarkdown = 'The canteen opens at **eight** on Monday.') {
-  const content = { subject: SUBJECT, bodyMarkdown, fromAddress: 'comms@corp.example.com', fromName: 'Internal Comms' };
-  return composeMessage(content, renderBodyHtml(bodyMarkdown), { email: RECIPIENT, name: 'Dana', fields: {}, messageId: '<stage@corp.example.com>', replyToMessageId: null });
+  const content = { subject: SUBJECT, fromAddress: 'comms@corp.example.com', fromName: 'Internal Comms' };
+  return composeMessage(content, prepareBody(bodyMarkdown), { email: RECIPIENT, name: 'Dana', fields: {}, messageId: '<stage@corp.example.com>', replyToMessageId: null });
 }
 
 type NodemailerError = Error & { code?: string; originalCode?: string; command?: string; responseCode?: number; timeoutType?: string };

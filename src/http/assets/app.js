@@ -10,6 +10,16 @@
     };
   }
 
+  // A message preview as tall as the message, so the whole of it shows without a scrollbar of its own.
+  document.querySelectorAll('iframe[data-fit-content]').forEach(function (frame) {
+    function fit() {
+      const doc = frame.contentDocument;
+      if (doc && doc.documentElement) frame.style.height = doc.documentElement.scrollHeight + 2 + 'px';
+    }
+    frame.addEventListener('load', fit);
+    fit();
+  });
+
   // Times shown in the reader's own zone.
   document.querySelectorAll('time[data-local]').forEach(function (el) {
     const date = new Date(el.getAttribute('datetime'));

@@ -2,7 +2,8 @@ import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../services/context.js';
 import { AppError } from '../../services/errors.js';
 import { haltAll, resumeAll } from '../../services/halt.js';
-import { addUserAsAdmin, allUsers, changeRoles } from '../../services/users.js';
+import { addUserAsAdmin, cancelRoleGrant, changeRoles, confirmRoleGrant, deactivateUser, pendingRoleGrants, reactivateUser } from '../../services/people.js';
+import { allUsers } from '../../services/users.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { adminPage } from '../views/admin.js';
 import { checkCsrf, requireSignedIn } from '../web.js';
@@ -19,7 +20,8 @@ export function adminRouter(ctx: AppContext): Router {
   router.use('/admin', express.urlencoded({ extended: false, limit: '100kb' }), requireSignedIn);
 
   const renderAdmin = async (req: Request, res: Response, error?: AppError) => {
-    res.status(error?.status ?? 200).send(adminPage(await allUsers(ctx), await consoleChrome(ctx, req), error?.message));
+    const [users, grants] = await Promise.all([allUsers(ctx), pendingRoleGrants(ctx)]);
+    res.status(error?.status ?? 200).send(adminPage({ users, grants }, await consoleChrome(ctx, req), error?.message));
   };
   /** Shows a refusal the form can fix on the page; anything else (403 included) goes to the error handler. */
   const orRefusal = (run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
@@ -44,8 +46,9 @@ export function adminRouter(ctx: AppContext): Router {
     '/admin/users',
     orRefusal(async (req, res) => {
       const session = checkCsrf(req);
-      await addUserAsAdmin(ctx, session.actor, { email: req.body?.email ?? '', name: req.body?.name ?? '', roles: rolesOf(req.body) });
-      redirectWithNotice(res, '/admin', 'user-added');
+      const user = await addUserAsAdmin(ctx, session.actor, { email: req.body?.email ?? '', name: req.body?.name ?? '', roles: rolesOf(req.body) });
+      const held = (await pendingRoleGrants(ctx)).some((g) => g.user_id === user.id);
+      redirectWithNotice(res, '/admin', held ? 'grant-requested' : 'user-added');
     }),
   );
   router.post(
@@ -53,7 +56,32 @@ export function adminRouter(ctx: AppContext): Router {
     orRefusal(async (req, res) => {
       const session = checkCsrf(req);
       await changeRoles(ctx, session.actor, String(req.params.id), { roles: rolesOf(req.body) });
-      redirectWithNotice(res, '/admin', 'roles-saved');
+      const held = (await pendingRoleGrants(ctx)).some((g) => g.user_id === String(req.params.id));
+      redirectWithNotice(res, '/admin', held ? 'grant-requested' : 'roles-saved');
+    }),
+  );
+  const personAction = (path: string, run: typeof deactivateUser, notice: 'user-deactivated' | 'user-reactivated') =>
+    router.post(
+      `/admin/users/:id/${path}`,
+      orRefusal(async (req, res) => {
+        await run(ctx, checkCsrf(req).actor, String(req.params.id));
+        redirectWithNotice(res, '/admin', notice);
+      }),
+    );
+  personAction('deactivate', deactivateUser, 'user-deactivated');
+  personAction('reactivate', reactivateUser, 'user-reactivated');
+  router.post(
+    '/admin/grants/:id/confirm',
+    orRefusal(async (req, res) => {
+      await confirmRoleGrant(ctx, checkCsrf(req).actor, String(req.params.id));
+      redirectWithNotice(res, '/admin', 'grant-confirmed');
+    }),
+  );
+  router.post(
+    '/admin/grants/:id/cancel',
+    orRefusal(async (req, res) => {
+      await cancelRoleGrant(ctx, checkCsrf(req).actor, String(req.params.id));
+      redirectWithNotice(res, '/admin', 'grant-cancelled');
     }),
   );
   return router;

@@ -4,7 +4,7 @@ import { CAMPAIGN_STATUSES } from '../../domain/campaign-state.js';
 import { DELIVERY_STATUSES } from '../../domain/delivery.js';
 import { approveByApi, rejectByApi } from '../../services/approvals.js';
 import { campaignAudit, verifyAuditChain } from '../../services/audit.js';
-import { cancelCampaign, createCampaign, describeCampaign, editCampaign, findCampaigns, getCampaign, submitCampaign } from '../../services/campaigns.js';
+import { cancelCampaign, createCampaign, describeCampaign, editCampaign, findCampaigns, getCampaign, submitCampaign, type Campaign } from '../../services/campaigns.js';
 import { requireRole, type AppContext } from '../../services/context.js';
 import { parseInput } from '../../services/errors.js';
 import { haltAll, haltCampaign, killSwitch, resumeAll } from '../../services/halt.js';
@@ -63,9 +63,9 @@ export function apiRouter(ctx: AppContext): Router {
     res.json(await describeCampaign(ctx, await editCampaign(ctx, actorOf(req), req.params.id!, req.body)));
   });
 
-  const action = (run: (req: Request) => Promise<{ id: string }>) => async (req: Request, res: Response) => {
-    const campaign = await run(req);
-    res.json(await describeCampaign(ctx, await getCampaign(ctx, campaign.id)));
+  // The campaign as the action left it: a worker may already have moved it on (a send with no hold window).
+  const action = (run: (req: Request) => Promise<Campaign>) => async (req: Request, res: Response) => {
+    res.json(await describeCampaign(ctx, await run(req)));
   };
   router.post('/campaigns/:id/submit', action((req) => submitCampaign(ctx, actorOf(req), req.params.id as string)));
   router.post('/campaigns/:id/approve', action((req) => approveByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})));

@@ -22,7 +22,8 @@ export function approvalRouter(ctx: AppContext): Router {
     const chrome = await chromeFor(ctx, req);
     // A re-render after a refused decision is not a new opening.
     const opening = error ? undefined : { method: req.method, ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '' };
-    const view = await openApprovalLink(ctx, token, opening);
+    const recipient = typeof req.query.recipient === 'string' ? req.query.recipient : '';
+    const view = await openApprovalLink(ctx, token, opening, recipient);
     if (view.state === 'invalid') return res.status(404).send(messagePage('Link not recognised', 'This approval link is not valid.', chrome));
     if (view.state !== 'valid') return res.status(410).send(messagePage('This link decides nothing', LINK_STATE_MESSAGES[view.state], chrome));
     const viewer = !req.webSession ? 'signed_out' : req.webSession.actor.id === view.review.approver.id ? 'approver' : 'someone_else';

@@ -157,8 +157,10 @@ export function campaignsRouter(ctx: AppContext): Router {
     const session = checkCsrf(req);
     const note = typeof req.body?.note === 'string' && req.body.note.trim() ? req.body.note : undefined;
     const subjectStyle = req.body?.subjectStyle === 'sent_in_error' ? 'sent_in_error' : 'reply';
-    const report = await recallCampaign(ctx, session.actor, req.params.id!, { note, subjectStyle });
-    redirectWithNotice(res, `/campaigns/${report.correction.id}`, 'recalled');
+    // Only an author may submit the correction; anyone else who may recall leaves it drafted for an author.
+    const submit = session.actor.roles.includes('author');
+    const report = await recallCampaign(ctx, session.actor, req.params.id!, { note, subjectStyle, submit });
+    redirectWithNotice(res, `/campaigns/${report.correction.id}`, submit ? 'recalled' : 'recall-drafted');
   });
   return router;
 }

@@ -1,7 +1,9 @@
+import type { PendingGrant } from '../../services/people.js';
 import type { User } from '../../services/users.js';
 import { csrfField, html, page, type Chrome } from './html.js';
 
-export function adminPage(users: User[], chrome: Chrome, error?: string): string {
+export function adminPage(model: { users: User[]; grants: PendingGrant[] }, chrome: Chrome, error?: string): string {
+  const { users, grants } = model;
   const actor = chrome.session!.actor;
   const isAdmin = actor.roles.includes('admin');
   const engaged = chrome.killSwitch?.engaged;
@@ -26,9 +28,25 @@ ${isAdmin
   ? html`<section aria-labelledby="users-title">
   <h2 id="users-title">People and roles</h2>
   <table class="grid"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Roles</th></tr></thead>
-  <tbody>${users.map(
-    (u) => html`<tr><td>${u.name}</td><td>${u.email}</td><td><form method="post" action="/admin/users/${u.id}/roles" class="inline">${csrfField(chrome)}<fieldset><legend>Roles of ${u.name}</legend>${roleBoxes(u.id, u.roles)}</fieldset><button type="submit">Save roles</button></form></td></tr>`,
-  )}</tbody></table>
+  <tbody>${users.map((u) => {
+    const self = u.id === actor.id;
+    const form = (action: string, label: string) =>
+      html`<form method="post" action="/admin/users/${u.id}/${action}" class="inline">${csrfField(chrome)}<button type="submit">${label}</button></form>`;
+    return html`<tr${u.disabled_at ? html` class="disabled"` : ''}><td>${u.name}${u.disabled_at ? html` <span class="badge">deactivated</span>` : ''}</td><td>${u.email}</td><td>${
+      self
+        ? html`${u.roles.join(', ')} <span class="muted">(your own roles: another admin changes them)</span>`
+        : html`<form method="post" action="/admin/users/${u.id}/roles" class="inline">${csrfField(chrome)}<fieldset><legend>Roles of ${u.name}</legend>${roleBoxes(u.id, u.roles)}</fieldset><button type="submit">Save roles</button></form>
+      ${u.disabled_at ? form('reactivate', 'Reactivate') : form('deactivate', 'Deactivate')}`
+    }</td></tr>`;
+  })}</tbody></table>
+  ${grants.length
+    ? html`<h3>Role grants waiting for a second admin</h3>
+  <ul data-testid="pending-grants">${grants.map(
+    (g) => html`<li>${g.requester_name} asks to give ${g.user_name} &lt;${g.user_email}&gt; the role(s) ${g.roles.join(', ')}
+    ${g.requested_by !== actor.id && g.user_id !== actor.id ? html`<form method="post" action="/admin/grants/${g.id}/confirm" class="inline">${csrfField(chrome)}<button type="submit" class="primary">Confirm</button></form>` : html`<span class="muted">(another admin must confirm)</span>`}
+    <form method="post" action="/admin/grants/${g.id}/cancel" class="inline">${csrfField(chrome)}<button type="submit">Cancel</button></form></li>`,
+  )}</ul>`
+    : ''}
   <form method="post" action="/admin/users" class="panel">
     ${csrfField(chrome)}
     <h3>Add a person</h3>

@@ -1,5 +1,7 @@
 import type { ErrorCode } from '../../services/errors.js';
+import { contributorsLine } from '../../services/approval-links.js';
 import type { ApprovalReview, VersionChanges } from '../../services/approval-page.js';
+import { isOwnDomain } from '../../domain/addresses.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
 
 export const LINK_STATE_MESSAGES = {
@@ -75,6 +77,55 @@ function decisionForm(model: ApprovalPageModel, chrome: Chrome): SafeHtml {
 </form>`;
 }
 
+const external = (own: boolean) => (own ? '' : html` <span class="badge external">external</span>`);
+
+function messageSection(model: ApprovalPageModel): SafeHtml {
+  const { preview, recipientSearch, token } = model;
+  const isOwn = (domain: string) => isOwnDomain(domain, model.ownDomains);
+  return html`
+<section aria-labelledby="message-title">
+<h2 id="message-title">The message as <span data-testid="preview-recipient">${preview.recipient.email}</span> gets it</h2>
+<form method="get" action="/approve/${token}" class="inline-search" role="search">
+  <label for="recipient">Show it as another recipient gets it (search by address)</label>
+  <div class="search-row"><input id="recipient" name="recipient" value="${recipientSearch.query}" autocomplete="off"><button type="submit">Show</button></div>
+</form>
+${recipientSearch.query && recipientSearch.matches.length === 0 ? html`<p class="error" role="status">No recipient’s address contains “${recipientSearch.query}”; showing the first recipient.</p>` : ''}
+${recipientSearch.matches.length > 1
+  ? html`<p class="muted">Matches: ${recipientSearch.matches.map((m, i) => html`${i ? ', ' : ''}<a href="/approve/${token}?recipient=${encodeURIComponent(m.email)}">${m.email}</a>`)}</p>`
+  : ''}
+<div class="inbox" data-testid="inbox-line">
+  <div class="inbox-from">${preview.from.name} &lt;${preview.from.address}&gt;</div>
+  <div class="inbox-subject" data-testid="inbox-subject">${preview.subject}</div>
+  <div class="inbox-preheader" data-testid="inbox-preheader">${preview.preheader}</div>
+</div>
+<iframe class="message" title="The message as HTML" sandbox="allow-same-origin" srcdoc="${preview.html}" data-fit-content></iframe>
+<details class="panel" open><summary>The plain-text part</summary><pre class="text-part" data-testid="text-part">${preview.text}</pre></details>
+<h3>Links in it</h3>
+${preview.links.length === 0
+  ? html`<p class="muted">The message has no links.</p>`
+  : html`<div class="scroll"><table class="grid links" data-testid="links"><thead><tr><th scope="col">Link text</th><th scope="col">Goes to</th><th scope="col">Domain</th></tr></thead>
+  <tbody>${preview.links.map((l) => html`<tr><td>${l.text}</td><td><code>${l.href}</code></td><td>${l.domain}${external(isOwn(l.domain))}</td></tr>`)}</tbody></table></div>`}
+</section>`;
+}
+
+function audienceSection(model: ApprovalPageModel): SafeHtml {
+  const { audience } = model;
+  return html`
+<section aria-labelledby="audience-title" data-testid="audience">
+<h2 id="audience-title">Who gets it: ${audience.total.toLocaleString('en-US')} recipients</h2>
+<div class="scroll"><table class="grid"><caption class="muted">By mail domain</caption><thead><tr><th scope="col">Domain</th><th scope="col">Recipients</th></tr></thead>
+<tbody>${audience.domains.map((d) => html`<tr><td>${d.domain}${external(d.own)}</td><td>${d.count.toLocaleString('en-US')}</td></tr>`)}</tbody></table></div>
+${audience.moreDomains ? html`<p class="muted">…and ${audience.moreDomains} more domain(s).</p>` : ''}
+${audience.fields.map(
+  (f) => html`
+<div class="scroll"><table class="grid" data-field="${f.name}"><caption>Merge field <code>{{${f.name}}}</code>: ${f.distinct.toLocaleString('en-US')} distinct value(s)${f.empty ? html`, <strong class="error">empty for ${f.empty.toLocaleString('en-US')}</strong>` : ''}</caption>
+<thead><tr><th scope="col">Value</th><th scope="col">Recipients</th></tr></thead>
+<tbody>${f.top.map((v) => html`<tr><td>${v.value}</td><td>${v.count.toLocaleString('en-US')}</td></tr>`)}</tbody></table></div>
+${f.distinct > f.top.length ? html`<p class="muted">…and ${(f.distinct - f.top.length).toLocaleString('en-US')} more value(s).</p>` : ''}`,
+)}
+</section>`;
+}
+
 export function approvalPage(model: ApprovalPageModel, chrome: Chrome): string {
   const { campaign } = model;
   const count = campaign.recipient_count ?? 0;
@@ -82,21 +133,19 @@ export function approvalPage(model: ApprovalPageModel, chrome: Chrome): string {
     `Review: ${campaign.subject}`,
     html`
 <h1>Review before it is sent</h1>
-<p class="lead">${model.authorName} asks ${model.approver.name} to approve this ${campaign.kind === 'correction' ? 'correction' : 'message'}.</p>
+<p class="lead">${model.approver.name}, you are asked to approve this ${campaign.kind === 'correction' ? 'correction' : 'message'}. ${contributorsLine(model.contributors)}.</p>
 <dl class="facts">
   <dt>Subject</dt><dd>${campaign.subject}</dd>
   <dt>From</dt><dd>${campaign.from_name} &lt;${campaign.from_address}&gt;</dd>
   <dt>Recipients</dt><dd><strong data-testid="recipient-count">${count.toLocaleString('en-US')}</strong></dd>
   <dt>Sends</dt><dd>${model.sendTime}</dd>
-  <dt>Written by</dt><dd>${model.authorName}</dd>
+  <dt>Who shaped it</dt><dd data-testid="contributors">${contributorsLine(model.contributors)}</dd>
   <dt>Approved so far</dt><dd>${model.approvedBy.length ? model.approvedBy.join(', ') : 'nobody yet'} (${model.approvedBy.length} of ${campaign.required_approvals} needed)</dd>
   <dt>Content hash</dt><dd><code>${campaign.content_hash}</code></dd>
 </dl>
 ${changesSection(model.changes)}
-<h2>The message, as the first recipient will see it</h2>
-<iframe class="message" title="Message preview" sandbox="" srcdoc="${model.messageHtml}"></iframe>
-<h2>A sample of the recipients</h2>
-<ul class="sample">${model.sample.map((r) => html`<li>${r.name ? `${r.name} <${r.email}>` : r.email}</li>`)}</ul>
+${messageSection(model)}
+${audienceSection(model)}
 ${decisionForm(model, chrome)}`,
     chrome,
   );

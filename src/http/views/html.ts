@@ -22,7 +22,7 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
 }
 
 export interface Chrome {
-  session?: { csrfToken: string; actor: { name: string; email: string; roles: readonly string[] } } | null;
+  session?: { csrfToken: string; actor: { id: string; name: string; email: string; roles: readonly string[] } } | null;
   killSwitch?: { engaged: boolean; by?: string; at?: string };
   notice?: string;
   current?: 'campaigns' | 'new' | 'lists' | 'admin';
