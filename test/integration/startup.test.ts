@@ -25,7 +25,9 @@ function freePort(): Promise<number> {
  * from a working directory unrelated to it); resolves when `ready` appears or the process exits.
  */
 function start(args: string[], env: Record<string, string>, ready = 'API and pages on', builtMain?: string) {
-  const command = builtMain ? [builtMain, ...args] : [require.resolve('tsx/cli'), 'src/main.ts', ...args];
+  // `node --import tsx`, as npm start runs it: the tsx CLI would put a wrapper process in between whose
+  // signal relay allows the child 30 ms to answer, and SIGKILLs it (exit 143) when a loaded machine is slower.
+  const command = builtMain ? [builtMain, ...args] : ['--import', pathToFileURL(require.resolve('tsx')).href, 'src/main.ts', ...args];
   const child = spawn(process.execPath, command, {
     cwd: builtMain ? tmpdir() : ROOT,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
