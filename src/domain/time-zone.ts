@@ -24,13 +24,22 @@ export function isTimeZone(value: string): boolean {
   }
 }
 
-/** A wall-clock time (`2026-12-01T09:30`) in a zone, as the instant it names; DST-aware. */
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?$/;
+const DAY_MS = 86_400_000;
+
+/**
+ * A wall-clock time (`2026-12-01T09:30`) in a zone, as the instant it names; DST-aware. A time the
+ * clocks show twice is the first showing; a time they skip keeps the offset from before the change,
+ * so it lands as far after the change as it was meant to be, never before it.
+ */
 export function zonedLocalToUtc(local: string, timeZone: string): Date {
-  const guess = Date.parse(`${local.length === 16 ? `${local}:00` : local}Z`);
-  if (Number.isNaN(guess)) throw new RangeError(`not a date and time: ${local}`);
-  const first = guess - zoneOffsetMs(new Date(guess), timeZone);
-  const second = guess - zoneOffsetMs(new Date(first), timeZone);
-  return new Date(second);
+  const wall = LOCAL_DATE_TIME.test(local) ? Date.parse(`${local.length === 16 ? `${local}:00` : local}Z`) : NaN;
+  // Date.parse rolls 30 February over into March: a time the calendar lacks is a typo, not a date.
+  if (Number.isNaN(wall) || new Date(wall).toISOString().slice(0, local.length) !== local) throw new RangeError(`not a date and time: ${local}`);
+  const offsetBefore = zoneOffsetMs(new Date(wall - DAY_MS), timeZone);
+  const offsetAfter = zoneOffsetMs(new Date(wall + DAY_MS), timeZone);
+  const showing = [wall - offsetBefore, wall - offsetAfter].filter((instant) => instant + zoneOffsetMs(new Date(instant), timeZone) === wall);
+  return new Date(showing.length ? Math.min(...showing) : wall - offsetBefore);
 }
 
 /** The instant as wall-clock time in a zone, in the form a datetime-local input takes. */

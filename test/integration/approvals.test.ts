@@ -56,6 +56,92 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
     expect(b.body.status).toBe('scheduled');
   });
 
+  describe('an edit to any frozen field voids the approval given so far and needs a fresh one', () => {
+    const dana = { email: 'dana@corp.example.com', name: 'Dana Scully' };
+    const eve = { email: 'eve@corp.example.com', name: 'Eve Harper' };
+    let staff: string;
+    let contractors: string;
+
+    beforeAll(async () => {
+      const list = async (name: string, members: { email: string; name: string }[]) => {
+        const created = await h.api('author', 'POST', '/lists', { name });
+        expect((await h.api('author', 'POST', `/lists/${created.body.id}/members`, members)).body).toMatchObject({ memberCount: members.length });
+        return created.body.id as string;
+      };
+      staff = await list('Frozen staff', recipients(2, 'frozen-staff'));
+      contractors = await list('Frozen contractors', recipients(2, 'frozen-contractor'));
+    });
+
+    const original = () => ({
+      subject: 'Frozen fields',
+      body: 'Hello {{firstName}}, the office closes at noon.',
+      fromAddress: 'comms@corp.example.com',
+      fromName: 'Internal Comms',
+      sendAt: '2030-01-06T09:00:00.000Z',
+      audience: { listIds: [staff], recipients: [dana] },
+    });
+
+    const edits: [string, () => Record<string, unknown>][] = [
+      ['subject', () => ({ subject: 'Frozen fields (corrected)' })],
+      ['body', () => ({ body: 'Hello {{firstName}}, the office closes at 1 pm.' })],
+      ['fromAddress', () => ({ fromAddress: 'facilities@corp.example.com' })],
+      ['fromName', () => ({ fromName: 'Facilities' })],
+      ['sendAt, moved', () => ({ sendAt: '2030-01-06T10:00:00.000Z' })],
+      ['sendAt, cleared', () => ({ sendAt: null })],
+      ['audience, a list added', () => ({ audience: { listIds: [staff, contractors], recipients: [dana] } })],
+      ['audience, a list removed', () => ({ audience: { listIds: [], recipients: [dana] } })],
+      ['audience, a recipient added', () => ({ audience: { listIds: [staff], recipients: [dana, eve] } })],
+      ['audience, a recipient renamed (same count)', () => ({ audience: { listIds: [staff], recipients: [{ ...dana, name: 'Dana K. Scully' }] } })],
+    ];
+
+    /** Submitted, approved by alice (one of the two needed), then edited by its author. */
+    async function approvedOnceThenEdited(edit: Record<string, unknown>) {
+      const created = await h.api('author', 'POST', '/campaigns', original());
+      expect(created.status, created.text).toBe(201);
+      const id = created.body.id as string;
+      const first = await h.api('author', 'POST', `/campaigns/${id}/submit`);
+      expect(first.status, first.text).toBe(200);
+      const approved = await h.api('alice', 'POST', `/campaigns/${id}/approve`, { contentHash: first.body.contentHash });
+      expect(approved.body).toMatchObject({ status: 'pending_approval', approvals: { approved: 1, required: 2 } });
+
+      const edited = await h.api('author', 'PATCH', `/campaigns/${id}`, edit);
+      expect(edited.status, edited.text).toBe(200);
+      const state = await h.api('author', 'GET', `/campaigns/${id}`);
+      expect(state.body).toMatchObject({ status: 'draft', contentHash: null, approvals: { approved: 0, approvedBy: [] } });
+      expect(state.body.decisions).toEqual([
+        expect.objectContaining({ approver: expect.objectContaining({ email: h.users.alice!.email }), decision: 'approve', contentHash: first.body.contentHash, voided: true }),
+      ]);
+      return { id, firstHash: first.body.contentHash as string };
+    }
+
+    it.each(edits)('%s', async (_field, edit) => {
+      const { id, firstHash } = await approvedOnceThenEdited(edit());
+
+      const resubmitted = await h.api('author', 'POST', `/campaigns/${id}/submit`);
+      expect(resubmitted.status, resubmitted.text).toBe(200);
+      expect(resubmitted.body.status).toBe('pending_approval');
+      expect(resubmitted.body.contentHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(resubmitted.body.contentHash).not.toBe(firstHash);
+
+      const stale = await h.api('bob', 'POST', `/campaigns/${id}/approve`, { contentHash: firstHash });
+      expect(stale.status).toBe(409);
+      expect(stale.body.error).toBe('stale_hash');
+      expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.approvals).toMatchObject({ approved: 0 });
+
+      // The current version takes approvals afresh: alice's earlier one does not count towards it.
+      const fresh = await h.api('bob', 'POST', `/campaigns/${id}/approve`, { contentHash: resubmitted.body.contentHash });
+      expect(fresh.status, fresh.text).toBe(200);
+      expect(fresh.body).toMatchObject({ status: 'pending_approval', approvals: { approved: 1, approvedBy: [h.users.bob!.id] } });
+    });
+
+    it('an edit that changes nothing still voids the approval, and resubmitting gives the same hash', async () => {
+      const { id, firstHash } = await approvedOnceThenEdited({ subject: original().subject });
+      const resubmitted = await h.api('author', 'POST', `/campaigns/${id}/submit`);
+      expect(resubmitted.body.contentHash).toBe(firstHash);
+      expect((await h.api('author', 'GET', `/campaigns/${id}`)).body).toMatchObject({ status: 'pending_approval', approvals: { approved: 0 } });
+    });
+  });
+
   it('a link for an edited version says so and decides nothing', async () => {
     const campaign = await submitted('link');
     await h.flushNotifications();

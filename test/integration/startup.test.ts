@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL, testDb } from '../support/harness.js';
 
@@ -20,13 +21,15 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Runs `src/main.ts` as `npm start` does (or, given `built`, the build as `npm run start:api` does);
- * resolves when `ready` appears or the process exits.
+ * Runs `src/main.ts` as `npm start` does (or, given `builtMain`, that build's main as `npm run start:api` does,
+ * from a working directory unrelated to it); resolves when `ready` appears or the process exits.
  */
-function start(args: string[], env: Record<string, string>, ready = 'API and pages on', built = false) {
-  const command = built ? ['dist/src/main.js', ...args] : [require.resolve('tsx/cli'), 'src/main.ts', ...args];
+function start(args: string[], env: Record<string, string>, ready = 'API and pages on', builtMain?: string) {
+  // `node --import tsx`, as npm start runs it: the tsx CLI would put a wrapper process in between whose
+  // signal relay allows the child 30 ms to answer, and SIGKILLs it (exit 143) when a loaded machine is slower.
+  const command = builtMain ? [builtMain, ...args] : ['--import', pathToFileURL(require.resolve('tsx')).href, 'src/main.ts', ...args];
   const child = spawn(process.execPath, command, {
-    cwd: ROOT,
+    cwd: builtMain ? tmpdir() : ROOT,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -85,26 +88,40 @@ describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
   });
 
   it('runs from the build, which finds its page assets and mail templates outside dist/', async () => {
-    const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-    expect(build.stdout + build.stderr).toBe('');
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-built-'));
-    const port = await freePort();
-    const run = start([], { DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, REDIS_URL, QUEUE_PREFIX: `cs-built-${port}` }, undefined, true);
-    expect(await run.settled).toEqual({ ready: true });
-    const css = await fetch(`http://127.0.0.1:${port}/assets/app.css`);
-    expect(css.status).toBe(200);
-    expect(await css.text()).toBe(readFileSync(path.join(ROOT, 'src/http/assets/app.css'), 'utf8'));
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
+    // A package of its own in a temporary folder, so the suite never writes the working tree's dist/:
+    // the build in dist/, beside links to what an installed package holds next to it.
+    const pkg = mkdtempSync(path.join(tmpdir(), 'countersign-package-'));
+    try {
+      mkdirSync(path.join(pkg, 'src/http'), { recursive: true });
+      for (const entry of ['package.json', 'node_modules', 'templates', 'src/http/assets']) symlinkSync(path.join(ROOT, entry), path.join(pkg, entry));
+      const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')], { cwd: ROOT, encoding: 'utf8' });
+      expect(build.stdout + build.stderr).toBe('');
+      expect(build.status).toBe(0);
 
-    const templates = spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', "const { template } = await import('./dist/src/mail/templates.js'); console.log([...template('layout.html').variables].sort().join(' '))"],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    expect(templates.stderr).toBe('');
-    expect(templates.stdout.trim()).toBe('content footer preheader subject');
-  }, 60_000);
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-built-'));
+      const port = await freePort();
+      const env = { DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, REDIS_URL, QUEUE_PREFIX: `cs-built-${port}` };
+      const run = start([], env, undefined, path.join(pkg, 'dist/src/main.js'));
+      expect(await run.settled).toEqual({ ready: true });
+      const css = await fetch(`http://127.0.0.1:${port}/assets/app.css`);
+      expect(css.status).toBe(200);
+      expect(await css.text()).toBe(readFileSync(path.join(ROOT, 'src/http/assets/app.css'), 'utf8'));
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+
+      const templatesModule = pathToFileURL(path.join(pkg, 'dist/src/mail/templates.js')).href;
+      const templates = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `const { template } = await import('${templatesModule}'); console.log([...template('layout.html').variables].sort().join(' '))`],
+        { cwd: tmpdir(), encoding: 'utf8' },
+      );
+      expect(templates.stderr).toBe('');
+      expect(templates.stdout.trim()).toBe('content footer preheader subject');
+    } finally {
+      rmSync(pkg, { recursive: true, force: true });
+    }
+    // tsc alone takes half a minute on a loaded two-core machine.
+  }, 180_000);
 
   it('says so and stops when it cannot create the embedded database', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-blocked-'));

@@ -16,8 +16,13 @@ describe('normaliseEmail', () => {
   });
 });
 
-// The local part is 64 characters and the domain 189 (labels of 63, 63 and 61): 254 in all.
-const LONGEST = 'l'.repeat(64) + '@' + 'a'.repeat(63) + '.' + 'b'.repeat(63) + '.' + 'c'.repeat(61);
+/** A local part of 64 characters and two domain labels of 63, then a last label that brings the address to `total`. */
+function addressOfLength(total: number): string {
+  const head = `${'l'.repeat(64)}@${'a'.repeat(63)}.${'b'.repeat(63)}.`;
+  return head + 'c'.repeat(total - head.length);
+}
+const LONGEST = addressOfLength(254);
+const ONE_TOO_LONG = addressOfLength(255);
 
 describe('isValidEmail (on normalised addresses)', () => {
   it.each([
@@ -31,10 +36,6 @@ describe('isValidEmail (on normalised addresses)', () => {
     LONGEST,
   ])('accepts %s', (address) => {
     expect(isValidEmail(address)).toBe(true);
-  });
-
-  it('the longest accepted address is 254 characters', () => {
-    expect(LONGEST).toHaveLength(254);
   });
 
   it.each([
@@ -54,7 +55,7 @@ describe('isValidEmail (on normalised addresses)', () => {
     ['label starting with a hyphen', 'ada@-example.com'],
     ['label ending with a hyphen', 'ada@example-.com'],
     ['label of 64 characters', 'ada@' + 'a'.repeat(64) + '.com'],
-    ['255 characters (every part valid on its own)', 'l' + LONGEST],
+    ['255 characters (every part valid on its own)', ONE_TOO_LONG],
     ['quoted local part', '"ada lovelace"@example.com'],
     ['address literal', 'ada@[192.168.0.1]'],
     ['display-name form', 'Ada <ada@example.com>'],

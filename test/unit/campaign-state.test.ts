@@ -52,12 +52,6 @@ describe('campaign state machine', () => {
     expect([...CAMPAIGN_STATUSES].sort()).toEqual([...STATUSES].sort());
   });
 
-  it('the test enumerates every (status, action) pair', () => {
-    expect(legal.length + illegal.length).toBe(STATUSES.length * ACTIONS.length);
-    expect(STATUSES.length * ACTIONS.length).toBe(56);
-    expect(legal).toHaveLength(14);
-  });
-
   describe.each(legal)('legal: %s --%s-->', (from, action, to) => {
     it(`nextStatus gives ${to}`, () => {
       expect(nextStatus(from, action)).toBe(to);
@@ -93,10 +87,10 @@ describe('campaign state machine', () => {
   });
 
   it('nothing moves a campaign to sending or sent except start and finish', () => {
-    for (const [, action, to] of legal) {
-      if (to === 'sending') expect(action).toBe('start');
-      if (to === 'sent') expect(action).toBe('finish');
-    }
+    const into = (target: CampaignStatus) =>
+      CAMPAIGN_STATUSES.flatMap((from) => ACTIONS.filter((action) => canTransition(from, action) && nextStatus(from, action) === target).map((action) => `${from} --${action}-->`));
+    expect(into('sending')).toEqual(['scheduled --start-->']);
+    expect(into('sent')).toEqual(['sending --finish-->']);
   });
 
   it('the error message names the action and the status in words', () => {
