@@ -2,23 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweep } from '../../src/services/repair.js';
 import { startWorkers } from '../../workers/index.js';
 import { Harness, testDb } from '../support/harness.js';
-import { spawnWorkerProcess } from '../support/worker-process.js';
+import { Processes } from '../support/processes.js';
 
 const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));
 
 interface WorkerSet {
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
 
 /** Two worker processes on PostgreSQL; on PGlite (one process per data folder) two worker sets in this one. */
-async function twoWorkerProcesses(h: Harness): Promise<WorkerSet[]> {
-  if (testDb() === 'postgres') return Promise.all([spawnWorkerProcess(h.workerEnv()), spawnWorkerProcess(h.workerEnv())]);
+async function twoWorkerProcesses(h: Harness, processes: Processes): Promise<WorkerSet[]> {
+  if (testDb() === 'postgres') return Promise.all([processes.start('workers', h.processEnv()), processes.start('workers', h.processEnv())]);
   return [startWorkers(h.ctx), startWorkers(h.ctx)].map((w) => ({ stop: () => w.close(5000) }));
 }
 
 describe('the global kill switch', () => {
   let h: Harness;
   let workers: WorkerSet[] = [];
+  const processes = new Processes();
 
   beforeAll(async () => {
     h = await Harness.start({ workers: false, sink: { dataDelayMs: 20 }, env: { SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '200' } });
@@ -27,6 +28,7 @@ describe('the global kill switch', () => {
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop()));
+    await processes.stopAll();
     await h?.stop();
   });
 
@@ -56,7 +58,7 @@ describe('the global kill switch', () => {
     }
     const [alpha, beta] = ids as [string, string];
     const sentOf = (tag: string) => h.sink.withSubject(`Campaign ${tag}`);
-    workers = await twoWorkerProcesses(h);
+    workers = await twoWorkerProcesses(h, processes);
     await h.sink.waitUntil(() => sentOf('alpha').length >= 20 && sentOf('beta').length >= 20, 60_000, 'both campaigns sending');
 
     const halted = await h.api('alice', 'POST', '/halt-all', { reason: 'drill' });
@@ -73,7 +75,7 @@ describe('the global kill switch', () => {
 
     // Restart every worker; the periodic repair runs too. Nothing moves.
     await Promise.all(workers.map((w) => w.stop()));
-    workers = await twoWorkerProcesses(h);
+    workers = await twoWorkerProcesses(h, processes);
     await sweep(h.ctx);
     await queuesIdle();
     expect(sentOf('alpha').length + sentOf('beta').length).toBe(afterHalt);
