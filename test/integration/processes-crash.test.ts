@@ -5,7 +5,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverJobId, QUEUE_NAMES } from '../../src/queue/jobs.js';
 import { claimsOf, noteClaimingProcesses } from '../support/claims.js';
-import { Harness, REDIS_URL, testDb } from '../support/harness.js';
+import { Harness, people, REDIS_URL, testDb } from '../support/harness.js';
 import { Processes, type CountersignProcess } from '../support/processes.js';
 
 const RECIPIENTS = 60;
@@ -97,14 +97,8 @@ describe.skipIf(testDb() !== 'postgres')('a worker process killed with -9 in the
     );
     const workers = new Map<string, CountersignProcess>(started);
     const subject = 'Notice sent through a crash';
-    const created = await h.api('author', 'POST', '/campaigns', {
-      subject,
-      body: 'Hello {{firstName}}',
-      audience: { recipients: Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `p${i}@corp.example.com`, name: `P ${i}` })) },
-    });
-    const id = created.body.id as string;
-    const submitted = await h.api('author', 'POST', `/campaigns/${id}/submit`);
-    const contentHash = submitted.body.contentHash as string;
+    const id = await h.createCampaign({ subject, recipients: people(RECIPIENTS, 'p') });
+    const contentHash = await h.submitCampaign(id);
     held = (await h.db.selectFrom('campaign_recipients').select('email').where('campaign_id', '=', id).where('seq', '=', 1).executeTakeFirstOrThrow()).email;
 
     eventsRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -113,9 +107,8 @@ describe.skipIf(testDb() !== 'postgres')('a worker process killed with -9 in the
     stalledEvents.on('stalled', ({ jobId }) => stalled.push(jobId));
     await stalledEvents.waitUntilReady();
 
-    await h.api('alice', 'POST', `/campaigns/${id}/approve`, { contentHash });
     // The workers are running: one may start it before the approval's answer is read.
-    expect(['scheduled', 'sending']).toContain((await h.api('bob', 'POST', `/campaigns/${id}/approve`, { contentHash })).body.status);
+    expect(['scheduled', 'sending']).toContain(await h.approveCampaign(id, contentHash));
     await h.sink.waitUntil(() => heldInside, 30_000, 'the first message inside its SMTP transaction');
 
     const [firstClaim] = (await claimsOf(h.db, id)).filter((c) => c.seq === 1);

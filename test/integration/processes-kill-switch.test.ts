@@ -2,11 +2,10 @@ import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES, startJobId } from '../../src/queue/jobs.js';
-import { Harness, REDIS_URL, testDb } from '../support/harness.js';
+import { Harness, people, REDIS_URL, testDb } from '../support/harness.js';
 import { freePort, Processes, type CountersignProcess } from '../support/processes.js';
 
 const RECIPIENTS = 400;
-const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));
 
 /** Separate processes share one database only on PostgreSQL; PGlite refuses a second process by design. */
 describe.skipIf(testDb() !== 'postgres')('the kill switch across restarts of the API and worker processes', () => {

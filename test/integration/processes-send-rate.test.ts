@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimsOf, noteClaimingProcesses } from '../support/claims.js';
-import { Harness, testDb } from '../support/harness.js';
+import { Harness, people, testDb } from '../support/harness.js';
 import { Processes } from '../support/processes.js';
 
 const RATE = 20;
@@ -40,16 +40,9 @@ describe.skipIf(testDb() !== 'postgres')('the send rate across two worker proces
   it('holds SEND_RATE_PER_SECOND for both processes together, not for each', async () => {
     const workers = await Promise.all(['worker-a', 'worker-b'].map((name) => processes.start('workers', h.processEnv(name))));
     const subject = 'Rate-limited notice';
-    const created = await h.api('author', 'POST', '/campaigns', {
-      subject,
-      body: 'Hello {{firstName}}',
-      audience: { recipients: Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `r${i}@corp.example.com`, name: `R ${i}` })) },
-    });
-    const id = created.body.id as string;
-    const submitted = await h.api('author', 'POST', `/campaigns/${id}/submit`);
-    await h.api('alice', 'POST', `/campaigns/${id}/approve`, { contentHash: submitted.body.contentHash });
+    const { id, status } = await h.approvedCampaign({ subject, recipients: people(RECIPIENTS, 'r') });
     // The workers are running: one may start it before the approval's answer is read.
-    expect(['scheduled', 'sending']).toContain((await h.api('bob', 'POST', `/campaigns/${id}/approve`, { contentHash: submitted.body.contentHash })).body.status);
+    expect(['scheduled', 'sending']).toContain(status);
     await h.waitForStatus(id, 'sent', 60_000);
 
     const arrived = h.sink.withSubject(subject);
