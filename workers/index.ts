@@ -14,7 +14,8 @@ export interface Workers {
 /** The worker side: thin doors from BullMQ jobs into the sending services. */
 export function startWorkers(ctx: AppContext, log: (line: string) => void = () => {}): Workers {
   const { config, queues } = ctx;
-  const common = { connection: queues.redis, prefix: queues.prefix };
+  // A job of a process that died is taken back once its lock lapses, at the next stalled check.
+  const common = { connection: queues.redis, prefix: queues.prefix, lockDuration: config.WORKER_LOCK_MS, stalledInterval: config.WORKER_LOCK_MS };
   const tools = deliveryTools(ctx);
   const traced = <T>(name: string, processor: Processor<T>): Processor<T> => async (job: Job<T>) => {
     try {
