@@ -49,9 +49,9 @@ export const configSchema = z.object({
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   DELIVERY_CLAIM_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
-  STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(600),
+  STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(120),
   SWEEP_INTERVAL_MS: durationMs.default(30_000),
-  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(10_000),
   MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
   START_PRIVATE_REDIS: z.stringbool().default(true),
   SSO_EMAIL_HEADER: z
