@@ -62,6 +62,10 @@ export const configSchema = z.object({
   ORGANISATION_DOMAINS: domainList.optional(),
   ALLOWED_USER_DOMAINS: domainList.optional(),
   ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),
+  POLICY_FILE: z.string().min(1).optional(),
+  FIRST_WAVE_HOLD_MINUTES: z.coerce.number().min(0).default(10),
+  APPROVAL_REMINDER_HOURS: z.coerce.number().positive().default(24),
+  APPROVAL_ESCALATION_HOURS: z.coerce.number().positive().default(2),
 });
 
 export type Config = z.infer<typeof configSchema>;

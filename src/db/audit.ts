@@ -54,3 +54,9 @@ export async function* allAuditEvents(db: Kysely<DB>, pageSize = 2000): AsyncGen
     after = Number(rows[rows.length - 1]!.id);
   }
 }
+
+/** The newest event of one kind, e.g. the last policy the system ran with. */
+export async function lastAuditEvent(db: Kysely<DB>, action: string): Promise<ChainedEvent | undefined> {
+  const row = await db.selectFrom('audit_events').selectAll().where('action', '=', action).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row ? toChained(row) : undefined;
+}

@@ -236,13 +236,26 @@ describe('the web console in Chromium', () => {
       pages: {
         '/sign-in/<scanner-sign-in>': ['POST /sign-in/<scanner-sign-in> [Sign in]'],
         '/sign-in (signed in)': ['POST /sign-out [Sign out]', 'POST /sign-in [Email me a sign-in link]'],
-        '/approve/<approval> (signed in)': ['POST /sign-out [Sign out]', 'GET /approve/<approval> [Show]', 'POST /approve/<approval> [Approve, Reject]'],
-        '/approve/<approval>?recipient=1 (signed in)': ['POST /sign-out [Sign out]', 'GET /approve/<approval> [Show]', 'POST /approve/<approval> [Approve, Reject]'],
+        '/approve/<approval> (signed in)': [
+          'POST /sign-out [Sign out]',
+          'GET /approve/<approval> [Show]',
+          'POST /approve/<approval>/test-send [Send a test to me]',
+          'POST /approve/<approval> [Approve, Reject]',
+        ],
+        '/approve/<approval>/test-send (signed in)': [],
+        '/approve/<approval>?recipient=1 (signed in)': [
+          'POST /sign-out [Sign out]',
+          'GET /approve/<approval> [Show]',
+          'POST /approve/<approval>/test-send [Send a test to me]',
+          'POST /approve/<approval> [Approve, Reject]',
+        ],
       },
       submissions: [
         'Sign in on /sign-in/<scanner-sign-in>: POST /sign-in/<scanner-sign-in> → 303 /approve/<approval>',
         'Email me a sign-in link on /sign-in: POST /sign-in → 200 /sign-in',
         'Show on /approve/<approval>: GET /approve/<approval> → 200 /approve/<approval>?recipient=1',
+        // The scanner's "1" matches no recipient; a test would only ever go to the signed-in approver.
+        'Send a test to me on /approve/<approval>: POST /approve/<approval>/test-send → 400 /approve/<approval>/test-send',
         'Approve on /approve/<approval>: POST /approve/<approval> → 400 /approve/<approval>',
         'Reject on /approve/<approval>: POST /approve/<approval> → 400 /approve/<approval>',
         'Show on /approve/<approval>?recipient=1: GET /approve/<approval> → 200 /approve/<approval>?recipient=1',

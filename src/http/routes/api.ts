@@ -9,6 +9,9 @@ import { requireRole, type AppContext } from '../../services/context.js';
 import { parseInput } from '../../services/errors.js';
 import { haltAll, haltCampaign, killSwitch, resumeAll } from '../../services/halt.js';
 import { deliveriesPage, everyDelivery } from '../../services/ledger.js';
+import { sendTest } from '../../services/test-send.js';
+import { continueCampaign } from '../../services/first-wave.js';
+import { importSuppressions, listSuppressions, removeSuppression, suppressionPaging, suppressionsFrom } from '../../services/suppressions.js';
 import { allLists, createList, getList, importMembers, listMembers, rowsFromCsv, rowsFromJson } from '../../services/lists.js';
 import { recallCampaign } from '../../services/recall.js';
 import { actorOf, bearerAuth } from '../auth.js';
@@ -72,6 +75,9 @@ export function apiRouter(ctx: AppContext): Router {
   router.post('/campaigns/:id/reject', action((req) => rejectByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})));
   router.post('/campaigns/:id/cancel', action((req) => cancelCampaign(ctx, actorOf(req), req.params.id as string)));
 
+  router.post('/campaigns/:id/test-send', async (req, res) => {
+    res.json(await sendTest(ctx, actorOf(req), req.params.id as string, req.body));
+  });
   router.post('/campaigns/:id/halt', async (req, res) => {
     const { reason } = parseInput(z.object({ reason: z.string().trim().min(1).max(2000).optional() }), req.body ?? {});
     res.json(await haltCampaign(ctx, actorOf(req), req.params.id as string, reason));
@@ -89,6 +95,22 @@ export function apiRouter(ctx: AppContext): Router {
   });
   router.get('/kill-switch', async (_req, res) => {
     res.json(await killSwitch(ctx));
+  });
+
+  router.post('/suppressions', async (req, res) => {
+    const kind = req.is('text/csv') || req.is('text/plain') ? 'csv' : 'json';
+    res.json(await importSuppressions(ctx, actorOf(req), suppressionsFrom(req.body, kind, ctx.config.MAX_LIST_SIZE)));
+  });
+  router.get('/suppressions', async (req, res) => {
+    res.json({ suppressions: await listSuppressions(ctx, actorOf(req), parseInput(suppressionPaging, req.query, 'query')) });
+  });
+  router.delete('/suppressions/:email', async (req, res) => {
+    await removeSuppression(ctx, actorOf(req), req.params.email!);
+    res.status(204).end();
+  });
+  router.post('/campaigns/:id/continue', async (req, res) => {
+    await continueCampaign(ctx, req.params.id as string, actorOf(req));
+    res.json(await describeCampaign(ctx, await getCampaign(ctx, req.params.id as string)));
   });
 
   router.get('/campaigns/:id/deliveries', async (req, res) => {
