@@ -52,6 +52,7 @@ export const configSchema = z.object({
   STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(600),
   SWEEP_INTERVAL_MS: durationMs.default(30_000),
   MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
+  IMPORT_BYTES_PER_ROW: z.coerce.number().int().min(64).max(65_536).default(256),
   START_PRIVATE_REDIS: z.stringbool().default(true),
   SSO_EMAIL_HEADER: z
     .string()

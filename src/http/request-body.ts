@@ -1,0 +1,39 @@
+import { createGunzip, createInflate } from 'node:zlib';
+import type { Request, Response } from 'express';
+import { invalid } from '../services/errors.js';
+import type { ImportSource } from '../services/lists.js';
+
+/**
+ * The request body as it arrives, with any gzip or deflate content encoding undone (so a size cap counts
+ * what it expands to). A reader that stops early leaves the request open, so the refusal can be answered.
+ */
+export function requestChunks(req: Request): AsyncIterable<Uint8Array> {
+  const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity') return req.iterator({ destroyOnReturn: false });
+  if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
+    const inflate = encoding === 'deflate' ? createInflate() : createGunzip();
+    return req.pipe(inflate);
+  }
+  throw invalid([{ field: 'content-encoding', message: `"${encoding}" is not supported; send gzip, deflate or no encoding` }]);
+}
+
+/** A member import in the request body: `text/csv` (or `text/plain`), or JSON. */
+export function importSource(req: Request): ImportSource {
+  if (req.is(['text/csv', 'text/plain'])) {
+    const charset = /;\s*charset="?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1];
+    return { format: 'csv', chunks: requestChunks(req), charset };
+  }
+  if (req.is('application/json')) return { format: 'json', chunks: requestChunks(req) };
+  throw invalid([{ field: 'members', message: 'send the members as text/csv or application/json' }]);
+}
+
+/**
+ * An answer given before the body was read to its end: the connection closes after it, and what is
+ * still arriving meanwhile is discarded rather than buffered.
+ */
+export function closeAfterUnreadBody(req: Request, res: Response): void {
+  if (req.complete || res.headersSent) return;
+  res.set('Connection', 'close');
+  req.unpipe();
+  req.resume();
+}
