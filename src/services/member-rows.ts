@@ -53,6 +53,7 @@ async function* csvRows(bytes: AsyncIterable<Uint8Array>, charset: string, limit
     info: true,
     raw: true,
     max_record_size: limits.maxRowBytes,
+    record_delimiter: '\n',
     // A malformed record is a bad row like any other: named by its line, and the rest still checked.
     skip_records_with_error: true,
     on_skip: (error) => {
@@ -131,6 +132,8 @@ async function* jsonRows(bytes: AsyncIterable<Uint8Array>, limits: ImportLimits)
       parser = new TokenParser({ paths: [shape === 'array' ? '$.*' : '$.members.*'], keepStack: false });
       parser.onValue = ({ value }) => {
         entries += 1;
+        // Measured from the end of the entry before: one that arrived within a single chunk is caught here.
+        if (latestToken - entryEnded > limits.maxRowBytes) throw rowTooLarge(`entry ${entries}`, limits);
         arrived.push({ where: `entry ${entries}`, value });
         entryEnded = latestToken;
       };
@@ -159,6 +162,7 @@ async function* jsonRows(bytes: AsyncIterable<Uint8Array>, limits: ImportLimits)
     }
     read += chunk.byteLength;
     yield* arrived.splice(0);
+    // One still arriving is caught a chunk later at most.
     if (read - entryEnded > limits.maxRowBytes) throw rowTooLarge(`entry ${entries + 1}`, limits);
   }
   try {
