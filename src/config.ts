@@ -51,6 +51,7 @@ export const configSchema = z.object({
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(600),
   SWEEP_INTERVAL_MS: durationMs.default(30_000),
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
   IMPORT_BYTES_PER_ROW: z.coerce.number().int().min(64).max(65_536).default(256),
   START_PRIVATE_REDIS: z.stringbool().default(true),

@@ -1,11 +1,10 @@
 import { Worker, type Job, type Processor } from 'bullmq';
 import { clearHaltJob, deliverJob, notifyJob, QUEUE_NAMES, startJob } from '../src/queue/jobs.js';
 import { clearHaltedRows } from '../src/services/halt.js';
-import { GlobalRateLimiter } from '../src/queue/rate-limit.js';
 import type { AppContext } from '../src/services/context.js';
 import { deliverNotification } from '../src/services/notifications.js';
 import { sweep } from '../src/services/repair.js';
-import { deliverWindow, startCampaign } from '../src/services/sending.js';
+import { deliverWindow, deliveryTools, startCampaign } from '../src/services/sending.js';
 
 export interface Workers {
   workers: Worker[];
@@ -15,8 +14,9 @@ export interface Workers {
 /** The worker side: thin doors from BullMQ jobs into the sending services. */
 export function startWorkers(ctx: AppContext, log: (line: string) => void = () => {}): Workers {
   const { config, queues } = ctx;
-  const common = { connection: queues.redis, prefix: queues.prefix };
-  const limiter = new GlobalRateLimiter(queues.redis, `${queues.prefix}:rate:smtp`, config.SEND_RATE_PER_SECOND);
+  // A job of a process that died is taken back once its lock lapses, at the next stalled check.
+  const common = { connection: queues.redis, prefix: queues.prefix, lockDuration: config.WORKER_LOCK_MS, stalledInterval: config.WORKER_LOCK_MS };
+  const tools = deliveryTools(ctx);
   const traced = <T>(name: string, processor: Processor<T>): Processor<T> => async (job: Job<T>) => {
     try {
       return await processor(job);
@@ -31,7 +31,7 @@ export function startWorkers(ctx: AppContext, log: (line: string) => void = () =
       traced('dispatch', (job) => (job.name === 'clear-halt' ? clearHaltedRows(ctx, clearHaltJob.parse(job.data).campaignId) : startCampaign(ctx, startJob.parse(job.data)))),
       { ...common, concurrency: 2 },
     ),
-    new Worker(QUEUE_NAMES.deliver, traced('deliver', (job) => deliverWindow(ctx, limiter, deliverJob.parse(job.data))), {
+    new Worker(QUEUE_NAMES.deliver, traced('deliver', (job) => deliverWindow(ctx, tools, deliverJob.parse(job.data))), {
       ...common,
       concurrency: config.WORKER_CONCURRENCY,
     }),

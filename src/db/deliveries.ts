@@ -37,54 +37,99 @@ export async function requeueHalted(trx: Transaction<DB>, campaignId: string): P
   await trx.updateTable('deliveries').set({ status: 'queued' }).where('campaign_id', '=', campaignId).where('status', '=', 'halted').execute();
 }
 
-export interface ClaimedDelivery {
+export interface ReservedDelivery {
   seq: number;
   email: string;
   name: string;
   fields: Record<string, string>;
   reply_to_message_id: string | null;
   message_id: string;
-  attempts: number;
 }
 
 /**
- * Moves up to `limit` queued rows of a window to `sending`, in one statement that
- * also checks the campaign is still sending this exact content and no kill switch is
- * engaged. A halt and a claim therefore serialise on the rows: each row is either
- * claimed (and counted in flight by the halt) or halted, never both.
+ * The guard every step towards SMTP shares: the campaign's gate taken shared (see campaignGate),
+ * then a key-share lock on its row if it is still sending this exact content. A halt takes the
+ * gate exclusive and the row for update, so it waits for the statements in progress, and a
+ * statement that waited for it re-checks the row's newest version and does nothing.
  */
-export async function claimDeliveries(
+function stillSending(campaignId: string, contentHash: string) {
+  return sql`gate AS (SELECT ${campaignGate(campaignId, 'shared')}),
+    live AS (
+      SELECT id FROM campaigns WHERE id = ${campaignId} AND status = 'sending' AND content_hash = ${contentHash}
+        AND EXISTS (SELECT 1 FROM gate)
+      FOR KEY SHARE)`;
+}
+
+const KILL_SWITCH_OFF = sql`NOT EXISTS (SELECT 1 FROM system_state s WHERE s.key = 'kill_switch' AND (s.value ->> 'engaged')::boolean)`;
+
+/**
+ * Reserves up to `limit` queued rows of a window for the worker holding `token`: they stay
+ * `queued` (not in flight: a halt stops them) and get their Message-ID. A row whose reservation
+ * is older than `staleSeconds` (its worker died, or stopped refreshing it) may be taken over.
+ */
+export async function reserveDeliveries(
   db: Kysely<DB>,
-  claim: { campaignId: string; contentHash: string; fromSeq: number; toSeq: number; limit: number; messageIdDomain: string; skipSeqs?: number[] },
-): Promise<ClaimedDelivery[]> {
+  claim: {
+    campaignId: string;
+    contentHash: string;
+    fromSeq: number;
+    toSeq: number;
+    limit: number;
+    messageIdDomain: string;
+    token: string;
+    staleSeconds: number;
+    skipSeqs?: number[];
+  },
+): Promise<ReservedDelivery[]> {
   // The pick is a CTE so it runs exactly once: as an IN (subquery) the planner may re-run it
-  // and, with SKIP LOCKED, claim more rows than the limit. Its seqs reach the update as an
+  // and, with SKIP LOCKED, take more rows than the limit. Its seqs reach the update as an
   // array so they become an index condition: joined instead, with the ledger's statistics
   // stale mid-send, the planner walked every queued row of the campaign for each claim.
-  // `live` takes the campaign's gate shared (see campaignGate), before anything else, and a key-share
-  // lock on the campaign row. A halt takes the gate exclusive and locks that row for update, so it
-  // waits for claims in progress (they are its in-flight count), and a claim that waited for the
-  // halt rechecks the row's newest version, sees the campaign halted and claims nothing.
-  const result = await sql<ClaimedDelivery>`
-    WITH gate AS (SELECT ${campaignGate(claim.campaignId, 'shared')}),
-    live AS (
-      SELECT id FROM campaigns WHERE id = ${claim.campaignId} AND status = 'sending' AND content_hash = ${claim.contentHash}
-        AND EXISTS (SELECT 1 FROM gate)
-      FOR KEY SHARE),
+  const result = await sql<ReservedDelivery>`
+    WITH ${stillSending(claim.campaignId, claim.contentHash)},
     picked AS (
       SELECT seq FROM deliveries
       WHERE campaign_id = ${claim.campaignId} AND seq BETWEEN ${claim.fromSeq} AND ${claim.toSeq} AND status = 'queued'
+        AND (claim_token IS NULL OR claimed_at < now() - make_interval(secs => ${claim.staleSeconds}))
         AND seq <> ALL(${claim.skipSeqs ?? []}::int[]) AND EXISTS (SELECT 1 FROM live)
       ORDER BY seq LIMIT ${claim.limit}
       FOR UPDATE SKIP LOCKED)
     UPDATE deliveries d
-    SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
+    SET claim_token = ${claim.token}, claimed_at = now(),
         message_id = coalesce(d.message_id, '<' || d.campaign_id || '.' || d.seq || '@' || ${claim.messageIdDomain} || '>')
-    WHERE d.campaign_id = ${claim.campaignId} AND d.seq = ANY(ARRAY(SELECT seq FROM picked)) AND d.status = 'queued'
-      AND NOT EXISTS (SELECT 1 FROM system_state s WHERE s.key = 'kill_switch' AND (s.value ->> 'engaged')::boolean)
-    RETURNING d.seq, d.email, d.name, d.fields, d.reply_to_message_id, d.message_id, d.attempts
+    WHERE d.campaign_id = ${claim.campaignId} AND d.seq = ANY(ARRAY(SELECT seq FROM picked)) AND d.status = 'queued' AND ${KILL_SWITCH_OFF}
+    RETURNING d.seq, d.email, d.name, d.fields, d.reply_to_message_id, d.message_id
   `.execute(db);
   return result.rows.sort((a, b) => a.seq - b.seq);
+}
+
+/** Keeps a worker's reservations fresh while its rows wait for a free SMTP connection. */
+export async function refreshReservations(db: Kysely<DB>, campaignId: string, token: string): Promise<void> {
+  await db.updateTable('deliveries').set({ claimed_at: new Date() }).where('campaign_id', '=', campaignId).where('claim_token', '=', token).where('status', '=', 'queued').execute();
+}
+
+/**
+ * Moves reserved rows to `sending` as their SMTP transactions start, under the same guard: after
+ * a halt or the kill switch commits, no row starts. Returns the rows that started, with the
+ * attempt each is now on.
+ */
+export async function beginDeliveries(
+  db: Kysely<DB>,
+  campaignId: string,
+  contentHash: string,
+  rows: { seq: number; token: string }[],
+): Promise<{ seq: number; attempts: number }[]> {
+  if (rows.length === 0) return [];
+  const seqs = rows.map((r) => r.seq);
+  const result = await sql<{ seq: number; attempts: number }>`
+    WITH ${stillSending(campaignId, contentHash)}
+    UPDATE deliveries d SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1
+    FROM unnest(${seqs}::int[], ${rows.map((r) => r.token)}::text[]) AS r(seq, token)
+    WHERE d.campaign_id = ${campaignId} AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq AND d.claim_token = r.token
+      AND d.status = 'queued' AND EXISTS (SELECT 1 FROM live) AND ${KILL_SWITCH_OFF}
+    RETURNING d.seq, d.attempts
+  `.execute(db);
+  return result.rows.map((r) => ({ seq: Number(r.seq), attempts: Number(r.attempts) }));
 }
 
 export interface DeliveryResult {
@@ -93,7 +138,7 @@ export interface DeliveryResult {
   response: string;
 }
 
-/** Records a batch of outcomes in one statement; only rows still `sending` change. */
+/** Records a batch of outcomes in one statement; only rows still `sending` change. A row back to `queued` is free to reserve. */
 export async function recordResults(db: Kysely<DB>, campaignId: string, results: DeliveryResult[]): Promise<void> {
   if (results.length === 0) return;
   const seqs = results.map((r) => r.seq);
@@ -101,7 +146,7 @@ export async function recordResults(db: Kysely<DB>, campaignId: string, results:
   // (campaign, 'sending') entry, dead ones included, which grows with each message sent.
   await sql`
     UPDATE deliveries d
-    SET status = r.status, smtp_response = r.response,
+    SET status = r.status, smtp_response = r.response, claim_token = NULL,
         finished_at = CASE WHEN r.status = 'queued' THEN NULL ELSE now() END
     FROM unnest(${seqs}::int[], ${results.map((r) => r.status)}::text[],
                 ${results.map((r) => r.response.slice(0, 1000))}::text[]) AS r(seq, status, response)
@@ -158,8 +203,8 @@ export function lastActivity(db: Kysely<DB>, campaignId: string) {
 }
 
 /**
- * What a halt finds: rows not yet claimed and snapshot recipients the fan-out has not yet
- * copied (it stops both), and rows claimed (in flight, they may complete).
+ * What a halt finds: queued rows (reserved or not) and snapshot recipients the fan-out has not
+ * yet copied (it stops both), and rows whose SMTP transaction has started (they may complete).
  */
 export async function countHaltable(db: Kysely<DB>, campaignId: string, recipientCount: number): Promise<{ stopped: number; inFlight: number }> {
   const row = await db

@@ -4,6 +4,7 @@ import * as webSessions from './migrations/003-web-sessions.js';
 import * as deliveryStatusSeqIndex from './migrations/004-delivery-status-seq-index.js';
 import * as snapshotCampaignCheck from './migrations/005-snapshot-campaign-check-per-statement.js';
 import * as approvalIntegrity from './migrations/006-approval-integrity.js';
+import * as deliveryReservations from './migrations/007-delivery-reservations.js';
 
 // Listed in code rather than read from a folder so the same list works from
 // TypeScript sources, a compiled build and a bundled CLI alike.
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-delivery-status-seq-index': deliveryStatusSeqIndex,
   '005-snapshot-campaign-check-per-statement': snapshotCampaignCheck,
   '006-approval-integrity': approvalIntegrity,
+  '007-delivery-reservations': deliveryReservations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

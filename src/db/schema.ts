@@ -131,7 +131,10 @@ export interface DeliveriesTable {
   message_id: string | null;
   attempts: Generated<number>;
   smtp_response: string | null;
+  /** When the row was reserved, or when its SMTP transaction started once it is `sending`. */
   claimed_at: Timestamp | null;
+  /** The reservation of the worker about to send it; a stale one may be taken over. */
+  claim_token: string | null;
   finished_at: Timestamp | null;
 }
 

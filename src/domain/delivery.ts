@@ -45,6 +45,8 @@ interface SmtpErrorLike {
   response?: string;
   command?: string;
   message?: string;
+  /** How far the connection had read the body when it failed (the mailer tracks it; see BodyTracker). */
+  bodyStage?: 'not_started' | 'partial' | 'complete';
 }
 
 // nodemailer reports every dropped or timed-out connection with command 'CONN', whatever
@@ -55,14 +57,18 @@ const SETUP_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_
 const CONNECTION_LOST = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EPROTOCOL']);
 
 /**
- * Sorts an SMTP failure: 5xx is final, 4xx and failures before the message retry, and a
- * connection lost mid-conversation may have delivered it, so it is never resent.
+ * Sorts an SMTP failure: 5xx is final; 4xx and anything before the final dot was sent retry;
+ * only a connection lost after the whole message went out may have delivered it, so that one
+ * is `unknown` and never resent.
  */
 export function classifySmtpError(error: SmtpErrorLike): SmtpOutcome {
   const response = error.response ?? error.message ?? String(error);
   const code = error.responseCode;
   if (code !== undefined && code >= 500) return { kind: 'permanent', response };
   if (code !== undefined && code >= 400) return { kind: 'transient', response };
+  // The server can accept a message only after its final dot, which follows the whole body.
+  if (error.bodyStage === 'not_started' || error.bodyStage === 'partial') return { kind: 'transient', response };
+  if (error.bodyStage === 'complete') return { kind: 'ambiguous', response };
   if (error.timeoutType && SETUP_TIMEOUTS.has(error.timeoutType)) return { kind: 'transient', response };
   if (BEFORE_THE_MESSAGE.has(error.code ?? '') || BEFORE_THE_MESSAGE.has(error.originalCode ?? '')) return { kind: 'transient', response };
   if (raisedByThePoolUnsent(error)) return { kind: 'transient', response };

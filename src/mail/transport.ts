@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 
@@ -7,9 +8,23 @@ export interface SendReceipt {
   response: string;
 }
 
+/** How far the message body had gone when a send failed; see `BodyTracker`. */
+export type BodyStage = 'not_started' | 'partial' | 'complete';
+
+export interface SendOptions {
+  /**
+   * Called once a connection is free for this message, right before its SMTP transaction
+   * starts. Answering false gives the connection back and sends nothing.
+   */
+  begin?: () => Promise<boolean>;
+}
+
 export interface Mailer {
   readonly kind: 'smtp' | 'outbox';
-  send(message: Mail.Options): Promise<SendReceipt>;
+  /** Resolves with `null` when `begin` said no; a failure carries `bodyStage`. */
+  send(message: Mail.Options, options?: SendOptions): Promise<SendReceipt | null>;
+  /** How many messages could start now: waits until at least one could. */
+  idleConnections(): Promise<number>;
   close(): void;
 }
 
@@ -22,8 +37,82 @@ export interface MailerOptions {
 }
 
 export function createMailer(options: MailerOptions): Mailer {
-  return options.smtpUrl ? smtpMailer(options.smtpUrl, options.maxConnections, options.socketTimeoutMs ?? 60_000) : outboxMailer(options.outboxDir);
+  return options.smtpUrl
+    ? smtpMailer(options.smtpUrl, options.maxConnections, options.socketTimeoutMs ?? 60_000)
+    : outboxMailer(options.outboxDir, options.maxConnections);
 }
+
+/**
+ * One permit per pooled SMTP connection. A message holds one from the moment its transaction is
+ * about to start until its reply: so no message is ever "started" while it waits for a connection.
+ */
+class ConnectionSlots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  readonly #watchers: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) return next();
+    this.#free += 1;
+    for (const watcher of this.#watchers.splice(0)) watcher();
+  }
+
+  async idle(): Promise<number> {
+    while (this.#free === 0) await new Promise<void>((resolve) => this.#watchers.push(resolve));
+    return this.#free;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await work();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+/**
+ * Watches how far the SMTP connection has read a message's body. nodemailer starts reading the
+ * body only once the server has accepted the envelope and answered DATA with 354, and writes the
+ * final dot once it has read all of it. So a connection lost while the body was `not_started` or
+ * `partial` cannot have delivered it (safe to retry); only one lost once it was `complete` may have.
+ */
+class BodyTracker {
+  stage: BodyStage = 'not_started';
+
+  wrap(input: Readable): Readable {
+    const output = new Readable({
+      read: () => {
+        if (this.stage === 'not_started') {
+          this.stage = 'partial';
+          input.on('data', (chunk: Buffer) => {
+            if (!output.push(chunk)) input.pause();
+          });
+          input.once('end', () => output.push(null));
+          input.once('error', (error) => output.destroy(error));
+        } else input.resume();
+      },
+    });
+    output.once('end', () => (this.stage = 'complete'));
+    return output;
+  }
+}
+
+type TrackedOptions = Mail.Options & { bodyTracker?: BodyTracker };
 
 function smtpMailer(url: string, maxConnections: number, socketTimeoutMs: number): Mailer {
   const transport = nodemailer.createTransport({
@@ -36,29 +125,48 @@ function smtpMailer(url: string, maxConnections: number, socketTimeoutMs: number
     greetingTimeout: 15_000,
     socketTimeout: socketTimeoutMs,
   } as Parameters<typeof nodemailer.createTransport>[0]);
+  transport.use('stream', (mail, done) => {
+    const tracker = (mail.data as TrackedOptions).bodyTracker;
+    if (tracker) mail.message.processFunc((input: Readable) => tracker.wrap(input));
+    done();
+  });
+  const slots = new ConnectionSlots(maxConnections);
   return {
     kind: 'smtp',
-    send: async (message) => {
-      const info = await transport.sendMail(message);
-      return { response: String(info.response ?? '250 accepted') };
-    },
+    send: (message, options = {}) =>
+      slots.run(async () => {
+        if (options.begin && !(await options.begin())) return null;
+        const bodyTracker = new BodyTracker();
+        try {
+          const info = await transport.sendMail({ ...message, bodyTracker } as TrackedOptions);
+          return { response: String(info.response ?? '250 accepted') };
+        } catch (error) {
+          if (error && typeof error === 'object') Object.assign(error, { bodyStage: bodyTracker.stage });
+          throw error;
+        }
+      }),
+    idleConnections: () => slots.idle(),
     close: () => transport.close(),
   };
 }
 
 /** The embedded default: each message becomes an .eml file a person can open. */
-function outboxMailer(dir: string): Mailer {
+function outboxMailer(dir: string, slotCount: number): Mailer {
   mkdirSync(dir, { recursive: true });
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const slots = new ConnectionSlots(slotCount);
   return {
     kind: 'outbox',
-    send: async (message) => {
-      const info = await transport.sendMail(message);
-      const id = String(info.messageId).replace(/[^A-Za-z0-9.@_-]/g, '');
-      const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}.eml`);
-      writeFileSync(file, info.message as Buffer);
-      return { response: `written to ${file}` };
-    },
+    send: (message, options = {}) =>
+      slots.run(async () => {
+        if (options.begin && !(await options.begin())) return null;
+        const info = await transport.sendMail(message);
+        const id = String(info.messageId).replace(/[^A-Za-z0-9.@_-]/g, '');
+        const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}.eml`);
+        writeFileSync(file, info.message as Buffer);
+        return { response: `written to ${file}` };
+      }),
+    idleConnections: () => slots.idle(),
     close: () => transport.close(),
   };
 }

@@ -1,28 +1,30 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { emailDomain } from '../domain/addresses.js';
-import { classifySmtpError, shouldAutoHalt } from '../domain/delivery.js';
+import { classifySmtpError, shouldAutoHalt, type SmtpOutcome } from '../domain/delivery.js';
 import { findCampaign, lockCampaign, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
 import {
-  claimDeliveries,
   countByStatus,
   countInFlight,
   hasUnfinishedDeliveries,
   ledgerHoldsSnapshot,
-  recordResults,
+  refreshReservations,
   requeueHalted,
+  reserveDeliveries,
   seedLedger,
-  type ClaimedDelivery,
   type DeliveryResult,
+  type ReservedDelivery,
 } from '../db/deliveries.js';
 import type { CampaignRow, DB } from '../db/schema.js';
 import { isKillSwitchEngaged } from '../db/system-state.js';
 import { prepareBody, RENDERER_VERSION, type PreparedBody } from '../mail/body.js';
 import { composeMessage, type MessageContent } from '../mail/compose.js';
 import type { DeliverJob, StartJob } from '../queue/jobs.js';
-import type { GlobalRateLimiter } from '../queue/rate-limit.js';
+import { GlobalRateLimiter } from '../queue/rate-limit.js';
 import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
 import { followThrough, joinLateWithin } from './corrections.js';
+import { LedgerWriter } from './ledger-writer.js';
 import { queueLateWindow, queueWindows, retryStartAt } from './dispatch.js';
 import { autoHalt } from './halt.js';
 import { quorumOf } from './quorum.js';
@@ -109,11 +111,29 @@ export async function fanOut(ctx: AppContext, job: StartJob): Promise<void> {
 
 export class TransientDeliveryError extends Error {}
 
+/** What every deliver job of a worker process shares: the global rate budget and the ledger writes. */
+export interface DeliveryTools {
+  limiter: GlobalRateLimiter;
+  ledger: LedgerWriter;
+}
+
+export function deliveryTools(ctx: AppContext): DeliveryTools {
+  return {
+    limiter: new GlobalRateLimiter(ctx.queues.redis, `${ctx.queues.prefix}:rate:smtp`, ctx.config.SEND_RATE_PER_SECOND),
+    ledger: new LedgerWriter(ctx),
+  };
+}
+
+/** How long a reservation holds without being refreshed: then a dead worker's rows may be taken over. */
+const RESERVATION_SECONDS = 10;
+
 /**
- * Sends one window. Each group of rows is claimed (a conditional update that also
- * re-checks the campaign and kill switch) immediately before it is handed to SMTP.
+ * Sends one window. Rows are reserved a few at a time, as many as there are free SMTP
+ * connections, and each moves to `sending` (a conditional update that re-checks the campaign and
+ * the kill switch) only as its own SMTP transaction starts. Its outcome is written as soon as
+ * the server answers.
  */
-export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter, job: DeliverJob): Promise<void> {
+export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: DeliverJob): Promise<void> {
   const campaign = await findCampaign(ctx.db, job.campaignId);
   if (!campaign || campaign.status !== 'sending' || campaign.content_hash !== job.contentHash) return;
   const refusal = await whyNotSend(ctx.db, campaign, 'as_approved');
@@ -121,54 +141,114 @@ export async function deliverWindow(ctx: AppContext, limiter: GlobalRateLimiter,
     await autoHalt(ctx, campaign.id, refusal);
     return;
   }
-  const body = prepareBody(campaign.body_markdown);
-  const content = { subject: campaign.subject, fromAddress: campaign.from_address, fromName: campaign.from_name };
-  const groupSize = ctx.config.DELIVERY_CLAIM_SIZE;
-  // Rows that met a temporary failure wait for the job's retry (with backoff), not for the next group.
+  const send: Sender = {
+    ctx,
+    tools,
+    campaign: { id: campaign.id, contentHash: job.contentHash },
+    content: { subject: campaign.subject, fromAddress: campaign.from_address, fromName: campaign.from_name },
+    body: prepareBody(campaign.body_markdown),
+    token: randomUUID(),
+  };
+  const refresh = setInterval(() => void refreshReservations(ctx.db, campaign.id, send.token).catch(() => {}), (RESERVATION_SECONDS * 1000) / 3);
+  // Rows that met a temporary failure wait for the job's retry (with backoff), not for the next round.
   const retryLater: number[] = [];
-  for (;;) {
-    await limiter.take(groupSize);
-    const claimed = await claimDeliveries(ctx.db, {
-      campaignId: campaign.id,
-      contentHash: job.contentHash,
-      fromSeq: job.fromSeq,
-      toSeq: job.toSeq,
-      limit: groupSize,
-      messageIdDomain: emailDomain(campaign.from_address),
-      skipSeqs: retryLater,
-    });
-    if (claimed.length === 0) break;
-    const results = await Promise.all(claimed.map((row) => sendOne(ctx, content, body, row)));
-    await recordResults(ctx.db, campaign.id, results);
-    retryLater.push(...results.filter((r) => r.status === 'queued').map((r) => r.seq));
-    if (results.some((r) => r.status === 'failed') && (await haltedForFailures(ctx, campaign.id))) break;
+  const sending = new Set<Promise<void>>();
+  let failures = false;
+  let done = false;
+  let broken: unknown = null;
+  try {
+    // A new row is reserved whenever a connection is free, so one slow transaction holds up
+    // nothing but itself.
+    while (!done || sending.size > 0) {
+      if (done || broken) {
+        done = true;
+        if (sending.size > 0) await Promise.race(sending);
+        continue;
+      }
+      const size = Math.min(ctx.config.DELIVERY_CLAIM_SIZE, await ctx.mailer.idleConnections());
+      await tools.limiter.take(size);
+      const reserved = await reserveDeliveries(ctx.db, {
+        campaignId: campaign.id,
+        contentHash: job.contentHash,
+        fromSeq: job.fromSeq,
+        toSeq: job.toSeq,
+        limit: size,
+        messageIdDomain: emailDomain(campaign.from_address),
+        token: send.token,
+        staleSeconds: RESERVATION_SECONDS,
+        skipSeqs: retryLater,
+      });
+      if (reserved.length === 0) done = true;
+      for (const row of reserved) {
+        // A row that could not start (halted, kill switch, reservation lost) is left as it is:
+        // the next reservation re-checks the campaign and finds nothing once it is halted.
+        const running: Promise<void> = sendOne(send, row)
+          .then((result) => {
+            if (result?.status === 'queued') retryLater.push(result.seq);
+            if (result?.status === 'failed') failures = true;
+          })
+          .catch((error: unknown) => void (broken ??= error))
+          .finally(() => sending.delete(running));
+        sending.add(running);
+      }
+      if (failures) {
+        failures = false;
+        if (await haltedForFailures(ctx, campaign.id)) done = true;
+      }
+    }
+  } finally {
+    clearInterval(refresh);
   }
+  if (broken) throw broken;
   // Rows that were in flight when a recall halted this campaign have now landed: they get the correction.
   if ((await findCampaign(ctx.db, campaign.id))?.status === 'halted') await followThrough(ctx, campaign.id);
   await finishIfComplete(ctx, campaign.id);
   if (retryLater.length > 0) throw new TransientDeliveryError(`${retryLater.length} deliveries met a temporary SMTP failure; retrying`);
 }
 
-async function sendOne(ctx: AppContext, content: MessageContent, body: PreparedBody, row: ClaimedDelivery): Promise<DeliveryResult> {
-  const message = composeMessage(content, body, {
+interface Sender {
+  ctx: AppContext;
+  tools: DeliveryTools;
+  campaign: { id: string; contentHash: string };
+  content: MessageContent;
+  body: PreparedBody;
+  /** This job's reservation token. */
+  token: string;
+}
+
+/** One recipient: starts when a connection is free (if the campaign still sends), records the outcome at once; null if it never started. */
+async function sendOne(send: Sender, row: ReservedDelivery): Promise<DeliveryResult | null> {
+  const { ctx, tools, campaign } = send;
+  const message = composeMessage(send.content, send.body, {
     email: row.email,
     name: row.name,
     fields: row.fields,
     messageId: row.message_id,
     replyToMessageId: row.reply_to_message_id,
   });
+  let attempt = 0;
+  const begin = async () => {
+    attempt = (await tools.ledger.start(campaign.id, campaign.contentHash, row.seq, send.token)) ?? 0;
+    return attempt > 0;
+  };
+  let result: DeliveryResult;
   try {
-    const receipt = await ctx.mailer.send(message);
-    return { seq: row.seq, status: 'sent', response: receipt.response };
+    const receipt = await ctx.mailer.send(message, { begin });
+    if (!receipt) return null;
+    result = { seq: row.seq, status: 'sent', response: receipt.response };
   } catch (error) {
-    const outcome = classifySmtpError(error as Error);
-    if (outcome.kind === 'permanent') return { seq: row.seq, status: 'failed', response: outcome.response };
-    if (outcome.kind === 'ambiguous') return { seq: row.seq, status: 'unknown', response: outcome.response };
-    if (row.attempts >= ctx.config.DELIVERY_MAX_ATTEMPTS) {
-      return { seq: row.seq, status: 'failed', response: `gave up after ${row.attempts} attempts: ${outcome.response}` };
-    }
-    return { seq: row.seq, status: 'queued', response: outcome.response };
+    if (attempt === 0) throw error;
+    result = failedDelivery(ctx, row.seq, attempt, classifySmtpError(error as Error));
   }
+  await tools.ledger.record(campaign.id, result);
+  return result;
+}
+
+function failedDelivery(ctx: AppContext, seq: number, attempt: number, outcome: SmtpOutcome): DeliveryResult {
+  if (outcome.kind === 'permanent') return { seq, status: 'failed', response: outcome.response };
+  if (outcome.kind === 'ambiguous') return { seq, status: 'unknown', response: outcome.response };
+  if (attempt >= ctx.config.DELIVERY_MAX_ATTEMPTS) return { seq, status: 'failed', response: `gave up after ${attempt} attempts: ${outcome.response}` };
+  return { seq, status: 'queued', response: outcome.response };
 }
 
 async function haltedForFailures(ctx: AppContext, campaignId: string): Promise<boolean> {

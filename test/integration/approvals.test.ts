@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverWindow, startCampaign } from '../../src/services/sending.js';
-import { GlobalRateLimiter } from '../../src/queue/rate-limit.js';
+import { deliverWindow, deliveryTools, startCampaign } from '../../src/services/sending.js';
 import { startJobId } from '../../src/queue/jobs.js';
 import { Harness } from '../support/harness.js';
 
@@ -206,10 +205,10 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
 
     expect(await startCampaign(h.ctx, { campaignId: campaign.id, contentHash: campaign.contentHash })).toBe('started');
     expect(await startCampaign(h.ctx, { campaignId: campaign.id, contentHash: campaign.contentHash })).toBe('refed');
-    const limiter = new GlobalRateLimiter(h.ctx.queues.redis, `${h.config.QUEUE_PREFIX}:rate:test`, 100_000);
+    const tools = deliveryTools(h.ctx);
     const job = { campaignId: campaign.id, contentHash: campaign.contentHash, fromSeq: 1, toSeq: count };
-    await Promise.all([deliverWindow(h.ctx, limiter, job), deliverWindow(h.ctx, limiter, job), deliverWindow(h.ctx, limiter, job)]);
-    await deliverWindow(h.ctx, limiter, job);
+    await Promise.all([deliverWindow(h.ctx, tools, job), deliverWindow(h.ctx, tools, job), deliverWindow(h.ctx, tools, job)]);
+    await deliverWindow(h.ctx, tools, job);
 
     const received = h.sink.withSubject('Notice twice');
     expect(received).toHaveLength(count);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockCampaignShared } from '../../src/db/campaigns.js';
-import { claimDeliveries, countByStatus } from '../../src/db/deliveries.js';
+import { countByStatus, reserveDeliveries } from '../../src/db/deliveries.js';
 import { startCampaign } from '../../src/services/sending.js';
 import { Harness, testDb } from '../support/harness.js';
 
@@ -23,7 +23,7 @@ describe.skipIf(testDb() !== 'postgres')('a halt waits only for the sending work
     return rows[0]!.n;
   };
 
-  it('a claim that asks after the halt queues behind it and claims nothing', async () => {
+  it('a reservation that asks after the halt queues behind it and reserves nothing', async () => {
     const recipients = Array.from({ length: 30 }, (_, i) => ({ email: `gate${i}@corp.example.com`, name: `Gate ${i}` }));
     const created = await h.api('author', 'POST', '/campaigns', { subject: 'Gate', body: 'Hello', audience: { recipients } });
     const submitted = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
@@ -45,7 +45,7 @@ describe.skipIf(testDb() !== 'postgres')('a halt waits only for the sending work
 
     const halt = h.api('author', 'POST', `/campaigns/${campaignId}/halt`, { reason: 'gate test' });
     await h.until(waitingGateLocks, (n) => n === 1, 'the halt to wait for the gate');
-    const claim = claimDeliveries(h.db, { campaignId, contentHash, fromSeq: 1, toSeq: 30, limit: 5, messageIdDomain: 'staff.example.com' });
+    const claim = reserveDeliveries(h.db, { campaignId, contentHash, fromSeq: 1, toSeq: 30, limit: 5, messageIdDomain: 'staff.example.com', token: 'late', staleSeconds: 10 });
     await h.until(waitingGateLocks, (n) => n === 2, 'the claim to queue behind the halt');
 
     release();

@@ -107,7 +107,7 @@ describe('a delivery of the original that lands after the recall', () => {
         // late0005 and late0006 are inside their SMTP transaction until the test lets them finish.
         holdData: (address) => (/late000[56]@/.test(address) ? (held++, gate) : undefined),
       },
-      env: { SMTP_MAX_CONNECTIONS: '5', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '12', DELIVERY_CLAIM_SIZE: '5' },
+      env: { SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '12', DELIVERY_CLAIM_SIZE: '5' },
     });
     await h.addAuthorAndApprovers();
   });
@@ -119,28 +119,29 @@ describe('a delivery of the original that lands after the recall', () => {
   it('gets the correction automatically once the correction is approved', async () => {
     const id = await approvedCampaign(h, 'Office closed', people(12, 'late'));
     await h.sink.waitUntil(() => held === 2, 30_000, 'two deliveries held in their SMTP transaction');
+    // The third connection takes everyone else; the ledger records each as the server accepts it.
+    await h.until(() => h.api('author', 'GET', `/campaigns/${id}`), (r) => r.body.deliveries.sent === 10, 'the other ten in the ledger');
 
     const halted = await h.api('author', 'POST', `/campaigns/${id}/halt`);
-    expect(halted.body).toMatchObject({ inFlight: 5, stopped: 2 });
+    expect(halted.body).toMatchObject({ inFlight: 2, stopped: 0 });
     const recall = await h.api('author', 'POST', `/campaigns/${id}/recall`, {});
-    expect(recall.body.original).toMatchObject({ sent: 5, inFlight: 5 });
+    expect(recall.body.original).toMatchObject({ sent: 10, inFlight: 2 });
     const correction = recall.body.correction;
-    expect(correction.recipientCount).toBe(5);
+    expect(correction.recipientCount).toBe(10);
 
     await approveCorrection(h, correction);
     const corrections = () => h.sink.withSubject('Re: Office closed');
-    await h.sink.waitUntil(() => corrections().length === 5, 30_000, 'corrections to the first five');
+    await h.sink.waitUntil(() => corrections().length === 10, 30_000, 'corrections to the first ten');
     // The correction does not call itself done while deliveries of the original are still in flight.
     expect(await h.campaignStatus(correction.id)).toBe('sending');
 
     release();
     await h.waitForStatus(correction.id, 'sent', 30_000);
     const originals = h.sink.withSubject('Office closed');
-    expect(originals).toHaveLength(10);
+    expect(originals).toHaveLength(12);
     expect(recipientsOf(corrections())).toEqual(recipientsOf(originals));
-    expect(corrections()).toHaveLength(10);
+    expect(corrections()).toHaveLength(12);
     const late = corrections().find((m) => m.envelopeTo[0] === 'late0005@corp.example.com')!;
     expect(late.parsed.inReplyTo).toBe(originals.find((m) => m.envelopeTo[0] === 'late0005@corp.example.com')!.parsed.messageId);
-    expect(h.sink.to('late0010@corp.example.com')).toHaveLength(0);
   });
 });

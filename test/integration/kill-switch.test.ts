@@ -1,24 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweep } from '../../src/services/repair.js';
-import { startWorkers } from '../../workers/index.js';
+import { startWorkers, type Workers } from '../../workers/index.js';
 import { Harness, testDb } from '../support/harness.js';
-import { spawnWorkerProcess } from '../support/worker-process.js';
 
 const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));
 
-interface WorkerSet {
-  stop(): Promise<void>;
-}
+/** Two worker sets in this one process, as PGlite allows one process per data folder. */
+const twoWorkerSets = (h: Harness): Workers[] => [startWorkers(h.ctx), startWorkers(h.ctx)];
 
-/** Two worker processes on PostgreSQL; on PGlite (one process per data folder) two worker sets in this one. */
-async function twoWorkerProcesses(h: Harness): Promise<WorkerSet[]> {
-  if (testDb() === 'postgres') return Promise.all([spawnWorkerProcess(h.workerEnv()), spawnWorkerProcess(h.workerEnv())]);
-  return [startWorkers(h.ctx), startWorkers(h.ctx)].map((w) => ({ stop: () => w.close(5000) }));
-}
-
-describe('the global kill switch', () => {
+// On PostgreSQL, processes-kill-switch.test.ts checks the same with real API and worker processes, restarted.
+describe.skipIf(testDb() !== 'pglite')('the global kill switch with two worker sets in one process', () => {
   let h: Harness;
-  let workers: WorkerSet[] = [];
+  let workers: Workers[] = [];
 
   beforeAll(async () => {
     h = await Harness.start({ workers: false, sink: { dataDelayMs: 20 }, env: { SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '200' } });
@@ -26,7 +19,7 @@ describe('the global kill switch', () => {
     await h.addUser('admin', ['admin']);
   });
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
+    await Promise.all(workers.map((w) => w.close(5000)));
     await h?.stop();
   });
 
@@ -47,7 +40,7 @@ describe('the global kill switch', () => {
       'queues to drain',
     );
 
-  it('stops two concurrent campaigns across two worker processes, survives a restart, and resumes only re-approved ones', async () => {
+  it('stops two concurrent campaigns across two worker sets, survives their restart, and resumes only re-approved ones', async () => {
     const ids: string[] = [];
     for (const tag of ['alpha', 'beta']) {
       const created = await h.api('author', 'POST', '/campaigns', { subject: `Campaign ${tag}`, body: 'Hello {{firstName}}', audience: { recipients: people(400, tag) } });
@@ -56,7 +49,7 @@ describe('the global kill switch', () => {
     }
     const [alpha, beta] = ids as [string, string];
     const sentOf = (tag: string) => h.sink.withSubject(`Campaign ${tag}`);
-    workers = await twoWorkerProcesses(h);
+    workers = twoWorkerSets(h);
     await h.sink.waitUntil(() => sentOf('alpha').length >= 20 && sentOf('beta').length >= 20, 60_000, 'both campaigns sending');
 
     const halted = await h.api('alice', 'POST', '/halt-all', { reason: 'drill' });
@@ -72,8 +65,8 @@ describe('the global kill switch', () => {
     expect((await h.api('admin', 'GET', '/kill-switch')).body.engaged).toBe(true);
 
     // Restart every worker; the periodic repair runs too. Nothing moves.
-    await Promise.all(workers.map((w) => w.stop()));
-    workers = await twoWorkerProcesses(h);
+    await Promise.all(workers.map((w) => w.close(5000)));
+    workers = twoWorkerSets(h);
     await sweep(h.ctx);
     await queuesIdle();
     expect(sentOf('alpha').length + sentOf('beta').length).toBe(afterHalt);

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimDeliveries } from '../../src/db/deliveries.js';
-import { GlobalRateLimiter } from '../../src/queue/rate-limit.js';
+import { beginDeliveries, reserveDeliveries } from '../../src/db/deliveries.js';
 import { sweep } from '../../src/services/repair.js';
-import { deliverWindow, startCampaign } from '../../src/services/sending.js';
+import { deliverWindow, deliveryTools, startCampaign } from '../../src/services/sending.js';
 import { Harness } from '../support/harness.js';
 
 const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));
@@ -78,15 +77,16 @@ describe('a worker that dies inside the SMTP hand-off', () => {
   it('leaves the row unknown, never resends it, and includes it in a correction', async () => {
     const { id, contentHash } = await approved(h, 'Crash course', people(6, 'crash'));
     expect(await startCampaign(h.ctx, { campaignId: id, contentHash })).toBe('started');
-    // A worker claims two rows and dies before it can record anything.
-    const claimed = await claimDeliveries(h.db, { campaignId: id, contentHash, fromSeq: 1, toSeq: 6, limit: 2, messageIdDomain: 'example.com' });
+    // A worker starts the SMTP transactions of two rows and dies before it can record anything.
+    const claimed = await reserveDeliveries(h.db, { campaignId: id, contentHash, fromSeq: 1, toSeq: 6, limit: 2, messageIdDomain: 'example.com', token: 'dead', staleSeconds: 10 });
     expect(claimed).toHaveLength(2);
+    expect(await beginDeliveries(h.db, id, contentHash, claimed.map((row) => ({ seq: row.seq, token: 'dead' })))).toHaveLength(2);
     await h.db.updateTable('deliveries').set({ claimed_at: new Date(Date.now() - 3600_000) }).where('campaign_id', '=', id).where('status', '=', 'sending').execute();
     expect((await sweep(h.ctx)).markedUnknown).toBe(2);
 
-    const limiter = new GlobalRateLimiter(h.ctx.queues.redis, `${h.config.QUEUE_PREFIX}:rate:test`, 100_000);
-    await deliverWindow(h.ctx, limiter, { campaignId: id, contentHash, fromSeq: 1, toSeq: 6 });
-    await deliverWindow(h.ctx, limiter, { campaignId: id, contentHash, fromSeq: 1, toSeq: 6 });
+    const tools = deliveryTools(h.ctx);
+    await deliverWindow(h.ctx, tools, { campaignId: id, contentHash, fromSeq: 1, toSeq: 6 });
+    await deliverWindow(h.ctx, tools, { campaignId: id, contentHash, fromSeq: 1, toSeq: 6 });
     const received = h.sink.withSubject('Crash course').map((m) => m.envelopeTo[0]);
     expect(received).toHaveLength(4);
     expect(received).not.toContain(claimed[0]!.email);

@@ -1,50 +1,18 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL, testDb } from '../support/harness.js';
+import { freePort, launch, ROOT } from '../support/processes.js';
 
 const require = createRequire(import.meta.url);
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Runs `src/main.ts` as `npm start` does (or, given `builtMain`, that build's main as `npm run start:api` does,
- * from a working directory unrelated to it); resolves when `ready` appears or the process exits.
- */
-function start(args: string[], env: Record<string, string>, ready = 'API and pages on', builtMain?: string) {
-  // `node --import tsx`, as npm start runs it: the tsx CLI would put a wrapper process in between whose
-  // signal relay allows the child 30 ms to answer, and SIGKILLs it (exit 143) when a loaded machine is slower.
-  const command = builtMain ? [builtMain, ...args] : ['--import', pathToFileURL(require.resolve('tsx')).href, 'src/main.ts', ...args];
-  const child = spawn(process.execPath, command, {
-    cwd: builtMain ? tmpdir() : ROOT,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const settled = new Promise<{ ready: boolean; code?: number | null }>((resolve) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(ready)) resolve({ ready: true });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => resolve({ ready: false, code }));
-  });
-  return { child, settled, exited, output: () => output };
+/** `src/main.ts` as `npm start` runs it (or, given `builtMain`, that build's main), with only the environment given. */
+function start(args: string[], env: Record<string, string>, ready?: string, builtMain?: string) {
+  return launch(args, { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, { ready, builtMain });
 }
 
 // Whole processes on the embedded defaults: run once, in the PGlite project.

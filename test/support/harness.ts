@@ -122,11 +122,19 @@ export class Harness {
     return harness;
   }
 
-  /** The environment a separate worker process needs to join this test's deployment. */
-  workerEnv(): Record<string, string> {
+  /**
+   * The environment a separate API or worker process needs to join this test's deployment.
+   * `name` becomes its database sessions' application_name, so a test can tell the processes apart.
+   */
+  processEnv(name = 'countersign'): Record<string, string> {
     if (this.databaseTarget.kind !== 'postgres') throw new Error('separate processes need PostgreSQL');
-    const keys = ['REDIS_URL', 'QUEUE_PREFIX', 'SMTP_URL', 'SEND_RATE_PER_SECOND', 'SMTP_MAX_CONNECTIONS', 'WORKER_CONCURRENCY', 'DELIVERY_BATCH_SIZE', 'DELIVERY_CLAIM_SIZE', 'SWEEP_INTERVAL_MS', 'PUBLIC_URL', 'HOLD_WINDOW_SECONDS'] as const;
-    return { NODE_ENV: 'test', DATABASE_URL: this.databaseTarget.url, ...Object.fromEntries(keys.map((k) => [k, String(this.config[k])])) };
+    const keys = [
+      'REDIS_URL', 'QUEUE_PREFIX', 'SMTP_URL', 'SEND_RATE_PER_SECOND', 'SMTP_MAX_CONNECTIONS', 'WORKER_CONCURRENCY', 'DELIVERY_BATCH_SIZE',
+      'DELIVERY_CLAIM_SIZE', 'SWEEP_INTERVAL_MS', 'STALE_SENDING_SECONDS', 'WORKER_LOCK_MS', 'PUBLIC_URL', 'HOLD_WINDOW_SECONDS',
+    ] as const;
+    const url = new URL(this.databaseTarget.url);
+    url.searchParams.set('application_name', name);
+    return { NODE_ENV: 'test', DATABASE_URL: url.toString(), ...Object.fromEntries(keys.map((k) => [k, String(this.config[k])])) };
   }
 
   get ctx() {
@@ -156,7 +164,12 @@ export class Harness {
     await this.addUser('bob', ['approver']);
   }
 
-  async api(user: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  api(user: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    return this.apiAt(this.baseUrl, user, method, path, body, headers);
+  }
+
+  /** The same call against another API server of this deployment, such as a separate `countersign api` process. */
+  async apiAt(baseUrl: string, user: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     const init: RequestInit = { method, headers: { ...headers } };
     if (user) (init.headers as Record<string, string>).authorization = `Bearer ${this.users[user]!.token}`;
     if (body !== undefined) {
@@ -166,7 +179,7 @@ export class Harness {
         (init.headers as Record<string, string>)['content-type'] = 'application/json';
       }
     }
-    const response = await fetch(`${this.baseUrl}/api/v1${path}`, init);
+    const response = await fetch(`${baseUrl}/api/v1${path}`, init);
     const text = await response.text();
     const json = response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
     return { status: response.status, body: json, text };

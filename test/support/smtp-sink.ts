@@ -32,8 +32,8 @@ export interface SinkOptions {
   connectFault?: (connection: number) => Fault | 'close';
   /** Refuse the sender at MAIL FROM. */
   mailFault?: (sender: string) => Fault;
-  /** Refuse a recipient at RCPT TO (e.g. 550 for permanent, 450 for temporary). */
-  rcptFault?: (address: string, attempt: number) => Fault;
+  /** Refuse a recipient at RCPT TO (e.g. 550 for permanent, 450 for temporary), or `drop` the connection there without a reply. */
+  rcptFault?: (address: string, attempt: number) => Fault | 'drop';
   /** Fail a message to this recipient after the DATA command was accepted; `attempt` counts its RCPT TOs. */
   dataFault?: (address: string, attempt: number) => DataFault;
   /** Hold each message this long before answering DATA: a slow relay. */
@@ -76,12 +76,13 @@ export class SmtpSink {
         const fault = this.options.mailFault?.(address.address.toLowerCase());
         callback(fault ? replyError(fault) : undefined);
       },
-      onRcptTo: (address, _session, callback) => {
+      onRcptTo: (address, session, callback) => {
         const email = address.address.toLowerCase();
         const attempt = (this.#attempts.get(email) ?? 0) + 1;
         this.#attempts.set(email, attempt);
         const fault = this.options.rcptFault?.(email, attempt);
-        callback(fault ? replyError(fault) : undefined);
+        if (fault === 'drop') this.#socketOf(session)?.destroy();
+        else callback(fault ? replyError(fault) : undefined);
       },
       onData: (stream: SMTPServerDataStream, session: SMTPServerSession, callback) => {
         const envelopeTo = session.envelope.rcptTo.map((r) => r.address.toLowerCase());

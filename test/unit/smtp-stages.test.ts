@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { classifySmtpError } from '../../src/domain/delivery.js';
 import { prepareBody } from '../../src/mail/body.js';
 import { composeMessage } from '../../src/mail/compose.js';
-import { createMailer } from '../../src/mail/transport.js';
+import { createMailer, type BodyStage } from '../../src/mail/transport.js';
 import { DataRefusingSmtp } from '../support/data-refusing-smtp.js';
 import { SmtpSink, type SinkOptions } from '../support/smtp-sink.js';
 
@@ -39,14 +39,14 @@ function message(bodyMarkdown = 'The canteen opens at **eight** on Monday.') {
   return composeMessage(content, prepareBody(bodyMarkdown), { email: RECIPIENT, name: 'Dana', fields: {}, messageId: '<stage@corp.example.com>', replyToMessageId: null });
 }
 
-type NodemailerError = Error & { code?: string; originalCode?: string; command?: string; responseCode?: number; timeoutType?: string };
+type NodemailerError = Error & { code?: string; originalCode?: string; command?: string; responseCode?: number; timeoutType?: string; bodyStage?: BodyStage };
 
 /** Sends one message through the project's mailer and returns what nodemailer raised. */
 async function failure(url: string, options: { bodyMarkdown?: string; socketTimeoutMs?: number } = {}): Promise<NodemailerError> {
   const mailer = createMailer({ smtpUrl: url, maxConnections: 1, outboxDir: 'unused-by-smtp', socketTimeoutMs: options.socketTimeoutMs });
   try {
     const receipt = await mailer.send(message(options.bodyMarkdown));
-    throw new Error(`the server accepted the message: ${receipt.response}`);
+    throw new Error(`the server accepted the message: ${receipt?.response}`);
   } catch (error) {
     return error as NodemailerError;
   } finally {
@@ -54,10 +54,10 @@ async function failure(url: string, options: { bodyMarkdown?: string; socketTime
   }
 }
 
-/** The fields classifySmtpError reads, as nodemailer set them. */
+/** The fields classifySmtpError reads, as nodemailer set them, and how far the mailer saw the body go. */
 function shape(error: NodemailerError) {
-  const { code, originalCode, command, responseCode, timeoutType } = error;
-  return Object.fromEntries(Object.entries({ code, originalCode, command, responseCode, timeoutType }).filter(([, v]) => v !== undefined));
+  const { code, originalCode, command, responseCode, timeoutType, bodyStage } = error;
+  return Object.fromEntries(Object.entries({ code, originalCode, command, responseCode, timeoutType, bodyStage }).filter(([, v]) => v !== undefined));
 }
 
 async function portWithNothingListening(): Promise<number> {
@@ -84,14 +84,14 @@ function gotNoMessage(server: SmtpSink): void {
 describe('before the message could have been accepted', () => {
   it('connection refused: ESOCKET, originalCode ECONNREFUSED, command CONN → transient', async () => {
     const error = await failure(`smtp://127.0.0.1:${await portWithNothingListening()}`);
-    expect(shape(error)).toEqual({ code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' });
+    expect(shape(error)).toEqual({ code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN', bodyStage: 'not_started' });
     expect(classifySmtpError(error).kind).toBe('transient');
   });
 
   it('closed before the greeting: the pool reconnects, gives up, and raises ECONNECTION with no command → transient', async () => {
     const server = await sink({ connectFault: () => 'close' });
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'ECONNECTION' });
+    expect(shape(error)).toEqual({ code: 'ECONNECTION', bodyStage: 'not_started' });
     expect(error.message).toBe('Reached maximum number of retries after connection was closed');
     expect(classifySmtpError(error).kind).toBe('transient');
     expect(server.connections).toBeGreaterThan(1);
@@ -102,7 +102,7 @@ describe('before the message could have been accepted', () => {
   it('421 greeting: EPROTOCOL, responseCode 421, command CONN → transient', async () => {
     const server = await sink({ connectFault: () => ({ code: 421, message: 'Too busy, try later' }) });
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'EPROTOCOL', command: 'CONN', responseCode: 421 });
+    expect(shape(error)).toEqual({ code: 'EPROTOCOL', command: 'CONN', responseCode: 421, bodyStage: 'not_started' });
     expect(classifySmtpError(error)).toEqual({ kind: 'transient', response: '421 Too busy, try later' });
     expect(server.rcptAttempts(RECIPIENT)).toBe(0);
     gotNoMessage(server);
@@ -111,7 +111,7 @@ describe('before the message could have been accepted', () => {
   it('554 greeting: EPROTOCOL, responseCode 554, command CONN → permanent', async () => {
     const server = await sink({ connectFault: () => ({ code: 554, message: 'No service for you' }) });
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'EPROTOCOL', command: 'CONN', responseCode: 554 });
+    expect(shape(error)).toEqual({ code: 'EPROTOCOL', command: 'CONN', responseCode: 554, bodyStage: 'not_started' });
     expect(classifySmtpError(error)).toEqual({ kind: 'permanent', response: '554 No service for you' });
     gotNoMessage(server);
   });
@@ -122,7 +122,7 @@ describe('before the message could have been accepted', () => {
   ])('MAIL FROM %i: EENVELOPE, command MAIL FROM → %s', async (code, kind) => {
     const server = await sink({ mailFault: () => ({ code, message: 'Sender refused' }) });
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: code });
+    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: code, bodyStage: 'not_started' });
     expect(classifySmtpError(error)).toEqual({ kind, response: `${code} Sender refused` });
     expect(server.rcptAttempts(RECIPIENT)).toBe(0);
     gotNoMessage(server);
@@ -134,7 +134,7 @@ describe('before the message could have been accepted', () => {
   ])('RCPT TO %i: EENVELOPE, command RCPT TO → %s', async (code, kind) => {
     const server = await sink({ rcptFault: () => ({ code, message: 'Mailbox unavailable' }) });
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'RCPT TO', responseCode: code });
+    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'RCPT TO', responseCode: code, bodyStage: 'not_started' });
     expect(classifySmtpError(error)).toEqual({ kind, response: `${code} Mailbox unavailable` });
     expect(server.rcptAttempts(RECIPIENT)).toBe(1);
     gotNoMessage(server);
@@ -146,7 +146,7 @@ describe('before the message could have been accepted', () => {
   ])('DATA command %i: EENVELOPE, command DATA → %s', async (code, kind) => {
     const server = await dataRefuser(code, 'No data now');
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'DATA', responseCode: code });
+    expect(shape(error)).toEqual({ code: 'EENVELOPE', command: 'DATA', responseCode: code, bodyStage: 'not_started' });
     expect(classifySmtpError(error)).toEqual({ kind, response: `${code} No data now` });
     // Every line the server got is a command: not one line of the message followed DATA.
     const verbs = server.lines.map((line) => line.split(/[\s:]/, 1)[0]!.toUpperCase());
@@ -159,7 +159,7 @@ describe('before the message could have been accepted', () => {
     const mailer = createMailer({ smtpUrl: server.url, maxConnections: 1, outboxDir: 'unused-by-smtp' });
     mailer.close();
     const error = (await mailer.send(message()).catch((e: unknown) => e)) as NodemailerError;
-    expect(shape(error)).toEqual({ code: 'ECONNECTION' });
+    expect(shape(error)).toEqual({ code: 'ECONNECTION', bodyStage: 'not_started' });
     expect(error.message).toBe('Connection pool was closed');
     expect(classifySmtpError(error).kind).toBe('transient');
     expect(server.connections).toBe(0);
@@ -173,7 +173,7 @@ describe('the server answered the final dot', () => {
   ])('%i: EMESSAGE, command DATA → %s', async (code, kind) => {
     const server = await sink({ dataFault: () => ({ code, message: 'Message refused' }) });
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'EMESSAGE', command: 'DATA', responseCode: code });
+    expect(shape(error)).toEqual({ code: 'EMESSAGE', command: 'DATA', responseCode: code, bodyStage: 'complete' });
     expect(classifySmtpError(error)).toEqual({ kind, response: `${code} Message refused` });
     // The server refused it: it keeps nothing.
     gotNoMessage(server);
@@ -184,7 +184,7 @@ describe('no reply after the final dot: the message may have been delivered', ()
   it('dropped: ECONNECTION, command CONN → ambiguous', async () => {
     const server = await sink({ dataFault: () => 'drop-after-dot' });
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'ECONNECTION', command: 'CONN' });
+    expect(shape(error)).toEqual({ code: 'ECONNECTION', command: 'CONN', bodyStage: 'complete' });
     expect(classifySmtpError(error).kind).toBe('ambiguous');
     arrivedWhole(server);
   });
@@ -192,7 +192,7 @@ describe('no reply after the final dot: the message may have been delivered', ()
   it('reset: ESOCKET, originalCode ECONNRESET, command CONN → ambiguous', async () => {
     const server = await sink({ dataFault: () => 'reset-after-dot' });
     const error = await failure(server.url);
-    expect(shape(error)).toEqual({ code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN' });
+    expect(shape(error)).toEqual({ code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN', bodyStage: 'complete' });
     expect(classifySmtpError(error).kind).toBe('ambiguous');
     arrivedWhole(server);
   });
@@ -201,33 +201,38 @@ describe('no reply after the final dot: the message may have been delivered', ()
     const server = await sink({ dataFault: () => 'no-reply' });
     // Silence mid-conversation on loopback: 3 s is far beyond any stall between two packets.
     const error = await failure(server.url, { socketTimeoutMs: 3000 });
-    expect(shape(error)).toEqual({ code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'SOCKET_TIMEOUT' });
+    expect(shape(error)).toEqual({ code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'SOCKET_TIMEOUT', bodyStage: 'complete' });
     expect(classifySmtpError(error).kind).toBe('ambiguous');
     arrivedWhole(server);
   });
 });
 
-describe('a connection dropped inside the body', () => {
-  // The server did not get the message, so a resend would be safe, but nodemailer raises the
-  // very error of a drop after the final dot: command CONN, whatever the stage (and a reset
-  // gives ESOCKET/ECONNRESET at either). Nothing in the error tells them apart, so it can
-  // only be ambiguous: recorded unknown, never resent.
-  it('raises the same error as a drop after the final dot, so it is ambiguous too', async () => {
+describe('a connection dropped before the final dot: nothing could have been delivered', () => {
+  // nodemailer raises the same error for a drop at RCPT, inside the body or after the final
+  // dot (command CONN, whatever the stage). The mailer tells them apart by how far the
+  // connection had read the body: not at all before DATA's 354, all of it before the dot.
+  it('dropped at RCPT: the body was never read → transient', async () => {
+    const server = await sink({ rcptFault: () => 'drop' });
+    const error = await failure(server.url);
+    expect(shape(error)).toMatchObject({ code: 'ECONNECTION', command: 'CONN', bodyStage: 'not_started' });
+    expect(classifySmtpError(error).kind).toBe('transient');
+    expect(server.rcptAttempts(RECIPIENT)).toBe(1);
+    gotNoMessage(server);
+  });
+
+  it('dropped inside a large body: read only in part → transient, though the error is the one of a drop after the dot', async () => {
     const inBody = await sink({ dataFault: () => 'drop-in-body' });
-    // Megabytes: the client is still writing the body when the server hangs up (nodemailer
-    // never logs the end of its message stream here).
+    // Megabytes: the client is still writing the body when the server hangs up.
     const duringBody = await failure(inBody.url, { bodyMarkdown: 'The canteen opens at eight. '.repeat(150_000) });
     const afterDot = await sink({ dataFault: () => 'drop-after-dot' });
     const afterTheDot = await failure(afterDot.url);
 
     expect(inBody.messages).toEqual([]);
     expect(inBody.cutOff).toEqual([{ envelopeTo: [RECIPIENT], bytes: expect.any(Number) }]);
-    expect(inBody.cutOff[0]!.bytes).toBeGreaterThan(0);
     arrivedWhole(afterDot);
-
-    expect(shape(duringBody)).toEqual({ code: 'ECONNECTION', command: 'CONN' });
-    expect(shape(duringBody)).toEqual(shape(afterTheDot));
     expect(duringBody.message).toBe(afterTheDot.message);
-    expect(classifySmtpError(duringBody).kind).toBe('ambiguous');
+    expect(shape(duringBody)).toEqual({ code: 'ECONNECTION', command: 'CONN', bodyStage: 'partial' });
+    expect(classifySmtpError(duringBody).kind).toBe('transient');
+    expect(classifySmtpError(afterTheDot).kind).toBe('ambiguous');
   });
 });
