@@ -1,5 +1,5 @@
 import { createGunzip, createInflate } from 'node:zlib';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { invalid } from '../services/errors.js';
 import type { ImportSource } from '../services/lists.js';
 
@@ -28,12 +28,24 @@ export function importSource(req: Request): ImportSource {
 }
 
 /**
- * An answer given before the body was read to its end: the connection closes after it, and what is
- * still arriving meanwhile is discarded rather than buffered.
+ * What a client may still send after an answer that came before the end of its body. A client that has read
+ * the answer stops sending (HTTP clients do) and closes; one that carries on is cut off after this much.
  */
-export function closeAfterUnreadBody(req: Request, res: Response): void {
-  if (req.complete || res.headersSent) return;
-  res.set('Connection', 'close');
+const AFTER_ANSWER_MAX_BYTES = 1024 * 1024;
+
+/**
+ * After an answer given before the body was read to its end: the rest is read and dropped, not buffered,
+ * and the connection is cut if more than AFTER_ANSWER_MAX_BYTES keep coming. It is not closed at once: a
+ * close with data still arriving makes the kernel reset the connection, and the client may then lose
+ * the answer it was about to read.
+ */
+export function dropUnreadBody(req: Request): void {
+  if (req.complete) return;
   req.unpipe();
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > AFTER_ANSWER_MAX_BYTES) req.socket.destroy();
+  });
   req.resume();
 }

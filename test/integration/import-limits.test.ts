@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { importLimits } from '../../src/domain/import-limits.js';
 import { Harness } from '../support/harness.js';
-import { streamUpload } from '../support/streamed-upload.js';
+import { streamUpload, uploadIgnoringAnswer } from '../support/streamed-upload.js';
 import type { WebClient } from '../support/web-client.js';
 
 interface Member {
@@ -96,8 +96,6 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
     });
     expect(held.status, held.text).toBe(413);
     expect(held.body).toMatchObject({ error: 'list_too_large', message: expect.stringContaining('more than 1000 rows; the limit is 1000') });
-    // The rest of the body is not wanted: the server says it closes the connection rather than reading on.
-    expect(held.headers.connection).toBe('close');
 
     // The same from a client that sends the whole file, 5,000 rows; and as JSON.
     const whole = await h.api('author', 'POST', `/lists/${listId}/members`, ['email,name\n', ...csvLines(5000, 'whole')].join(''), { 'content-type': 'text/csv' });
@@ -127,7 +125,6 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
     const held = await streamUpload(membersUrl(listId), chunked(lines), { headers: authorHeaders('text/csv'), holdOpen: true });
     expect(held.status, held.text).toBe(413);
     expect(held.body).toMatchObject({ error: 'too_large', message: expect.stringContaining('larger than 321,536 bytes') });
-    expect(held.headers.connection).toBe('close');
 
     const jsonLines = ['[', ...Array.from({ length: 900 }, (_, i) => `${i ? ',' : ''}${JSON.stringify({ email: `w${i}@corp.example.com`, fields: { note } })}`), ']'];
     const json = await streamUpload(membersUrl(listId), chunked(jsonLines), { headers: authorHeaders('application/json'), holdOpen: true });
@@ -152,6 +149,17 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
     expect(await state(listId)).toEqual(before);
     // The server is still answering on new connections after closing those it refused.
     expect((await h.api('author', 'GET', `/lists/${listId}`)).status).toBe(200);
+  });
+
+  it('cuts off a client that keeps sending after its import was refused, rather than reading on', async () => {
+    const listId = await newList('Careless client');
+    // 64 MB of 1 KB rows: refused after about 314 KB, and the rest is not wanted.
+    const careless = await uploadIgnoringAnswer(membersUrl(listId), chunked(['email,name,note\n', ...csvLines(64 * 1024, 'careless', 'c'.repeat(990))]), authorHeaders('text/csv'));
+    expect(careless.status).toBe(413);
+    expect(careless.cut).toBe(true);
+    // Dropped up to a megabyte, plus what the connection's buffers held.
+    expect(careless.sentAfterAnswer).toBeLessThan(32 * 1024 * 1024);
+    expect(await members(listId)).toEqual([]);
   });
 
   it('keeps the other API routes to a small body limit', async () => {

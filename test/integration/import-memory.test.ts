@@ -1,14 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, testDb } from '../support/harness.js';
+import { freePort, Processes, type CountersignProcess } from '../support/processes.js';
 import { streamUpload } from '../support/streamed-upload.js';
-
-const require = createRequire(import.meta.url);
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /**
  * The heap a separate API process gets: the largest import the caps allow fits in it (measured: it needs
@@ -17,15 +10,6 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 const HEAP_MB = 192;
 const MAX_LIST_SIZE = 200_000;
 const GB = 1024 ** 3;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A CSV made as it is sent, never held whole: a header, then `line(i)` for each of `count` rows, 64 KB at a time. */
 async function* generatedCsv(count: number, line: (i: number) => string): AsyncGenerator<string> {
@@ -46,54 +30,38 @@ const paddedTo = (bytes: number) => (i: number) => {
   return `${start}${'x'.repeat(bytes - start.length - 1)}\n`;
 };
 
-/** The API alone, as `npm run start:api` runs it but from the sources, with V8's heap bounded at HEAP_MB. */
-async function startApi(env: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string; output: () => string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', pathToFileURL(require.resolve('tsx')).href, 'src/main.ts', 'api'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('API and pages on')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the API process exited with ${code} before it was ready:\n${output}`)));
-  });
-  return {
-    child,
-    baseUrl: `http://127.0.0.1:${port}`,
-    output: () => output,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 // A real second process needs a database both can open: PostgreSQL.
 describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process whose heap is bounded at ${HEAP_MB} MB`, () => {
   let h: Harness;
-  let api: Awaited<ReturnType<typeof startApi>>;
+  const processes = new Processes();
+  let api: CountersignProcess;
+  let apiUrl: string;
 
   beforeAll(async () => {
     h = await Harness.start({ workers: false });
     await h.addUser('author', ['author']);
-    api = await startApi({ ...h.workerEnv(), MAX_LIST_SIZE: String(MAX_LIST_SIZE) });
+    const port = await freePort();
+    apiUrl = `http://127.0.0.1:${port}`;
+    api = await processes.start('api', {
+      ...h.processEnv('api'),
+      PORT: String(port),
+      PUBLIC_URL: apiUrl,
+      MAX_LIST_SIZE: String(MAX_LIST_SIZE),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_MB}`.trim(),
+    });
+    // The process says what V8 gives it: the old space bound plus a young generation of some MB.
+    const heapLimit = Number(/V8 heap limit: (\d+) MB/.exec(api.output())![1]);
+    expect(heapLimit).toBeGreaterThanOrEqual(HEAP_MB);
+    expect(heapLimit).toBeLessThan(HEAP_MB + 64);
   });
   afterAll(async () => {
-    await api?.stop();
+    await processes.stopAll();
     await h?.stop();
   });
 
   const headers = () => ({ authorization: `Bearer ${h.users.author!.token}`, 'content-type': 'text/csv' });
   async function newList(name: string): Promise<string> {
-    const created = await fetch(`${api.baseUrl}/api/v1/lists`, { method: 'POST', headers: { ...headers(), 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    const created = await fetch(`${apiUrl}/api/v1/lists`, { method: 'POST', headers: { ...headers(), 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
     expect(created.status).toBe(201);
     return ((await created.json()) as { id: string }).id;
   }
@@ -102,7 +70,8 @@ describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process wh
 
   async function expectAliveAndAnswering(): Promise<void> {
     expect(api.child.exitCode, api.output()).toBeNull();
-    const health = await fetch(`${api.baseUrl}/healthz`);
+    expect(api.child.signalCode, api.output()).toBeNull();
+    const health = await fetch(`${apiUrl}/healthz`);
     expect(await health.json()).toEqual({ ok: true });
     expect(api.output()).not.toMatch(/heap out of memory|Allocation failed/);
   }
@@ -110,7 +79,7 @@ describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process wh
   it('refuses a 2 GB upload with 413 once it passes the byte cap, having read a small part of it, and stays up', async () => {
     const listId = await newList('Two gigabytes');
     // 2 GB in 1 KB lines: about 2 million rows, but the byte cap (about 50 MB) comes first.
-    const answer = await streamUpload(`${api.baseUrl}/api/v1/lists/${listId}/members`, generatedCsv(2 * 1024 * 1024, paddedTo(1024)), { headers: headers() });
+    const answer = await streamUpload(`${apiUrl}/api/v1/lists/${listId}/members`, generatedCsv(2 * 1024 * 1024, paddedTo(1024)), { headers: headers() });
     expect(answer.status, answer.text).toBe(413);
     expect(answer.body).toMatchObject({ error: 'too_large', message: expect.stringContaining('larger than 51,265,536 bytes') });
     expect(answer.sentBytes).toBeLessThan(0.1 * 2 * GB);
@@ -121,7 +90,7 @@ describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process wh
   it('refuses the 1.6-million-row file from issue 13 with 413 at row 200,001, and stays up', async () => {
     const listId = await newList('One point six million');
     // 20-byte rows: 32 MB, under the 50 MB the API used to take whole and parse before counting.
-    const answer = await streamUpload(`${api.baseUrl}/api/v1/lists/${listId}/members`, generatedCsv(1_600_000, (i) => `u${String(i).padStart(7, '0')}@corp.io,U,\n`), {
+    const answer = await streamUpload(`${apiUrl}/api/v1/lists/${listId}/members`, generatedCsv(1_600_000, (i) => `u${String(i).padStart(7, '0')}@corp.io,U,\n`), {
       headers: headers(),
     });
     expect(answer.status, answer.text).toBe(413);
@@ -133,7 +102,7 @@ describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process wh
   it('imports the largest file the caps allow, 200,000 rows of 255 bytes, within the same heap', async () => {
     const listId = await newList('Two hundred thousand');
     // 51,000,016 bytes: just under the byte cap.
-    const answer = await streamUpload(`${api.baseUrl}/api/v1/lists/${listId}/members`, generatedCsv(MAX_LIST_SIZE, paddedTo(255)), { headers: headers() });
+    const answer = await streamUpload(`${apiUrl}/api/v1/lists/${listId}/members`, generatedCsv(MAX_LIST_SIZE, paddedTo(255)), { headers: headers() });
     expect(answer.status, answer.text).toBe(200);
     expect(answer.body).toEqual({ listId, imported: MAX_LIST_SIZE, mergedDuplicates: 0, memberCount: MAX_LIST_SIZE });
     expect(await memberCount(listId)).toBe(MAX_LIST_SIZE);

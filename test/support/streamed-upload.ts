@@ -21,11 +21,13 @@ export interface UploadOptions {
   holdOpen?: boolean;
 }
 
+type Chunks = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
 /**
  * POSTs a body made chunk by chunk as the connection takes it (never built whole in memory), and stops
  * sending as soon as the server answers: what a client does when a server refuses an upload early.
  */
-export function streamUpload(url: string, chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, options: UploadOptions = {}): Promise<UploadAnswer> {
+export function streamUpload(url: string, chunks: Chunks, options: UploadOptions = {}): Promise<UploadAnswer> {
   return new Promise((resolve, reject) => {
     let sentBytes = 0;
     let answered = false;
@@ -52,12 +54,56 @@ export function streamUpload(url: string, chunks: AsyncIterable<string | Uint8Ar
         if (answered || req.destroyed) return;
         if (!first && options.pauseMs) await new Promise((wait) => setTimeout(wait, options.pauseMs));
         first = false;
-        sentBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+        sentBytes += byteLength(chunk);
         if (!req.write(chunk)) await drainedOrClosed(req);
       }
       if (!options.holdOpen && !answered && !req.destroyed) req.end();
     })().catch(reject);
   });
+}
+
+export interface IgnoredAnswer {
+  status: number;
+  /** Whether the connection failed before the whole body was sent. */
+  cut: boolean;
+  /** Bytes handed to the connection after the answer had come. */
+  sentAfterAnswer: number;
+}
+
+/**
+ * A client that reads the answer's status but sends its whole body regardless, as a careless script
+ * might: resolves when the body is sent or the connection fails.
+ */
+export function uploadIgnoringAnswer(url: string, chunks: Chunks, headers: Record<string, string>): Promise<IgnoredAnswer> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let sentAfterAnswer = 0;
+    let finished = false;
+    const finish = (cut: boolean) => {
+      if (finished) return;
+      finished = true;
+      if (!status) reject(new Error('the connection ended without an answer'));
+      else resolve({ status, cut, sentAfterAnswer });
+    };
+    const req = request(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked', ...headers } }, (res) => {
+      status = res.statusCode!;
+      res.resume();
+    });
+    req.on('error', () => finish(true));
+    req.on('close', () => finish(!req.writableFinished));
+    void (async () => {
+      for await (const chunk of chunks) {
+        if (req.destroyed) return;
+        if (status) sentAfterAnswer += byteLength(chunk);
+        if (!req.write(chunk)) await drainedOrClosed(req);
+      }
+      if (!req.destroyed) req.end(() => req.destroy());
+    })().catch(reject);
+  });
+}
+
+function byteLength(chunk: string | Uint8Array): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
 }
 
 function drainedOrClosed(req: ClientRequest): Promise<void> {
