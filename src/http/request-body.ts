@@ -5,7 +5,11 @@ import type { ImportSource } from '../services/lists.js';
 
 /**
  * The request body as it arrives, with any gzip or deflate content encoding undone (so a size cap counts
- * what it expands to). A reader that stops early leaves the request open, so the refusal can be answered.
+ * what it expands to). A reader that stops early leaves the request open, so the refusal can be answered
+ * on it. Nothing more is read after that answer: a client that has read it stops sending and closes,
+ * and node cuts one that does not once the connection has idled for the server's keepAliveTimeout.
+ * Closing at once instead, with data still arriving, makes the kernel reset the connection, and the
+ * client may lose the answer it was about to read.
  */
 export function requestChunks(req: Request): AsyncIterable<Uint8Array> {
   const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
@@ -25,27 +29,4 @@ export function importSource(req: Request): ImportSource {
   }
   if (req.is('application/json')) return { format: 'json', chunks: requestChunks(req) };
   throw invalid([{ field: 'members', message: 'send the members as text/csv or application/json' }]);
-}
-
-/**
- * What a client may still send after an answer that came before the end of its body. A client that has read
- * the answer stops sending (HTTP clients do) and closes; one that carries on is cut off after this much.
- */
-const AFTER_ANSWER_MAX_BYTES = 1024 * 1024;
-
-/**
- * After an answer given before the body was read to its end: the rest is read and dropped, not buffered,
- * and the connection is cut if more than AFTER_ANSWER_MAX_BYTES keep coming. It is not closed at once: a
- * close with data still arriving makes the kernel reset the connection, and the client may then lose
- * the answer it was about to read.
- */
-export function dropUnreadBody(req: Request): void {
-  if (req.complete) return;
-  req.unpipe();
-  let dropped = 0;
-  req.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > AFTER_ANSWER_MAX_BYTES) req.socket.destroy();
-  });
-  req.resume();
 }
