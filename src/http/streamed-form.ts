@@ -84,7 +84,11 @@ export class StreamedForm {
   private other(raw: Uint8Array): string {
     this.otherBytes += raw.length;
     if (this.otherBytes > OTHER_FIELDS_MAX_BYTES) {
-      throw new AppError(413, 'too_large', `the form's fields besides ${this.streamedField} are larger than ${OTHER_FIELDS_MAX_BYTES} bytes`);
+      throw new AppError(
+        413,
+        'too_large',
+        `the form's fields besides ${this.streamedField} are larger than ${OTHER_FIELDS_MAX_BYTES} bytes`,
+      );
     }
     return Buffer.from(raw).toString('latin1');
   }

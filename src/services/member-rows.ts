@@ -29,13 +29,22 @@ async function* cappedBytes(chunks: AsyncIterable<Uint8Array | string>, maxBytes
   for await (const chunk of chunks) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     total += bytes.byteLength;
-    if (total > maxBytes) throw new AppError(413, 'too_large', `the import is larger than ${describeBytes(maxBytes)}, the limit for a list this size; nothing was imported`);
+    if (total > maxBytes)
+      throw new AppError(
+        413,
+        'too_large',
+        `the import is larger than ${describeBytes(maxBytes)}, the limit for a list this size; nothing was imported`,
+      );
     yield bytes;
   }
 }
 
 function rowTooLarge(where: string, limits: ImportLimits): AppError {
-  return new AppError(413, 'too_large', `${where} is larger than ${describeBytes(limits.maxRowBytes)}, the most one row may hold; nothing was imported`);
+  return new AppError(
+    413,
+    'too_large',
+    `${where} is larger than ${describeBytes(limits.maxRowBytes)}, the most one row may hold; nothing was imported`,
+  );
 }
 
 /** Header names a spreadsheet may capitalise; every other column keeps its name as a merge field. */
@@ -152,7 +161,9 @@ async function* jsonRows(bytes: AsyncIterable<Uint8Array>, limits: ImportLimits)
 
   const parseFailure = (error: unknown): never => {
     if (error instanceof AppError) throw error;
-    throw new AppError(400, 'malformed_json', 'the request body is not valid JSON', [{ field: '(body)', message: (error as Error).message }]);
+    throw new AppError(400, 'malformed_json', 'the request body is not valid JSON', [
+      { field: '(body)', message: (error as Error).message },
+    ]);
   };
   for await (const chunk of bytes) {
     try {

@@ -63,7 +63,8 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
   async function newList(name: string, seed?: string): Promise<string> {
     const created = await h.api('author', 'POST', '/lists', { name });
     expect(created.status, created.text).toBe(201);
-    if (seed) expect((await h.api('author', 'POST', `/lists/${created.body.id}/members`, seed, { 'content-type': 'text/csv' })).status).toBe(200);
+    if (seed)
+      expect((await h.api('author', 'POST', `/lists/${created.body.id}/members`, seed, { 'content-type': 'text/csv' })).status).toBe(200);
     return created.body.id as string;
   }
 
@@ -76,8 +77,20 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
   /** Everything an import could have changed: the list's members, who changed it, and the audit trail. */
   async function state(listId: string) {
     const count = async (table: 'audit_events' | 'list_changes' | 'list_members') =>
-      Number((await h.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    return { members: await members(listId), audit: await count('audit_events'), changes: await count('list_changes'), allMembers: await count('list_members') };
+      Number(
+        (
+          await h.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    return {
+      members: await members(listId),
+      audit: await count('audit_events'),
+      changes: await count('list_changes'),
+      allMembers: await count('list_members'),
+    };
   }
 
   it('sizes the byte cap from MAX_LIST_SIZE in one rule', () => {
@@ -95,13 +108,20 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
       holdOpen: true,
     });
     expect(held.status, held.text).toBe(413);
-    expect(held.body).toMatchObject({ error: 'list_too_large', message: expect.stringContaining('more than 1000 rows; the limit is 1000') });
+    expect(held.body).toMatchObject({
+      error: 'list_too_large',
+      message: expect.stringContaining('more than 1000 rows; the limit is 1000'),
+    });
 
     // The same from a client that sends the whole file, 5,000 rows; and as JSON.
-    const whole = await h.api('author', 'POST', `/lists/${listId}/members`, ['email,name\n', ...csvLines(5000, 'whole')].join(''), { 'content-type': 'text/csv' });
+    const whole = await h.api('author', 'POST', `/lists/${listId}/members`, ['email,name\n', ...csvLines(5000, 'whole')].join(''), {
+      'content-type': 'text/csv',
+    });
     expect(whole.status, whole.text).toBe(413);
     expect(whole.body.error).toBe('list_too_large');
-    const json = await h.api('author', 'POST', `/lists/${listId}/members`, [...jsonEntries(MAX_ROWS + 1, 'json')].join(''), { 'content-type': 'application/json' });
+    const json = await h.api('author', 'POST', `/lists/${listId}/members`, [...jsonEntries(MAX_ROWS + 1, 'json')].join(''), {
+      'content-type': 'application/json',
+    });
     expect(json.status, json.text).toBe(413);
     expect(json.body.error).toBe('list_too_large');
 
@@ -109,7 +129,9 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
 
     // Exactly the cap is an import like any other.
     const full = await newList('Exactly full');
-    const atCap = await h.api('author', 'POST', `/lists/${full}/members`, ['email,name\n', ...csvLines(MAX_ROWS, 'full')].join(''), { 'content-type': 'text/csv' });
+    const atCap = await h.api('author', 'POST', `/lists/${full}/members`, ['email,name\n', ...csvLines(MAX_ROWS, 'full')].join(''), {
+      'content-type': 'text/csv',
+    });
     expect(atCap.status, atCap.text).toBe(200);
     expect(atCap.body).toMatchObject({ imported: MAX_ROWS, memberCount: MAX_ROWS });
   });
@@ -126,23 +148,35 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
     expect(held.status, held.text).toBe(413);
     expect(held.body).toMatchObject({ error: 'too_large', message: expect.stringContaining('larger than 321,536 bytes') });
 
-    const jsonLines = ['[', ...Array.from({ length: 900 }, (_, i) => `${i ? ',' : ''}${JSON.stringify({ email: `w${i}@corp.example.com`, fields: { note } })}`), ']'];
+    const jsonLines = [
+      '[',
+      ...Array.from({ length: 900 }, (_, i) => `${i ? ',' : ''}${JSON.stringify({ email: `w${i}@corp.example.com`, fields: { note } })}`),
+      ']',
+    ];
     const json = await streamUpload(membersUrl(listId), chunked(jsonLines), { headers: authorHeaders('application/json'), holdOpen: true });
     expect(json.status, json.text).toBe(413);
     expect(json.body).toMatchObject({ error: 'too_large', message: expect.stringContaining('321,536 bytes') });
 
     // One row larger than a row may be is refused by where it stands, without reading on.
     const huge = 'x'.repeat(70_000);
-    const bigRow = await streamUpload(membersUrl(listId), chunked(['email,name,note\n', 'a@corp.example.com,A,short\n', `b@corp.example.com,B,${huge}\n`]), {
-      headers: authorHeaders('text/csv'),
-      holdOpen: true,
-    });
+    const bigRow = await streamUpload(
+      membersUrl(listId),
+      chunked(['email,name,note\n', 'a@corp.example.com,A,short\n', `b@corp.example.com,B,${huge}\n`]),
+      {
+        headers: authorHeaders('text/csv'),
+        holdOpen: true,
+      },
+    );
     expect(bigRow.status, bigRow.text).toBe(413);
     expect(bigRow.body).toMatchObject({ error: 'too_large', message: expect.stringMatching(/^line 3 is larger than 65,536 bytes/) });
-    const bigEntry = await streamUpload(membersUrl(listId), chunked(['[{"email":"a@corp.example.com"},', `{"email":"b@corp.example.com","name":"${huge}"}]`]), {
-      headers: authorHeaders('application/json'),
-      holdOpen: true,
-    });
+    const bigEntry = await streamUpload(
+      membersUrl(listId),
+      chunked(['[{"email":"a@corp.example.com"},', `{"email":"b@corp.example.com","name":"${huge}"}]`]),
+      {
+        headers: authorHeaders('application/json'),
+        holdOpen: true,
+      },
+    );
     expect(bigEntry.status, bigEntry.text).toBe(413);
     expect(bigEntry.body).toMatchObject({ error: 'too_large', message: expect.stringMatching(/^entry 2 is larger than 65,536 bytes/) });
 
@@ -155,7 +189,11 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
     const listId = await newList('Careless client');
     // 64 MB of 1 KB rows: refused after about 314 KB. Nothing more is read, so the client's writes stall
     // once the connection's buffers are full, and the server cuts the idle connection (keepAliveTimeout).
-    const careless = await uploadIgnoringAnswer(membersUrl(listId), chunked(['email,name,note\n', ...csvLines(64 * 1024, 'careless', 'c'.repeat(990))]), authorHeaders('text/csv'));
+    const careless = await uploadIgnoringAnswer(
+      membersUrl(listId),
+      chunked(['email,name,note\n', ...csvLines(64 * 1024, 'careless', 'c'.repeat(990))]),
+      authorHeaders('text/csv'),
+    );
     expect(careless.status).toBe(413);
     expect(careless.cut).toBe(true);
     expect(careless.sentAfterAnswer).toBeLessThan(32 * 1024 * 1024);
@@ -164,14 +202,19 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
 
   it('keeps the other API routes to a small body limit', async () => {
     const listId = await newList('Small bodies');
-    const big = await h.api('author', 'POST', '/campaigns', { subject: 'Big', body: 'x'.repeat(3 * 1024 * 1024), audience: { listIds: [listId] } });
+    const big = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Big',
+      body: 'x'.repeat(3 * 1024 * 1024),
+      audience: { listIds: [listId] },
+    });
     expect(big.status).toBe(413);
     expect(big.body).toMatchObject({ error: 'too_large', message: 'the request body is larger than 2,097,152 bytes (2 MB)' });
   });
 
   it('takes a body that arrives slowly, cut anywhere: inside characters, line endings and quoted cells', async () => {
     const listId = await newList('Slow upload');
-    const csv = 'Email,Name,Office\r\nzoe@corp.example.com,Zoë Ünal,"Zürich\r\nfloor 2"\r\nkenji@corp.example.com,山田 健二,東京\r\n\r\nann@corp.example.com,Ann,Leeds\r\n';
+    const csv =
+      'Email,Name,Office\r\nzoe@corp.example.com,Zoë Ünal,"Zürich\r\nfloor 2"\r\nkenji@corp.example.com,山田 健二,東京\r\n\r\nann@corp.example.com,Ann,Leeds\r\n';
     const slow = await streamUpload(membersUrl(listId), slices(csv, 3), { headers: authorHeaders('text/csv; charset=utf-8'), pauseMs: 2 });
     expect(slow.status, slow.text).toBe(200);
     expect(slow.body).toEqual({ listId, imported: 3, mergedDuplicates: 0, memberCount: 3 });
@@ -182,15 +225,27 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
     ]);
 
     // Cut the same way, a bad row is still named by the line a person sees it on (the quoted cell spans 2-3).
-    const bad = await streamUpload(membersUrl(listId), slices(`${csv}not-an-address,Nobody,Leeds\r\n`, 3), { headers: authorHeaders('text/csv'), pauseMs: 1 });
+    const bad = await streamUpload(membersUrl(listId), slices(`${csv}not-an-address,Nobody,Leeds\r\n`, 3), {
+      headers: authorHeaders('text/csv'),
+      pauseMs: 1,
+    });
     expect(bad.status, bad.text).toBe(400);
     expect(bad.body!.issues!.map((i) => i.field)).toEqual(['line 7.email']);
 
-    const json = JSON.stringify({ members: [{ email: 'Li@Corp.Example.com', name: '李 小龙', fields: { city: 'Zürich' } }, { email: 'li@corp.example.com', name: '' }] });
+    const json = JSON.stringify({
+      members: [
+        { email: 'Li@Corp.Example.com', name: '李 小龙', fields: { city: 'Zürich' } },
+        { email: 'li@corp.example.com', name: '' },
+      ],
+    });
     const slowJson = await streamUpload(membersUrl(listId), slices(json, 2), { headers: authorHeaders('application/json'), pauseMs: 1 });
     expect(slowJson.status, slowJson.text).toBe(200);
     expect(slowJson.body).toMatchObject({ imported: 1, mergedDuplicates: 1, memberCount: 4 });
-    expect((await members(listId)).find((m) => m.email === 'li@corp.example.com')).toEqual({ email: 'li@corp.example.com', name: '李 小龙', fields: { city: 'Zürich' } });
+    expect((await members(listId)).find((m) => m.email === 'li@corp.example.com')).toEqual({
+      email: 'li@corp.example.com',
+      name: '李 小龙',
+      fields: { city: 'Zürich' },
+    });
     expect(await members(listId)).toHaveLength(4);
   });
 
@@ -203,7 +258,9 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
       { field: 'line 3', message: expect.stringContaining('Invalid Record Length') },
       { field: 'line 4.email', message: expect.stringMatching(/not a valid email address/) },
     ]);
-    const json = await h.api('author', 'POST', `/lists/${listId}/members`, '[{"email": "a@corp.example.com"},', { 'content-type': 'application/json' });
+    const json = await h.api('author', 'POST', `/lists/${listId}/members`, '[{"email": "a@corp.example.com"},', {
+      'content-type': 'application/json',
+    });
     expect(json.status, json.text).toBe(400);
     expect(json.body.error).toBe('malformed_json');
     const notJson = await h.api('author', 'POST', `/lists/${listId}/members`, 'email,name\n', { 'content-type': 'application/xml' });
@@ -223,7 +280,9 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
     // 800 rows of 1 KB compress to a few KB but expand past the cap.
     const bomb = gzipSync(['email,name,note\n', ...csvLines(800, 'bomb', 'z'.repeat(1000))].join(''));
     expect(bomb.length).toBeLessThan(MAX_BYTES / 10);
-    const refused = await streamUpload(membersUrl(listId), [bomb], { headers: { ...authorHeaders('text/csv'), 'content-encoding': 'gzip' } });
+    const refused = await streamUpload(membersUrl(listId), [bomb], {
+      headers: { ...authorHeaders('text/csv'), 'content-encoding': 'gzip' },
+    });
     expect(refused.status, refused.text).toBe(413);
     expect(refused.body!.error).toBe('too_large');
     expect(await members(listId)).toHaveLength(1);
@@ -272,7 +331,11 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
 
     it('reads a form that arrives in pieces cut inside its escapes', async () => {
       const listId = await newList('Console slow');
-      const form = new URLSearchParams({ _csrf: await client.csrf(`/lists/${listId}`), csv: 'email,name\nzoe@corp.example.com,Zoë Ünal & Söhne\n', intent: 'import' });
+      const form = new URLSearchParams({
+        _csrf: await client.csrf(`/lists/${listId}`),
+        csv: 'email,name\nzoe@corp.example.com,Zoë Ünal & Söhne\n',
+        intent: 'import',
+      });
       const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
       const answer = await streamUpload(`${h.baseUrl}/lists/${listId}/import`, slices(form.toString(), 2), {
         headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
@@ -282,7 +345,11 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
       expect(await members(listId)).toEqual([{ email: 'zoe@corp.example.com', name: 'Zoë Ünal & Söhne', fields: {} }]);
 
       // Without the session's CSRF token nothing is read into the list.
-      const forged = await client.post(`/lists/${listId}/import`, { _csrf: 'forged', csv: 'email,name\nmallory@corp.example.com,M\n', intent: 'import' });
+      const forged = await client.post(`/lists/${listId}/import`, {
+        _csrf: 'forged',
+        csv: 'email,name\nmallory@corp.example.com,M\n',
+        intent: 'import',
+      });
       expect(forged.status).toBe(403);
       expect(await members(listId)).toHaveLength(1);
     });

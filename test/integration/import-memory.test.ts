@@ -61,12 +61,24 @@ describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process wh
 
   const headers = () => ({ authorization: `Bearer ${h.users.author!.token}`, 'content-type': 'text/csv' });
   async function newList(name: string): Promise<string> {
-    const created = await fetch(`${apiUrl}/api/v1/lists`, { method: 'POST', headers: { ...headers(), 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    const created = await fetch(`${apiUrl}/api/v1/lists`, {
+      method: 'POST',
+      headers: { ...headers(), 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
     expect(created.status).toBe(201);
     return ((await created.json()) as { id: string }).id;
   }
   const memberCount = async (listId: string) =>
-    Number((await h.db.selectFrom('list_members').select((eb) => eb.fn.countAll<number>().as('n')).where('list_id', '=', listId).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await h.db
+          .selectFrom('list_members')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('list_id', '=', listId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   async function expectAliveAndAnswering(): Promise<void> {
     expect(api.child.exitCode, api.output()).toBeNull();
@@ -79,7 +91,9 @@ describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process wh
   it('refuses a 2 GB upload with 413 once it passes the byte cap, having read a small part of it, and stays up', async () => {
     const listId = await newList('Two gigabytes');
     // 2 GB in 1 KB lines: about 2 million rows, but the byte cap (about 50 MB) comes first.
-    const answer = await streamUpload(`${apiUrl}/api/v1/lists/${listId}/members`, generatedCsv(2 * 1024 * 1024, paddedTo(1024)), { headers: headers() });
+    const answer = await streamUpload(`${apiUrl}/api/v1/lists/${listId}/members`, generatedCsv(2 * 1024 * 1024, paddedTo(1024)), {
+      headers: headers(),
+    });
     expect(answer.status, answer.text).toBe(413);
     expect(answer.body).toMatchObject({ error: 'too_large', message: expect.stringContaining('larger than 51,265,536 bytes') });
     expect(answer.sentBytes).toBeLessThan(0.1 * 2 * GB);
@@ -90,9 +104,13 @@ describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process wh
   it('refuses the 1.6-million-row file from issue 13 with 413 at row 200,001, and stays up', async () => {
     const listId = await newList('One point six million');
     // 20-byte rows: 32 MB, under the 50 MB the API used to take whole and parse before counting.
-    const answer = await streamUpload(`${apiUrl}/api/v1/lists/${listId}/members`, generatedCsv(1_600_000, (i) => `u${String(i).padStart(7, '0')}@corp.io,U,\n`), {
-      headers: headers(),
-    });
+    const answer = await streamUpload(
+      `${apiUrl}/api/v1/lists/${listId}/members`,
+      generatedCsv(1_600_000, (i) => `u${String(i).padStart(7, '0')}@corp.io,U,\n`),
+      {
+        headers: headers(),
+      },
+    );
     expect(answer.status, answer.text).toBe(413);
     expect(answer.body).toMatchObject({ error: 'list_too_large', message: expect.stringContaining('more than 200000 rows') });
     expect(await memberCount(listId)).toBe(0);
@@ -102,7 +120,9 @@ describe.skipIf(testDb() !== 'postgres')(`imports into a separate API process wh
   it('imports the largest file the caps allow, 200,000 rows of 255 bytes, within the same heap', async () => {
     const listId = await newList('Two hundred thousand');
     // 51,000,016 bytes: just under the byte cap.
-    const answer = await streamUpload(`${apiUrl}/api/v1/lists/${listId}/members`, generatedCsv(MAX_LIST_SIZE, paddedTo(255)), { headers: headers() });
+    const answer = await streamUpload(`${apiUrl}/api/v1/lists/${listId}/members`, generatedCsv(MAX_LIST_SIZE, paddedTo(255)), {
+      headers: headers(),
+    });
     expect(answer.status, answer.text).toBe(200);
     expect(answer.body).toEqual({ listId, imported: MAX_LIST_SIZE, mergedDuplicates: 0, memberCount: MAX_LIST_SIZE });
     expect(await memberCount(listId)).toBe(MAX_LIST_SIZE);

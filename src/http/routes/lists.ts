@@ -59,7 +59,7 @@ function importRoute(ctx: AppContext, renderList: RenderList) {
     };
     const refuse = async (error: unknown) => {
       if (!(error instanceof AppError) || error.status === 403 || error.status === 404) throw error;
-        const bad = error.issues.length ? error.issues : [{ field: 'csv', message: error.message }];
+      const bad = error.issues.length ? error.issues : [{ field: 'csv', message: error.message }];
       // A refusal before the end of the form has only part of the CSV: the person chooses the file again.
       await renderList(req, res, { csv: form.complete ? received.join('') : '', preview: { rows: [], bad, total: 0 } }, error.status === 413 ? 413 : 400);
     };
