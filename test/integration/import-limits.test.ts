@@ -269,6 +269,17 @@ describe('member imports: row and byte caps checked as the data arrives', () => 
     expect(await members(listId)).toEqual([]);
   });
 
+  it('reads a CSV in the character set its Content-Type names', async () => {
+    const listId = await newList('Legacy export');
+    const latin1 = Buffer.from('email,name\nzoe@corp.example.com,Zoë Ünal\n', 'latin1');
+    const imported = await streamUpload(membersUrl(listId), [latin1], { headers: authorHeaders('text/csv; charset=windows-1252') });
+    expect(imported.status, imported.text).toBe(200);
+    expect(await members(listId)).toEqual([{ email: 'zoe@corp.example.com', name: 'Zoë Ünal', fields: {} }]);
+    const unknown = await streamUpload(membersUrl(listId), [latin1], { headers: authorHeaders('text/csv; charset=klingon') });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body!.issues).toEqual([{ field: 'charset', message: 'the character set "klingon" is not supported; send UTF-8' }]);
+  });
+
   it('takes gzip-compressed CSV, and applies the byte cap to what it expands to', async () => {
     const listId = await newList('Compressed');
     const small = await streamUpload(membersUrl(listId), [gzipSync('email,name\nGz@corp.example.com,Gee Zed\n')], {
