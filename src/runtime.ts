@@ -43,18 +43,19 @@ export async function createRuntime(
     throw error;
   }
   const queues = createQueues(redis, config.QUEUE_PREFIX);
-  const mailer = createMailer({
-    smtpUrl: config.SMTP_URL,
-    maxConnections: config.SMTP_MAX_CONNECTIONS,
-    outboxDir: config.OUTBOX_DIR ?? path.join(config.DATA_DIR, 'outbox'),
-  });
-  const ctx: AppContext = { config, db: database.db, queues, mailer, now: () => new Date() };
+  const outboxDir = config.OUTBOX_DIR ?? path.join(config.DATA_DIR, 'outbox');
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, maxConnections: config.SMTP_MAX_CONNECTIONS, outboxDir });
+  // Staff email on a connection of its own: a correction's approval requests go out even while a
+  // slow relay holds every connection of a campaign's send.
+  const notifier = createMailer({ smtpUrl: config.SMTP_URL, maxConnections: 1, outboxDir });
+  const ctx: AppContext = { config, db: database.db, queues, mailer, notifier, now: () => new Date() };
   return {
     ctx,
     database,
     close: async () => {
       await queues.close();
       mailer.close();
+      notifier.close();
       redis.disconnect();
       await database.close();
     },

@@ -15,7 +15,15 @@ export interface Workers {
 export function startWorkers(ctx: AppContext, log: (line: string) => void = () => {}): Workers {
   const { config, queues } = ctx;
   // A job of a process that died is taken back once its lock lapses, at the next stalled check.
-  const common = { connection: queues.redis, prefix: queues.prefix, lockDuration: config.WORKER_LOCK_MS, stalledInterval: config.WORKER_LOCK_MS };
+  // A job may stall many times (a busy event loop, a restart) without being dropped: its rows stay
+  // in the ledger, and the sweep re-feeds any window that no live job holds.
+  const common = {
+    connection: queues.redis,
+    prefix: queues.prefix,
+    lockDuration: config.WORKER_LOCK_MS,
+    stalledInterval: Math.ceil(config.WORKER_LOCK_MS / 2),
+    maxStalledCount: 10,
+  };
   const tools = deliveryTools(ctx);
   const traced = <T>(name: string, processor: Processor<T>): Processor<T> => async (job: Job<T>) => {
     try {

@@ -181,6 +181,21 @@ export function pageDeliveries(db: Kysely<DB>, campaignId: string, options: { st
   return query.orderBy('seq').limit(options.limit).execute();
 }
 
+/**
+ * Where the windows start that still have rows no live job holds: queued and unreserved, or
+ * reserved by a job that stopped refreshing it. Windows are aligned to `windowSize` from seq 1,
+ * as the fan-out cuts them.
+ */
+export async function unheldWindowStarts(db: Kysely<DB>, campaignId: string, windowSize: number, staleSeconds: number): Promise<number[]> {
+  const result = await sql<{ from_seq: number }>`
+    SELECT DISTINCT ((seq - 1) / ${windowSize}) * ${windowSize} + 1 AS from_seq FROM deliveries
+    WHERE campaign_id = ${campaignId} AND status = 'queued'
+      AND (claim_token IS NULL OR claimed_at < now() - make_interval(secs => ${staleSeconds}))
+    ORDER BY from_seq
+  `.execute(db);
+  return result.rows.map((r) => Number(r.from_seq));
+}
+
 /** A row left `sending` by a worker that died may or may not have gone out: mark it, never resend. */
 export async function markStaleSendingUnknown(db: Kysely<DB>, olderThanSeconds: number): Promise<{ campaign_id: string; n: number }[]> {
   const result = await sql<{ campaign_id: string; n: number }>`
@@ -276,6 +291,11 @@ export async function joinLateRecipients(trx: Transaction<DB>, correctionId: str
   if (result.rows.length === 0) return null;
   const seqs = result.rows.map((r) => Number(r.seq));
   return { fromSeq: Math.min(...seqs), toSeq: Math.max(...seqs) };
+}
+
+/** One recipient whose delivery is inside its SMTP transaction now, if any. */
+export function sampleInFlight(db: Kysely<DB>, campaignId: string) {
+  return db.selectFrom('deliveries').select(['email', 'name', 'fields']).where('campaign_id', '=', campaignId).where('status', '=', 'sending').orderBy('seq').limit(1).executeTakeFirst();
 }
 
 export async function countInFlight(db: Kysely<DB>, campaignId: string): Promise<number> {

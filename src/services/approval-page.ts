@@ -4,6 +4,7 @@ import { mergeFieldsIn } from '../domain/merge-fields.js';
 import { describeSendTime } from '../domain/schedule.js';
 import { findCampaign, lastVersionSeenBy, sampleRecipients, searchSnapshot, snapshotDomains, snapshotFieldValues } from '../db/campaigns.js';
 import type { CampaignRow } from '../db/schema.js';
+import { countByStatus, sampleInFlight } from '../db/deliveries.js';
 import { findUserById } from '../db/users.js';
 import { linkState, logOpening, resolveLink, type LinkState } from './approval-links.js';
 import type { Actor, AppContext } from './context.js';
@@ -43,10 +44,13 @@ export interface ApprovalReview {
   ownDomains: string[];
   sendTime: string;
   changes: VersionChanges | null;
+  /** For a correction: how many got the original so far, and how many deliveries of it are still in flight (they join as they land). */
+  original: { received: number; inFlight: number } | null;
 }
 
 export type ApprovalLinkView = { state: 'invalid' } | { state: Exclude<LinkState, 'valid'> } | { state: 'valid'; review: ApprovalReview };
 
+const NOBODY_YET = { email: 'nobody-yet@example.invalid', name: '', fields: {} };
 const TOP_DOMAINS = 10;
 const TOP_VALUES = 8;
 const SEARCH_MATCHES = 10;
@@ -78,7 +82,10 @@ export async function openApprovalLink(
     audienceSummary(ctx, campaign),
   ]);
   const approvedBy = await Promise.all(quorum.approvedBy.map(async (id) => (await findUserById(ctx.db, id))?.name ?? id));
-  const shown = matches.find((m) => m.email === query) ?? matches[0] ?? first[0]!;
+  const original = campaign.original_campaign_id ? await countByStatus(ctx.db, campaign.original_campaign_id) : null;
+  // A correction frozen before anyone's result came in shows the message as one of those still in flight gets it.
+  const inFlight = !first[0] && campaign.original_campaign_id ? await sampleInFlight(ctx.db, campaign.original_campaign_id) : undefined;
+  const shown = matches.find((m) => m.email === query) ?? matches[0] ?? first[0] ?? inFlight ?? NOBODY_YET;
   return {
     state,
     review: {
@@ -93,6 +100,7 @@ export async function openApprovalLink(
       ownDomains: ownDomainsOf(ctx, campaign),
       sendTime: describeSendTime(campaign.send_at),
       changes,
+      original: original ? { received: original.sent + original.unknown, inFlight: original.sending } : null,
     },
   };
 }

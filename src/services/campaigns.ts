@@ -22,7 +22,7 @@ import {
   snapshotAudience,
   updateCampaignIf,
 } from '../db/campaigns.js';
-import { countByStatus } from '../db/deliveries.js';
+import { countByStatus, countInFlight } from '../db/deliveries.js';
 import type { AudienceSpec, CampaignRow, DB } from '../db/schema.js';
 import { usersWithRole } from '../db/users.js';
 import { bodyProblems, RENDERER_VERSION } from '../mail/body.js';
@@ -136,49 +136,52 @@ const DIGEST_PAGE = 5000;
 
 /** Freezes content and audience, hashes them, and asks every eligible approver. */
 export async function submitCampaign(ctx: AppContext, actor: Actor, id: string): Promise<CampaignRow> {
-  requireRole(actor, 'author');
-  const now = ctx.now();
-  const { campaign, requests } = await ctx.db.transaction().execute(async (trx) => {
-    const current = await lockCampaign(trx, id);
-    if (!current) throw notFound('campaign');
-    const to = transition(current.status, 'submit');
-    if (current.status === 'halted' && (await openCorrectionOf(trx, id))) {
-      throw conflict('recalled', 'this campaign was recalled; it cannot be resumed');
-    }
-    // A halted campaign resumes with the content and audience it had: only the approvals start afresh.
-    const frozen = current.status === 'halted' ? frozenOf(current) : await freeze(trx, current);
-    const contributors = await quorumInputOf(trx, { ...current, content_hash: frozen.hash });
-    const approvers = (await usersWithRole(trx, 'approver')).filter((u) => !isContributor(contributors, u.id));
-    if (approvers.length < current.required_approvals) {
-      throw conflict(
-        'not_enough_approvers',
-        `this campaign needs ${current.required_approvals} approvals but only ${approvers.length} approver(s) may approve it (authors and editors cannot)`,
-      );
-    }
-    await voidDecisions(trx, id);
-    const updated = await updateCampaignIf(trx, id, [current.status], {
-      status: to,
-      content_hash: frozen.hash,
-      renderer_version: RENDERER_VERSION,
-      audience_digest: frozen.audienceDigest,
-      recipient_count: frozen.recipientCount,
-      submitted_at: now,
-      quorum_reached_at: null,
-      scheduled_for: null,
-    });
-    await recordVersion(trx, updated!);
-    const requests = await issueApprovalRequests(ctx, trx, updated!, approvers, actor);
-    await recordEvent(trx, {
-      actor: actor.email,
-      action: current.status === 'halted' ? 'campaign.resubmit' : 'campaign.submit',
-      campaignId: id,
-      data: { contentHash: frozen.hash, recipientCount: frozen.recipientCount, approversAsked: approvers.map((a) => a.email) },
-      at: now,
-    });
-    return { campaign: updated!, requests };
-  });
+  const { campaign, requests } = await ctx.db.transaction().execute((trx) => submitWithin(ctx, trx, actor, id));
   await requests.enqueue();
   return campaign;
+}
+
+/** Submit inside the caller's transaction (a recall submits its correction with its halt); the approval emails go after commit. */
+export async function submitWithin(ctx: AppContext, trx: Transaction<DB>, actor: Actor, id: string): Promise<{ campaign: CampaignRow; requests: { enqueue(): Promise<void> } }> {
+  requireRole(actor, 'author');
+  const now = ctx.now();
+  const current = await lockCampaign(trx, id);
+  if (!current) throw notFound('campaign');
+  const to = transition(current.status, 'submit');
+  if (current.status === 'halted' && (await openCorrectionOf(trx, id))) {
+    throw conflict('recalled', 'this campaign was recalled; it cannot be resumed');
+  }
+  // A halted campaign resumes with the content and audience it had: only the approvals start afresh.
+  const frozen = current.status === 'halted' ? frozenOf(current) : await freeze(trx, current);
+  const contributors = await quorumInputOf(trx, { ...current, content_hash: frozen.hash });
+  const approvers = (await usersWithRole(trx, 'approver')).filter((u) => !isContributor(contributors, u.id));
+  if (approvers.length < current.required_approvals) {
+    throw conflict(
+      'not_enough_approvers',
+      `this campaign needs ${current.required_approvals} approvals but only ${approvers.length} approver(s) may approve it (authors and editors cannot)`,
+    );
+  }
+  await voidDecisions(trx, id);
+  const updated = await updateCampaignIf(trx, id, [current.status], {
+    status: to,
+    content_hash: frozen.hash,
+    renderer_version: RENDERER_VERSION,
+    audience_digest: frozen.audienceDigest,
+    recipient_count: frozen.recipientCount,
+    submitted_at: now,
+    quorum_reached_at: null,
+    scheduled_for: null,
+  });
+  await recordVersion(trx, updated!);
+  const requests = await issueApprovalRequests(ctx, trx, updated!, approvers, actor);
+  await recordEvent(trx, {
+    actor: actor.email,
+    action: current.status === 'halted' ? 'campaign.resubmit' : 'campaign.submit',
+    campaignId: id,
+    data: { contentHash: frozen.hash, recipientCount: frozen.recipientCount, approversAsked: approvers.map((a) => a.email) },
+    at: now,
+  });
+  return { campaign: updated!, requests };
 }
 
 interface Frozen {
@@ -213,7 +216,10 @@ async function freeze(trx: Transaction<DB>, campaign: CampaignRow): Promise<Froz
   let recipientCount: number;
   if (campaign.kind === 'correction') {
     recipientCount = await insertSnapshotFromLedger(trx, campaign.id, campaign.original_campaign_id!, CORRECTION_AUDIENCE_STATUSES);
-    if (recipientCount === 0) throw invalid([{ field: 'audience', message: 'nobody has received the original yet, so there is nobody to correct' }]);
+    // Nobody recorded yet but some in flight: they join the correction as their results arrive.
+    if (recipientCount === 0 && (await countInFlight(trx, campaign.original_campaign_id!)) === 0) {
+      throw invalid([{ field: 'audience', message: 'nobody has received the original, and none of it is in flight: there is nobody to correct' }]);
+    }
   } else {
     await assertListsExist(trx, campaign.audience.listIds);
     recipientCount = await snapshotAudience(trx, campaign.id, campaign.audience);

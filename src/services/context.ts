@@ -11,7 +11,10 @@ export interface AppContext {
   config: Config;
   db: Kysely<DB>;
   queues: Queues;
+  /** Campaign deliveries: one permit per pooled SMTP connection. */
   mailer: Mailer;
+  /** Staff notifications (approval requests, sign-in links, halt notices), on a connection of their own. */
+  notifier: Mailer;
   now(): Date;
 }
 

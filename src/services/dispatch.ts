@@ -59,12 +59,6 @@ export async function queueLateWindow(ctx: AppContext, correction: CampaignRow, 
   await ctx.queues.deliver.add('deliver', data, { jobId: deliverJobId(correction.id, correction.content_hash!, window.fromSeq) });
 }
 
-/** True when no delivery window is waiting or running anywhere: a sending campaign with rows left has stalled. */
-export async function deliveryQueueIdle(ctx: AppContext): Promise<boolean> {
-  const counts = await ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-  return Object.values(counts).every((n) => n === 0);
-}
-
 /** A worker rewrites a halted campaign's rows; the sweep does it for a campaign whose job was lost. */
 export async function queueHaltClearing(ctx: AppContext, campaignId: string): Promise<void> {
   const data: ClearHaltJob = { campaignId };

@@ -4,7 +4,7 @@ import type { AppContext } from './context.js';
 
 /** One message to one staff member, from the system's own address. */
 export async function deliverNotification(ctx: AppContext, notification: NotifyJob): Promise<void> {
-  await ctx.mailer.send({
+  await ctx.notifier.send({
     from: { name: 'Countersign', address: ctx.config.DEFAULT_FROM },
     to: notification.to,
     subject: notification.subject,

@@ -8,7 +8,7 @@ import { countByStatus } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
 import { template } from '../mail/templates.js';
 import { recordEvent } from './audit.js';
-import { assertBodyRenders, submitCampaign } from './campaigns.js';
+import { assertBodyRenders, submitWithin } from './campaigns.js';
 import type { Actor, AppContext } from './context.js';
 import { conflict, forbidden, notFound, parseInput } from './errors.js';
 import { queueHaltClearing } from './dispatch.js';
@@ -43,8 +43,9 @@ export function correctionBody(original: CampaignRow, note: string | undefined):
 }
 
 /**
- * Recall: halt what has not gone out, then a correction campaign whose audience is,
- * by rule, everyone the ledger says may have received the original.
+ * Recall: halt what has not gone out, then a correction campaign whose audience is, by rule,
+ * everyone the ledger says may have received the original, submitted for approval. All of it in
+ * one transaction: a recall happens whole, or changes nothing.
  */
 export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: string, body: unknown): Promise<RecallReport> {
   const input = parseInput(recallInput, body ?? {});
@@ -57,12 +58,16 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
     throw forbidden('submitting the correction for approval needs the author role: recall with submit: false to leave it as a draft for an author');
   }
   const now = ctx.now();
-  const { correction, halt } = await ctx.db.transaction().execute(async (trx) => {
+  const { correction, halt, requests, counts } = await ctx.db.transaction().execute(async (trx) => {
     // The halt's lock on the original: claims wait for it, and two recalls happen one after the other.
     const locked = await lockCampaignForHalt(trx, originalId);
     if (!locked) throw notFound('campaign');
     if (!mayBeRecalled(locked.status)) throw conflict('not_recallable', `a ${locked.status.replace('_', ' ')} campaign has reached nobody: cancel it instead`);
     if (await openCorrectionOf(trx, originalId)) throw conflict('already_recalled', 'this campaign already has a correction; halt or cancel that one first');
+    const reached = await countByStatus(trx, originalId);
+    if (reached.sent + reached.unknown + reached.sending === 0) {
+      throw conflict('not_recallable', 'none of this campaign has reached anyone or is on its way: halt or cancel it instead');
+    }
     const halt = locked.status === 'sending' ? await haltWithin(trx, locked, actor.email, input.note ? `recalled: ${input.note}` : 'recalled', now) : null;
     const created = await insertCampaign(trx, {
       id: randomUUID(),
@@ -88,14 +93,14 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       at: now,
     });
     await recordEvent(trx, { actor: actor.email, action: 'campaign.create', campaignId: created.id, data: { kind: 'correction', originalId }, at: now });
-    return { correction: created, halt };
+    const submitted = input.submit ? await submitWithin(ctx, trx, actor, created.id) : null;
+    return { correction: submitted?.campaign ?? created, halt, requests: submitted?.requests, counts: await countByStatus(trx, originalId) };
   });
   if (halt) await queueHaltClearing(ctx, originalId);
-  const counts = await countByStatus(ctx.db, originalId);
-  const submitted = input.submit ? await submitCampaign(ctx, actor, correction.id) : correction;
+  await requests?.enqueue();
   return {
     halt,
-    correction: submitted,
+    correction,
     original: { sent: counts.sent, unknown: counts.unknown, inFlight: counts.sending },
     correctionAudience: counts.sent + counts.unknown,
   };

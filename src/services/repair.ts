@@ -1,16 +1,34 @@
 import { campaignsInStatus } from '../db/campaigns.js';
-import { haltedNeedingClearing, markStaleSendingUnknown } from '../db/deliveries.js';
+import { haltedNeedingClearing, ledgerHoldsSnapshot, markStaleSendingUnknown, unheldWindowStarts } from '../db/deliveries.js';
+import type { CampaignRow } from '../db/schema.js';
 import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
 import { followThrough } from './corrections.js';
-import { deliveryQueueIdle, ensureStartJob } from './dispatch.js';
+import { ensureStartJob, queueWindows } from './dispatch.js';
 import { clearHaltedRows } from './halt.js';
-import { fanOut, finishIfComplete } from './sending.js';
+import { fanOut, finishIfComplete, RESERVATION_SECONDS } from './sending.js';
+
+/**
+ * Puts back what a sending campaign lacks, each campaign on its own: the rest of an interrupted
+ * fan-out, and a job for every window with rows that no live job holds. A window whose job is
+ * still queued or running keeps it (the job id is the same, so BullMQ adds nothing).
+ */
+async function refeed(ctx: AppContext, campaign: CampaignRow): Promise<number> {
+  const job = { campaignId: campaign.id, contentHash: campaign.content_hash! };
+  if (!(await ledgerHoldsSnapshot(ctx.db, campaign.id, campaign.recipient_count ?? 0))) {
+    await fanOut(ctx, job);
+    return 1;
+  }
+  const size = ctx.config.DELIVERY_BATCH_SIZE;
+  const starts = await unheldWindowStarts(ctx.db, campaign.id, size, RESERVATION_SECONDS);
+  for (const from of starts) await queueWindows(ctx, campaign, job.contentHash, from, from + size - 1);
+  return starts.length;
+}
 
 /**
  * Periodic repair, from the database as the record: stale `sending` rows become `unknown`; a
- * scheduled campaign whose start job Redis lost gets it back; a sending campaign whose windows
- * stalled is re-fed; a halted campaign whose clean-up was lost gets its ledger completed.
+ * scheduled campaign whose start job Redis lost gets it back; a sending campaign is re-fed where
+ * it lacks a job; a halted campaign whose clean-up was lost gets its ledger completed.
  */
 export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; restarted: number }> {
   const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
@@ -22,10 +40,7 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
     }
     if (campaign.original_campaign_id) await followThrough(ctx, campaign.original_campaign_id);
     if (await finishIfComplete(ctx, campaign.id)) continue;
-    if (await deliveryQueueIdle(ctx)) {
-      await fanOut(ctx, { campaignId: campaign.id, contentHash: campaign.content_hash! });
-      restarted += 1;
-    }
+    restarted += await refeed(ctx, campaign);
   }
   for (const campaignId of await haltedNeedingClearing(ctx.db)) await clearHaltedRows(ctx, campaignId);
   for (const { campaign_id, n } of stale) {

@@ -125,7 +125,7 @@ export function deliveryTools(ctx: AppContext): DeliveryTools {
 }
 
 /** How long a reservation holds without being refreshed: then a dead worker's rows may be taken over. */
-const RESERVATION_SECONDS = 10;
+export const RESERVATION_SECONDS = 10;
 
 /**
  * Sends one window. Rows are reserved a few at a time, as many as there are free SMTP

@@ -137,7 +137,11 @@ export function approvalPage(model: ApprovalPageModel, chrome: Chrome): string {
 <dl class="facts">
   <dt>Subject</dt><dd>${campaign.subject}</dd>
   <dt>From</dt><dd>${campaign.from_name} &lt;${campaign.from_address}&gt;</dd>
-  <dt>Recipients</dt><dd><strong data-testid="recipient-count">${count.toLocaleString('en-US')}</strong></dd>
+  <dt>Recipients</dt><dd><strong data-testid="recipient-count">${count.toLocaleString('en-US')}</strong>${
+    model.original
+      ? html`<br><span data-testid="correction-progress">${model.original.received.toLocaleString('en-US')} received the original so far, ${model.original.inFlight.toLocaleString('en-US')} still in flight: each of those who gets it will get this correction too.</span>`
+      : ''
+  }</dd>
   <dt>Sends</dt><dd>${model.sendTime}</dd>
   <dt>Who shaped it</dt><dd data-testid="contributors">${contributorsLine(model.contributors)}</dd>
   <dt>Approved so far</dt><dd>${model.approvedBy.length ? model.approvedBy.join(', ') : 'nobody yet'} (${model.approvedBy.length} of ${campaign.required_approvals} needed)</dd>
