@@ -11,6 +11,7 @@ import { campaignsRouter } from './routes/campaigns.js';
 import { listsRouter } from './routes/lists.js';
 import { signInRouter } from './routes/sign-in.js';
 import { messagePage } from './views/html.js';
+import { endAfterEarlyAnswer } from './request-body.js';
 import { webSessions } from './web.js';
 
 const ASSETS_DIR = path.join(PACKAGE_ROOT, 'src', 'http', 'assets');
@@ -39,6 +40,7 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
     else res.status(404).send(messagePage('Not found', `There is no page at ${req.path}.`));
   });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    endAfterEarlyAnswer(req, res);
     const api = req.originalUrl.startsWith('/api/') || req.accepts(['html', 'json']) === 'json';
     if (error instanceof AppError && !api) {
       if (error.status === 401) return res.redirect(303, `/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);

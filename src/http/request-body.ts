@@ -1,15 +1,12 @@
 import { createGunzip, createInflate } from 'node:zlib';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { invalid } from '../services/errors.js';
 import type { ImportSource } from '../services/lists.js';
 
 /**
  * The request body as it arrives, with any gzip or deflate content encoding undone (so a size cap counts
  * what it expands to). A reader that stops early leaves the request open, so the refusal can be answered
- * on it. Nothing more is read after that answer: a client that has read it stops sending and closes,
- * and node cuts one that does not once the connection has idled for the server's keepAliveTimeout.
- * Closing at once instead, with data still arriving, makes the kernel reset the connection, and the
- * client may lose the answer it was about to read.
+ * on it (see `endAfterEarlyAnswer`).
  */
 export function requestChunks(req: Request): AsyncIterable<Uint8Array> {
   const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
@@ -29,4 +26,28 @@ export function importSource(req: Request): ImportSource {
   }
   if (req.is('application/json')) return { format: 'json', chunks: requestChunks(req) };
   throw invalid([{ field: 'members', message: 'send the members as text/csv or application/json' }]);
+}
+
+/** What a client may still send after an early answer before it is cut off. */
+const AFTER_ANSWER_MAX_BYTES = 1024 * 1024;
+
+/**
+ * After an answer given before the body was read to its end. It says `Connection: close`, so the client
+ * opens a new connection for its next request. Node would then close the socket as soon as the answer is
+ * out; with data still arriving that is a reset, and the client may lose the answer. So the server only
+ * ends its side and reads on, dropping what comes, until the client ends its side too (the socket then
+ * closes) or has sent a megabyte more.
+ */
+export function endAfterEarlyAnswer(req: Request, res: Response): void {
+  if (req.complete || res.headersSent) return;
+  res.setHeader('Connection', 'close');
+  const socket = req.socket;
+  socket.destroySoon = () => socket.end();
+  req.unpipe();
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > AFTER_ANSWER_MAX_BYTES) socket.destroy();
+  });
+  req.resume();
 }

@@ -4,7 +4,7 @@ import { AppError } from '../../services/errors.js';
 import { allLists, createList, getList, listMembers, readImport, saveImport, type ValidatedImport } from '../../services/lists.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { listPage, listsPage, type ListPageModel } from '../views/lists.js';
-import { requestChunks } from '../request-body.js';
+import { endAfterEarlyAnswer, requestChunks } from '../request-body.js';
 import { StreamedForm } from '../streamed-form.js';
 import { checkCsrf, checkCsrfToken, requireSignedIn } from '../web.js';
 
@@ -59,6 +59,7 @@ function importRoute(ctx: AppContext, renderList: RenderList) {
     };
     const refuse = async (error: unknown) => {
       if (!(error instanceof AppError) || error.status === 403 || error.status === 404) throw error;
+      endAfterEarlyAnswer(req, res);
       const bad = error.issues.length ? error.issues : [{ field: 'csv', message: error.message }];
       // A refusal before the end of the form has only part of the CSV: the person chooses the file again.
       await renderList(req, res, { csv: form.complete ? received.join('') : '', preview: { rows: [], bad, total: 0 } }, error.status === 413 ? 413 : 400);
