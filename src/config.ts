@@ -53,6 +53,7 @@ export const configSchema = z.object({
   SWEEP_INTERVAL_MS: durationMs.default(30_000),
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(10_000),
   MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
+  IMPORT_BYTES_PER_ROW: z.coerce.number().int().min(64).max(65_536).default(256),
   START_PRIVATE_REDIS: z.stringbool().default(true),
   SSO_EMAIL_HEADER: z
     .string()
