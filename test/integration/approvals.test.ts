@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverWindow, deliveryTools, startCampaign } from '../../src/services/sending.js';
 import { startJobId } from '../../src/queue/jobs.js';
-import { Harness } from '../support/harness.js';
+import { Harness, people } from '../support/harness.js';
 
-const recipients = (n: number, tag: string) =>
-  Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));
 
 describe('approvals bound to content, cancel and duplicate jobs', () => {
   let h: Harness;
@@ -19,7 +17,7 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
   afterAll(() => h?.stop());
 
   async function submitted(tag: string, count = 3) {
-    const created = await h.api('author', 'POST', '/campaigns', { subject: `Notice ${tag}`, body: 'Hello {{firstName}}', audience: { recipients: recipients(count, tag) } });
+    const created = await h.api('author', 'POST', '/campaigns', { subject: `Notice ${tag}`, body: 'Hello {{firstName}}', audience: { recipients: people(count, tag) } });
     const result = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
     expect(result.status).toBe(200);
     return result.body as { id: string; contentHash: string };
@@ -67,8 +65,8 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
         expect((await h.api('author', 'POST', `/lists/${created.body.id}/members`, members)).body).toMatchObject({ memberCount: members.length });
         return created.body.id as string;
       };
-      staff = await list('Frozen staff', recipients(2, 'frozen-staff'));
-      contractors = await list('Frozen contractors', recipients(2, 'frozen-contractor'));
+      staff = await list('Frozen staff', people(2, 'frozen-staff'));
+      contractors = await list('Frozen contractors', people(2, 'frozen-contractor'));
     });
 
     const original = () => ({
@@ -193,7 +191,7 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
     const created = await h.api('author', 'POST', '/campaigns', {
       subject: 'Notice twice',
       body: 'Hello {{firstName}}',
-      audience: { recipients: recipients(count, 'twice') },
+      audience: { recipients: people(count, 'twice') },
       sendAt: new Date(Date.now() - 1000).toISOString(),
       requiredApprovals: 2,
     });

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweep } from '../../src/services/repair.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
-import { Harness, testDb } from '../support/harness.js';
+import { Harness, people, testDb } from '../support/harness.js';
 
-const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));
 
 /** Two worker sets in this one process, as PGlite allows one process per data folder. */
 const twoWorkerSets = (h: Harness): Workers[] => [startWorkers(h.ctx), startWorkers(h.ctx)];

@@ -2,17 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beginDeliveries, reserveDeliveries } from '../../src/db/deliveries.js';
 import { sweep } from '../../src/services/repair.js';
 import { deliverWindow, deliveryTools, startCampaign } from '../../src/services/sending.js';
-import { Harness } from '../support/harness.js';
+import { Harness, people } from '../support/harness.js';
 
-const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@corp.example.com`, name: `${tag} ${i}` }));
 
 async function approved(h: Harness, subject: string, recipients: { email: string; name: string }[]) {
-  const created = await h.api('author', 'POST', '/campaigns', { subject, body: 'Hello {{firstName}}', audience: { recipients } });
-  const submitted = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
-  await h.api('alice', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
-  const done = await h.api('bob', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
-  expect(done.body.status).toBe('scheduled');
-  return { id: created.body.id as string, contentHash: submitted.body.contentHash as string };
+  const approved = await h.approvedCampaign({ subject, recipients });
+  expect(['scheduled', 'sending', 'sent']).toContain(approved.status);
+  return approved;
 }
 
 describe('SMTP failures', () => {

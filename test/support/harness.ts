@@ -19,9 +19,12 @@ import { WebClient } from './web-client.js';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** `n` recipients `tag0@domain`, `tag1@domain`…, named "tag 0", "tag 1"… */
+/**
+ * `n` recipients `tag0000@domain`, `tag0001@domain`…, named "tag 0", "tag 1"…: numbered so that
+ * address order (the snapshot's) is the order they were made in.
+ */
 export function people(n: number, tag: string, domain = 'corp.example.com'): { email: string; name: string }[] {
-  return Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@${domain}`, name: `${tag} ${i}` }));
+  return Array.from({ length: n }, (_, i) => ({ email: `${tag}${String(i).padStart(4, '0')}@${domain}`, name: `${tag} ${i}` }));
 }
 
 /** The first link in a message's text part to `/<path>/<token>`, as a person would click it. */
@@ -213,7 +216,7 @@ export class Harness {
   }
 
   /** The path most tests start from: created, submitted and approved by `alice` and `bob`. */
-  async approvedCampaign(draft: CampaignDraft): Promise<{ id: string; contentHash: string; status: string }> {
+  async approvedCampaign(draft: CampaignDraft & { body?: string }): Promise<{ id: string; contentHash: string; status: string }> {
     const id = await this.createCampaign(draft);
     const contentHash = await this.submitCampaign(id);
     return { id, contentHash, status: await this.approveCampaign(id, contentHash) };
