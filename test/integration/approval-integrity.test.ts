@@ -222,15 +222,11 @@ describe('no single person makes a quorum', () => {
     expect(await rolesOf('admin')).toEqual(['admin']);
 
     const frank = await h.addUser('frank', ['author']);
-    const granted = await admin.request(`/admin/users/${frank.id}/roles`, {
-      method: 'POST',
-      body: new URLSearchParams([
+    const granted = await admin.post(`/admin/users/${frank.id}/roles`, [
         ['_csrf', await admin.csrf('/admin')],
         ['roles', 'author'],
         ['roles', 'approver'],
-      ]),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+      ]);
     expect(granted.status).toBe(303);
     expect(await rolesOf('frank')).toEqual(['author', 'approver']);
     await h.flushNotifications();
@@ -329,29 +325,21 @@ describe('with ROLE_GRANTS_NEED_SECOND_ADMIN', () => {
 
   it('an admin cannot make an approver alone: the role waits for a second admin, and only a second admin can confirm it', async () => {
     const admin = await h.signIn('admin');
-    const outside = await admin.request('/admin/users', {
-      method: 'POST',
-      body: new URLSearchParams([
+    const outside = await admin.post('/admin/users', [
         ['_csrf', await admin.csrf('/admin')],
         ['email', 'me@elsewhere.example.net'],
         ['name', 'Me Again'],
         ['roles', 'approver'],
-      ]),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+      ]);
     expect(outside.status).toBe(403);
     expect(await outside.text()).toContain('people can only be added with an address on staff.example.com');
 
-    const added = await admin.request('/admin/users', {
-      method: 'POST',
-      body: new URLSearchParams([
+    const added = await admin.post('/admin/users', [
         ['_csrf', await admin.csrf('/admin')],
         ['email', 'gus@staff.example.com'],
         ['name', 'Gus Grant'],
         ['roles', 'approver'],
-      ]),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+      ]);
     expect(added.headers.get('location')).toContain('notice=grant-requested');
     const gus = await h.db.selectFrom('users').selectAll().where('email', '=', 'gus@staff.example.com').executeTakeFirstOrThrow();
     expect(gus.roles).toEqual([]);

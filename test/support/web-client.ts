@@ -22,7 +22,8 @@ export class WebClient {
     return this.request(pathOrUrl);
   }
 
-  post(pathOrUrl: string, fields: Record<string, string>): Promise<Response> {
+  /** A form post; pairs let a field repeat, as checkboxes do. */
+  post(pathOrUrl: string, fields: Record<string, string> | [string, string][]): Promise<Response> {
     return this.request(pathOrUrl, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   }
 
