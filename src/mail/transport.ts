@@ -23,8 +23,6 @@ export interface Mailer {
   readonly kind: 'smtp' | 'outbox';
   /** Resolves with `null` when `begin` said no; a failure carries `bodyStage`. */
   send(message: Mail.Options, options?: SendOptions): Promise<SendReceipt | null>;
-  /** How many messages could start now: waits until at least one could. */
-  idleConnections(): Promise<number>;
   close(): void;
 }
 
@@ -49,7 +47,6 @@ export function createMailer(options: MailerOptions): Mailer {
 class ConnectionSlots {
   #free: number;
   readonly #waiting: (() => void)[] = [];
-  readonly #watchers: (() => void)[] = [];
 
   constructor(size: number) {
     this.#free = size;
@@ -67,12 +64,6 @@ class ConnectionSlots {
     const next = this.#waiting.shift();
     if (next) return next();
     this.#free += 1;
-    for (const watcher of this.#watchers.splice(0)) watcher();
-  }
-
-  async idle(): Promise<number> {
-    while (this.#free === 0) await new Promise<void>((resolve) => this.#watchers.push(resolve));
-    return this.#free;
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
@@ -145,7 +136,6 @@ function smtpMailer(url: string, maxConnections: number, socketTimeoutMs: number
           throw error;
         }
       }),
-    idleConnections: () => slots.idle(),
     close: () => transport.close(),
   };
 }
@@ -166,7 +156,6 @@ function outboxMailer(dir: string, slotCount: number): Mailer {
         writeFileSync(file, info.message as Buffer);
         return { response: `written to ${file}` };
       }),
-    idleConnections: () => slots.idle(),
     close: () => transport.close(),
   };
 }

@@ -200,15 +200,18 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
   let done = false;
   let broken: unknown = null;
   try {
-    // A new row is reserved whenever a connection is free, so one slow transaction holds up
-    // nothing but itself.
+    // Each row waits for a connection of its own and goes as soon as one frees, so one slow
+    // transaction holds up nothing but itself. The job keeps up to DELIVERY_CLAIM_SIZE rows
+    // reserved or on their way, refilling once half have gone: reservations come in batches,
+    // and a reserved row is not in flight (a halt stops it before it starts).
+    const target = ctx.config.DELIVERY_CLAIM_SIZE;
     while (!done || sending.size > 0) {
-      if (done || broken) {
-        done = true;
+      if (done || broken || sending.size > target / 2) {
+        done ||= Boolean(broken);
         if (sending.size > 0) await Promise.race(sending);
         continue;
       }
-      const size = Math.min(ctx.config.DELIVERY_CLAIM_SIZE, await ctx.mailer.idleConnections());
+      const size = target - sending.size;
       await tools.limiter.take(size);
       const reserved = await reserveDeliveries(ctx.db, {
         campaignId: campaign.id,
