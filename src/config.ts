@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const durationMs = z.coerce.number().int().min(0);
@@ -7,6 +8,35 @@ const domainList = z
   .string()
   .transform((value) => value.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a domain such as example.com')));
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or one of express's names for a range. */
+function isProxyRange(item: string): boolean {
+  if (PROXY_NAMES.includes(item)) return true;
+  const [address, prefix, ...rest] = item.split('/');
+  const family = isIP(address ?? '');
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * express's "trust proxy" as documented: a hop count (`1`: the one proxy in front), `true` (every
+ * peer is a proxy), `false`, or a comma-separated list of addresses, CIDR ranges and range names.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, context): number | boolean | string[] => {
+    if (/^\d+$/.test(value)) return Number(value);
+    if (value === 'true' || value === 'false') return value === 'true';
+    const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+    const wrong = items.filter((item) => !isProxyRange(item));
+    if (items.length === 0 || wrong.length) {
+      context.addIssue({ code: 'custom', message: `a hop count, true, false, or a list of addresses, CIDR ranges, loopback, linklocal, uniquelocal (not ${wrong.join(', ') || 'empty'})` });
+    }
+    return items;
+  });
 
 /** Every setting Countersign reads from the environment. `.env.example` documents each one. */
 export const configSchema = z.object({
@@ -58,7 +88,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Forwarded-Email')
     .optional(),
-  TRUST_PROXY: z.string().min(1).default('loopback'),
+  TRUST_PROXY: trustProxy.default(['loopback']),
   ORGANISATION_DOMAINS: domainList.optional(),
   ALLOWED_USER_DOMAINS: domainList.optional(),
   ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),

@@ -10,7 +10,7 @@ import { campaignsRouter } from './routes/campaigns.js';
 import { listsRouter } from './routes/lists.js';
 import { signInRouter } from './routes/sign-in.js';
 import { messagePage } from './views/html.js';
-import { webSessions } from './web.js';
+import { contentSecurityPolicy, webSessions } from './web.js';
 
 const ASSETS_DIR = path.join(PACKAGE_ROOT, 'src', 'http', 'assets');
 
@@ -18,8 +18,9 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.TRUST_PROXY);
+  const csp = contentSecurityPolicy();
   app.use((_req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY' });
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Content-Security-Policy': csp });
     next();
   });
   app.get('/healthz', (_req, res) => {

@@ -1,9 +1,10 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { normaliseEmail } from '../domain/addresses.js';
 import type { AppContext } from '../services/context.js';
 import { AppError } from '../services/errors.js';
 import { killSwitch } from '../services/halt.js';
+import { previewInlineStyles } from '../services/previews.js';
 import { resolveSession, ssoSession, type WebSession } from '../services/sessions.js';
 import type { Chrome } from './views/html.js';
 
@@ -12,6 +13,28 @@ export const BROWSER_COOKIE = 'cs_browser';
 /** Where to go after signing in, kept in the asking browser only (for an approver it is the approval link). */
 export const RETURN_COOKIE = 'cs_return';
 const BROWSER_COOKIE_MS = 24 * 3600_000;
+
+/**
+ * Every response's Content-Security-Policy: scripts, styles, fetches and forms from this origin
+ * only, no inline script or style, no framing by others. Message previews are `srcdoc` frames,
+ * which inherit this policy, and an email carries inline styles: the email layout's own
+ * declarations are allowed by hash, so previews look as the email does and nothing else inline
+ * applies. The frames are sandboxed without scripts.
+ */
+export function contentSecurityPolicy(): string {
+  const styleHashes = previewInlineStyles().map((style) => `'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `style-src-attr 'unsafe-hashes' ${styleHashes.join(' ')}`,
+    "img-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
 
 declare module 'express-serve-static-core' {
   interface Request {

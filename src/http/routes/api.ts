@@ -2,6 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../../domain/campaign-state.js';
 import { DELIVERY_STATUSES } from '../../domain/delivery.js';
+import { pagePosition } from '../../domain/inputs.js';
 import { approveByApi, rejectByApi } from '../../services/approvals.js';
 import { campaignAudit, verifyAuditChain } from '../../services/audit.js';
 import { cancelCampaign, createCampaign, describeCampaign, editCampaign, findCampaigns, getCampaign, submitCampaign, type Campaign } from '../../services/campaigns.js';
@@ -15,7 +16,7 @@ import { actorOf, bearerAuth } from '../auth.js';
 
 const paging = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: pagePosition.default(0),
 });
 
 export function apiRouter(ctx: AppContext): Router {
@@ -95,7 +96,7 @@ export function apiRouter(ctx: AppContext): Router {
     const query = parseInput(
       z.object({
         status: z.enum(DELIVERY_STATUSES).optional(),
-        after: z.coerce.number().int().min(0).default(0),
+        after: pagePosition.default(0),
         limit: z.coerce.number().int().min(1).max(5000).default(500),
         format: z.enum(['json', 'csv']).default('json'),
       }),
