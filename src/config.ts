@@ -38,6 +38,9 @@ const trustProxy = z
     return items;
   });
 
+/** A secret of at least 32 characters, e.g. `openssl rand -hex 32`. */
+const secretKey = z.string().min(32, 'at least 32 characters, e.g. the output of `openssl rand -hex 32`');
+
 /** Every setting Countersign reads from the environment. `.env.example` documents each one. */
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -92,6 +95,13 @@ export const configSchema = z.object({
   ORGANISATION_DOMAINS: domainList.optional(),
   ALLOWED_USER_DOMAINS: domainList.optional(),
   ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),
+  AUDIT_KEY: secretKey.optional(),
+  AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
+  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  AUDIT_CHECKPOINT_EMAIL: z.email().optional(),
+}).refine((c) => !(c.AUDIT_CHECKPOINT_DIR || c.AUDIT_CHECKPOINT_EMAIL) || c.AUDIT_KEY, {
+  path: ['AUDIT_KEY'],
+  message: 'needed to sign the checkpoints AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_EMAIL receive (e.g. `openssl rand -hex 32`)',
 });
 
 export type Config = z.infer<typeof configSchema>;

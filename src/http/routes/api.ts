@@ -115,7 +115,7 @@ export function apiRouter(ctx: AppContext): Router {
   });
   router.get('/audit/verify', async (req, res) => {
     requireRole(actorOf(req), 'admin');
-    res.json(await verifyAuditChain(ctx.db));
+    res.json(await verifyAuditChain(ctx));
   });
   return router;
 }
