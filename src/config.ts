@@ -51,6 +51,10 @@ export const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
   PGLITE_SHARED_BUFFERS: z
     .string()
     .regex(/^[1-9]\d*(kB|MB|GB)$/, 'a size such as 32MB (kB, MB or GB)')
@@ -99,7 +103,9 @@ export const configSchema = z.object({
   AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   AUDIT_CHECKPOINT_EMAIL: z.email().optional(),
-}).refine((c) => !(c.AUDIT_CHECKPOINT_DIR || c.AUDIT_CHECKPOINT_EMAIL) || c.AUDIT_KEY, {
+})
+  .refine((c) => !c.MIGRATION_DATABASE_URL || c.DATABASE_URL, { path: ['MIGRATION_DATABASE_URL'], message: 'needs DATABASE_URL, the app\'s own role on the database it owns' })
+  .refine((c) => !(c.AUDIT_CHECKPOINT_DIR || c.AUDIT_CHECKPOINT_EMAIL) || c.AUDIT_KEY, {
   path: ['AUDIT_KEY'],
   message: 'needed to sign the checkpoints AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_EMAIL receive (e.g. `openssl rand -hex 32`)',
 });

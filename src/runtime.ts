@@ -18,7 +18,7 @@ export { DataFolderLockedError } from './db/connect.js';
 
 export function databaseTarget(config: Config): DatabaseTarget {
   return config.DATABASE_URL
-    ? { kind: 'postgres', url: config.DATABASE_URL }
+    ? { kind: 'postgres', url: config.DATABASE_URL, ...(config.MIGRATION_DATABASE_URL ? { ownerUrl: config.MIGRATION_DATABASE_URL } : {}) }
     : { kind: 'pglite', dataDir: config.DATA_DIR, sharedBuffers: config.PGLITE_SHARED_BUFFERS };
 }
 

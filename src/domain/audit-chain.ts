@@ -92,7 +92,15 @@ function checkpointMac(checkpoint: Omit<Checkpoint, 'mac'>, key: string): string
 }
 
 export function signCheckpoint(head: CheckpointHead & { at: string; reason: string }, key: string): Checkpoint {
-  const body = { version: 1 as const, at: head.at, reason: head.reason, lastId: head.lastId, lastHash: head.lastHash, count: head.count, keyId: auditKeyId(key) };
+  const body = {
+    version: 1 as const,
+    at: head.at,
+    reason: head.reason,
+    lastId: head.lastId,
+    lastHash: head.lastHash,
+    count: head.count,
+    keyId: auditKeyId(key),
+  };
   return { ...body, mac: checkpointMac(body, key) };
 }
 
@@ -103,7 +111,8 @@ export function checkCheckpoint(content: unknown, key: string | undefined): Chec
   if (!key) return 'AUDIT_KEY is not set, so its signature cannot be checked';
   const { mac, ...body } = parsed.data;
   if (body.keyId !== auditKeyId(key)) return `it was signed with another key (${body.keyId}), not AUDIT_KEY (${auditKeyId(key)})`;
-  if (!timingSafeEqual(Buffer.from(mac), Buffer.from(checkpointMac(body, key)))) return 'its signature does not match its contents: it was altered or forged';
+  if (!timingSafeEqual(Buffer.from(mac), Buffer.from(checkpointMac(body, key))))
+    return 'its signature does not match its contents: it was altered or forged';
   return parsed.data;
 }
 
@@ -165,13 +174,27 @@ export class AnchoredChainVerifier {
     this.#last = { id: event.id, hash: event.hash };
     while (!this.#rewritten && this.#pending.length && this.#pending[0]!.lastId <= event.id) {
       const checkpoint = this.#pending.shift()!;
-      const since = this.#matched ? `after event ${this.#matched.lastId}, which matches the checkpoint of ${this.#matched.at}` : 'from the first event on';
+      const since = this.#matched
+        ? `after event ${this.#matched.lastId}, which matches the checkpoint of ${this.#matched.at}`
+        : 'from the first event on';
       if (checkpoint.lastId < event.id) {
-        this.#rewrite(checkpoint, event.id, `event ${checkpoint.lastId}, the newest the checkpoint of ${checkpoint.at} covers, is gone while later events remain: the history was rewritten ${since}`);
+        this.#rewrite(
+          checkpoint,
+          event.id,
+          `event ${checkpoint.lastId}, the newest the checkpoint of ${checkpoint.at} covers, is gone while later events remain: the history was rewritten ${since}`,
+        );
       } else if (checkpoint.lastHash !== event.hash) {
-        this.#rewrite(checkpoint, event.id, `event ${event.id} is not the one the checkpoint of ${checkpoint.at} signed (hash ${event.hash.slice(0, 12)}…, signed ${checkpoint.lastHash.slice(0, 12)}…): the history up to it was rewritten ${since}`);
+        this.#rewrite(
+          checkpoint,
+          event.id,
+          `event ${event.id} is not the one the checkpoint of ${checkpoint.at} signed (hash ${event.hash.slice(0, 12)}…, signed ${checkpoint.lastHash.slice(0, 12)}…): the history up to it was rewritten ${since}`,
+        );
       } else if (checkpoint.count !== this.#count) {
-        this.#rewrite(checkpoint, event.id, `the checkpoint of ${checkpoint.at} counts ${checkpoint.count} events up to event ${event.id}, the chain has ${this.#count}: events were removed or added ${since}`);
+        this.#rewrite(
+          checkpoint,
+          event.id,
+          `the checkpoint of ${checkpoint.at} counts ${checkpoint.count} events up to event ${event.id}, the chain has ${this.#count}: events were removed or added ${since}`,
+        );
       } else {
         this.#matched = checkpoint;
       }
@@ -199,7 +222,9 @@ export class AnchoredChainVerifier {
       });
     }
     problems.push(...this.#refused);
-    const newest = this.#newest ? { name: this.#newest.name, at: this.#newest.at, lastId: this.#newest.lastId, count: this.#newest.count } : null;
+    const newest = this.#newest
+      ? { name: this.#newest.name, at: this.#newest.at, lastId: this.#newest.lastId, count: this.#newest.count }
+      : null;
     return {
       ok: problems.length === 0,
       count: this.#count,

@@ -69,10 +69,18 @@ export async function writeCheckpoint(ctx: AppContext, reason: string, coveredId
   const text = `${JSON.stringify(checkpoint, null, 2)}\n`;
   if (dir && !(await writeOnce(dir, name, text))) return checkpoint;
   // Several worker processes may anchor the same head: one email per head.
-  if (email && (await ctx.queues.redis.set(`${ctx.queues.prefix}:audit-checkpoint:${head.lastId}`, '1', 'EX', EMAIL_DEDUPE_SECONDS, 'NX'))) {
+  if (
+    email &&
+    (await ctx.queues.redis.set(`${ctx.queues.prefix}:audit-checkpoint:${head.lastId}`, '1', 'EX', EMAIL_DEDUPE_SECONDS, 'NX'))
+  ) {
     const intro = `Countersign's audit chain, signed at ${checkpoint.at} (${reason}). Keep this message: \`countersign audit verify\` compares the chain with checkpoints like it. Save the JSON below as ${name} in AUDIT_CHECKPOINT_DIR to check against it.`;
     await queueNotifications(ctx, [
-      { to: email, subject: `Countersign audit checkpoint: event ${head.lastId}`, text: `${intro}\n\n${text}`, html: `<p>${escapeHtml(intro)}</p><pre>${escapeHtml(text)}</pre>` },
+      {
+        to: email,
+        subject: `Countersign audit checkpoint: event ${head.lastId}`,
+        text: `${intro}\n\n${text}`,
+        html: `<p>${escapeHtml(intro)}</p><pre>${escapeHtml(text)}</pre>`,
+      },
     ]);
   }
   return checkpoint;

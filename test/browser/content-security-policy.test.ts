@@ -46,12 +46,23 @@ describe('the Content-Security-Policy in Chromium', () => {
 
   /** What the message frame shows: its text and the email layout's own background, which only its inline style sets. */
   const frameLook = (page: Page, selector: string) =>
-    page.frameLocator(selector).locator('body').evaluate((body) => ({ text: body.textContent ?? '', background: getComputedStyle(body).backgroundColor }));
+    page
+      .frameLocator(selector)
+      .locator('body')
+      .evaluate((body) => ({ text: body.textContent ?? '', background: getComputedStyle(body).backgroundColor }));
 
   it('refuses nothing the pages need on the main flows, and message previews keep the look of the email', async () => {
-    const { id: sentId } = await h.approvedCampaign({ subject: 'Sent under the policy', body: 'Hello {{firstName}}, **sent**.', recipients: people(4, 'sent') });
+    const { id: sentId } = await h.approvedCampaign({
+      subject: 'Sent under the policy',
+      body: 'Hello {{firstName}}, **sent**.',
+      recipients: people(4, 'sent'),
+    });
     await h.waitForStatus(sentId, 'sent');
-    const pendingId = await h.createCampaign({ subject: 'Pending under the policy', body: 'Hello {{firstName}}, please review.', recipients: people(3, 'pending') });
+    const pendingId = await h.createCampaign({
+      subject: 'Pending under the policy',
+      body: 'Hello {{firstName}}, please review.',
+      recipients: people(3, 'pending'),
+    });
     await h.submitCampaign(pendingId);
     await h.sink.waitUntil(() => h.approvalLinks('Pending under the policy').size === 2, 30_000, 'approval requests');
     const approvalLink = h.approvalLinks('Pending under the policy').get(h.users.alice!.email)!;
@@ -59,13 +70,26 @@ describe('the Content-Security-Policy in Chromium', () => {
     const { page: author, refusals } = await watchedPage();
     await signInWithCode(author, 'author');
     await author.goto(`${h.baseUrl}/campaigns/${sentId}`);
-    expect(await frameLook(author, 'iframe.message')).toEqual({ text: expect.stringContaining('Hello sent, sent.'), background: 'rgb(244, 245, 247)' });
+    expect(await frameLook(author, 'iframe.message')).toEqual({
+      text: expect.stringContaining('Hello sent, sent.'),
+      background: 'rgb(244, 245, 247)',
+    });
     // Progress bars take their width from a data attribute, as the policy refuses style attributes.
     const filled = (bar: Element) => bar.getBoundingClientRect().width / bar.parentElement!.getBoundingClientRect().width;
     expect(await author.locator('#progress-bar').evaluate(filled)).toBeCloseTo(1, 2);
     await author.goto(h.baseUrl);
-    expect(await author.getByRole('row', { name: /Pending under the policy/ }).locator('.progress > span').evaluate(filled)).toBe(0);
-    expect(await author.getByRole('row', { name: /Sent under the policy/ }).locator('.progress > span').evaluate(filled)).toBeCloseTo(1, 2);
+    expect(
+      await author
+        .getByRole('row', { name: /Pending under the policy/ })
+        .locator('.progress > span')
+        .evaluate(filled),
+    ).toBe(0);
+    expect(
+      await author
+        .getByRole('row', { name: /Sent under the policy/ })
+        .locator('.progress > span')
+        .evaluate(filled),
+    ).toBeCloseTo(1, 2);
     await author.goto(`${h.baseUrl}/campaigns/new`);
     await author.getByLabel('Subject').fill('Draft under the policy');
     await author.getByLabel(/^Message/).fill('Hello {{firstName}}, a draft.');
@@ -80,7 +104,10 @@ describe('the Content-Security-Policy in Chromium', () => {
     await alice.goto(`${h.baseUrl}/sign-in/code`);
     await signInWithCode(alice, 'alice');
     await alice.goto(approvalLink);
-    expect(await frameLook(alice, 'iframe.message')).toEqual({ text: expect.stringContaining('Hello pending, please review.'), background: 'rgb(244, 245, 247)' });
+    expect(await frameLook(alice, 'iframe.message')).toEqual({
+      text: expect.stringContaining('Hello pending, please review.'),
+      background: 'rgb(244, 245, 247)',
+    });
     // The frame is as tall as the message: the script that fits it ran.
     expect(await alice.locator('iframe.message').evaluate((frame) => frame.getBoundingClientRect().height)).toBeGreaterThan(100);
 

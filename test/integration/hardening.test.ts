@@ -31,7 +31,8 @@ describe('hardening at the HTTP door', () => {
   /** Sign-in answers for `email` from six clients the proxy names in turn: a proxy that is trusted tells them apart. */
   async function sixClientsAsk(baseUrl: string, email: string): Promise<number[]> {
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await new WebClient(baseUrl, { 'X-Forwarded-For': `198.51.100.${i + 1}` }).post('/sign-in', { email })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await new WebClient(baseUrl, { 'X-Forwarded-For': `198.51.100.${i + 1}` }).post('/sign-in', { email })).status);
     return statuses;
   }
 
