@@ -109,7 +109,8 @@ async function requireUser(ctx: DataContext, email: string | undefined) {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const database = await openDatabaseFor(config);
+  // `migrate` migrates itself, so that it can say what it applied.
+  const database = await openDatabaseFor(config, { migrate: process.argv[2] !== 'migrate' });
   try {
     process.exitCode = await runCli(process.argv.slice(2), { config, db: database.db, now: () => new Date() }, (line) => console.log(line));
   } finally {

@@ -23,8 +23,8 @@ export function databaseTarget(config: Config): DatabaseTarget {
 }
 
 /** The database alone, for the CLI: no Redis, no mail. */
-export function openDatabaseFor(config: Config): Promise<Database> {
-  return openDatabase(databaseTarget(config));
+export function openDatabaseFor(config: Config, options: { migrate?: boolean } = {}): Promise<Database> {
+  return openDatabase(databaseTarget(config), options);
 }
 
 /** Opens every connection a process needs, once. `redis` may be a private server's socket. */

@@ -43,16 +43,17 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
   return database;
 }
 
-/** Least privilege: the owner migrates and grants; the app's role owns nothing and is no superuser. */
-async function migrateAsOwner(ownerUrl: string, appUrl: string): Promise<void> {
+/** Least privilege: the owner migrates and grants; the app's role owns nothing and is no superuser. Returns the migrations applied. */
+export async function migrateAsOwner(ownerUrl: string, appUrl: string): Promise<string[]> {
   const appRole = decodeURIComponent(new URL(appUrl).username);
   const ownerRole = decodeURIComponent(new URL(ownerUrl).username);
   if (!appRole) throw new Error('DATABASE_URL must name the app\'s role (postgres://role@host/db) when MIGRATION_DATABASE_URL is set');
   if (appRole === ownerRole) throw new Error('MIGRATION_DATABASE_URL must connect as the owner, another role than the app\'s in DATABASE_URL');
   const owner = openPostgres(ownerUrl);
   try {
-    await migrateToLatest(owner.db as Kysely<unknown>);
+    const applied = await migrateToLatest(owner.db as Kysely<unknown>);
     await grantAppRole(owner.db as Kysely<unknown>, appRole);
+    return applied;
   } finally {
     await owner.close();
   }

@@ -8,7 +8,7 @@ import { runCli } from '../../src/cli.js';
 import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { openDatabase } from '../../src/db/connect.js';
-import { createRuntime, databaseTarget, type Runtime } from '../../src/runtime.js';
+import { createRuntime, databaseTarget, openDatabaseFor, type Runtime } from '../../src/runtime.js';
 import { issueApiToken, userByEmail } from '../../src/services/users.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { REDIS_URL, testDb } from '../support/harness.js';
@@ -43,6 +43,7 @@ describe.skipIf(testDb() !== 'postgres')(
     let sink: SmtpSink;
     let server: Server;
     let baseUrl: string;
+    const migrateOutput: string[] = [];
 
     beforeAll(async () => {
       await admin(`CREATE ROLE ${owner} LOGIN`);
@@ -63,6 +64,13 @@ describe.skipIf(testDb() !== 'postgres')(
         HOLD_WINDOW_SECONDS: '0',
         SWEEP_INTERVAL_MS: '0',
       });
+      // The deploy step: `countersign migrate` with both URLs, on a database nothing has touched yet.
+      const beforeStart = await openDatabaseFor(config, { migrate: false });
+      try {
+        await runCli(['migrate'], { config, db: beforeStart.db, now: () => new Date() }, (line) => migrateOutput.push(line));
+      } finally {
+        await beforeStart.close();
+      }
       runtime = await createRuntime(config);
       server.on('request', createApp(runtime.ctx));
       workers = startWorkers(runtime.ctx);
@@ -169,6 +177,7 @@ describe.skipIf(testDb() !== 'postgres')(
     });
 
     it('starts a process with the app role alone once the owner has migrated: it reads that nothing is pending', async () => {
+      expect(migrateOutput).toEqual([expect.stringMatching(/^applied: 001-initial, .*008-sign-in-requests/)]);
       const appOnly = await openDatabase(databaseTarget(loadConfig({ DATABASE_URL: urlAs(app) })));
       try {
         const lines: string[] = [];
