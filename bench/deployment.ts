@@ -73,11 +73,10 @@ export class Deployment {
     return this.runtime.ctx;
   }
 
-  /** A list of `size` members, imported through the same service as a CSV upload. */
+  /** A list of `size` members, imported through the same service as an upload. */
   async importList(name: string, size: number): Promise<string> {
     const list = await createList(this.ctx, this.people.author, { name });
-    const rows = Array.from({ length: size }, (_, i) => ({ where: `entry ${i + 1}`, value: recipient(i) }));
-    await importMembers(this.ctx, this.people.author, list.id, rows);
+    await importMembers(this.ctx, this.people.author, list.id, { format: 'json', chunks: jsonMembers(size) });
     return list.id;
   }
 
@@ -124,4 +123,14 @@ export class Deployment {
     await dropQueuePrefix(this.redis, prefix);
     this.redis.disconnect();
   }
+}
+
+/** A JSON array of `size` recipients, generated a thousand entries at a time. */
+async function* jsonMembers(size: number): AsyncGenerator<string> {
+  yield '[';
+  for (let start = 0; start < size; start += 1000) {
+    const entries = Array.from({ length: Math.min(1000, size - start) }, (_, k) => JSON.stringify(recipient(start + k)));
+    yield `${start === 0 ? '' : ','}${entries.join(',')}`;
+  }
+  yield ']';
 }

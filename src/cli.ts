@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderLockedError, openDatabaseFor } from './runtime.js';
@@ -6,7 +7,7 @@ import type { AuditReport } from './domain/audit-chain.js';
 import { verifyAuditChain } from './services/audit.js';
 import type { DataContext } from './services/context.js';
 import { AppError } from './services/errors.js';
-import { createList, importMembers, listNamed, rowsFromCsv, rowsFromJson } from './services/lists.js';
+import { createList, importMembers, listNamed } from './services/lists.js';
 import { migrate } from './services/maintenance.js';
 import { addUserFromCli, allUsers, apiTokensOf, issueApiToken, revokeToken, userByEmail } from './services/users.js';
 
@@ -66,10 +67,10 @@ export async function runCli(argv: string[], ctx: DataContext, out: Out): Promis
     case 'list import': {
       if (!values.name || !values.file) throw new AppError(400, 'usage', '--name and --file are required');
       const actor = await requireUser(ctx, values.as ?? (await allUsers(ctx)).find((u) => u.roles.includes('admin'))?.email);
-      const text = readFileSync(values.file, 'utf8');
-      const rows = values.file.endsWith('.json') ? rowsFromJson(JSON.parse(text)) : rowsFromCsv(text);
+      const file = createReadStream(values.file);
+      await once(file, 'open');
       const list = (await listNamed(ctx, values.name)) ?? (await createList(ctx, actor, { name: values.name }));
-      const report = await importMembers(ctx, actor, list.id, rows);
+      const report = await importMembers(ctx, actor, list.id, { format: values.file.endsWith('.json') ? 'json' : 'csv', chunks: file });
       out(`list ${list.name} (${list.id}): ${report.imported} imported, ${report.mergedDuplicates} duplicates merged, ${report.memberCount} members`);
       return 0;
     }

@@ -90,6 +90,7 @@ export const configSchema = z.object({
   SWEEP_INTERVAL_MS: durationMs.default(30_000),
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(10_000),
   MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
+  IMPORT_BYTES_PER_ROW: z.coerce.number().int().min(64).max(65_536).default(256),
   START_PRIVATE_REDIS: z.stringbool().default(true),
   SSO_EMAIL_HEADER: z
     .string()
@@ -99,6 +100,10 @@ export const configSchema = z.object({
   ORGANISATION_DOMAINS: domainList.optional(),
   ALLOWED_USER_DOMAINS: domainList.optional(),
   ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),
+  POLICY_FILE: z.string().min(1).optional(),
+  FIRST_WAVE_HOLD_MINUTES: z.coerce.number().min(0).default(10),
+  APPROVAL_REMINDER_HOURS: z.coerce.number().positive().default(24),
+  APPROVAL_ESCALATION_HOURS: z.coerce.number().positive().default(2),
   AUDIT_KEY: secretKey.optional(),
   AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),

@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import { getHeapStatistics } from 'node:v8';
 import { ConfigError, loadConfig } from './config.js';
-import { DataFolderLockedError } from './runtime.js';
+import { DataFolderLockedError, PolicyFileError } from './runtime.js';
 import { createApp } from './http/app.js';
 import { ensureRedis, RedisUnavailableError } from './private-redis.js';
 import { createRuntime } from './runtime.js';
+import { recordPolicyChange } from './services/policy.js';
 import { startWorkers, type Workers } from '../workers/index.js';
 
 type Role = 'all' | 'api' | 'workers';
@@ -20,6 +21,7 @@ async function main(role: Role): Promise<void> {
   }
   const redis = role === 'all' ? await ensureRedis(config.REDIS_URL, config.DATA_DIR, config.START_PRIVATE_REDIS, log) : config.REDIS_URL;
   const runtime = await createRuntime(config, { redis });
+  if (await recordPolicyChange(runtime.ctx, runtime.policySource)) log(`policy: ${config.POLICY_FILE ?? 'none'} (changed since the last start: recorded in the audit chain)`);
   log(`database: ${runtime.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL'}`);
   // The start scripts bound the heap (package.json config.max_old_space_mb); a bare `node` gets V8's default, sized from the machine's memory.
   log(`V8 heap limit: ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MB`);
@@ -55,7 +57,7 @@ if (!['all', 'api', 'workers'].includes(role)) {
   process.exit(2);
 }
 main(role).catch((error: unknown) => {
-  const known = error instanceof ConfigError || error instanceof DataFolderLockedError || error instanceof RedisUnavailableError;
+  const known = error instanceof ConfigError || error instanceof DataFolderLockedError || error instanceof RedisUnavailableError || error instanceof PolicyFileError;
   console.error(known ? (error as Error).message : error);
   process.exit(1);
 });

@@ -5,16 +5,20 @@ import { openDatabase, type Database, type DatabaseTarget } from './db/connect.j
 import { createMailer } from './mail/transport.js';
 import { createRedis } from './queue/connection.js';
 import { createQueues } from './queue/queues.js';
+import { loadPolicy } from './policy-file.js';
 import type { AppContext } from './services/context.js';
 
 export interface Runtime {
   ctx: AppContext;
+  /** The policy file's text as read, for its record in the audit chain. */
+  policySource: string;
   database: Database;
   close(): Promise<void>;
 }
 
 // The composition root is the one place outside src/db that knows how a database is opened.
 export { DataFolderLockedError } from './db/connect.js';
+export { PolicyFileError } from './policy-file.js';
 
 export function databaseTarget(config: Config): DatabaseTarget {
   return config.DATABASE_URL
@@ -32,6 +36,8 @@ export async function createRuntime(
   config: Config,
   options: { redis?: string | { path: string }; database?: DatabaseTarget } = {},
 ): Promise<Runtime> {
+  // Before anything opens: a wrong rule stops the start with nothing to clean up.
+  const policy = loadPolicy(config.POLICY_FILE);
   const database = await openDatabase(options.database ?? databaseTarget(config));
   let redis: Redis | undefined;
   try {
@@ -48,9 +54,10 @@ export async function createRuntime(
   // Staff email on a connection of its own: a correction's approval requests go out even while a
   // slow relay holds every connection of a campaign's send.
   const notifier = createMailer({ smtpUrl: config.SMTP_URL, maxConnections: 1, outboxDir });
-  const ctx: AppContext = { config, db: database.db, queues, mailer, notifier, now: () => new Date() };
+  const ctx: AppContext = { config, db: database.db, queues, mailer, notifier, policy: policy.policy, now: () => new Date() };
   return {
     ctx,
+    policySource: policy.source,
     database,
     close: async () => {
       await queues.close();

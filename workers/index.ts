@@ -1,5 +1,6 @@
 import { Worker, type Job, type Processor } from 'bullmq';
-import { clearHaltJob, deliverJob, notifyJob, QUEUE_NAMES, startJob } from '../src/queue/jobs.js';
+import { clearHaltJob, continueJob, deliverJob, notifyJob, QUEUE_NAMES, startJob } from '../src/queue/jobs.js';
+import { continueCampaign } from '../src/services/first-wave.js';
 import { checkpointsConfigured, startAuditCheckpoints } from '../src/services/audit-checkpoints.js';
 import { clearHaltedRows } from '../src/services/halt.js';
 import type { AppContext } from '../src/services/context.js';
@@ -37,7 +38,11 @@ export function startWorkers(ctx: AppContext, log: (line: string) => void = () =
   const workers = [
     new Worker(
       QUEUE_NAMES.dispatch,
-      traced('dispatch', (job) => (job.name === 'clear-halt' ? clearHaltedRows(ctx, clearHaltJob.parse(job.data).campaignId) : startCampaign(ctx, startJob.parse(job.data)))),
+      traced('dispatch', (job) => {
+        if (job.name === 'clear-halt') return clearHaltedRows(ctx, clearHaltJob.parse(job.data).campaignId);
+        if (job.name === 'continue') return continueCampaign(ctx, continueJob.parse(job.data).campaignId);
+        return startCampaign(ctx, startJob.parse(job.data));
+      }),
       { ...common, concurrency: 2 },
     ),
     new Worker(QUEUE_NAMES.deliver, traced('deliver', (job) => deliverWindow(ctx, tools, deliverJob.parse(job.data))), {

@@ -34,6 +34,7 @@ export async function approvalRecords(db: Kysely<DB>, campaignId: string): Promi
     decision: r.decision,
     voided: r.voided_at !== null,
     approverEligible: r.disabled_at === null && r.roles.includes('approver'),
+    approverIsAdmin: r.roles.includes('admin'),
   }));
 }
 
@@ -84,7 +85,7 @@ export async function voidDecisions(db: Kysely<DB>, campaignId: string): Promise
 
 export async function insertLinks(
   db: Kysely<DB>,
-  links: { id: string; campaignId: string; approverId: string; contentHash: string; tokenHash: string; expiresAt: Date }[],
+  links: { id: string; campaignId: string; approverId: string; contentHash: string; tokenHash: string; expiresAt: Date; createdAt: Date }[],
 ): Promise<void> {
   if (links.length === 0) return;
   await db
@@ -97,6 +98,7 @@ export async function insertLinks(
         content_hash: l.contentHash,
         token_hash: l.tokenHash,
         expires_at: l.expiresAt,
+        created_at: l.createdAt,
       })),
     )
     .execute();
@@ -139,4 +141,32 @@ export function linkOpenings(db: Kysely<DB>, campaignId: string) {
     .where('approval_links.campaign_id', '=', campaignId)
     .orderBy('approval_link_openings.opened_at')
     .execute();
+}
+
+/**
+ * Review links still waiting for a decision since before `issuedBefore`, not yet followed by a
+ * reminder, on the campaign's current version, for approvers who are still active approvers.
+ */
+export function linksDueForReminder(db: Kysely<DB>, issuedBefore: Date) {
+  return db
+    .selectFrom('approval_links as l')
+    .innerJoin('campaigns as c', 'c.id', 'l.campaign_id')
+    .innerJoin('users as u', 'u.id', 'l.approver_id')
+    .select(['l.id as link_id', 'l.campaign_id', 'l.approver_id'])
+    .where('l.consumed_at', 'is', null)
+    .where('l.reminded_at', 'is', null)
+    .where('l.created_at', '<=', issuedBefore)
+    .where('c.status', '=', 'pending_approval')
+    .whereRef('c.content_hash', '=', 'l.content_hash')
+    .where('u.disabled_at', 'is', null)
+    .where((eb) => eb(eb.val('approver'), '=', eb.fn.any('u.roles')))
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('approvals as a').select('a.id').whereRef('a.campaign_id', '=', 'l.campaign_id').whereRef('a.approver_id', '=', 'l.approver_id').whereRef('a.content_hash', '=', 'l.content_hash'))),
+    )
+    .execute();
+}
+
+export async function markReminded(db: Kysely<DB>, linkId: string, at: Date): Promise<boolean> {
+  const result = await db.updateTable('approval_links').set({ reminded_at: at }).where('id', '=', linkId).where('reminded_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

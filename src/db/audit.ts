@@ -55,6 +55,12 @@ export async function* allAuditEvents(db: Kysely<DB>, pageSize = 2000): AsyncGen
   }
 }
 
+/** The newest event of one kind, e.g. the last policy the system ran with. */
+export async function lastAuditEvent(db: Kysely<DB>, action: string): Promise<ChainedEvent | undefined> {
+  const row = await db.selectFrom('audit_events').selectAll().where('action', '=', action).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row ? toChained(row) : undefined;
+}
+
 /** The newest event and the number of events up to it, in one statement, so both come from one snapshot. */
 export async function auditHead(db: Kysely<DB>): Promise<{ lastId: number; lastHash: string; count: number } | null> {
   const row = await db

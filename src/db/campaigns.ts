@@ -257,11 +257,18 @@ export async function countAudience(db: Kysely<DB>, spec: AudienceSpec): Promise
   return Number(result.rows[0]?.n ?? 0);
 }
 
-/** A recipient to render a preview for: the first explicit one, else the first list member. */
-export async function sampleOfAudience(db: Kysely<DB>, spec: AudienceSpec) {
-  if (spec.recipients[0]) return spec.recipients[0];
+/**
+ * A recipient to render a preview for, before anything is frozen: the first explicit one whose
+ * address contains `query` (any, without one), else the first such list member.
+ */
+export async function sampleOfAudience(db: Kysely<DB>, spec: AudienceSpec, query = '') {
+  const wanted = query.toLowerCase();
+  const explicit = spec.recipients.find((r) => r.email.includes(wanted));
+  if (explicit) return explicit;
   if (spec.listIds.length === 0) return undefined;
-  return db.selectFrom('list_members').select(['email', 'name', 'fields']).where('list_id', 'in', spec.listIds).orderBy('email').limit(1).executeTakeFirst();
+  let members = db.selectFrom('list_members').select(['email', 'name', 'fields']).where('list_id', 'in', spec.listIds);
+  if (wanted) members = members.where('email', 'ilike', `%${wanted.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  return members.orderBy('email').limit(1).executeTakeFirst();
 }
 
 /** The snapshot's recipients per mail domain, most first, with how many domains there are in all. */
@@ -318,4 +325,92 @@ export function searchSnapshot(db: Kysely<DB>, campaignId: string, query: string
     .orderBy('email')
     .limit(limit)
     .execute();
+}
+
+/**
+ * Freezes the suppressions that apply into the snapshot: people who left always, people who opted
+ * out unless the campaign is mandatory. Returns how many are skipped.
+ */
+export async function markSuppressed(trx: Transaction<DB>, campaignId: string, mandatory: boolean): Promise<number> {
+  const result = await sql`
+    UPDATE campaign_recipients r
+    SET skip_reason = CASE s.kind WHEN 'left' THEN 'suppressed: left the organisation' ELSE 'suppressed: opted out of non-mandatory mail' END
+        || ' (' || s.reason || ')'
+    FROM suppressions s
+    WHERE r.campaign_id = ${campaignId} AND r.email = s.email AND (s.kind = 'left' OR NOT ${mandatory})
+  `.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/** Snapshot recipients (not skipped) whose domain is none of `ownDomains` nor under one. */
+export async function countOutside(db: Kysely<DB>, campaignId: string, ownDomains: readonly string[]): Promise<number> {
+  const result = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM campaign_recipients
+    WHERE campaign_id = ${campaignId} AND skip_reason IS NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM unnest(${[...ownDomains]}::text[]) AS own(domain)
+        WHERE split_part(email, '@', 2) = own.domain OR split_part(email, '@', 2) LIKE '%.' || own.domain)
+  `.execute(db);
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+export async function listNames(db: Kysely<DB>, listIds: readonly string[]): Promise<string[]> {
+  if (listIds.length === 0) return [];
+  const rows = await db.selectFrom('lists').select('name').where('id', 'in', [...listIds]).execute();
+  return rows.map((r) => r.name);
+}
+
+/**
+ * Chooses the first wave and puts it first: members of the seed lists, and about `share` of the
+ * rest in every mail domain, picked by a hash of campaign and address so the choice is the same
+ * each time. The wave then holds seqs 1..W. Returns W.
+ */
+export async function chooseFirstWave(trx: Transaction<DB>, campaignId: string, wave: { share: number; seedListIds: readonly string[] }): Promise<number> {
+  await sql`
+    WITH eligible AS (
+      SELECT email, seq,
+        row_number() OVER (PARTITION BY split_part(email, '@', 2) ORDER BY md5(${campaignId} || email)) AS pick,
+        count(*) OVER (PARTITION BY split_part(email, '@', 2)) AS in_domain
+      FROM campaign_recipients WHERE campaign_id = ${campaignId} AND skip_reason IS NULL),
+    chosen AS (
+      SELECT email FROM eligible WHERE pick <= ceil(${wave.share}::float8 * in_domain)
+      UNION
+      SELECT e.email FROM eligible e WHERE e.email IN (SELECT email FROM list_members WHERE list_id = ANY(${[...wave.seedListIds]}::text[])))
+    UPDATE campaign_recipients SET seq = -seq
+    WHERE campaign_id = ${campaignId} AND email IN (SELECT email FROM chosen)
+  `.execute(trx);
+  // Negative seqs mark the wave; number it 1..W in its old order, then the rest after it.
+  const result = await sql<{ wave: number }>`
+    WITH renumbered AS (
+      SELECT email, row_number() OVER (ORDER BY seq < 0 DESC, abs(seq)) AS seq, seq < 0 AS in_wave
+      FROM campaign_recipients WHERE campaign_id = ${campaignId}),
+    moved AS (
+      UPDATE campaign_recipients c SET seq = -(r.seq + 1000000000)
+      FROM renumbered r WHERE c.campaign_id = ${campaignId} AND c.email = r.email
+      RETURNING r.in_wave)
+    SELECT count(*) FILTER (WHERE in_wave)::int AS wave FROM moved
+  `.execute(trx);
+  await sql`UPDATE campaign_recipients SET seq = -seq - 1000000000 WHERE campaign_id = ${campaignId}`.execute(trx);
+  return Number(result.rows[0]?.wave ?? 0);
+}
+
+/** Campaigns awaiting approval whose requested send time is before `dueBefore`, not yet escalated. */
+export function pendingDueBefore(db: Kysely<DB>, dueBefore: Date): Promise<CampaignRow[]> {
+  return db
+    .selectFrom('campaigns')
+    .selectAll()
+    .where('status', '=', 'pending_approval')
+    .where('send_at', 'is not', null)
+    .where('send_at', '<=', dueBefore)
+    .where('escalated_at', 'is', null)
+    .execute();
+}
+
+/** Why snapshot recipients are skipped, and how many for each kind of suppression. */
+export async function skipReasons(db: Kysely<DB>, campaignId: string): Promise<{ reason: string; count: number }[]> {
+  const result = await sql<{ reason: string; n: number }>`
+    SELECT split_part(skip_reason, ' (', 1) AS reason, count(*)::int AS n FROM campaign_recipients
+    WHERE campaign_id = ${campaignId} AND skip_reason IS NOT NULL GROUP BY 1 ORDER BY n DESC
+  `.execute(db);
+  return result.rows.map((r) => ({ reason: r.reason, count: Number(r.n) }));
 }

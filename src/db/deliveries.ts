@@ -6,9 +6,12 @@ import type { DB } from './schema.js';
 
 /** Creates a ledger row for each snapshot recipient in `fromSeq..toSeq`, in the database alone. Safe to repeat. */
 export async function seedLedger(db: Kysely<DB>, campaignId: string, fromSeq: number, toSeq: number, status: 'queued' | 'halted' = 'queued'): Promise<void> {
+  // A recipient suppressed when the audience was frozen is recorded as skipped, with why.
   await sql`
-    INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status)
-    SELECT campaign_id, seq, email, name, fields, reply_to_message_id, ${status}
+    INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status, smtp_response, finished_at)
+    SELECT campaign_id, seq, email, name, fields, reply_to_message_id,
+           CASE WHEN skip_reason IS NULL THEN ${status} ELSE 'skipped' END, skip_reason,
+           CASE WHEN skip_reason IS NULL THEN NULL ELSE now() END
     FROM campaign_recipients WHERE campaign_id = ${campaignId} AND seq BETWEEN ${fromSeq} AND ${toSeq}
     ON CONFLICT DO NOTHING
   `.execute(db);

@@ -5,7 +5,8 @@ import * as deliveryStatusSeqIndex from './migrations/004-delivery-status-seq-in
 import * as snapshotCampaignCheck from './migrations/005-snapshot-campaign-check-per-statement.js';
 import * as approvalIntegrity from './migrations/006-approval-integrity.js';
 import * as deliveryReservations from './migrations/007-delivery-reservations.js';
-import * as signInRequests from './migrations/008-sign-in-requests.js';
+import * as guardrails from './migrations/008-guardrails.js';
+import * as signInRequests from './migrations/009-sign-in-requests.js';
 
 // Listed in code rather than read from a folder so the same list works from
 // TypeScript sources, a compiled build and a bundled CLI alike.
@@ -16,7 +17,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-snapshot-campaign-check-per-statement': snapshotCampaignCheck,
   '006-approval-integrity': approvalIntegrity,
   '007-delivery-reservations': deliveryReservations,
-  '008-sign-in-requests': signInRequests,
+  '008-guardrails': guardrails,
+  '009-sign-in-requests': signInRequests,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

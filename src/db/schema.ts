@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import type { DeliveryStatus } from '../domain/delivery.js';
 import type { Role } from '../domain/inputs.js';
+import type { FirstWaveSpec, PolicyDecision } from '../domain/policy.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -69,6 +70,22 @@ export interface CampaignsTable {
   halt_reason: string | null;
   original_campaign_id: string | null;
   renderer_version: number | null;
+  /** Sent to people who opted out of non-mandatory mail too (never to people who left). */
+  mandatory: Generated<boolean>;
+  /** Marked as meant for recipients outside the organisation, where the policy asks for it. */
+  external: Generated<boolean>;
+  /** The first wave the author asked for; the policy may impose one (see `policy`). */
+  first_wave: Json<FirstWaveSpec | null> | null;
+  /** What the policy decided at submit, frozen with the content. */
+  policy: Json<PolicyDecision | null> | null;
+  /** Snapshot recipients skipped for a suppression, frozen at submit. */
+  skipped_count: number | null;
+  /** The first `wave_size` seqs of the snapshot are the first wave. */
+  wave_size: number | null;
+  wave_stage: 'first' | 'paused' | 'rest' | null;
+  wave_paused_until: Timestamp | null;
+  /** When admins were told the send time neared without a quorum. */
+  escalated_at: Timestamp | null;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -86,6 +103,8 @@ export interface CampaignRecipientsTable {
   fields: Json<Record<string, string>>;
   /** For a correction: this recipient's own Message-ID of the original, to thread under it. */
   reply_to_message_id: string | null;
+  /** A suppression found when the audience was frozen: the row is `skipped` with this reason. */
+  skip_reason: string | null;
 }
 
 export interface ApprovalsTable {
@@ -109,6 +128,8 @@ export interface ApprovalLinksTable {
   expires_at: Timestamp;
   created_at: Generated<Date>;
   consumed_at: Timestamp | null;
+  /** When a reminder with a fresh link replaced it. */
+  reminded_at: Timestamp | null;
 }
 
 export interface ApprovalLinkOpeningsTable {
@@ -216,6 +237,14 @@ export interface RoleGrantsTable {
   decision: 'confirmed' | 'cancelled' | null;
 }
 
+export interface SuppressionsTable {
+  email: string;
+  kind: 'left' | 'opted_out';
+  reason: string;
+  added_by: string;
+  added_at: Generated<Date>;
+}
+
 export interface DB {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -235,6 +264,7 @@ export interface DB {
   campaign_versions: CampaignVersionsTable;
   list_changes: ListChangesTable;
   role_grants: RoleGrantsTable;
+  suppressions: SuppressionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

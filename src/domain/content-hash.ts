@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { canonicalJson, sha256Hex } from './canonical.js';
+import type { PolicyDecision } from './policy.js';
 
 export interface SnapshotRecipient {
   email: string;
@@ -22,6 +23,14 @@ export interface FrozenContent {
   originalCampaignId: string | null;
   /** What turns the Markdown into the bytes recipients get: approvers approve that output. */
   rendererVersion: number;
+  mandatory: boolean;
+  external: boolean;
+  /** Recipients skipped for a suppression at submit. */
+  skipped: number;
+  /** The first wave's size: its recipients are the first seqs of the snapshot. */
+  waveSize: number | null;
+  /** What the blast-radius policy decided for this campaign. */
+  policy: PolicyDecision | null;
 }
 
 export function contentHash(content: FrozenContent): string {

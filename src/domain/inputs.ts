@@ -12,6 +12,16 @@ export const recipientInput = z
   .strict();
 export type RecipientInput = z.infer<typeof recipientInput>;
 
+/** Someone who must not get mail: `left` the organisation (never), or `opted_out` (no mail that is not mandatory). */
+export const suppressionInput = z
+  .object({
+    email: emailAddress,
+    kind: z.enum(['left', 'opted_out']),
+    reason: z.string().trim().min(1, 'say why').max(500),
+  })
+  .strict();
+export type SuppressionInput = z.infer<typeof suppressionInput>;
+
 const explicitRecipients = z
   .array(recipientInput)
   .max(5000)
@@ -32,6 +42,19 @@ export const audienceInput = z
   })
   .strict();
 
+export const firstWaveSpec = z
+  .object({
+    share: z.number().gt(0).lt(1).optional(),
+    count: z.number().int().min(1).optional(),
+    /** Lists whose members (within the audience) go in the first wave whatever the sample. */
+    seedListIds: z.array(z.string().min(1)).max(10).default([]),
+  })
+  .strict()
+  .refine((wave) => wave.share !== undefined || wave.count !== undefined || wave.seedListIds.length > 0, {
+    message: 'give a share, a count or seed lists',
+  });
+export type FirstWaveSpec = z.infer<typeof firstWaveSpec>;
+
 const campaignFields = {
   subject: headerText(250).pipe(z.string().trim().min(1, 'must not be empty')),
   body: z.string().min(1, 'must not be empty').max(200_000),
@@ -40,6 +63,12 @@ const campaignFields = {
   audience: audienceInput,
   sendAt: z.iso.datetime({ offset: true }).nullable().optional(),
   requiredApprovals: z.number().int().min(1).max(20).optional(),
+  /** Mandatory mail reaches people who opted out of other mail (never people who left). */
+  mandatory: z.boolean().optional(),
+  /** Meant for recipients outside the organisation, where the policy asks campaigns to say so. */
+  external: z.boolean().optional(),
+  /** Send first to a first wave, then pause before the rest; null to send to everyone at once. */
+  firstWave: firstWaveSpec.nullable().optional(),
 };
 
 export const createCampaignInput = z.object(campaignFields).strict();

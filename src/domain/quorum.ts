@@ -5,6 +5,7 @@ export interface ApprovalRecord {
   voided: boolean;
   /** The approver is active and holds the approver role now: an approval counts only while both hold. */
   approverEligible: boolean;
+  approverIsAdmin: boolean;
 }
 
 export interface QuorumInput {
@@ -16,6 +17,8 @@ export interface QuorumInput {
   /** Everyone who changed the members of a list in the audience since the campaign was created: nor are they. */
   listContributorIds: readonly string[];
   approvals: readonly ApprovalRecord[];
+  /** The policy asks for an admin among the approvers (a sensitive list). */
+  adminApprover: boolean;
 }
 
 export interface QuorumState {
@@ -27,16 +30,18 @@ export interface QuorumState {
 /** Counts distinct eligible approvers of exactly this content; nothing else counts. */
 export function evaluateQuorum(input: QuorumInput): QuorumState {
   const approvedBy = new Set<string>();
+  let byAnAdmin = false;
   for (const approval of input.approvals) {
     if (approval.voided || approval.decision !== 'approve' || !approval.approverEligible) continue;
     if (approval.contentHash !== input.contentHash) continue;
     if (isContributor(input, approval.approverId)) continue;
     approvedBy.add(approval.approverId);
+    byAnAdmin ||= approval.approverIsAdmin;
   }
   return {
     approvedBy: [...approvedBy],
     required: input.requiredApprovals,
-    reached: approvedBy.size >= input.requiredApprovals,
+    reached: approvedBy.size >= input.requiredApprovals && (!input.adminApprover || byAnAdmin),
   };
 }
 

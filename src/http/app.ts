@@ -1,5 +1,6 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { describeBytes } from '../domain/import-limits.js';
 import type { AppContext } from '../services/context.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AppError, type ErrorCode, type FieldIssue } from '../services/errors.js';
@@ -10,6 +11,7 @@ import { campaignsRouter } from './routes/campaigns.js';
 import { listsRouter } from './routes/lists.js';
 import { signInRouter } from './routes/sign-in.js';
 import { messagePage } from './views/html.js';
+import { endAfterEarlyAnswer } from './request-body.js';
 import { contentSecurityPolicy, webSessions } from './web.js';
 
 const ASSETS_DIR = path.join(PACKAGE_ROOT, 'src', 'http', 'assets');
@@ -39,6 +41,7 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
     else res.status(404).send(messagePage('Not found', `There is no page at ${req.path}.`));
   });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    endAfterEarlyAnswer(req, res);
     const api = req.originalUrl.startsWith('/api/') || req.accepts(['html', 'json']) === 'json';
     if (error instanceof AppError && !api) {
       if (error.status === 401) return res.redirect(303, `/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);
@@ -55,7 +58,8 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
       return;
     }
     if (parseFailure.type === 'entity.too.large') {
-      sendError(res, 413, 'too_large', 'the request body is too large');
+      const limit = (error as { limit?: number }).limit;
+      sendError(res, 413, 'too_large', limit ? `the request body is larger than ${describeBytes(limit)}` : 'the request body is too large');
       return;
     }
     log(`unhandled error: ${(error as Error).stack ?? String(error)}`);

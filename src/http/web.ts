@@ -93,8 +93,13 @@ export function signedIn(req: Request): WebSession {
 
 /** Every state-changing form carries the session's CSRF token. */
 export function checkCsrf(req: Request): WebSession {
+  return checkCsrfToken(req, (req.body as { _csrf?: unknown } | undefined)?._csrf);
+}
+
+/** The same check for a form read by the route itself, as it arrives. */
+export function checkCsrfToken(req: Request, token: unknown): WebSession {
   const session = signedIn(req);
-  const sent = Buffer.from(String((req.body as { _csrf?: unknown } | undefined)?._csrf ?? ''));
+  const sent = Buffer.from(String(token ?? ''));
   const expected = Buffer.from(session.csrfToken);
   if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
     throw new AppError(403, 'csrf', 'This form has expired or did not come from Countersign. Reload the page and try again.');

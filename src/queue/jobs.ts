@@ -8,6 +8,9 @@ export type StartJob = z.infer<typeof startJob>;
 export const clearHaltJob = z.object({ campaignId: z.string().min(1) });
 export type ClearHaltJob = z.infer<typeof clearHaltJob>;
 
+export const continueJob = z.object({ campaignId: z.string().min(1) });
+export type ContinueJob = z.infer<typeof continueJob>;
+
 export const deliverJob = z.object({
   campaignId: z.string().min(1),
   contentHash: z.string().length(64),

@@ -21,6 +21,14 @@ export function contributorsLine(c: Contributors): string {
   return parts.join('; ');
 }
 
+/** The policy's rules, the first wave and the skipped recipients, in one line for the request email. */
+function guardrailsLine(campaign: CampaignRow, holdMinutes: number): string {
+  const parts = [...(campaign.policy?.applied ?? [])];
+  if (campaign.wave_size) parts.push(`a first wave of ${campaign.wave_size}, then a pause of ${holdMinutes} minutes`);
+  if (campaign.skipped_count) parts.push(`${campaign.skipped_count} recipient(s) skipped (suppressed)`);
+  return parts.join('; ') || 'nothing beyond the approvals';
+}
+
 export function reviewUrl(ctx: AppContext, token: string): string {
   return new URL(`/approve/${token}`, ctx.config.PUBLIC_URL).toString();
 }
@@ -36,8 +44,10 @@ export async function issueApprovalRequests(
   campaign: CampaignRow,
   approvers: UserRow[],
   submitter: Actor,
+  reminder = false,
 ): Promise<{ enqueue(): Promise<void> }> {
   const contributors = contributorsLine(await contributorsOf(trx, campaign));
+  const guardrails = guardrailsLine(campaign, ctx.config.FIRST_WAVE_HOLD_MINUTES);
   const expiresAt = new Date(ctx.now().getTime() + ctx.config.APPROVAL_LINK_TTL_HOURS * 3600_000);
   const issued = approvers.map((approver) => ({ approver, linkId: randomUUID() }));
   await insertLinks(
@@ -49,6 +59,7 @@ export async function issueApprovalRequests(
       contentHash: campaign.content_hash!,
       tokenHash: hashToken(newSecretToken()),
       expiresAt,
+      createdAt: ctx.now(),
     })),
   );
   const notifications: ApprovalEmailJob[] = issued.map(({ approver, linkId }) => {
@@ -56,6 +67,7 @@ export async function issueApprovalRequests(
       approverName: approver.name,
       submitterName: submitter.name,
       contributors,
+      guardrails,
       recipientCount: String(campaign.recipient_count),
       subject: campaign.subject,
       from: `${campaign.from_name} <${campaign.from_address}>`,
@@ -66,7 +78,7 @@ export async function issueApprovalRequests(
     return {
       approvalLinkId: linkId,
       to: approver.email,
-      subject: `Approval needed: ${campaign.subject}`,
+      subject: `${reminder ? 'Reminder: approval needed' : 'Approval needed'}: ${campaign.subject}`,
       html: template('layout.html').render({
         subject: `Approval needed: ${campaign.subject}`,
         preheader: `${submitter.name} asks you to review a message to ${campaign.recipient_count} recipients`,

@@ -1,13 +1,14 @@
-import { emailDomain, isOwnDomain } from '../domain/addresses.js';
+import { isOwnDomain } from '../domain/addresses.js';
 import { diffLines, type DiffLine } from '../domain/line-diff.js';
 import { mergeFieldsIn } from '../domain/merge-fields.js';
 import { describeSendTime } from '../domain/schedule.js';
-import { findCampaign, lastVersionSeenBy, sampleRecipients, searchSnapshot, snapshotDomains, snapshotFieldValues } from '../db/campaigns.js';
+import { findCampaign, lastVersionSeenBy, sampleRecipients, searchSnapshot, skipReasons, snapshotDomains, snapshotFieldValues } from '../db/campaigns.js';
 import type { CampaignRow } from '../db/schema.js';
 import { countByStatus, sampleInFlight } from '../db/deliveries.js';
 import { findUserById } from '../db/users.js';
 import { linkState, logOpening, resolveLink, type LinkState } from './approval-links.js';
 import type { Actor, AppContext } from './context.js';
+import { ownDomainsOf } from './organisation.js';
 import { previewFor, type RecipientPreview } from './previews.js';
 import { contributorsOf, quorumOf, type Contributors } from './quorum.js';
 
@@ -44,8 +45,24 @@ export interface ApprovalReview {
   ownDomains: string[];
   sendTime: string;
   changes: VersionChanges | null;
+  guardrails: Guardrails;
   /** For a correction: how many got the original so far, and how many deliveries of it are still in flight (they join as they land). */
   original: { received: number; inFlight: number } | null;
+}
+
+/** What the policy, the suppression list and the first wave do to this send, for the approver to see. */
+export interface Guardrails {
+  applied: string[];
+  skipped: { reason: string; count: number }[];
+  firstWave: { size: number; holdMinutes: number } | null;
+}
+
+export async function guardrailsOf(ctx: AppContext, campaign: CampaignRow): Promise<Guardrails> {
+  return {
+    applied: campaign.policy?.applied ?? [],
+    skipped: campaign.skipped_count ? await skipReasons(ctx.db, campaign.id) : [],
+    firstWave: campaign.wave_size ? { size: campaign.wave_size, holdMinutes: ctx.config.FIRST_WAVE_HOLD_MINUTES } : null,
+  };
 }
 
 export type ApprovalLinkView = { state: 'invalid' } | { state: Exclude<LinkState, 'valid'> } | { state: 'valid'; review: ApprovalReview };
@@ -73,13 +90,14 @@ export async function openApprovalLink(
   const state = linkState(resolved.link, campaign, ctx.now());
   if (state !== 'valid') return { state };
   const query = recipientQuery.trim().toLowerCase().slice(0, 254);
-  const [contributors, quorum, changes, first, matches, audience] = await Promise.all([
+  const [contributors, quorum, changes, first, matches, audience, guardrails] = await Promise.all([
     contributorsOf(ctx.db, campaign),
     quorumOf(ctx.db, campaign),
     changesSince(ctx, campaign, resolved.approver.id),
     sampleRecipients(ctx.db, campaign.id, 1),
     query ? searchSnapshot(ctx.db, campaign.id, query, SEARCH_MATCHES) : Promise.resolve([]),
     audienceSummary(ctx, campaign),
+    guardrailsOf(ctx, campaign),
   ]);
   const approvedBy = await Promise.all(quorum.approvedBy.map(async (id) => (await findUserById(ctx.db, id))?.name ?? id));
   const original = campaign.original_campaign_id ? await countByStatus(ctx.db, campaign.original_campaign_id) : null;
@@ -100,14 +118,10 @@ export async function openApprovalLink(
       ownDomains: ownDomainsOf(ctx, campaign),
       sendTime: describeSendTime(campaign.send_at),
       changes,
+      guardrails,
       original: original ? { received: original.sent + original.unknown, inFlight: original.sending } : null,
     },
   };
-}
-
-/** The organisation's domains as configured, else the sender's. */
-export function ownDomainsOf(ctx: AppContext, campaign: Pick<CampaignRow, 'from_address'>): string[] {
-  return ctx.config.ORGANISATION_DOMAINS ?? [emailDomain(campaign.from_address).toLowerCase()];
 }
 
 async function audienceSummary(ctx: AppContext, campaign: CampaignRow): Promise<AudienceSummary> {

@@ -12,7 +12,9 @@ import { recordEvent } from './audit.js';
 import { requireRole, type Actor, type AppContext } from './context.js';
 import { scheduleStart } from './dispatch.js';
 import { AppError, conflict, invalid, notFound, parseInput, type ErrorCode } from './errors.js';
-import { quorumInputOf } from './quorum.js';
+import { quorumInputOf, quorumOf } from './quorum.js';
+import { tellApproved, tellRejected } from './campaign-notices.js';
+import { findUserById } from '../db/users.js';
 import { transition } from './transition.js';
 
 const approveInput = z.object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') }).strict();
@@ -83,17 +85,31 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
     if (decision.decision === 'reject') {
       return (await updateCampaignIf(trx, current.id, ['pending_approval'], { status: transition(current.status, 'reject') }))!;
     }
-    const thisApproval = { approverId: decision.approver.id, contentHash: current.content_hash!, decision: 'approve' as const, voided: false, approverEligible: true };
+    const thisApproval = {
+      approverId: decision.approver.id,
+      contentHash: current.content_hash!,
+      decision: 'approve' as const,
+      voided: false,
+      approverEligible: true,
+      approverIsAdmin: decision.approver.roles.includes('admin'),
+    };
     const quorum = evaluateQuorum({ ...quorumInput, approvals: [...quorumInput.approvals, thisApproval] });
     if (!quorum.reached) return current;
     return reachQuorum(ctx, trx, current, quorum.approvedBy, now);
   });
-  if (campaign.status === 'scheduled') await scheduleStart(ctx, campaign);
+  if (campaign.status === 'scheduled') {
+    await scheduleStart(ctx, campaign);
+    const { approvedBy } = await quorumOf(ctx.db, campaign);
+    await tellApproved(ctx, campaign, await Promise.all(approvedBy.map(async (id) => (await findUserById(ctx.db, id))?.name ?? id)));
+  }
+  if (decision.decision === 'reject') await tellRejected(ctx, campaign, decision.approver.name, decision.reason ?? '');
   return campaign;
 }
 
 async function reachQuorum(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow, approvedBy: string[], now: Date): Promise<CampaignRow> {
-  const scheduledFor = effectiveSendAt(campaign.send_at, now, holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS));
+  // A sensitive list may ask for a longer hold than the configured one; corrections have none.
+  const holdSeconds = Math.max(ctx.config.HOLD_WINDOW_SECONDS, (campaign.policy?.holdMinutes ?? 0) * 60);
+  const scheduledFor = effectiveSendAt(campaign.send_at, now, holdWindowMs(campaign.kind, holdSeconds));
   const updated = await updateCampaignIf(trx, campaign.id, ['pending_approval'], {
     status: transition(campaign.status, 'reach_quorum'),
     quorum_reached_at: now,

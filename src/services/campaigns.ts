@@ -12,7 +12,11 @@ import {
   fieldCoverage,
   findCampaign,
   insertCampaign,
+  chooseFirstWave,
+  countOutside,
   insertSnapshotFromLedger,
+  listNames,
+  markSuppressed,
   listCampaigns,
   lockCampaign,
   missingListIds,
@@ -24,13 +28,15 @@ import {
 } from '../db/campaigns.js';
 import { countByStatus, countInFlight } from '../db/deliveries.js';
 import type { AudienceSpec, CampaignRow, DB } from '../db/schema.js';
-import { usersWithRole } from '../db/users.js';
+import { findUserById, usersWithRole } from '../db/users.js';
+import { evaluatePolicy, type PolicyDecision } from '../domain/policy.js';
 import { bodyProblems, RENDERER_VERSION } from '../mail/body.js';
 import { recordEvent } from './audit.js';
 import { requireRole, type Actor, type AppContext } from './context.js';
 import { conflict, invalid, notFound, parseInput } from './errors.js';
 import { issueApprovalRequests } from './approval-links.js';
 import { cancelStartJob } from './dispatch.js';
+import { ownDomainsOf } from './organisation.js';
 import { quorumInputOf, quorumOf } from './quorum.js';
 import { transition } from './transition.js';
 
@@ -78,6 +84,9 @@ export async function createCampaign(ctx: AppContext, actor: Actor, body: unknow
       audience: JSON.stringify(input.audience satisfies AudienceSpec),
       send_at: input.sendAt ? new Date(input.sendAt) : null,
       required_approvals: requiredApprovals(ctx.config.REQUIRED_APPROVALS, input.requiredApprovals),
+      mandatory: input.mandatory ?? false,
+      external: input.external ?? false,
+      first_wave: JSON.stringify(input.firstWave ?? null),
       author_id: actor.id,
       updated_at: now,
     });
@@ -114,6 +123,9 @@ export async function editCampaign(ctx: AppContext, actor: Actor, id: string, bo
         input.requiredApprovals === undefined
           ? current.required_approvals
           : requiredApprovals(ctx.config.REQUIRED_APPROVALS, input.requiredApprovals),
+      mandatory: input.mandatory ?? current.mandatory,
+      external: input.external ?? current.external,
+      first_wave: JSON.stringify(input.firstWave === undefined ? current.first_wave : input.firstWave),
       content_hash: null,
       quorum_reached_at: null,
       scheduled_for: null,
@@ -152,14 +164,18 @@ export async function submitWithin(ctx: AppContext, trx: Transaction<DB>, actor:
     throw conflict('recalled', 'this campaign was recalled; it cannot be resumed');
   }
   // A halted campaign resumes with the content and audience it had: only the approvals start afresh.
-  const frozen = current.status === 'halted' ? frozenOf(current) : await freeze(trx, current);
+  const frozen = current.status === 'halted' ? frozenOf(current) : await freeze(ctx, trx, current);
   const contributors = await quorumInputOf(trx, { ...current, content_hash: frozen.hash });
   const approvers = (await usersWithRole(trx, 'approver')).filter((u) => !isContributor(contributors, u.id));
-  if (approvers.length < current.required_approvals) {
+  const required = Math.max(current.required_approvals, frozen.policy?.requiredApprovals ?? 0);
+  if (approvers.length < required) {
     throw conflict(
       'not_enough_approvers',
-      `this campaign needs ${current.required_approvals} approvals but only ${approvers.length} approver(s) may approve it (authors and editors cannot)`,
+      `this campaign needs ${required} approvals but only ${approvers.length} approver(s) may approve it (authors, editors and list contributors cannot)`,
     );
+  }
+  if (frozen.policy?.adminApprover && !approvers.some((a) => a.roles.includes('admin'))) {
+    throw conflict('not_enough_approvers', 'the policy needs an admin among the approvers, and no admin may approve this campaign');
   }
   await voidDecisions(trx, id);
   const updated = await updateCampaignIf(trx, id, [current.status], {
@@ -168,6 +184,12 @@ export async function submitWithin(ctx: AppContext, trx: Transaction<DB>, actor:
     renderer_version: RENDERER_VERSION,
     audience_digest: frozen.audienceDigest,
     recipient_count: frozen.recipientCount,
+    skipped_count: frozen.skipped,
+    wave_size: frozen.waveSize,
+    wave_stage: null,
+    wave_paused_until: null,
+    policy: JSON.stringify(frozen.policy),
+    required_approvals: required,
     submitted_at: now,
     quorum_reached_at: null,
     scheduled_for: null,
@@ -188,15 +210,24 @@ interface Frozen {
   hash: string;
   audienceDigest: string;
   recipientCount: number;
+  skipped: number;
+  waveSize: number | null;
+  policy: PolicyDecision | null;
 }
 
-/** A halted campaign keeps its snapshot; its hash is taken again, so a renderer change since is approved too. */
+/** A halted campaign keeps its snapshot and what the policy decided; its hash is taken again, so a renderer change since is approved too. */
 function frozenOf(campaign: CampaignRow): Frozen {
-  const frozen = { audienceDigest: campaign.audience_digest!, recipientCount: campaign.recipient_count! };
+  const frozen = {
+    audienceDigest: campaign.audience_digest!,
+    recipientCount: campaign.recipient_count!,
+    skipped: campaign.skipped_count ?? 0,
+    waveSize: campaign.wave_size,
+    policy: campaign.policy,
+  };
   return { ...frozen, hash: hashOf(campaign, frozen) };
 }
 
-function hashOf(campaign: CampaignRow, audience: { audienceDigest: string; recipientCount: number }): string {
+function hashOf(campaign: CampaignRow, frozen: Omit<Frozen, 'hash'>): string {
   return contentHash({
     kind: campaign.kind,
     subject: campaign.subject,
@@ -204,14 +235,19 @@ function hashOf(campaign: CampaignRow, audience: { audienceDigest: string; recip
     fromAddress: campaign.from_address,
     fromName: campaign.from_name,
     sendAt: campaign.send_at?.toISOString() ?? null,
-    recipientCount: audience.recipientCount,
-    audienceDigest: audience.audienceDigest,
+    recipientCount: frozen.recipientCount,
+    audienceDigest: frozen.audienceDigest,
     originalCampaignId: campaign.original_campaign_id,
     rendererVersion: RENDERER_VERSION,
+    mandatory: campaign.mandatory,
+    external: campaign.external,
+    skipped: frozen.skipped,
+    waveSize: frozen.waveSize,
+    policy: frozen.policy,
   });
 }
 
-async function freeze(trx: Transaction<DB>, campaign: CampaignRow): Promise<Frozen> {
+async function freeze(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow): Promise<Frozen> {
   assertBodyRenders(campaign.body_markdown);
   let recipientCount: number;
   if (campaign.kind === 'correction') {
@@ -236,6 +272,8 @@ async function freeze(trx: Transaction<DB>, campaign: CampaignRow): Promise<Froz
     })),
   );
   if (issues.length) throw invalid(issues);
+  // A correction goes to who got the original, whatever the suppressions and the policy say now.
+  const guarded = campaign.kind === 'correction' ? { skipped: 0, waveSize: null, policy: null } : await applyGuardrails(ctx, trx, campaign, recipientCount);
   const digest = new AudienceDigest();
   let after: string | null = null;
   for (;;) {
@@ -244,9 +282,39 @@ async function freeze(trx: Transaction<DB>, campaign: CampaignRow): Promise<Froz
     if (page.length < DIGEST_PAGE) break;
     after = page[page.length - 1]!.email;
   }
-  const audienceDigest = digest.digest();
-  const hash = hashOf(campaign, { audienceDigest, recipientCount });
-  return { hash, audienceDigest, recipientCount };
+  const frozen = { audienceDigest: digest.digest(), recipientCount, ...guarded };
+  return { ...frozen, hash: hashOf(campaign, frozen) };
+}
+
+/**
+ * What catches what two approvers might let slip, frozen with the snapshot: suppressions mark
+ * rows skipped, the policy decides (or refuses), and a first wave is chosen and put first.
+ */
+async function applyGuardrails(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow, recipientCount: number): Promise<Omit<Frozen, 'hash' | 'audienceDigest' | 'recipientCount'>> {
+  const skipped = await markSuppressed(trx, campaign.id, campaign.mandatory);
+  const reaching = recipientCount - skipped;
+  if (reaching === 0) throw invalid([{ field: 'audience', message: `every one of the ${recipientCount} recipients is suppressed` }]);
+  const author = await findUserById(trx, campaign.author_id);
+  const { decision, refusals } = evaluatePolicy(ctx.policy, {
+    recipientCount: reaching,
+    externalCount: await countOutside(trx, campaign.id, ownDomainsOf(ctx, campaign)),
+    markedExternal: campaign.external,
+    listNames: await listNames(trx, campaign.audience.listIds),
+    fromAddress: campaign.from_address,
+    fromName: campaign.from_name,
+    author: { email: author?.email ?? '', roles: author?.roles ?? [] },
+    requiredApprovals: campaign.required_approvals,
+    firstWave: campaign.first_wave,
+  });
+  if (refusals.length) throw invalid(refusals);
+  let waveSize: number | null = null;
+  if (decision.firstWave) {
+    const { share, count, seedListIds } = decision.firstWave;
+    const chosen = await chooseFirstWave(trx, campaign.id, { share: share ?? Math.min(1, (count ?? 0) / reaching), seedListIds });
+    // A wave as large as the audience is no wave: everyone gets it at once.
+    waveSize = chosen > 0 && chosen < reaching ? chosen : null;
+  }
+  return { skipped, waveSize, policy: decision };
 }
 
 export async function cancelCampaign(ctx: AppContext, actor: Actor, id: string): Promise<CampaignRow> {
@@ -291,6 +359,14 @@ export async function describeCampaign(ctx: AppContext, campaign: CampaignRow) {
     authorId: campaign.author_id,
     contentHash: campaign.content_hash,
     recipientCount: campaign.recipient_count,
+    /** Of `recipientCount`, suppressed when the audience was frozen: their deliveries are `skipped`. */
+    skipped: campaign.skipped_count,
+    mandatory: campaign.mandatory,
+    external: campaign.external,
+    firstWave: campaign.first_wave,
+    /** What the blast-radius policy decided at submit: the rules that applied, in words, and their effect. */
+    policy: campaign.policy,
+    wave: campaign.wave_size ? { size: campaign.wave_size, stage: campaign.wave_stage, continuesAt: campaign.wave_paused_until } : null,
     approvals: { required: quorum.required, approved: quorum.approvedBy.length, approvedBy: quorum.approvedBy },
     decisions: history.map((d) => ({
       approver: { id: d.approver_id, email: d.approver_email, name: d.approver_name },

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { DB, UserRow } from '../db/schema.js';
 import type { Role } from '../domain/inputs.js';
+import type { Policy } from '../domain/policy.js';
 import type { Mailer } from '../mail/transport.js';
 import type { Queues } from '../queue/queues.js';
 import { forbidden } from './errors.js';
@@ -15,6 +16,8 @@ export interface AppContext {
   mailer: Mailer;
   /** Staff notifications (approval requests, sign-in links, halt notices), on a connection of their own. */
   notifier: Mailer;
+  /** The blast-radius policy (POLICY_FILE), read once at start. */
+  policy: Policy;
   now(): Date;
 }
 

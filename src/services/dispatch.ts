@@ -1,5 +1,6 @@
+import { escapeHtml } from '../domain/merge-fields.js';
 import type { CampaignRow } from '../db/schema.js';
-import { deliverJobId, startJobId, type ClearHaltJob, type DeliverJob, type NotifyJob, type StartJob } from '../queue/jobs.js';
+import { deliverJobId, startJobId, type ClearHaltJob, type ContinueJob, type DeliverJob, type NotifyJob, type StartJob } from '../queue/jobs.js';
 import type { AppContext } from './context.js';
 
 /**
@@ -65,8 +66,21 @@ export async function queueHaltClearing(ctx: AppContext, campaignId: string): Pr
   await ctx.queues.dispatch.add('clear-halt', data, { jobId: `clear-halt-${campaignId}-${Date.now()}` });
 }
 
+/** The rest of a campaign after its first wave, once the pause is over (the sweep repeats it if the job is lost). */
+export async function queueContinue(ctx: AppContext, campaignId: string, at: Date): Promise<void> {
+  const data: ContinueJob = { campaignId };
+  await ctx.queues.dispatch.add('continue', data, { jobId: `continue-${campaignId}-${at.getTime()}`, delay: Math.max(0, at.getTime() - ctx.now().getTime()) });
+}
+
 /** Staff email (approval requests, sign-in links, halt notices), sent by the notify worker. */
 export async function queueNotifications(ctx: AppContext, notifications: NotifyJob[]): Promise<void> {
   if (notifications.length === 0) return;
   await ctx.queues.notify.addBulk(notifications.map((data) => ({ name: 'notify', data })));
+}
+
+/** A plain-text notice to several people, shown as preformatted text in the HTML part too. */
+export async function queuePlainNotices(ctx: AppContext, to: readonly (string | undefined)[], subject: string, text: string): Promise<void> {
+  const recipients = [...new Set(to.filter((e): e is string => Boolean(e)))];
+  const html = `<pre style="font:inherit;white-space:pre-wrap">${escapeHtml(text)}</pre>`;
+  await queueNotifications(ctx, recipients.map((address) => ({ to: address, subject, text, html })));
 }

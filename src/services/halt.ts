@@ -1,15 +1,14 @@
 import type { Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
-import { escapeHtml } from '../domain/merge-fields.js';
 import { voidDecisions } from '../db/approvals.js';
 import { campaignsInStatus, findCampaign, lockCampaignForHalt, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
 import { countHaltable, markQueuedHalted, seededThrough, seedLedger } from '../db/deliveries.js';
 import type { CampaignRow, DB } from '../db/schema.js';
 import { killSwitchState, setKillSwitch } from '../db/system-state.js';
-import { findUserById, usersWithRole } from '../db/users.js';
 import { recordEvent } from './audit.js';
 import { requireRole, SYSTEM_ACTOR, type Actor, type AppContext } from './context.js';
-import { cancelStartJob, queueHaltClearing, queueNotifications, scheduleStart } from './dispatch.js';
+import { tellHalted } from './campaign-notices.js';
+import { cancelStartJob, queueHaltClearing, scheduleStart } from './dispatch.js';
 import { forbidden, notFound } from './errors.js';
 import { transition } from './transition.js';
 
@@ -51,6 +50,7 @@ export async function haltCampaign(ctx: AppContext, actor: Actor, campaignId: st
   });
   if (campaign.status === 'scheduled') await cancelStartJob(ctx, campaign.id, campaign.content_hash!);
   await queueHaltClearing(ctx, campaignId);
+  await tellHalted(ctx, campaign, actor.email, reason, report);
   return report;
 }
 
@@ -90,14 +90,7 @@ export async function autoHalt(ctx: AppContext, campaignId: string, reason: stri
   if (!halted) return null;
   if (halted.campaign.status === 'scheduled') await cancelStartJob(ctx, campaignId, halted.campaign.content_hash!);
   await queueHaltClearing(ctx, campaignId);
-  const author = await findUserById(ctx.db, halted.campaign.author_id);
-  const approvers = await usersWithRole(ctx.db, 'approver');
-  const recipients = [...new Set([author?.email, ...approvers.map((a) => a.email)].filter((e): e is string => Boolean(e)))];
-  const text = `Countersign halted the campaign "${halted.campaign.subject}" by itself: ${reason}.\n\n${halted.report.stopped} deliveries were stopped; ${halted.report.inFlight} were already in flight.\nIt sends again only after it is submitted and approved again.\n\n${new URL(`/campaigns/${campaignId}`, ctx.config.PUBLIC_URL)}`;
-  await queueNotifications(
-    ctx,
-    recipients.map((to) => ({ to, subject: `Halted automatically: ${halted.campaign.subject}`, text, html: `<pre style="font:inherit;white-space:pre-wrap">${escapeHtml(text)}</pre>` })),
-  );
+  await tellHalted(ctx, halted.campaign, SYSTEM_ACTOR, reason, halted.report);
   return halted.report;
 }
 

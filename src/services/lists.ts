@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
+import { importLimits } from '../domain/import-limits.js';
 import { newListInput, recipientInput, type RecipientInput } from '../domain/inputs.js';
 import { countMembers, findList, findListByName, insertList, listLists, pageMembers, recordListChange, upsertMembers } from '../db/lists.js';
 import { requireRole, type Actor, type DataContext } from './context.js';
 import { AppError, conflict, invalid, issuesFromZod, notFound, parseInput, type FieldIssue } from './errors.js';
 import { recordEvent } from './audit.js';
+import { rowsOf, type ImportSource } from './member-rows.js';
+
+export type { ImportSource } from './member-rows.js';
 
 export interface ImportReport {
   listId: string;
@@ -45,52 +48,28 @@ export async function listMembers(ctx: DataContext, listId: string, page: { limi
   return { members, total };
 }
 
-/** Each row as it stood in the file, with where it stood, before validation. */
-interface RawRow {
-  where: string;
-  value: unknown;
+export interface ValidatedImport {
+  members: RecipientInput[];
+  mergedDuplicates: number;
 }
 
-/** Header names a spreadsheet may capitalise; every other column keeps its name as a merge field. */
-const STANDARD_COLUMNS = new Set(['email', 'name']);
-
-export function rowsFromCsv(text: string): RawRow[] {
-  let records: { record: Record<string, string>; info: { lines: number }; raw: string }[];
-  try {
-    // CRLF becomes LF first: csv-parse counts CR and LF inside a quoted cell as two lines.
-    records = parse(text.replace(/\r\n?/g, '\n'), {
-      columns: (header: string[]) => header.map((h) => (STANDARD_COLUMNS.has(h.trim().toLowerCase()) ? h.trim().toLowerCase() : h.trim())),
-      bom: true,
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-      raw: true,
-    });
-  } catch (error) {
-    throw invalid([{ field: 'csv', message: (error as Error).message }]);
-  }
-  return records.map(({ record, info, raw }) => {
-    const { email, name, ...fields } = record;
-    const nonEmpty = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
-    // csv-parse reports the line a record ends on; a person looks for the line it starts on.
-    const spans = (raw.replace(/^\n+/, '').replace(/\n$/, '').match(/\n/g) ?? []).length;
-    return { where: `line ${info.lines - spans}`, value: { email: email ?? '', name: name ?? '', fields: nonEmpty } };
-  });
-}
-
-export function rowsFromJson(body: unknown): RawRow[] {
-  const members = Array.isArray(body) ? body : (body as { members?: unknown } | null)?.members;
-  if (!Array.isArray(members)) throw invalid([{ field: 'members', message: 'expected an array of members' }]);
-  return members.map((value, index) => ({ where: `entry ${index + 1}`, value }));
-}
-
-/** Validates every row first: one bad row and nothing is imported, with each bad row named. */
-export function validateRows(rows: RawRow[], maxSize: number): { members: RecipientInput[]; mergedDuplicates: number } {
-  if (rows.length > maxSize) throw new AppError(413, 'list_too_large', `the import has ${rows.length} rows; the limit is ${maxSize}`);
+/**
+ * Reads an import as it arrives and checks it: refused (413) the moment it passes a cap, and otherwise
+ * every row validated, so one bad row refuses the import (400) with each bad row named. Writes nothing.
+ */
+export async function readImport(ctx: DataContext, source: ImportSource): Promise<ValidatedImport> {
+  const limits = importLimits(ctx.config);
   const issues: FieldIssue[] = [];
   const byEmail = new Map<string, RecipientInput>();
+  let rows = 0;
   let mergedDuplicates = 0;
-  for (const row of rows) {
+  for await (const row of rowsOf(source, limits)) {
+    rows += 1;
+    if (rows > limits.maxRows) throw new AppError(413, 'list_too_large', `the import has more than ${limits.maxRows} rows; the limit is ${limits.maxRows}; nothing was imported`);
+    if ('problem' in row) {
+      issues.push({ field: row.where, message: row.problem });
+      continue;
+    }
     const parsed = recipientInput.safeParse(row.value);
     if (!parsed.success) {
       issues.push(...issuesFromZod(parsed.error, row.where));
@@ -112,10 +91,20 @@ export function validateRows(rows: RawRow[], maxSize: number): { members: Recipi
   return { members: [...byEmail.values()], mergedDuplicates };
 }
 
-export async function importMembers(ctx: DataContext, actor: Actor, listId: string, rows: RawRow[]): Promise<ImportReport> {
+async function checkCanImport(ctx: DataContext, actor: Actor, listId: string): Promise<void> {
   requireRole(actor, 'author', 'admin');
   if (!(await findList(ctx.db, listId))) throw notFound('list');
-  const { members, mergedDuplicates } = validateRows(rows, ctx.config.MAX_LIST_SIZE);
+}
+
+/** Reads, checks and imports: the role and the list are checked before a byte of the data is read. */
+export async function importMembers(ctx: DataContext, actor: Actor, listId: string, source: ImportSource): Promise<ImportReport> {
+  await checkCanImport(ctx, actor, listId);
+  return saveImport(ctx, actor, listId, await readImport(ctx, source));
+}
+
+/** Adds or updates the members of an import already read and checked, all in one transaction. */
+export async function saveImport(ctx: DataContext, actor: Actor, listId: string, { members, mergedDuplicates }: ValidatedImport): Promise<ImportReport> {
+  await checkCanImport(ctx, actor, listId);
   return ctx.db.transaction().execute(async (trx) => {
     await upsertMembers(trx, listId, members);
     await recordListChange(trx, { listId, userId: actor.id, members: members.length });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { newUserInput, ROLES, type Role } from '../domain/inputs.js';
-import { escapeHtml } from '../domain/merge-fields.js';
 import { voidDecisionsBy } from '../db/approvals.js';
 import { findCampaign } from '../db/campaigns.js';
 import type { DB, UserRow } from '../db/schema.js';
@@ -19,7 +18,7 @@ import {
 } from '../db/users.js';
 import { recordEvent } from './audit.js';
 import { requireRole, type Actor, type AppContext } from './context.js';
-import { queueNotifications } from './dispatch.js';
+import { queuePlainNotices } from './dispatch.js';
 import { conflict, notFound, parseInput } from './errors.js';
 import { autoHalt } from './halt.js';
 import { quorumOf } from './quorum.js';
@@ -179,8 +178,5 @@ async function tellAdmins(ctx: AppContext, actor: Actor, user: UserRow, granted:
   const text = lines.join('\n\n');
   const subject = held.length ? `Role grant waiting for a second admin: ${user.email}` : `Role granted: ${user.email} is now ${granted.join(' and ')}`;
   const admins = await usersWithRole(ctx.db, 'admin');
-  await queueNotifications(
-    ctx,
-    admins.map((admin) => ({ to: admin.email, subject, text, html: `<pre style="font:inherit;white-space:pre-wrap">${escapeHtml(text)}</pre>` })),
-  );
+  await queuePlainNotices(ctx, admins.map((admin) => admin.email), subject, text);
 }

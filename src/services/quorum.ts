@@ -21,6 +21,7 @@ export async function quorumInputOf(db: Kysely<DB>, campaign: CampaignRow & { co
     editorIds: editors,
     listContributorIds: [...new Set(changes.map((c) => c.user_id))],
     approvals,
+    adminApprover: campaign.policy?.adminApprover ?? false,
   };
 }
 

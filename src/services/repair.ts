@@ -1,12 +1,14 @@
 import { campaignsInStatus } from '../db/campaigns.js';
-import { haltedNeedingClearing, ledgerHoldsSnapshot, markStaleSendingUnknown, unheldWindowStarts } from '../db/deliveries.js';
+import { haltedNeedingClearing, markStaleSendingUnknown, seededThrough, unheldWindowStarts } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
 import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
 import { followThrough } from './corrections.js';
 import { ensureStartJob, queueWindows } from './dispatch.js';
 import { clearHaltedRows } from './halt.js';
-import { fanOut, finishIfComplete, RESERVATION_SECONDS } from './sending.js';
+import { continueIfDue } from './first-wave.js';
+import { escalateUnapproved, remindApprovers } from './reminders.js';
+import { fanOut, fanOutRange, finishIfComplete, RESERVATION_SECONDS } from './sending.js';
 
 /**
  * Puts back what a sending campaign lacks, each campaign on its own: the rest of an interrupted
@@ -15,8 +17,10 @@ import { fanOut, finishIfComplete, RESERVATION_SECONDS } from './sending.js';
  */
 async function refeed(ctx: AppContext, campaign: CampaignRow): Promise<number> {
   const job = { campaignId: campaign.id, contentHash: campaign.content_hash! };
-  if (!(await ledgerHoldsSnapshot(ctx.db, campaign.id, campaign.recipient_count ?? 0))) {
-    await fanOut(ctx, job);
+  if (await continueIfDue(ctx, campaign.id)) return 1;
+  const range = fanOutRange(campaign);
+  if ((await seededThrough(ctx.db, campaign.id, range.toSeq)) < range.toSeq) {
+    await fanOut(ctx, job, range);
     return 1;
   }
   const size = ctx.config.DELIVERY_BATCH_SIZE;
@@ -28,7 +32,8 @@ async function refeed(ctx: AppContext, campaign: CampaignRow): Promise<number> {
 /**
  * Periodic repair, from the database as the record: stale `sending` rows become `unknown`; a
  * scheduled campaign whose start job Redis lost gets it back; a sending campaign is re-fed where
- * it lacks a job; a halted campaign whose clean-up was lost gets its ledger completed.
+ * it lacks a job; a halted campaign whose clean-up was lost gets its ledger completed; approvers
+ * who have not decided are reminded, and admins told of a send time near without a quorum.
  */
 export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; restarted: number }> {
   const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
@@ -43,6 +48,8 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
     restarted += await refeed(ctx, campaign);
   }
   for (const campaignId of await haltedNeedingClearing(ctx.db)) await clearHaltedRows(ctx, campaignId);
+  await remindApprovers(ctx);
+  await escalateUnapproved(ctx);
   for (const { campaign_id, n } of stale) {
     await ctx.db.transaction().execute((trx) =>
       recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),

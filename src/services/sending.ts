@@ -11,12 +11,14 @@ import {
   refreshReservations,
   requeueHalted,
   reserveDeliveries,
+  seededThrough,
   seedLedger,
   type DeliveryResult,
   type ReservedDelivery,
 } from '../db/deliveries.js';
 import type { CampaignRow, DB } from '../db/schema.js';
 import { isKillSwitchEngaged } from '../db/system-state.js';
+import { quietHoursEnd } from '../domain/policy.js';
 import { prepareBody, RENDERER_VERSION, type PreparedBody } from '../mail/body.js';
 import { composeMessage, type MessageContent } from '../mail/compose.js';
 import type { DeliverJob, StartJob } from '../queue/jobs.js';
@@ -25,9 +27,10 @@ import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
 import { followThrough, joinLateWithin } from './corrections.js';
 import { LedgerWriter } from './ledger-writer.js';
-import { queueLateWindow, queueWindows, retryStartAt } from './dispatch.js';
+import { queueContinue, queueLateWindow, queueWindows, retryStartAt } from './dispatch.js';
+import { tellSent, tellWaveSent } from './campaign-notices.js';
 import { autoHalt } from './halt.js';
-import { quorumOf } from './quorum.js';
+import { quorumInputOf, quorumOf } from './quorum.js';
 import { transition } from './transition.js';
 
 /** Windows copied into the ledger and queued together after the first, which goes alone. */
@@ -47,25 +50,65 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
     if (campaign.scheduled_for && campaign.scheduled_for.getTime() > now.getTime()) return 'not_due' as const;
     if (await isKillSwitchEngaged(trx)) return 'skipped' as const;
     const refusal = await whyNotSend(trx, campaign, 'current');
-    if (refusal) return { refused: refusal };
-    await updateCampaignIf(trx, campaign.id, ['scheduled'], { status: transition(campaign.status, 'start'), started_at: now });
+    if (refusal) return { refused: refusal } as const;
+    const quietUntil = await quietHoursHold(trx, campaign, now);
+    if (quietUntil) {
+      await updateCampaignIf(trx, campaign.id, ['scheduled'], { scheduled_for: quietUntil });
+      await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.quiet_hours', campaignId: campaign.id, data: { startsAt: quietUntil.toISOString() }, at: now });
+      return { waitUntil: quietUntil } as const;
+    }
+    // A campaign resumed after a halt already has its ledger: the rest goes with the wave.
+    const resumed = (await seededThrough(trx, campaign.id, campaign.recipient_count ?? 0)) > 0;
+    await updateCampaignIf(trx, campaign.id, ['scheduled'], {
+      status: transition(campaign.status, 'start'),
+      started_at: now,
+      wave_stage: campaign.wave_size ? (resumed ? 'rest' : 'first') : null,
+    });
     await requeueHalted(trx, campaign.id);
-    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.start', campaignId: campaign.id, data: { recipientCount: campaign.recipient_count }, at: now });
+    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.start', campaignId: campaign.id, data: { recipientCount: campaign.recipient_count, firstWave: resumed ? null : campaign.wave_size }, at: now });
     return 'started' as const;
   });
   if (typeof outcome === 'object') {
-    await autoHalt(ctx, job.campaignId, outcome.refused, ['scheduled']);
-    return 'skipped';
+    if (outcome.refused !== undefined) {
+      await autoHalt(ctx, job.campaignId, outcome.refused, ['scheduled']);
+      return 'skipped';
+    }
+    await retryStartAt(ctx, job, outcome.waitUntil!);
+    return 'not_due';
   }
   if (outcome === 'not_due') {
     const campaign = await findCampaign(ctx.db, job.campaignId);
     if (campaign?.scheduled_for) await retryStartAt(ctx, job, campaign.scheduled_for);
   }
   if (outcome !== 'started' && outcome !== 'refed') return outcome;
-  await fanOut(ctx, job);
   const campaign = await findCampaign(ctx.db, job.campaignId);
-  if (campaign?.original_campaign_id) await followThrough(ctx, campaign.original_campaign_id);
+  if (!campaign) return outcome;
+  await fanOut(ctx, job, fanOutRange(campaign));
+  if (campaign.original_campaign_id) await followThrough(ctx, campaign.original_campaign_id);
   return outcome;
+}
+
+/** The seqs the fan-out may copy now: the first wave alone until it has gone and the pause is over. */
+export function fanOutRange(campaign: CampaignRow): { fromSeq: number; toSeq: number } {
+  const total = campaign.recipient_count ?? 0;
+  const waveOnly = campaign.wave_size && (campaign.wave_stage === 'first' || campaign.wave_stage === 'paused');
+  return { fromSeq: 1, toSeq: waveOnly ? campaign.wave_size! : total };
+}
+
+/**
+ * Inside the policy's quiet hours a campaign does not start: it waits for the window to end,
+ * unless the policy lets an admin approve it inside one and an admin did.
+ */
+async function quietHoursHold(db: Kysely<DB>, campaign: CampaignRow, now: Date): Promise<Date | null> {
+  const quiet = campaign.policy?.quietHours ?? null;
+  const until = quietHoursEnd(quiet, now);
+  if (!until) return null;
+  if (quiet?.adminMayApprove) {
+    const input = await quorumInputOf(db, { ...campaign, content_hash: campaign.content_hash! });
+    const byAdmin = input.approvals.some((a) => a.approverIsAdmin && a.decision === 'approve' && !a.voided && a.contentHash === campaign.content_hash);
+    if (byAdmin) return null;
+  }
+  return until;
 }
 
 /**
@@ -87,12 +130,12 @@ async function whyNotSend(db: Kysely<DB>, campaign: CampaignRow, roles: 'current
  * copied, and no audience passes through memory. Each step holds a share lock on the
  * campaign, so a halt waits for the step and counts its rows, and no step runs after it.
  */
-export async function fanOut(ctx: AppContext, job: StartJob): Promise<void> {
+export async function fanOut(ctx: AppContext, job: StartJob, range: { fromSeq: number; toSeq: number }): Promise<void> {
   const campaign = await findCampaign(ctx.db, job.campaignId);
   if (!campaign) return;
   const windowSize = ctx.config.DELIVERY_BATCH_SIZE;
-  const total = campaign.recipient_count ?? 0;
-  let fromSeq = 1;
+  const total = range.toSeq;
+  let fromSeq = range.fromSeq;
   let stepSize = windowSize;
   while (fromSeq <= total) {
     const toSeq = Math.min(total, fromSeq + stepSize - 1);
@@ -270,6 +313,16 @@ export async function finishIfComplete(ctx: AppContext, campaignId: string): Pro
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const campaign = await lockCampaign(trx, campaignId);
     if (!campaign || campaign.status !== 'sending' || (await hasUnfinishedDeliveries(trx, campaignId))) return { finished: false } as const;
+    if (campaign.wave_stage === 'paused') return { finished: false } as const;
+    if (campaign.wave_stage === 'first') {
+      // The first wave has gone: pause before the rest.
+      if ((await seededThrough(trx, campaignId, campaign.wave_size!)) < campaign.wave_size!) return { finished: false } as const;
+      const until = new Date(now.getTime() + ctx.config.FIRST_WAVE_HOLD_MINUTES * 60_000);
+      await updateCampaignIf(trx, campaignId, ['sending'], { wave_stage: 'paused', wave_paused_until: until });
+      const deliveries = await countByStatus(trx, campaignId);
+      await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.first_wave_sent', campaignId, data: { deliveries, continuesAt: until.toISOString() }, at: now });
+      return { finished: false, paused: { campaign, until, deliveries } } as const;
+    }
     // Every row so far may be final while the fan-out is still copying the rest.
     if (!(await ledgerHoldsSnapshot(trx, campaignId, campaign.recipient_count ?? 0))) return { finished: false } as const;
     if (campaign.original_campaign_id) {
@@ -279,9 +332,15 @@ export async function finishIfComplete(ctx: AppContext, campaignId: string): Pro
       if (late) return { finished: false, late, campaign } as const;
     }
     await updateCampaignIf(trx, campaignId, ['sending'], { status: transition(campaign.status, 'finish'), finished_at: now });
-    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.sent', campaignId, data: { deliveries: await countByStatus(trx, campaignId) }, at: now });
-    return { finished: true } as const;
+    const deliveries = await countByStatus(trx, campaignId);
+    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.sent', campaignId, data: { deliveries }, at: now });
+    return { finished: true, sent: { campaign, deliveries } } as const;
   });
+  if ('sent' in outcome && outcome.sent) await tellSent(ctx, outcome.sent.campaign, outcome.sent.deliveries);
   if ('late' in outcome && outcome.late) await queueLateWindow(ctx, outcome.campaign, outcome.late);
+  if ('paused' in outcome && outcome.paused) {
+    await queueContinue(ctx, campaignId, outcome.paused.until);
+    await tellWaveSent(ctx, outcome.paused.campaign, outcome.paused.deliveries, outcome.paused.until);
+  }
   return outcome.finished;
 }

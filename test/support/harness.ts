@@ -37,6 +37,7 @@ export interface CampaignDraft {
   recipients?: { email: string; name: string; fields?: Record<string, string> }[];
   listIds?: string[];
   sendAt?: string;
+  firstWave?: { share?: number; count?: number; seedListIds?: string[] };
 }
 
 export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite');
@@ -187,8 +188,8 @@ export class Harness {
 
   /** A draft through the API, as `as` (the author by default); returns its id. */
   async createCampaign(draft: CampaignDraft, as = 'author'): Promise<string> {
-    const { subject, body = 'Hello {{firstName}}', recipients = [], listIds = [], sendAt } = draft;
-    const created = await this.api(as, 'POST', '/campaigns', { subject, body, audience: { listIds, recipients }, ...(sendAt ? { sendAt } : {}) });
+    const { subject, body = 'Hello {{firstName}}', recipients = [], listIds = [], sendAt, firstWave } = draft;
+    const created = await this.api(as, 'POST', '/campaigns', { subject, body, audience: { listIds, recipients }, ...(sendAt ? { sendAt } : {}), ...(firstWave ? { firstWave } : {}) });
     if (created.status !== 201) throw new Error(`creating "${subject}" answered ${created.status}: ${created.text}`);
     return created.body.id;
   }

@@ -13,7 +13,14 @@ const BASE: FrozenContent = {
   audienceDigest: 'c'.repeat(64),
   originalCampaignId: null,
   rendererVersion: 2,
+  mandatory: false,
+  external: false,
+  skipped: 0,
+  waveSize: null,
+  policy: null,
 };
+
+const DECISION = { applied: ['1,000 or more recipients need 3 approvers'], requiredApprovals: 3, adminApprover: false, holdMinutes: 0, firstWave: null, quietHours: null };
 
 /**
  * For every frozen field, values that differ from BASE. A mapped type, so a field
@@ -30,6 +37,11 @@ const VARIANTS: { [K in keyof FrozenContent]-?: FrozenContent[K][] } = {
   audienceDigest: ['d'.repeat(64), 'c'.repeat(63) + 'd'],
   originalCampaignId: ['4b3c1a6e-0000-4000-8000-000000000001'],
   rendererVersion: [1, 3],
+  mandatory: [true],
+  external: [true],
+  skipped: [1, 12431],
+  waveSize: [1, 600],
+  policy: [DECISION, { ...DECISION, adminApprover: true }, { ...DECISION, holdMinutes: 30 }, { ...DECISION, applied: [] }],
 };
 
 describe('contentHash', () => {
@@ -41,15 +53,20 @@ describe('contentHash', () => {
     const canonical =
       '{"audienceDigest":"' + 'c'.repeat(64) + '",' +
       '"bodyMarkdown":"Hello {{firstName}},\\n\\nUpdate today.",' +
+      '"external":false,' +
       '"fromAddress":"comms@example.com",' +
       '"fromName":"Internal Comms",' +
       '"kind":"policy",' +
+      '"mandatory":false,' +
       '"originalCampaignId":null,' +
+      '"policy":null,' +
       '"recipientCount":12431,' +
       '"rendererVersion":2,' +
       '"sendAt":"2030-01-02T09:00:00.000Z",' +
+      '"skipped":0,' +
       '"subject":"Please update your laptop",' +
-      '"v":1}';
+      '"v":1,' +
+      '"waveSize":null}';
     expect(contentHash(BASE)).toBe(createHash('sha256').update(canonical).digest('hex'));
   });
 

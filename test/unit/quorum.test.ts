@@ -13,11 +13,11 @@ const HASH = 'a'.repeat(64);
 const OLD_HASH = 'b'.repeat(64);
 
 function approve(approverId: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
-  return { approverId, contentHash: HASH, decision: 'approve', voided: false, approverEligible: true, ...overrides };
+  return { approverId, contentHash: HASH, decision: 'approve', voided: false, approverEligible: true, approverIsAdmin: false, ...overrides };
 }
 
 function input(approvals: ApprovalRecord[], overrides: Partial<QuorumInput> = {}): QuorumInput {
-  return { requiredApprovals: 2, contentHash: HASH, authorId: 'author', editorIds: ['author'], listContributorIds: [], approvals, ...overrides };
+  return { requiredApprovals: 2, contentHash: HASH, authorId: 'author', editorIds: ['author'], listContributorIds: [], approvals, adminApprover: false, ...overrides };
 }
 
 describe('evaluateQuorum', () => {
@@ -66,6 +66,11 @@ describe('evaluateQuorum', () => {
     const state = evaluateQuorum(input([approve('alice'), approve('bob', { approverEligible: false })]));
     expect(state.approvedBy).toEqual(['alice']);
     expect(state.reached).toBe(false);
+  });
+
+  it('a sensitive list needs an admin among the approvers: without one, two approvals are not a quorum', () => {
+    expect(evaluateQuorum(input([approve('alice'), approve('bob')], { adminApprover: true })).reached).toBe(false);
+    expect(evaluateQuorum(input([approve('alice'), approve('cho', { approverIsAdmin: true })], { adminApprover: true })).reached).toBe(true);
   });
 
   it('approvals for a stale content hash do not count', () => {

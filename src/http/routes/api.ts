@@ -10,19 +10,30 @@ import { requireRole, type AppContext } from '../../services/context.js';
 import { parseInput } from '../../services/errors.js';
 import { haltAll, haltCampaign, killSwitch, resumeAll } from '../../services/halt.js';
 import { deliveriesPage, everyDelivery } from '../../services/ledger.js';
-import { allLists, createList, getList, importMembers, listMembers, rowsFromCsv, rowsFromJson } from '../../services/lists.js';
+import { continueCampaign } from '../../services/first-wave.js';
+import { allLists, createList, getList, importMembers, listMembers } from '../../services/lists.js';
+import { importSuppressions, listSuppressions, removeSuppression, suppressionPaging, suppressionsFrom } from '../../services/suppressions.js';
+import { sendTest } from '../../services/test-send.js';
 import { recallCampaign } from '../../services/recall.js';
 import { actorOf, bearerAuth } from '../auth.js';
+import { importSource } from '../request-body.js';
 
 const paging = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: pagePosition.default(0),
 });
 
+/** The largest JSON body of any route but an import: a campaign's 200,000-character body and 5,000 pasted recipients. */
+const JSON_BODY_LIMIT = '2mb';
+
 export function apiRouter(ctx: AppContext): Router {
   const router = Router();
-  router.use(express.json({ limit: '20mb' }), express.text({ type: ['text/csv', 'text/plain'], limit: '50mb' }));
   router.use(bearerAuth(ctx));
+  // An import reads its own body as it arrives, with caps sized from MAX_LIST_SIZE (src/domain/import-limits.ts).
+  router.post('/lists/:id/members', async (req, res) => {
+    res.json(await importMembers(ctx, actorOf(req), req.params.id!, importSource(req)));
+  });
+  router.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   router.get('/me', (req, res) => {
     const { id, email, name, roles } = actorOf(req);
@@ -42,10 +53,6 @@ export function apiRouter(ctx: AppContext): Router {
     const query = parseInput(paging.extend({ q: z.string().max(200).optional() }), req.query, 'query');
     const { members } = await listMembers(ctx, req.params.id!, { ...query, search: query.q });
     res.json({ members });
-  });
-  router.post('/lists/:id/members', async (req, res) => {
-    const rows = req.is('text/csv') || req.is('text/plain') ? rowsFromCsv(String(req.body ?? '')) : rowsFromJson(req.body);
-    res.json(await importMembers(ctx, actorOf(req), req.params.id!, rows));
   });
 
   router.post('/campaigns', async (req, res) => {
@@ -73,6 +80,9 @@ export function apiRouter(ctx: AppContext): Router {
   router.post('/campaigns/:id/reject', action((req) => rejectByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})));
   router.post('/campaigns/:id/cancel', action((req) => cancelCampaign(ctx, actorOf(req), req.params.id as string)));
 
+  router.post('/campaigns/:id/test-send', async (req, res) => {
+    res.json(await sendTest(ctx, actorOf(req), req.params.id as string, req.body));
+  });
   router.post('/campaigns/:id/halt', async (req, res) => {
     const { reason } = parseInput(z.object({ reason: z.string().trim().min(1).max(2000).optional() }), req.body ?? {});
     res.json(await haltCampaign(ctx, actorOf(req), req.params.id as string, reason));
@@ -90,6 +100,23 @@ export function apiRouter(ctx: AppContext): Router {
   });
   router.get('/kill-switch', async (_req, res) => {
     res.json(await killSwitch(ctx));
+  });
+
+  // A suppression list is addresses and short reasons: 10 MB holds about 100,000 of them, read whole.
+  router.post('/suppressions', express.text({ type: ['text/csv', 'text/plain'], limit: '10mb' }), async (req, res) => {
+    const kind = req.is('text/csv') || req.is('text/plain') ? 'csv' : 'json';
+    res.json(await importSuppressions(ctx, actorOf(req), suppressionsFrom(req.body, kind, ctx.config.MAX_LIST_SIZE)));
+  });
+  router.get('/suppressions', async (req, res) => {
+    res.json({ suppressions: await listSuppressions(ctx, actorOf(req), parseInput(suppressionPaging, req.query, 'query')) });
+  });
+  router.delete('/suppressions/:email', async (req, res) => {
+    await removeSuppression(ctx, actorOf(req), req.params.email!);
+    res.status(204).end();
+  });
+  router.post('/campaigns/:id/continue', async (req, res) => {
+    await continueCampaign(ctx, req.params.id as string, actorOf(req));
+    res.json(await describeCampaign(ctx, await getCampaign(ctx, req.params.id as string)));
   });
 
   router.get('/campaigns/:id/deliveries', async (req, res) => {

@@ -59,6 +59,14 @@ function decisionForm(model: ApprovalPageModel, chrome: Chrome): SafeHtml {
 <p>This link was sent to <strong>${model.approver.email}</strong>, but you are signed in as <strong>${chrome.session!.actor.email}</strong>. Only ${model.approver.name} can decide with it.</p></div>`;
   }
   return html`
+<form method="post" action="/approve/${model.token}/test-send" class="panel" data-testid="test-send">
+  <h2>Send a test to yourself</h2>
+  ${csrfField(chrome)}
+  <label for="test-recipient">Rendered as this recipient gets it (an address, or part of one; empty for the first)</label>
+  <div class="search-row"><input id="test-recipient" name="recipient" autocomplete="off"><button type="submit">Send a test to me</button></div>
+  ${fieldError('test')}
+  <p class="hint">It goes to ${chrome.session!.actor.email} only, marked [Test]; it is not counted and not in the ledger.</p>
+</form>
 <form method="post" action="/approve/${model.token}" class="decision panel">
   <h2>Your decision</h2>
   ${csrfField(chrome)}
@@ -75,6 +83,19 @@ function decisionForm(model: ApprovalPageModel, chrome: Chrome): SafeHtml {
   </div>
   <p class="hint">This link is yours alone and expires ${model.expiresAt.toUTCString()}.</p>
 </form>`;
+}
+
+function guardrailsSection(g: ApprovalReview['guardrails']): SafeHtml | string {
+  if (!g.applied.length && !g.skipped.length && !g.firstWave) return '';
+  return html`
+<section class="panel" aria-labelledby="guardrails-title" data-testid="guardrails">
+  <h2 id="guardrails-title">What else applies to this send</h2>
+  <ul>
+    ${g.applied.map((rule) => html`<li>Policy: ${rule}</li>`)}
+    ${g.firstWave ? html`<li>First wave: ${g.firstWave.size.toLocaleString('en-US')} recipients get it first; the rest waits ${g.firstWave.holdMinutes} minutes, so a mistake can be halted while it is small.</li>` : ''}
+    ${g.skipped.map((s) => html`<li>Skipped: ${s.count.toLocaleString('en-US')} recipient(s), ${s.reason}.</li>`)}
+  </ul>
+</section>`;
 }
 
 const external = (own: boolean) => (own ? '' : html` <span class="badge external">external</span>`);
@@ -147,6 +168,7 @@ export function approvalPage(model: ApprovalPageModel, chrome: Chrome): string {
   <dt>Approved so far</dt><dd>${model.approvedBy.length ? model.approvedBy.join(', ') : 'nobody yet'} (${model.approvedBy.length} of ${campaign.required_approvals} needed)</dd>
   <dt>Content hash</dt><dd><code>${campaign.content_hash}</code></dd>
 </dl>
+${guardrailsSection(model.guardrails)}
 ${changesSection(model.changes)}
 ${messageSection(model)}
 ${audienceSection(model)}
