@@ -1,3 +1,4 @@
+import { TextDecoder } from 'node:util';
 import { pipeline, Readable } from 'node:stream';
 import { Tokenizer, TokenParser, TokenType, type ParsedTokenInfo } from '@streamparser/json';
 import { CsvError, parse } from 'csv-parse';

@@ -24,7 +24,8 @@ describe('a first wave', () => {
   });
   afterAll(() => h?.stop());
 
-  const waveOf = (id: string) => h.until(() => h.api('author', 'GET', `/campaigns/${id}`), (r) => r.body.wave?.stage === 'paused' && r.body.deliveries.sending === 0, 'the first wave to go out');
+  const waveOf = (id: string) =>
+    h.until(() => h.api('author', 'GET', `/campaigns/${id}`), (r) => r.body.wave?.stage === 'paused' && r.body.deliveries.sending === 0, 'the first wave to go out', 60_000);
 
   it('goes to 5 % of 2,000 across the domains, then nothing more during the pause; a halt then stops the rest and a recall corrects exactly the wave', async () => {
     const recipients = [...people(1000, 'a', 'corp.example.com'), ...people(1000, 'b', 'plant.corp.example.com')];
@@ -36,9 +37,11 @@ describe('a first wave', () => {
     expect(wave).toHaveLength(100);
     // Sampled across the domains: half from each.
     expect(wave.filter((m) => m.envelopeTo[0]!.endsWith('@corp.example.com'))).toHaveLength(50);
-    // Nothing more is on its way: the ledger holds the wave only, and no delivery job waits.
+    // Nothing more is on its way: the ledger holds the wave only, and once the wave's last job
+    // has ended no delivery job is left.
     expect(paused.body.deliveries).toMatchObject({ sent: 100, queued: 0, sending: 0 });
-    expect(Object.values(await h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).every((n) => n === 0)).toBe(true);
+    await h.until(() => h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), (c) => Object.values(c).every((n) => n === 0), 'the delivery queue to empty');
+    expect(h.sink.withSubject('Wave policy')).toHaveLength(100);
     // Its people are told the wave went, with the way to halt it.
     await h.sink.waitUntil(() => h.sink.withSubject('First wave sent: Wave policy').length === 3, 30_000, 'wave notices');
 
@@ -47,7 +50,7 @@ describe('a first wave', () => {
     const recall = await h.api('author', 'POST', `/campaigns/${id}/recall`, {});
     expect(recall.body.correction.recipientCount).toBe(100);
     await h.approveCampaign(recall.body.correction.id, recall.body.correction.contentHash);
-    await h.waitForStatus(recall.body.correction.id, 'sent');
+    await h.waitForStatus(recall.body.correction.id, 'sent', 60_000);
     const corrected = h.sink.withSubject('Re: Wave policy').map((m) => m.envelopeTo[0]).sort();
     expect(corrected).toEqual(wave.map((m) => m.envelopeTo[0]).sort());
     expect(h.sink.withSubject('Wave policy')).toHaveLength(100);
@@ -59,7 +62,7 @@ describe('a first wave', () => {
     expect(h.sink.withSubject('Wave continue')).toHaveLength(12);
     expect((await h.api('author', 'POST', `/campaigns/${id}/continue`)).status).toBe(403);
     expect((await h.api('alice', 'POST', `/campaigns/${id}/continue`)).status).toBe(200);
-    await h.waitForStatus(id, 'sent');
+    await h.waitForStatus(id, 'sent', 60_000);
     const arrived = h.sink.withSubject('Wave continue').map((m) => m.envelopeTo[0]);
     expect(arrived).toHaveLength(120);
     expect(new Set(arrived).size).toBe(120);
@@ -72,7 +75,7 @@ describe('a first wave', () => {
     h.ctx.now = () => new Date(realNow().getTime() + 11 * 60_000);
     try {
       await sweep(h.ctx);
-      await h.waitForStatus(id, 'sent');
+      await h.waitForStatus(id, 'sent', 60_000);
     } finally {
       h.ctx.now = realNow;
     }
