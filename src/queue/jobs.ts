@@ -36,7 +36,6 @@ export type StaffEmail = z.infer<typeof staffEmail>;
 export const approvalEmailJob = staffEmail.extend({ approvalLinkId: z.string().min(1) });
 export type ApprovalEmailJob = z.infer<typeof approvalEmailJob>;
 export const signInEmailJob = z.object({ signInRequestId: z.string().min(1) });
-export type SignInEmailJob = z.infer<typeof signInEmailJob>;
 
 export const notifyJob = z.union([signInEmailJob, approvalEmailJob, staffEmail]);
 export type NotifyJob = z.infer<typeof notifyJob>;
