@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderLockedError, openDatabaseFor } from './runtime.js';
+import type { AuditReport } from './domain/audit-chain.js';
 import { verifyAuditChain } from './services/audit.js';
 import type { DataContext } from './services/context.js';
 import { AppError } from './services/errors.js';
@@ -74,18 +75,31 @@ export async function runCli(argv: string[], ctx: DataContext, out: Out): Promis
       return 0;
     }
     case 'audit verify': {
-      const verdict = await verifyAuditChain(ctx.db);
-      if (verdict.ok) {
-        out(`audit chain intact: ${verdict.count} events`);
-        return 0;
-      }
-      out(`audit chain BROKEN at event ${verdict.brokenAt}: ${verdict.reason}`);
-      return 1;
+      const report = await verifyAuditChain(ctx);
+      for (const line of describeAuditReport(report)) out(line);
+      return report.ok ? 0 : 1;
     }
     default:
       out(USAGE);
       return command === '' || command === 'help' ? 0 : 2;
   }
+}
+
+function describeAuditReport(report: AuditReport): string[] {
+  const lines: string[] = [];
+  if (report.ok) {
+    const anchor = report.checkpoint
+      ? `event ${report.checkpoint.lastId} matches the signed checkpoint of ${report.checkpoint.at} (${report.checkpoint.name})`
+      : 'no checkpoint to compare it with (set AUDIT_KEY and AUDIT_CHECKPOINT_DIR): a truncated or recomputed chain would pass';
+    return [`audit chain intact: ${report.count} events; ${anchor}`];
+  }
+  for (const problem of report.problems) {
+    if (problem.kind === 'broken') lines.push(`audit chain BROKEN at event ${problem.eventId}: ${problem.message}`);
+    else if (problem.kind === 'rewritten') lines.push(`audit chain REWRITTEN (${problem.checkpoint}): ${problem.message}`);
+    else if (problem.kind === 'truncated') lines.push(`audit chain TRUNCATED (${problem.checkpoint}): ${problem.message}`);
+    else lines.push(`checkpoint ${problem.checkpoint} REFUSED: ${problem.message}`);
+  }
+  return lines;
 }
 
 async function requireUser(ctx: DataContext, email: string | undefined) {
@@ -96,7 +110,8 @@ async function requireUser(ctx: DataContext, email: string | undefined) {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const database = await openDatabaseFor(config);
+  // `migrate` migrates itself, so that it can say what it applied.
+  const database = await openDatabaseFor(config, { migrate: process.argv[2] !== 'migrate' });
   try {
     process.exitCode = await runCli(process.argv.slice(2), { config, db: database.db, now: () => new Date() }, (line) => console.log(line));
   } finally {

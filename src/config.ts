@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const durationMs = z.coerce.number().int().min(0);
@@ -8,6 +9,38 @@ const domainList = z
   .transform((value) => value.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a domain such as example.com')));
 
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or one of express's names for a range. */
+function isProxyRange(item: string): boolean {
+  if (PROXY_NAMES.includes(item)) return true;
+  const [address, prefix, ...rest] = item.split('/');
+  const family = isIP(address ?? '');
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * express's "trust proxy" as documented: a hop count (`1`: the one proxy in front), `true` (every
+ * peer is a proxy), `false`, or a comma-separated list of addresses, CIDR ranges and range names.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, context): number | boolean | string[] => {
+    if (/^\d+$/.test(value)) return Number(value);
+    if (value === 'true' || value === 'false') return value === 'true';
+    const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+    const wrong = items.filter((item) => !isProxyRange(item));
+    if (items.length === 0 || wrong.length) {
+      context.addIssue({ code: 'custom', message: `a hop count, true, false, or a list of addresses, CIDR ranges, loopback, linklocal, uniquelocal (not ${wrong.join(', ') || 'empty'})` });
+    }
+    return items;
+  });
+
+/** A secret of at least 32 characters, e.g. `openssl rand -hex 32`. */
+const secretKey = z.string().min(32, 'at least 32 characters, e.g. the output of `openssl rand -hex 32`');
+
 /** Every setting Countersign reads from the environment. `.env.example` documents each one. */
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -15,6 +48,10 @@ export const configSchema = z.object({
   PUBLIC_URL: z.url().default('http://localhost:3000'),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  MIGRATION_DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
@@ -59,7 +96,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Forwarded-Email')
     .optional(),
-  TRUST_PROXY: z.string().min(1).default('loopback'),
+  TRUST_PROXY: trustProxy.default(['loopback']),
   ORGANISATION_DOMAINS: domainList.optional(),
   ALLOWED_USER_DOMAINS: domainList.optional(),
   ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),
@@ -67,6 +104,15 @@ export const configSchema = z.object({
   FIRST_WAVE_HOLD_MINUTES: z.coerce.number().min(0).default(10),
   APPROVAL_REMINDER_HOURS: z.coerce.number().positive().default(24),
   APPROVAL_ESCALATION_HOURS: z.coerce.number().positive().default(2),
+  AUDIT_KEY: secretKey.optional(),
+  AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
+  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  AUDIT_CHECKPOINT_EMAIL: z.email().optional(),
+})
+  .refine((c) => !c.MIGRATION_DATABASE_URL || c.DATABASE_URL, { path: ['MIGRATION_DATABASE_URL'], message: 'needs DATABASE_URL, the app\'s own role on the database it owns' })
+  .refine((c) => !(c.AUDIT_CHECKPOINT_DIR || c.AUDIT_CHECKPOINT_EMAIL) || c.AUDIT_KEY, {
+  path: ['AUDIT_KEY'],
+  message: 'needed to sign the checkpoints AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_EMAIL receive (e.g. `openssl rand -hex 32`)',
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -22,13 +22,13 @@ export { PolicyFileError } from './policy-file.js';
 
 export function databaseTarget(config: Config): DatabaseTarget {
   return config.DATABASE_URL
-    ? { kind: 'postgres', url: config.DATABASE_URL }
+    ? { kind: 'postgres', url: config.DATABASE_URL, ...(config.MIGRATION_DATABASE_URL ? { ownerUrl: config.MIGRATION_DATABASE_URL } : {}) }
     : { kind: 'pglite', dataDir: config.DATA_DIR, sharedBuffers: config.PGLITE_SHARED_BUFFERS };
 }
 
 /** The database alone, for the CLI: no Redis, no mail. */
-export function openDatabaseFor(config: Config): Promise<Database> {
-  return openDatabase(databaseTarget(config));
+export function openDatabaseFor(config: Config, options: { migrate?: boolean } = {}): Promise<Database> {
+  return openDatabase(databaseTarget(config), options);
 }
 
 /** Opens every connection a process needs, once. `redis` may be a private server's socket. */

@@ -1,6 +1,7 @@
 import { Worker, type Job, type Processor } from 'bullmq';
 import { clearHaltJob, continueJob, deliverJob, notifyJob, QUEUE_NAMES, startJob } from '../src/queue/jobs.js';
 import { continueCampaign } from '../src/services/first-wave.js';
+import { checkpointsConfigured, startAuditCheckpoints } from '../src/services/audit-checkpoints.js';
 import { clearHaltedRows } from '../src/services/halt.js';
 import type { AppContext } from '../src/services/context.js';
 import { deliverNotification } from '../src/services/notifications.js';
@@ -60,12 +61,15 @@ export function startWorkers(ctx: AppContext, log: (line: string) => void = () =
         }, config.SWEEP_INTERVAL_MS)
       : undefined;
 
+  const checkpoints = checkpointsConfigured(config) ? startAuditCheckpoints(ctx, log) : undefined;
+
   return {
     workers,
     // worker.close() waits for running jobs without limit; past the bound, force it.
     close: async (timeoutMs = 10_000) => {
       clearInterval(timer);
       await sweeping;
+      await checkpoints?.close();
       await Promise.all(
         workers.map(async (worker) => {
           let timeout: NodeJS.Timeout | undefined;

@@ -108,6 +108,12 @@ export function findLinkByTokenHash(db: Kysely<DB>, tokenHash: string) {
   return db.selectFrom('approval_links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }
 
+/** The token of the email being sent now (a retried send replaces it); false once the link is used. */
+export async function setLinkTokenHash(db: Kysely<DB>, linkId: string, tokenHash: string): Promise<boolean> {
+  const result = await db.updateTable('approval_links').set({ token_hash: tokenHash }).where('id', '=', linkId).where('consumed_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 /** Atomic: of two concurrent POSTs with one link, exactly one gets the row back. */
 export async function consumeLink(db: Kysely<DB>, linkId: string, now: Date): Promise<boolean> {
   const result = await db

@@ -60,3 +60,27 @@ export async function lastAuditEvent(db: Kysely<DB>, action: string): Promise<Ch
   const row = await db.selectFrom('audit_events').selectAll().where('action', '=', action).orderBy('id', 'desc').limit(1).executeTakeFirst();
   return row ? toChained(row) : undefined;
 }
+
+/** The newest event and the number of events up to it, in one statement, so both come from one snapshot. */
+export async function auditHead(db: Kysely<DB>): Promise<{ lastId: number; lastHash: string; count: number } | null> {
+  const row = await db
+    .selectFrom('audit_events as newest')
+    .select(['newest.id', 'newest.hash'])
+    .select((eb) => eb.selectFrom('audit_events as e').select((inner) => inner.fn.countAll<number>().as('n')).whereRef('e.id', '<=', 'newest.id').as('count'))
+    .orderBy('newest.id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { lastId: Number(row.id), lastHash: row.hash, count: Number(row.count) } : null;
+}
+
+/** The newest event after `afterId` whose action is one of `actions`. */
+export function newestEventWithAction(db: Kysely<DB>, afterId: number, actions: readonly string[]) {
+  return db
+    .selectFrom('audit_events')
+    .select(['id', 'action'])
+    .where('id', '>', afterId)
+    .where('action', 'in', actions)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}

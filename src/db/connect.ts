@@ -5,11 +5,13 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { forkBeside } from '../fork-beside.js';
 import { migrateToLatest } from './migrate.js';
+import { grantAppRole } from './privileges.js';
 import type { DB } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
 
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string }
+  /** `ownerUrl`: migrations run as that role, which then grants the role in `url` (the app's) what it needs. */
+  | { kind: 'postgres'; url: string; ownerUrl?: string }
   /** `sharedBuffers` unset: PGlite's own 128MB, which its WebAssembly memory keeps for the life of the process. */
   | { kind: 'pglite'; dataDir: string | 'memory'; sharedBuffers?: string };
 
@@ -25,6 +27,10 @@ export class DataFolderLockedError extends Error {}
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
 export async function openDatabase(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<Database> {
+  if (target.kind === 'postgres' && target.ownerUrl && (options.migrate ?? true)) {
+    await migrateAsOwner(target.ownerUrl, target.url);
+    return openPostgres(target.url);
+  }
   const database = target.kind === 'postgres' ? openPostgres(target.url) : await openPglite(target.dataDir, target.sharedBuffers);
   if (options.migrate ?? true) {
     try {
@@ -35,6 +41,22 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
     }
   }
   return database;
+}
+
+/** Least privilege: the owner migrates and grants; the app's role owns nothing and is no superuser. Returns the migrations applied. */
+export async function migrateAsOwner(ownerUrl: string, appUrl: string): Promise<string[]> {
+  const appRole = decodeURIComponent(new URL(appUrl).username);
+  const ownerRole = decodeURIComponent(new URL(ownerUrl).username);
+  if (!appRole) throw new Error('DATABASE_URL must name the app\'s role (postgres://role@host/db) when MIGRATION_DATABASE_URL is set');
+  if (appRole === ownerRole) throw new Error('MIGRATION_DATABASE_URL must connect as the owner, another role than the app\'s in DATABASE_URL');
+  const owner = openPostgres(ownerUrl);
+  try {
+    const applied = await migrateToLatest(owner.db as Kysely<unknown>);
+    await grantAppRole(owner.db as Kysely<unknown>, appRole);
+    return applied;
+  } finally {
+    await owner.close();
+  }
 }
 
 function openPostgres(url: string): Database {

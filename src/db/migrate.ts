@@ -6,6 +6,7 @@ import * as snapshotCampaignCheck from './migrations/005-snapshot-campaign-check
 import * as approvalIntegrity from './migrations/006-approval-integrity.js';
 import * as deliveryReservations from './migrations/007-delivery-reservations.js';
 import * as guardrails from './migrations/008-guardrails.js';
+import * as signInRequests from './migrations/009-sign-in-requests.js';
 
 // Listed in code rather than read from a folder so the same list works from
 // TypeScript sources, a compiled build and a bundled CLI alike.
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-approval-integrity': approvalIntegrity,
   '007-delivery-reservations': deliveryReservations,
   '008-guardrails': guardrails,
+  '009-sign-in-requests': signInRequests,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

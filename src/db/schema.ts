@@ -176,15 +176,22 @@ export interface SystemStateTable {
   updated_at: Timestamp;
 }
 
+/** A request to sign in, written alike for any address; the link and code exist only once a user's email is sent. */
 export interface SignInLinksTable {
   id: string;
-  user_id: string;
-  token_hash: string;
-  /** Hash of a nonce in a cookie of the browser that asked: the link signs in that browser only. */
+  /** The address as asked for, normalised; a user or not. */
+  email: string;
+  /** Set, with the hashes, when the notify worker finds the address is an active user and sends the email. */
+  user_id: string | null;
+  token_hash: string | null;
+  /** Hash of the short code in the same email, typed into the asking browser instead of opening the link there. */
+  code_hash: string | null;
+  code_attempts: Generated<number>;
+  /** Hash of a nonce in a cookie of the browser that asked: link and code sign in that browser only. */
   browser_hash: string;
-  return_to: string;
   expires_at: Timestamp;
   created_at: Generated<Date>;
+  sent_at: Timestamp | null;
   consumed_at: Timestamp | null;
 }
 

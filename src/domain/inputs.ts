@@ -89,6 +89,10 @@ export const linkDecisionInput = z.object({
   reason: z.string().trim().max(2000).optional(),
 });
 
+/** Largest offset or position a page may start from: PostgreSQL's integer, so a larger number is bad input, not a failed query. */
+export const MAX_PAGE_POSITION = 2_147_483_647;
+export const pagePosition = z.coerce.number().int().min(0).max(MAX_PAGE_POSITION);
+
 export const ROLES = ['author', 'approver', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 export const newUserInput = z

@@ -12,7 +12,7 @@ import { listsRouter } from './routes/lists.js';
 import { signInRouter } from './routes/sign-in.js';
 import { messagePage } from './views/html.js';
 import { endAfterEarlyAnswer } from './request-body.js';
-import { webSessions } from './web.js';
+import { contentSecurityPolicy, webSessions } from './web.js';
 
 const ASSETS_DIR = path.join(PACKAGE_ROOT, 'src', 'http', 'assets');
 
@@ -20,8 +20,9 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.TRUST_PROXY);
+  const csp = contentSecurityPolicy();
   app.use((_req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY' });
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Content-Security-Policy': csp });
     next();
   });
   app.get('/healthz', (_req, res) => {

@@ -1,14 +1,40 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { normaliseEmail } from '../domain/addresses.js';
 import type { AppContext } from '../services/context.js';
 import { AppError } from '../services/errors.js';
 import { killSwitch } from '../services/halt.js';
-import { resolveSession, startSsoSession, type WebSession } from '../services/sessions.js';
+import { previewInlineStyles } from '../services/previews.js';
+import { resolveSession, ssoSession, type WebSession } from '../services/sessions.js';
 import type { Chrome } from './views/html.js';
 
 export const SESSION_COOKIE = 'cs_session';
 export const BROWSER_COOKIE = 'cs_browser';
+/** Where to go after signing in, kept in the asking browser only (for an approver it is the approval link). */
+export const RETURN_COOKIE = 'cs_return';
+const BROWSER_COOKIE_MS = 24 * 3600_000;
+
+/**
+ * Every response's Content-Security-Policy: scripts, styles, fetches and forms from this origin
+ * only, no inline script or style, no framing by others. Message previews are `srcdoc` frames,
+ * which inherit this policy, and an email carries inline styles: the email layout's own
+ * declarations are allowed by hash, so previews look as the email does and nothing else inline
+ * applies. The frames are sandboxed without scripts.
+ */
+export function contentSecurityPolicy(): string {
+  const styleHashes = previewInlineStyles().map((style) => `'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `style-src-attr 'unsafe-hashes' ${styleHashes.join(' ')}`,
+    "img-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -31,9 +57,20 @@ export function cookieOptions(ctx: AppContext, maxAgeMs: number) {
   return { httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.PUBLIC_URL.startsWith('https:'), path: '/', maxAge: maxAgeMs };
 }
 
+/** The browser's own random nonce, set the first time it is needed: sign-in requests and SSO forms are bound to it. */
+export function browserNonce(ctx: AppContext, req: Request, res: Response): string {
+  // A second call in the same request finds the nonce the first one set.
+  const existing = (res.locals.browserNonce as string | undefined) ?? cookies(req)[BROWSER_COOKIE];
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  const nonce = randomBytes(32).toString('base64url');
+  res.cookie(BROWSER_COOKIE, nonce, cookieOptions(ctx, BROWSER_COOKIE_MS));
+  res.locals.browserNonce = nonce;
+  return nonce;
+}
+
 /**
  * Finds the signed-in person: the session cookie, or — only when SSO_EMAIL_HEADER is set and
- * the request came through a trusted proxy — the header the proxy sets.
+ * the request came through a trusted proxy — the person the proxy names, without a session row.
  */
 export function webSessions(ctx: AppContext) {
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -43,11 +80,7 @@ export function webSessions(ctx: AppContext) {
     const trusted = req.app.get('trust proxy fn') as (address: string, hop: number) => boolean;
     if (proxied && trusted(req.socket.remoteAddress ?? '', 0)) {
       const email = normaliseEmail(proxied);
-      if (req.webSession?.actor.email !== email) {
-        const token = await startSsoSession(ctx, email);
-        res.cookie(SESSION_COOKIE, token, cookieOptions(ctx, 12 * 3600_000));
-        req.webSession = await resolveSession(ctx, token);
-      }
+      if (req.webSession?.actor.email !== email) req.webSession = await ssoSession(ctx, email, browserNonce(ctx, req, res));
     }
     next();
   };

@@ -39,6 +39,11 @@ export interface RenderedMessage {
 
 const PREHEADER_CHARS = 140;
 
+/** Every inline style a rendered message can hold: the layout's own (the body's sanitiser allows none). */
+export function messageInlineStyles(): string[] {
+  return [...new Set(template('layout.html').attributeValues('style'))];
+}
+
 /**
  * The one rendering of a message for a recipient, used by the deliver step and by every
  * preview, so what approvers are shown is what each recipient gets.

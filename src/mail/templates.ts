@@ -32,6 +32,11 @@ export class Template {
     this.variables = new Set([...source.matchAll(TOKEN)].map((m) => m[2]!));
   }
 
+  /** The values of every `attribute="…"` written in the template itself, not in what it is given. */
+  attributeValues(attribute: string): string[] {
+    return [...this.source.matchAll(new RegExp(`\\s${attribute}="([^"]*)"`, 'g'))].map((m) => m[1]!);
+  }
+
   render(values: Record<string, string>): string {
     const missing = [...this.variables].filter((v) => values[v] === undefined);
     if (missing.length) throw new Error(`template ${this.name} needs ${missing.join(', ')}`);

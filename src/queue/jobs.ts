@@ -19,13 +19,28 @@ export const deliverJob = z.object({
 });
 export type DeliverJob = z.infer<typeof deliverJob>;
 
-export const notifyJob = z.object({
+/** A staff email as it is sent. */
+export const staffEmail = z.object({
   to: z.string().min(3),
   subject: z.string().min(1),
   html: z.string(),
   text: z.string(),
 });
+export type StaffEmail = z.infer<typeof staffEmail>;
+
+/**
+ * Emails that carry a one-time link hold no link while queued: the notify worker mints it as it
+ * sends, so Redis (pending or failed jobs) never holds a usable token. An approval request is
+ * rendered with `linkPlaceholder(id)` where its link goes; a sign-in email is rendered only then.
+ */
+export const approvalEmailJob = staffEmail.extend({ approvalLinkId: z.string().min(1) });
+export type ApprovalEmailJob = z.infer<typeof approvalEmailJob>;
+export const signInEmailJob = z.object({ signInRequestId: z.string().min(1) });
+
+export const notifyJob = z.union([signInEmailJob, approvalEmailJob, staffEmail]);
 export type NotifyJob = z.infer<typeof notifyJob>;
+
+export const linkPlaceholder = (linkId: string) => `[[countersign-link:${linkId}]]`;
 
 // BullMQ forbids ':' in custom job ids; ours are built from uuids and hex only.
 export const startJobId = (campaignId: string, contentHash: string) => `start-${campaignId}-${contentHash.slice(0, 16)}`;

@@ -24,7 +24,8 @@ export function createQueues(redis: Redis, prefix: string): Queues {
   });
   const notify = new Queue(QUEUE_NAMES.notify, {
     ...common,
-    // The payload carries a one-time link: drop it from Redis as soon as it is sent.
+    // No payload holds a one-time link (sign-in and approval links are minted as they are sent), so
+    // the last failed jobs can stay for diagnosis without a usable token in Redis.
     defaultJobOptions: { attempts: 8, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: 100 },
   });
   return {

@@ -1,13 +1,15 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { describeSendTime } from '../domain/schedule.js';
-import { findLinkByTokenHash, insertLinks, recordLinkOpening } from '../db/approvals.js';
+import { findLinkByTokenHash, insertLinks, recordLinkOpening, setLinkTokenHash } from '../db/approvals.js';
 import type { CampaignRow, DB, UserRow } from '../db/schema.js';
 import { findUserById } from '../db/users.js';
 import { template } from '../mail/templates.js';
-import type { NotifyJob } from '../queue/jobs.js';
+import { escapeHtml } from '../domain/merge-fields.js';
+import { linkPlaceholder, type ApprovalEmailJob } from '../queue/jobs.js';
 import type { Actor, AppContext } from './context.js';
 import { queueNotifications } from './dispatch.js';
+import { sendStaffEmail } from './staff-mail.js';
 import { contributorsOf, type Contributors } from './quorum.js';
 import { hashToken, newSecretToken } from './users.js';
 
@@ -31,7 +33,11 @@ export function reviewUrl(ctx: AppContext, token: string): string {
   return new URL(`/approve/${token}`, ctx.config.PUBLIC_URL).toString();
 }
 
-/** One link per approver, bound to them and to this content hash; the email goes out after commit. */
+/**
+ * One link per approver, bound to them and to this content hash; the email goes out after commit.
+ * The link's token is minted only when its email is sent (`sendApprovalRequest`): until then the
+ * row holds the hash of a secret nobody keeps, and the queued job a placeholder.
+ */
 export async function issueApprovalRequests(
   ctx: AppContext,
   trx: Transaction<DB>,
@@ -43,20 +49,20 @@ export async function issueApprovalRequests(
   const contributors = contributorsLine(await contributorsOf(trx, campaign));
   const guardrails = guardrailsLine(campaign, ctx.config.FIRST_WAVE_HOLD_MINUTES);
   const expiresAt = new Date(ctx.now().getTime() + ctx.config.APPROVAL_LINK_TTL_HOURS * 3600_000);
-  const issued = approvers.map((approver) => ({ approver, token: newSecretToken() }));
+  const issued = approvers.map((approver) => ({ approver, linkId: randomUUID() }));
   await insertLinks(
     trx,
-    issued.map(({ approver, token }) => ({
-      id: randomUUID(),
+    issued.map(({ approver, linkId }) => ({
+      id: linkId,
       campaignId: campaign.id,
       approverId: approver.id,
       contentHash: campaign.content_hash!,
-      tokenHash: hashToken(token),
+      tokenHash: hashToken(newSecretToken()),
       expiresAt,
       createdAt: ctx.now(),
     })),
   );
-  const notifications: NotifyJob[] = issued.map(({ approver, token }) => {
+  const notifications: ApprovalEmailJob[] = issued.map(({ approver, linkId }) => {
     const values = {
       approverName: approver.name,
       submitterName: submitter.name,
@@ -66,10 +72,11 @@ export async function issueApprovalRequests(
       subject: campaign.subject,
       from: `${campaign.from_name} <${campaign.from_address}>`,
       sendTime: describeSendTime(campaign.send_at),
-      reviewUrl: reviewUrl(ctx, token),
+      reviewUrl: linkPlaceholder(linkId),
       expiresAt: expiresAt.toUTCString(),
     };
     return {
+      approvalLinkId: linkId,
       to: approver.email,
       subject: `${reminder ? 'Reminder: approval needed' : 'Approval needed'}: ${campaign.subject}`,
       html: template('layout.html').render({
@@ -82,6 +89,15 @@ export async function issueApprovalRequests(
     };
   });
   return { enqueue: () => queueNotifications(ctx, notifications) };
+}
+
+/** The notify worker's send of an approval request: a fresh token now, its hash on the link, the link in the email. */
+export async function sendApprovalRequest(ctx: AppContext, job: ApprovalEmailJob): Promise<void> {
+  const token = newSecretToken();
+  if (!(await setLinkTokenHash(ctx.db, job.approvalLinkId, hashToken(token)))) return;
+  const placeholder = linkPlaceholder(job.approvalLinkId);
+  const url = reviewUrl(ctx, token);
+  await sendStaffEmail(ctx, { to: job.to, subject: job.subject, html: job.html.replaceAll(placeholder, escapeHtml(url)), text: job.text.replaceAll(placeholder, url) });
 }
 
 export type LinkState = 'valid' | 'expired' | 'used' | 'edited' | 'closed';

@@ -1,7 +1,9 @@
 import type { Kysely, Transaction } from 'kysely';
-import { ChainVerifier, type ChainedEvent, type ChainVerdict } from '../domain/audit-chain.js';
+import { AnchoredChainVerifier, type AuditReport, type ChainedEvent } from '../domain/audit-chain.js';
 import { allAuditEvents, appendAuditEvent, campaignAuditEvents } from '../db/audit.js';
 import type { DB } from '../db/schema.js';
+import { readCheckpoints } from './audit-checkpoints.js';
+import type { DataContext } from './context.js';
 
 export function recordEvent(
   trx: Transaction<DB>,
@@ -16,10 +18,26 @@ export function recordEvent(
   });
 }
 
-export async function verifyAuditChain(db: Kysely<DB>): Promise<ChainVerdict> {
-  const verifier = new ChainVerifier();
-  for await (const event of allAuditEvents(db)) if (!verifier.push(event)) break;
-  return verifier.verdict();
+/**
+ * The whole chain, link by link, and against the signed checkpoints in AUDIT_CHECKPOINT_DIR:
+ * a broken link, a truncated chain and a rewritten (recomputed) history each show as a problem.
+ * With a folder set, a chain with events and no checkpoint at all is one too.
+ */
+export async function verifyAuditChain(ctx: DataContext): Promise<AuditReport> {
+  const dir = ctx.config.AUDIT_CHECKPOINT_DIR;
+  const verifier = new AnchoredChainVerifier(dir ? await readCheckpoints(dir) : [], ctx.config.AUDIT_KEY);
+  for await (const event of allAuditEvents(ctx.db)) if (!verifier.push(event)) break;
+  const report = verifier.report();
+  if (dir && !report.checkpoint && report.last) {
+    report.problems.push({
+      kind: 'truncated',
+      eventId: report.last.id,
+      checkpoint: dir,
+      message: `${dir} holds no good checkpoint though the chain has ${report.count} events: they were removed, or checkpoints were never written`,
+    });
+    report.ok = false;
+  }
+  return report;
 }
 
 export function campaignAudit(db: Kysely<DB>, campaignId: string): Promise<ChainedEvent[]> {

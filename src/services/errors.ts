@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'sign_in_used',
   'sign_in_expired',
   'sign_in_other_browser',
+  'sign_in_code',
   // 404
   'not_found',
   // 409

@@ -1,15 +1,12 @@
-import { BULK_HEADERS } from '../mail/compose.js';
 import type { NotifyJob } from '../queue/jobs.js';
+import { sendApprovalRequest } from './approval-links.js';
 import type { AppContext } from './context.js';
+import { sendSignInEmail } from './sessions.js';
+import { sendStaffEmail } from './staff-mail.js';
 
-/** One message to one staff member, from the system's own address. */
-export async function deliverNotification(ctx: AppContext, notification: NotifyJob): Promise<void> {
-  await ctx.notifier.send({
-    from: { name: 'Countersign', address: ctx.config.DEFAULT_FROM },
-    to: notification.to,
-    subject: notification.subject,
-    html: notification.html,
-    text: notification.text,
-    headers: { 'Auto-Submitted': BULK_HEADERS['Auto-Submitted'], 'X-Auto-Response-Suppress': BULK_HEADERS['X-Auto-Response-Suppress'] },
-  });
+/** A notify job: a sign-in email or an approval request (their links minted now), or any other staff email. */
+export async function deliverNotification(ctx: AppContext, job: NotifyJob): Promise<void> {
+  if ('signInRequestId' in job) return sendSignInEmail(ctx, job.signInRequestId);
+  if ('approvalLinkId' in job) return sendApprovalRequest(ctx, job);
+  return sendStaffEmail(ctx, job);
 }

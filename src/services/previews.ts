@@ -3,7 +3,7 @@ import { countAudience, sampleOfAudience } from '../db/campaigns.js';
 import type { AudienceSpec, CampaignRow } from '../db/schema.js';
 import type { MergeRecipient } from '../domain/merge-fields.js';
 import { bodyProblems, linksIn, prepareBody, type MessageLink } from '../mail/body.js';
-import { renderMessage, type RenderedMessage } from '../mail/compose.js';
+import { messageInlineStyles, renderMessage, type RenderedMessage } from '../mail/compose.js';
 import type { AppContext } from './context.js';
 
 type PreviewContent = Pick<CampaignRow, 'subject' | 'body_markdown' | 'from_address' | 'from_name'>;
@@ -21,6 +21,11 @@ export function previewFor(content: PreviewContent, recipient: MergeRecipient): 
     recipient,
   );
   return { ...rendered, recipient, links: linksIn(rendered.html) };
+}
+
+/** The inline styles a message preview needs: a page that shows one must let these, and only these, apply. */
+export function previewInlineStyles(): string[] {
+  return messageInlineStyles();
 }
 
 export interface DraftPreview {

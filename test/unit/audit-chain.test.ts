@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  AnchoredChainVerifier,
   ChainVerifier,
   GENESIS_HASH,
   chainHash,
+  signCheckpoint,
   verifyChain,
   type AuditEventBody,
   type ChainedEvent,
+  type CheckpointFile,
 } from '../../src/domain/audit-chain.js';
 
 const BODIES: AuditEventBody[] = [
@@ -202,5 +205,130 @@ describe('ChainVerifier', () => {
       expect(verifier.verdict()).toEqual(verifyChain(events));
       expect(verifier.verdict()).toMatchObject({ ok: false, brokenAt: index + 1 });
     }
+  });
+});
+
+describe('AnchoredChainVerifier: the chain against signed checkpoints', () => {
+  const KEY = 'k'.repeat(40);
+  const chain = build([...BODIES, ...BODIES.map((b) => ({ ...b, at: b.at.replace('2030', '2031') }))]);
+  /** A checkpoint of the chain as it stood at event `id`, as the checkpointer writes it. */
+  const checkpointAt = (events: ChainedEvent[], id: number, key = KEY): CheckpointFile => {
+    const index = events.findIndex((e) => e.id === id);
+    const at = `2032-01-01T00:00:${String(index).padStart(2, '0')}.000Z`;
+    return { name: `checkpoint-${id}.json`, content: signCheckpoint({ at, reason: 'interval', lastId: id, lastHash: events[index]!.hash, count: index + 1 }, key) };
+  };
+  const verify = (events: ChainedEvent[], files: CheckpointFile[]) => {
+    const verifier = new AnchoredChainVerifier(files, KEY);
+    for (const event of events) if (!verifier.push(event)) break;
+    return verifier.report();
+  };
+  /** What someone who can write the table does: change one event, then recompute every hash from it on. */
+  const recomputed = (events: ChainedEvent[]) => {
+    let prev = GENESIS_HASH;
+    return events.map((e) => {
+      const { id: _id, prevHash: _p, hash: _h, ...body } = e;
+      const hash = chainHash(prev, body);
+      const event = { ...e, prevHash: prev, hash };
+      prev = hash;
+      return event;
+    });
+  };
+
+  it('an intact chain matches its checkpoints and names the newest', () => {
+    const report = verify(chain, [checkpointAt(chain, 3), checkpointAt(chain, 10), checkpointAt(chain, 7)]);
+    expect(report).toEqual({
+      ok: true,
+      count: 10,
+      last: { id: 10, hash: chain[9]!.hash },
+      checkpoint: { name: 'checkpoint-10.json', at: '2032-01-01T00:00:09.000Z', lastId: 10, count: 10 },
+      problems: [],
+    });
+  });
+
+  it('events after the newest checkpoint are fine: they are simply not anchored yet', () => {
+    expect(verify(chain, [checkpointAt(chain, 6)])).toMatchObject({ ok: true, count: 10, checkpoint: { lastId: 6 } });
+  });
+
+  it('without checkpoints it can only check the links, and says there is no anchor', () => {
+    expect(verify(chain.slice(0, 7), [])).toEqual({ ok: true, count: 7, last: { id: 7, hash: chain[6]!.hash }, checkpoint: null, problems: [] });
+  });
+
+  it.each([1, 2, 5])('truncation of the newest %i event(s) behind a checkpoint is reported, though every link holds', (dropped) => {
+    const events = chain.slice(0, -dropped);
+    expect(verifyChain(events)).toEqual({ ok: true, count: 10 - dropped });
+    const report = verify(events, [checkpointAt(chain, 4), checkpointAt(chain, 10)]);
+    expect(report).toMatchObject({ ok: false, count: 10 - dropped });
+    expect(report.problems).toEqual([
+      {
+        kind: 'truncated',
+        eventId: 10 - dropped,
+        checkpoint: 'checkpoint-10.json',
+        message: `the checkpoint of 2032-01-01T00:00:09.000Z covers events up to 10 (10 events), but the chain ends at event ${10 - dropped} (${10 - dropped} events): the events after it were removed`,
+      },
+    ]);
+  });
+
+  it('an emptied table is truncation too', () => {
+    expect(verify([], [checkpointAt(chain, 10)]).problems).toMatchObject([{ kind: 'truncated', message: expect.stringContaining('the chain ends at no event at all') }]);
+  });
+
+  it.each([0, 3, 6, 9])('rewriting event #%i and recomputing every hash after it is reported at the first checkpoint that covers it', (index) => {
+    const events = copy(chain);
+    events[index]!.actor = 'mallory@example.com';
+    const forged = recomputed(events);
+    expect(verifyChain(forged)).toEqual({ ok: true, count: 10 });
+    const report = verify(forged, [checkpointAt(chain, 2), checkpointAt(chain, 5), checkpointAt(chain, 10)]);
+    const firstCovering = [2, 5, 10].find((id) => id >= index + 1)!;
+    const lastGood = [2, 5, 10].filter((id) => id < index + 1).at(-1);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      {
+        kind: 'rewritten',
+        eventId: firstCovering,
+        checkpoint: `checkpoint-${firstCovering}.json`,
+        message: expect.stringMatching(
+          new RegExp(`^event ${firstCovering} is not the one the checkpoint of .* signed .*: the history up to it was rewritten ${lastGood ? `after event ${lastGood}, which matches` : 'from the first event on'}`),
+        ),
+      },
+    ]);
+  });
+
+  it('deleting an event and recomputing the rest is reported: the count or the checkpointed event no longer fits', () => {
+    const withoutFourth = recomputed(copy(chain).filter((e) => e.id !== 4));
+    expect(verify(withoutFourth, [checkpointAt(chain, 10)]).problems).toMatchObject([{ kind: 'rewritten', eventId: 10 }]);
+    // The checkpointed event itself deleted, later ones kept.
+    const withoutFifth = recomputed(copy(chain).filter((e) => e.id !== 5));
+    expect(verify(withoutFifth, [checkpointAt(chain, 5)]).problems).toMatchObject([{ kind: 'rewritten', eventId: 6, message: expect.stringMatching(/^event 5, the newest the checkpoint .* covers, is gone while later events remain/) }]);
+  });
+
+  it('the same hashes with an event fewer before the checkpoint cannot pass: the count is signed too', () => {
+    const good = checkpointAt(chain, 10);
+    const content = signCheckpoint({ ...(good.content as { at: string; lastHash: string }), reason: 'interval', lastId: 10, count: 11 }, KEY);
+    expect(verify(chain, [{ name: 'checkpoint-10.json', content }]).problems).toMatchObject([{ kind: 'rewritten', message: expect.stringMatching(/counts 11 events up to event 10, the chain has 10/) }]);
+  });
+
+  it('refuses a checkpoint that was altered, forged with another key, or is not one, and still checks against the good ones', () => {
+    const altered = checkpointAt(chain, 10);
+    (altered.content as { lastHash: string }).lastHash = 'a'.repeat(64);
+    const otherKey = { ...checkpointAt(chain, 9, 'o'.repeat(40)), name: 'checkpoint-9.json' };
+    const files = [altered, otherKey, { name: 'checkpoint-8.json', content: null }, checkpointAt(chain, 6)];
+    const report = verify(chain.slice(0, 7), files);
+    expect(report.problems.map((p) => [p.kind, 'checkpoint' in p ? p.checkpoint : '', p.message])).toEqual([
+      ['bad_checkpoint', 'checkpoint-10.json', 'its signature does not match its contents: it was altered or forged'],
+      ['bad_checkpoint', 'checkpoint-9.json', expect.stringMatching(/^it was signed with another key/)],
+      ['bad_checkpoint', 'checkpoint-8.json', 'it is not a checkpoint (unreadable or incomplete)'],
+    ]);
+    expect(report).toMatchObject({ ok: false, checkpoint: { lastId: 6 } });
+    expect(new AnchoredChainVerifier([checkpointAt(chain, 6)], undefined).report().problems).toMatchObject([{ kind: 'bad_checkpoint', message: expect.stringMatching(/AUDIT_KEY is not set/) }]);
+  });
+
+  it('a broken link is reported as such, with the event, and no checkpoint is compared past it', () => {
+    const events = copy(chain);
+    events[3]!.data = { forged: true };
+    expect(verify(events, [checkpointAt(chain, 10)])).toMatchObject({
+      ok: false,
+      brokenAt: 4,
+      problems: [{ kind: 'broken', eventId: 4, message: expect.stringMatching(/hash does not match/) }],
+    });
   });
 });

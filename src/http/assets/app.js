@@ -10,6 +10,11 @@
     };
   }
 
+  // Progress bars take their width from data-percent: the Content-Security-Policy refuses style attributes.
+  document.querySelectorAll('[data-percent]').forEach(function (bar) {
+    bar.style.width = bar.getAttribute('data-percent') + '%';
+  });
+
   // A message preview as tall as the message, so the whole of it shows without a scrollbar of its own.
   document.querySelectorAll('iframe[data-fit-content]').forEach(function (frame) {
     function fit() {

@@ -2,6 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../../domain/campaign-state.js';
 import { DELIVERY_STATUSES } from '../../domain/delivery.js';
+import { pagePosition } from '../../domain/inputs.js';
 import { approveByApi, rejectByApi } from '../../services/approvals.js';
 import { campaignAudit, verifyAuditChain } from '../../services/audit.js';
 import { cancelCampaign, createCampaign, describeCampaign, editCampaign, findCampaigns, getCampaign, submitCampaign, type Campaign } from '../../services/campaigns.js';
@@ -19,7 +20,7 @@ import { importSource } from '../request-body.js';
 
 const paging = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: pagePosition.default(0),
 });
 
 /** The largest JSON body of any route but an import: a campaign's 200,000-character body and 5,000 pasted recipients. */
@@ -122,7 +123,7 @@ export function apiRouter(ctx: AppContext): Router {
     const query = parseInput(
       z.object({
         status: z.enum(DELIVERY_STATUSES).optional(),
-        after: z.coerce.number().int().min(0).default(0),
+        after: pagePosition.default(0),
         limit: z.coerce.number().int().min(1).max(5000).default(500),
         format: z.enum(['json', 'csv']).default('json'),
       }),
@@ -141,7 +142,7 @@ export function apiRouter(ctx: AppContext): Router {
   });
   router.get('/audit/verify', async (req, res) => {
     requireRole(actorOf(req), 'admin');
-    res.json(await verifyAuditChain(ctx.db));
+    res.json(await verifyAuditChain(ctx));
   });
   return router;
 }

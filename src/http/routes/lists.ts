@@ -1,6 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
+import { pagePosition } from '../../domain/inputs.js';
 import type { AppContext } from '../../services/context.js';
-import { AppError } from '../../services/errors.js';
+import { AppError, parseInput } from '../../services/errors.js';
 import { allLists, createList, getList, listMembers, readImport, saveImport, type ValidatedImport } from '../../services/lists.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { listPage, listsPage, type ListPageModel } from '../views/lists.js';
@@ -18,7 +19,7 @@ export function listsRouter(ctx: AppContext): Router {
   const renderList: RenderList = async (req, res, extra = {}, status = 200) => {
     const list = await getList(ctx, String(req.params.id));
     const search = typeof req.query.q === 'string' ? req.query.q : '';
-    const offset = Math.max(0, Number.parseInt(String(req.query.offset ?? '0'), 10) || 0);
+    const offset = parseInput(pagePosition.default(0), req.query.offset, 'offset');
     const { members, total } = await listMembers(ctx, list.id, { limit: MEMBERS_PAGE, offset, search });
     res.status(status).send(listPage({ list, members, total, search, offset, pageSize: MEMBERS_PAGE, ...extra }, await consoleChrome(ctx, req)));
   };

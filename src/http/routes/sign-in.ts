@@ -1,22 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../services/context.js';
 import { AppError } from '../../services/errors.js';
-import { completeSignIn, endSession, requestSignIn, safeReturnTo, signInLinkState } from '../../services/sessions.js';
+import { completeSignIn, completeSignInWithCode, endSession, requestSignIn, safeReturnTo, SESSION_TTL_MS, signInLinkState } from '../../services/sessions.js';
 import { messagePage } from '../views/html.js';
-import { SIGN_IN_MESSAGES, signInLinkPage, signInPage, signInRefusal } from '../views/sign-in.js';
-import { BROWSER_COOKIE, checkCsrf, chromeFor, cookieOptions, cookies, SESSION_COOKIE } from '../web.js';
+import { SIGN_IN_MESSAGES, signInCodePage, signInLinkPage, signInPage, signInRefusal } from '../views/sign-in.js';
+import { BROWSER_COOKIE, browserNonce, checkCsrf, chromeFor, cookieOptions, cookies, RETURN_COOKIE, SESSION_COOKIE } from '../web.js';
 
-const BROWSER_COOKIE_MS = 24 * 3600_000;
-
-/** The browser's own nonce, set when it first asks to sign in; a sign-in link works only where it exists. */
-function browserNonce(ctx: AppContext, req: Request, res: Response): string {
-  const existing = cookies(req)[BROWSER_COOKIE];
-  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
-  const nonce = randomBytes(32).toString('base64url');
-  res.cookie(BROWSER_COOKIE, nonce, cookieOptions(ctx, BROWSER_COOKIE_MS));
-  return nonce;
-}
+const RETURN_COOKIE_MS = 15 * 60_000;
+const returnCookieOptions = (ctx: AppContext) => ({ ...cookieOptions(ctx, RETURN_COOKIE_MS), path: '/sign-in' });
 
 export function signInRouter(ctx: AppContext): Router {
   const router = Router();
@@ -24,11 +15,18 @@ export function signInRouter(ctx: AppContext): Router {
   router.use(['/sign-in', '/sign-out'], express.urlencoded({ extended: false, limit: '20kb' }));
   const noStore = (res: Response) => res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 
+  /** A new session in this browser, then back to where the person was going before they asked. */
+  const signedIn = (req: Request, res: Response, sessionToken: string) => {
+    res.cookie(SESSION_COOKIE, sessionToken, cookieOptions(ctx, SESSION_TTL_MS));
+    res.clearCookie(RETURN_COOKIE, { path: '/sign-in' });
+    res.redirect(303, safeReturnTo(cookies(req)[RETURN_COOKIE]));
+  };
+
+  // The address is never filled in from the URL: asking for a link takes a person who types it.
   router.get('/sign-in', async (req, res) => {
     noStore(res);
     const returnTo = safeReturnTo(typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined);
-    const email = typeof req.query.email === 'string' ? req.query.email : undefined;
-    res.send(signInPage({ returnTo, email }, await chromeFor(ctx, req)));
+    res.send(signInPage({ returnTo }, await chromeFor(ctx, req)));
   });
 
   router.post('/sign-in', async (req, res) => {
@@ -36,11 +34,28 @@ export function signInRouter(ctx: AppContext): Router {
     const nonce = browserNonce(ctx, req, res);
     const returnTo = safeReturnTo(req.body?.returnTo);
     try {
-      await requestSignIn(ctx, req.body, { ip: req.ip ?? '', browserNonce: nonce });
-      res.send(signInPage({ returnTo, sent: true }, await chromeFor(ctx, req)));
+      await requestSignIn(ctx, req.body, { client: req.ip ?? '', browserNonce: nonce });
+      if (returnTo === '/') res.clearCookie(RETURN_COOKIE, { path: '/sign-in' });
+      else res.cookie(RETURN_COOKIE, returnTo, returnCookieOptions(ctx));
+      res.send(signInCodePage({ sent: true }, await chromeFor(ctx, req)));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       res.status(error.status).send(signInPage({ returnTo, email: String(req.body?.email ?? ''), error: error.message }, await chromeFor(ctx, req)));
+    }
+  });
+
+  router.get('/sign-in/code', async (req, res) => {
+    noStore(res);
+    res.send(signInCodePage({}, await chromeFor(ctx, req)));
+  });
+
+  router.post('/sign-in/code', async (req, res) => {
+    noStore(res);
+    try {
+      signedIn(req, res, await completeSignInWithCode(ctx, req.body, cookies(req)[BROWSER_COOKIE]));
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      res.status(error.status).send(signInCodePage({ error: error.message }, await chromeFor(ctx, req)));
     }
   });
 
@@ -57,9 +72,7 @@ export function signInRouter(ctx: AppContext): Router {
   router.post('/sign-in/:token', async (req, res) => {
     noStore(res);
     try {
-      const { sessionToken, returnTo } = await completeSignIn(ctx, req.params.token!, cookies(req)[BROWSER_COOKIE]);
-      res.cookie(SESSION_COOKIE, sessionToken, cookieOptions(ctx, 12 * 3600_000));
-      res.redirect(303, returnTo);
+      signedIn(req, res, await completeSignIn(ctx, req.params.token!, cookies(req)[BROWSER_COOKIE]));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       res.status(error.status).send(messagePage('Not signed in', signInRefusal(error)));

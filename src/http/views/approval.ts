@@ -52,7 +52,7 @@ function decisionForm(model: ApprovalPageModel, chrome: Chrome): SafeHtml {
   if (model.viewer === 'signed_out') {
     return html`<div class="panel decision"><h2>Your decision</h2>
 <p>This link was sent to <strong>${model.approver.email}</strong>. Sign in as them to approve or reject.</p>
-<a class="button primary" href="/sign-in?returnTo=${encodeURIComponent(`/approve/${model.token}`)}&amp;email=${encodeURIComponent(model.approver.email)}">Sign in to decide</a></div>`;
+<a class="button primary" href="/sign-in?returnTo=${encodeURIComponent(`/approve/${model.token}`)}">Sign in to decide</a></div>`;
   }
   if (model.viewer === 'someone_else') {
     return html`<div class="panel decision" role="alert"><h2>Your decision</h2>

@@ -25,7 +25,7 @@ ${items.length === 0 ? html`<p class="muted">No campaigns yet.</p>` : ''}
     <td>${campaign.recipient_count?.toLocaleString('en-US') ?? html`<span class="muted">not frozen</span>`}</td>
     <td>${when(campaign.scheduled_for ?? campaign.send_at)}</td>
     <td>${approved} of ${campaign.required_approvals}</td>
-    <td><div class="progress" role="progressbar" aria-label="Delivery progress" aria-valuenow="${progress.percent}" aria-valuemin="0" aria-valuemax="100"><span style="width:${progress.percent}%"></span></div> ${progress.percent}%</td>
+    <td><div class="progress" role="progressbar" aria-label="Delivery progress" aria-valuenow="${progress.percent}" aria-valuemin="0" aria-valuemax="100"><span data-percent="${progress.percent}"></span></div> ${progress.percent}%</td>
   </tr>`;
   })}
   </tbody>
@@ -88,7 +88,7 @@ ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
 <section aria-labelledby="preview-title">
   <h2 id="preview-title">Preview</h2>
   <p>Recipients: <strong data-testid="audience-count" id="audience-count">${model.preview ? model.preview.count.toLocaleString('en-US') : '—'}</strong></p>
-  <iframe class="message" id="preview" title="Preview for a sample recipient" sandbox="" srcdoc="${model.preview?.html ?? '<p style=&quot;font-family:sans-serif;color:#667085&quot;>Press Preview to see the message as a sample recipient will.</p>'}"></iframe>
+  <iframe class="message" id="preview" title="Preview for a sample recipient" sandbox="" srcdoc="${model.preview?.html ?? '<p>Press Preview to see the message as a sample recipient will.</p>'}"></iframe>
 </section>
 </div>`,
     { ...chrome, current: model.editing ? 'campaigns' : 'new' },
@@ -100,7 +100,7 @@ function countsPanel(counts: DeliveryCounts, total: number): SafeHtml {
   const cell = (status: DeliveryStatus, label: string) => html`<div><strong data-count="${status}">${counts[status].toLocaleString('en-US')}</strong>${label}</div>`;
   return html`
 <div class="counts">${cell('sent', 'sent')}${cell('failed', 'failed')}${cell('halted', 'halted')}${cell('unknown', 'unknown')}${cell('queued', 'waiting')}${cell('sending', 'in flight')}</div>
-<div class="progress" role="progressbar" aria-label="Delivery progress" aria-valuenow="${progress.percent}" aria-valuemin="0" aria-valuemax="100"><span id="progress-bar" style="width:${progress.percent}%"></span></div>
+<div class="progress" role="progressbar" aria-label="Delivery progress" aria-valuenow="${progress.percent}" aria-valuemin="0" aria-valuemax="100"><span id="progress-bar" data-percent="${progress.percent}"></span></div>
 <p><strong id="progress-percent" data-testid="progress-percent">${progress.percent}%</strong> done (${progress.done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')})</p>`;
 }
 

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    ['1', 1],
+    ['2', 2],
+    ['0', 0],
+    ['true', true],
+    ['false', false],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, 192.168.1.7 ,fd00::/8,uniquelocal', ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'uniquelocal']],
+  ])('takes %j as %j', (value, parsed) => {
+    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(parsed);
+  });
+
+  it('is loopback by default', () => {
+    expect(loadConfig({}).TRUST_PROXY).toEqual(['loopback']);
+  });
+
+  it.each(['yes', '10.0.0.0/33', '300.1.1.1', 'loopback,proxy.example.com', '10.0.0.0/8/8', ','])(
+    'refuses %j, naming the variable',
+    (value) => {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY: a hop count, true, false, or a list/);
+    },
+  );
+});
+
+describe('least privilege and audit settings', () => {
+  it('takes MIGRATION_DATABASE_URL only beside DATABASE_URL, the role it grants to', () => {
+    expect(() => loadConfig({ MIGRATION_DATABASE_URL: 'postgres://owner@db/countersign' })).toThrow(
+      /MIGRATION_DATABASE_URL: needs DATABASE_URL/,
+    );
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://app@db/countersign', MIGRATION_DATABASE_URL: 'postgres://owner@db/countersign' }),
+    ).toMatchObject({
+      MIGRATION_DATABASE_URL: 'postgres://owner@db/countersign',
+    });
+  });
+
+  it('needs AUDIT_KEY, of at least 32 characters, wherever checkpoints are to be written', () => {
+    expect(() => loadConfig({ AUDIT_CHECKPOINT_DIR: '/var/lib/countersign/checkpoints' })).toThrow(
+      /AUDIT_KEY: needed to sign the checkpoints/,
+    );
+    expect(() => loadConfig({ AUDIT_CHECKPOINT_EMAIL: 'records@example.com' })).toThrow(/AUDIT_KEY: needed to sign the checkpoints/);
+    expect(() => loadConfig({ AUDIT_KEY: 'short', AUDIT_CHECKPOINT_DIR: '/tmp/x' })).toThrow(/AUDIT_KEY: at least 32 characters/);
+    expect(loadConfig({ AUDIT_KEY: 'k'.repeat(32), AUDIT_CHECKPOINT_DIR: '/tmp/x' })).toMatchObject({
+      AUDIT_CHECKPOINT_INTERVAL_MS: 3_600_000,
+    });
+  });
+});
