@@ -37,7 +37,7 @@ export async function seededThrough(db: Kysely<DB>, campaignId: string, recipien
 
 /** A campaign resumed after a halt sends again to those the halt stopped, and only to them. */
 export async function requeueHalted(trx: Transaction<DB>, campaignId: string): Promise<void> {
-  await trx.updateTable('deliveries').set({ status: 'queued' }).where('campaign_id', '=', campaignId).where('status', '=', 'halted').execute();
+  await trx.updateTable('deliveries').set({ status: 'queued', claim_token: null }).where('campaign_id', '=', campaignId).where('status', '=', 'halted').execute();
 }
 
 export interface ReservedDelivery {
@@ -109,6 +109,11 @@ export async function reserveDeliveries(
 /** Keeps a worker's reservations fresh while its rows wait for a free SMTP connection. */
 export async function refreshReservations(db: Kysely<DB>, campaignId: string, token: string): Promise<void> {
   await db.updateTable('deliveries').set({ claimed_at: new Date() }).where('campaign_id', '=', campaignId).where('claim_token', '=', token).where('status', '=', 'queued').execute();
+}
+
+/** Hands back what a job reserved and never started, so the next job (after a halt is lifted, say) need not wait out the reservation. */
+export async function releaseReservations(db: Kysely<DB>, campaignId: string, token: string): Promise<void> {
+  await db.updateTable('deliveries').set({ claim_token: null }).where('campaign_id', '=', campaignId).where('claim_token', '=', token).where('status', '=', 'queued').execute();
 }
 
 /**
@@ -242,7 +247,7 @@ export async function countHaltable(db: Kysely<DB>, campaignId: string, recipien
  * Rewrites the first `limit` queued rows of a halted campaign as `halted` (and any row that turned
  * queued among them meanwhile); returns how many. The share lock on the campaign serialises it
  * with a resume, which re-queues halted rows: once the campaign is no longer halted, this changes
- * nothing. The batch reaches the update as a seq bound, an index condition: as an array, with the
+ * nothing. A halted row is nobody's reservation: a resume finds it free. The batch reaches the update as a seq bound, an index condition: as an array, with the
  * ledger's statistics stale after a fan-out, the planner checked it against every queued row of
  * the campaign (EXPLAIN: 75,000 rows filtered, 300-500 ms a batch of 1,000).
  */
@@ -253,7 +258,7 @@ export async function markQueuedHalted(db: Kysely<DB>, campaignId: string, limit
       SELECT seq FROM deliveries
       WHERE campaign_id = ${campaignId} AND status = 'queued' AND EXISTS (SELECT 1 FROM still_halted)
       ORDER BY seq LIMIT ${limit})
-    UPDATE deliveries SET status = 'halted', finished_at = now()
+    UPDATE deliveries SET status = 'halted', finished_at = now(), claim_token = NULL
     WHERE campaign_id = ${campaignId} AND status = 'queued' AND seq <= (SELECT max(seq) FROM batch)
   `.execute(db);
   return Number(result.numAffectedRows ?? 0n);

@@ -9,6 +9,7 @@ import {
   hasUnfinishedDeliveries,
   ledgerHoldsSnapshot,
   refreshReservations,
+  releaseReservations,
   requeueHalted,
   reserveDeliveries,
   seededThrough,
@@ -244,6 +245,7 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
     }
   } finally {
     clearInterval(refresh);
+    await releaseReservations(ctx.db, campaign.id, send.token);
   }
   if (broken) throw broken;
   // Rows that were in flight when a recall halted this campaign have now landed: they get the correction.
