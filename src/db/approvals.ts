@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { VoidReason } from '../domain/approval-wording.js';
 import type { ApprovalRecord } from '../domain/quorum.js';
 import type { DB } from './schema.js';
 
@@ -42,7 +43,7 @@ export async function approvalRecords(db: Kysely<DB>, campaignId: string): Promi
 export async function voidDecisionsBy(db: Kysely<DB>, approverId: string): Promise<string[]> {
   const rows = await db
     .updateTable('approvals')
-    .set({ voided_at: new Date() })
+    .set({ voided_at: new Date(), void_reason: 'approver_removed' satisfies VoidReason })
     .where('approver_id', '=', approverId)
     .where('voided_at', 'is', null)
     .where('campaign_id', 'in', (eb) => eb.selectFrom('campaigns').select('id').where('status', 'in', ['pending_approval', 'scheduled']))
@@ -64,6 +65,7 @@ export function approvalHistory(db: Kysely<DB>, campaignId: string) {
       'approvals.via',
       'approvals.created_at',
       'approvals.voided_at',
+      'approvals.void_reason',
       'users.id as approver_id',
       'users.email as approver_email',
       'users.name as approver_name',
@@ -73,10 +75,10 @@ export function approvalHistory(db: Kysely<DB>, campaignId: string) {
     .execute();
 }
 
-export async function voidDecisions(db: Kysely<DB>, campaignId: string): Promise<number> {
+export async function voidDecisions(db: Kysely<DB>, campaignId: string, reason: VoidReason): Promise<number> {
   const result = await db
     .updateTable('approvals')
-    .set({ voided_at: new Date() })
+    .set({ voided_at: new Date(), void_reason: reason })
     .where('campaign_id', '=', campaignId)
     .where('voided_at', 'is', null)
     .executeTakeFirst();

@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import type { SnapshotRecipient } from '../domain/content-hash.js';
-import type { AudienceSpec, CampaignRow, DB, NewCampaign } from './schema.js';
+import { containsPattern } from './search.js';
+import type { AudienceSpec, CampaignKind, CampaignRow, DB, NewCampaign } from './schema.js';
 
 type CampaignChanges = Partial<Omit<NewCampaign, 'id' | 'created_at'>>;
 
@@ -42,6 +43,42 @@ export async function lockCampaignForHalt(trx: Transaction<DB>, id: string): Pro
 export async function lockCampaignShared(trx: Transaction<DB>, id: string) {
   await sql`SELECT ${campaignGate(id, 'shared')}`.execute(trx);
   return trx.selectFrom('campaigns').select(['status', 'content_hash']).where('id', '=', id).forShare().executeTakeFirst();
+}
+
+export interface CampaignSearch {
+  /** Part of the subject, any case. */
+  subject?: string;
+  status?: CampaignStatus;
+  kind?: CampaignKind;
+  authorId?: string;
+}
+
+function searchedCampaigns(db: Kysely<DB>, search: CampaignSearch) {
+  let query = db.selectFrom('campaigns');
+  if (search.subject) query = query.where('subject', 'ilike', containsPattern(search.subject));
+  if (search.status) query = query.where('status', '=', search.status);
+  if (search.kind) query = query.where('kind', '=', search.kind);
+  if (search.authorId) query = query.where('author_id', '=', search.authorId);
+  return query;
+}
+
+/** One page of the campaigns a search finds, newest first, and how many it finds in all. */
+export async function searchCampaigns(db: Kysely<DB>, search: CampaignSearch, page: { limit: number; offset: number }): Promise<{ rows: CampaignRow[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    searchedCampaigns(db, search).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    searchedCampaigns(db, search).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+/** Everyone who has written a campaign, for the list's author filter. */
+export function campaignAuthors(db: Kysely<DB>) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'name', 'email'])
+    .where(({ exists, selectFrom }) => exists(selectFrom('campaigns').select('id').whereRef('campaigns.author_id', '=', 'users.id')))
+    .orderBy('name')
+    .execute();
 }
 
 export function listCampaigns(db: Kysely<DB>, filter: { status?: CampaignStatus; limit: number; offset: number }) {

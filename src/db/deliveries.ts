@@ -3,6 +3,7 @@ import type { CampaignStatus } from '../domain/campaign-state.js';
 import { countsAsLedgerSays, noDeliveries, type DeliveryStatus } from '../domain/delivery.js';
 import { campaignGate } from './campaigns.js';
 import type { DB } from './schema.js';
+import { containsPattern } from './search.js';
 
 /** Creates a ledger row for each snapshot recipient in `fromSeq..toSeq`, in the database alone. Safe to repeat. */
 export async function seedLedger(db: Kysely<DB>, campaignId: string, fromSeq: number, toSeq: number, status: 'queued' | 'halted' = 'queued'): Promise<void> {
@@ -179,14 +180,40 @@ export async function hasUnfinishedDeliveries(db: Kysely<DB>, campaignId: string
   return row !== undefined;
 }
 
-export function pageDeliveries(db: Kysely<DB>, campaignId: string, options: { status?: DeliveryStatus; afterSeq: number; limit: number }) {
+export function pageDeliveries(db: Kysely<DB>, campaignId: string, options: { status?: DeliveryStatus; search?: string; afterSeq: number; limit: number }) {
   let query = db
     .selectFrom('deliveries')
     .select(['seq', 'email', 'name', 'status', 'message_id', 'attempts', 'smtp_response', 'claimed_at', 'finished_at'])
     .where('campaign_id', '=', campaignId)
     .where('seq', '>', options.afterSeq);
   if (options.status) query = query.where('status', '=', options.status);
+  if (options.search) query = query.where('email', 'ilike', containsPattern(options.search));
   return query.orderBy('seq').limit(options.limit).execute();
+}
+
+/** Outcomes that happened at a moment: what a deliveries-over-time chart draws. */
+export const TIMED_OUTCOMES = ['sent', 'failed', 'unknown'] as const;
+
+/** When the first and the last outcome of a campaign were recorded; null before any. */
+export async function outcomeSpan(db: Kysely<DB>, campaignId: string): Promise<{ first: Date; last: Date } | null> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => [eb.fn.min('finished_at').as('first'), eb.fn.max('finished_at').as('last')])
+    .where('campaign_id', '=', campaignId)
+    .where('status', 'in', [...TIMED_OUTCOMES])
+    .executeTakeFirst();
+  return row?.first && row.last ? { first: new Date(row.first), last: new Date(row.last) } : null;
+}
+
+/** Outcomes counted per bucket of `bucketSeconds` from the epoch, in the database: the ledger never passes through this process. */
+export async function outcomesPerBucket(db: Kysely<DB>, campaignId: string, bucketSeconds: number) {
+  const result = await sql<{ bucket: string; status: (typeof TIMED_OUTCOMES)[number]; n: number }>`
+    SELECT (floor(extract(epoch FROM finished_at) / ${bucketSeconds}) * ${bucketSeconds})::bigint AS bucket, status, count(*)::int AS n
+    FROM deliveries
+    WHERE campaign_id = ${campaignId} AND status = ANY(${[...TIMED_OUTCOMES]}::text[]) AND finished_at IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1
+  `.execute(db);
+  return result.rows.map((r) => ({ start: new Date(Number(r.bucket) * 1000), status: r.status, count: Number(r.n) }));
 }
 
 /**

@@ -117,6 +117,8 @@ export interface ApprovalsTable {
   via: 'api' | 'link';
   created_at: Generated<Date>;
   voided_at: Timestamp | null;
+  /** Why it stopped counting (`VoidReason`); empty for decisions voided before reasons were kept. */
+  void_reason: string | null;
 }
 
 export interface ApprovalLinksTable {

@@ -14,6 +14,13 @@ export function findUserById(db: Kysely<DB>, id: string): Promise<UserRow | unde
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Names of the people with these addresses, for sentences that name who did what. */
+export async function namesByEmail(db: Kysely<DB>, emails: string[]): Promise<Map<string, string>> {
+  if (emails.length === 0) return new Map();
+  const rows = await db.selectFrom('users').select(['email', 'name']).where('email', 'in', emails).execute();
+  return new Map(rows.map((r) => [r.email, r.name]));
+}
+
 export function listUsers(db: Kysely<DB>): Promise<UserRow[]> {
   return db.selectFrom('users').selectAll().orderBy('email').execute();
 }

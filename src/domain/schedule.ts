@@ -9,7 +9,8 @@ export function holdWindowMs(kind: 'policy' | 'correction', configuredSeconds: n
   return kind === 'correction' ? 0 : configuredSeconds * 1000;
 }
 
-/** What the approval email and page say about when a campaign goes out. */
-export function describeSendTime(sendAt: Date | null): string {
-  return sendAt ? sendAt.toUTCString() : 'as soon as it is approved (after the hold window)';
+/** What the approval email and page say about when a campaign goes out; a correction has no hold window to wait for. */
+export function describeSendTime(sendAt: Date | null, kind: 'policy' | 'correction' = 'policy'): string {
+  if (sendAt) return sendAt.toUTCString();
+  return kind === 'correction' ? 'as soon as it is approved' : 'as soon as it is approved (after the hold window)';
 }

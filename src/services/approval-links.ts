@@ -71,7 +71,7 @@ export async function issueApprovalRequests(
       recipientCount: String(campaign.recipient_count),
       subject: campaign.subject,
       from: `${campaign.from_name} <${campaign.from_address}>`,
-      sendTime: describeSendTime(campaign.send_at),
+      sendTime: describeSendTime(campaign.send_at, campaign.kind),
       reviewUrl: linkPlaceholder(linkId),
       expiresAt: expiresAt.toUTCString(),
     };

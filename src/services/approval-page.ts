@@ -116,7 +116,7 @@ export async function openApprovalLink(
       recipientSearch: { query, matches: matches.map(({ email, name }) => ({ email, name })) },
       audience,
       ownDomains: ownDomainsOf(ctx, campaign),
-      sendTime: describeSendTime(campaign.send_at),
+      sendTime: describeSendTime(campaign.send_at, campaign.kind),
       changes,
       guardrails,
       original: original ? { received: original.sent + original.unknown, inFlight: original.sending } : null,

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { AuditAction } from '../domain/audit-sentences.js';
 import { AnchoredChainVerifier, type AuditReport, type ChainedEvent } from '../domain/audit-chain.js';
 import { allAuditEvents, appendAuditEvent, campaignAuditEvents } from '../db/audit.js';
 import type { DB } from '../db/schema.js';
@@ -7,7 +8,7 @@ import type { DataContext } from './context.js';
 
 export function recordEvent(
   trx: Transaction<DB>,
-  event: { actor: string; action: string; campaignId: string | null; data?: Record<string, unknown>; at: Date },
+  event: { actor: string; action: AuditAction; campaignId: string | null; data?: Record<string, unknown>; at: Date },
 ): Promise<void> {
   return appendAuditEvent(trx, {
     at: event.at.toISOString(),

@@ -1,14 +1,21 @@
-import type { ChainedEvent } from '../domain/audit-chain.js';
+import { z } from 'zod';
+import { decisionOutcome, voidedBecause } from '../domain/approval-wording.js';
+import { auditSentence } from '../domain/audit-sentences.js';
+import { CAMPAIGN_STATUSES } from '../domain/campaign-state.js';
 import { mayBeRecalled } from '../domain/correction.js';
-import { deliveryProgress, noDeliveries, type DeliveryCounts } from '../domain/delivery.js';
+import { noDeliveries, type DeliveryCounts } from '../domain/delivery.js';
+import { deliveryBreakdown, type DeliveryBreakdown } from '../domain/delivery-progress.js';
+import { describeHoldWindow } from '../domain/durations.js';
+import { bucketSecondsFor, describeBucket } from '../domain/timeline.js';
 import { approvalHistory } from '../db/approvals.js';
-import { askedApprovers, findCampaign, listCampaigns, openCorrectionOf, sampleRecipients } from '../db/campaigns.js';
-import { countByStatus, countsForCampaigns } from '../db/deliveries.js';
+import { askedApprovers, campaignAuthors, findCampaign, openCorrectionOf, sampleRecipients, searchCampaigns } from '../db/campaigns.js';
+import { countByStatus, countsForCampaigns, outcomesPerBucket, outcomeSpan } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
-import { findUserById } from '../db/users.js';
+import { findUserById, namesByEmail } from '../db/users.js';
 import { campaignAudit } from './audit.js';
 import { getCampaign } from './campaigns.js';
-import type { Actor, AppContext } from './context.js';
+import { SYSTEM_ACTOR, type Actor, type AppContext } from './context.js';
+import { anyIfEmpty, parseInput } from './errors.js';
 import { mayHalt } from './halt.js';
 import { previewFor } from './previews.js';
 import { quorumOf } from './quorum.js';
@@ -16,53 +23,128 @@ import { correctionBody } from './recall.js';
 
 /** What the console's pages show, read once here so that the pages only render. */
 
+
+export const CAMPAIGN_LIST_PAGE_SIZE = 50;
+
+/** The campaign list's search and filters, as its form sends them. */
+export const campaignListQuery = z.object({
+  q: z.string().trim().max(200).default(''),
+  status: anyIfEmpty(z.enum(CAMPAIGN_STATUSES)),
+  kind: anyIfEmpty(z.enum(['policy', 'correction'])),
+  author: anyIfEmpty(z.string().max(100)),
+  page: z.coerce.number().int().min(1).max(Math.floor(1_000_000 / CAMPAIGN_LIST_PAGE_SIZE)).default(1),
+});
+export type CampaignListQuery = z.infer<typeof campaignListQuery>;
+
 export interface CampaignListItem {
   campaign: CampaignRow;
   approved: number;
-  counts: DeliveryCounts;
+  breakdown: DeliveryBreakdown;
 }
 
-export async function campaignListItems(ctx: AppContext): Promise<CampaignListItem[]> {
-  const campaigns = await listCampaigns(ctx.db, { limit: 100, offset: 0 });
-  const counts = await countsForCampaigns(ctx.db, campaigns.map((c) => c.id));
-  return Promise.all(
-    campaigns.map(async (campaign) => ({
+export interface CampaignListModel {
+  items: CampaignListItem[];
+  query: CampaignListQuery;
+  total: number;
+  pageSize: number;
+  authors: { id: string; name: string; email: string }[];
+}
+
+export async function campaignListModel(ctx: AppContext, rawQuery: unknown): Promise<CampaignListModel> {
+  const query = parseInput(campaignListQuery, rawQuery, 'query');
+  const search = { subject: query.q || undefined, status: query.status, kind: query.kind, authorId: query.author };
+  const [{ rows, total }, authors] = await Promise.all([
+    searchCampaigns(ctx.db, search, { limit: CAMPAIGN_LIST_PAGE_SIZE, offset: (query.page - 1) * CAMPAIGN_LIST_PAGE_SIZE }),
+    campaignAuthors(ctx.db),
+  ]);
+  const counts = await countsForCampaigns(ctx.db, rows.map((c) => c.id));
+  const items = await Promise.all(
+    rows.map(async (campaign) => ({
       campaign,
       approved: (await quorumOf(ctx.db, campaign)).approvedBy.length,
-      counts: counts.get(campaign.id) ?? noDeliveries(),
+      breakdown: deliveryBreakdown(counts.get(campaign.id) ?? noDeliveries(), campaign.recipient_count ?? 0, campaign.status),
     })),
   );
+  return { items, query, total, pageSize: CAMPAIGN_LIST_PAGE_SIZE, authors };
 }
 
-export interface CampaignPageModel {
+export interface DeliveryTimeline {
+  bucketSeconds: number;
+  bucketLabel: string;
+  buckets: { start: Date; sent: number; failed: number; unknown: number }[];
+  totals: { sent: number; failed: number; unknown: number };
+}
+
+/** Outcomes over time, bucketed in SQL; the bucket is the narrowest that fits the send in a chart's bars. */
+export async function deliveryTimeline(ctx: AppContext, campaignId: string): Promise<DeliveryTimeline | null> {
+  const span = await outcomeSpan(ctx.db, campaignId);
+  if (!span) return null;
+  const bucketSeconds = bucketSecondsFor((span.last.getTime() - span.first.getTime()) / 1000);
+  const byBucket = new Map<number, DeliveryTimeline['buckets'][number]>();
+  const first = Math.floor(span.first.getTime() / 1000 / bucketSeconds) * bucketSeconds;
+  const last = Math.floor(span.last.getTime() / 1000 / bucketSeconds) * bucketSeconds;
+  // Every bucket from the first outcome to the last, empty ones too: a pause shows as a gap.
+  for (let at = first; at <= last; at += bucketSeconds) byBucket.set(at, { start: new Date(at * 1000), sent: 0, failed: 0, unknown: 0 });
+  const totals = { sent: 0, failed: 0, unknown: 0 };
+  for (const row of await outcomesPerBucket(ctx.db, campaignId, bucketSeconds)) {
+    const bucket = byBucket.get(row.start.getTime() / 1000);
+    if (bucket) bucket[row.status] += row.count;
+    totals[row.status] += row.count;
+  }
+  return { bucketSeconds, bucketLabel: describeBucket(bucketSeconds), buckets: [...byBucket.values()], totals };
+}
+
+export interface AuditLine {
+  at: Date;
+  who: string;
+  sentence: string;
+  action: string;
+  data: Record<string, unknown>;
+}
+
+/** The campaign's audit events as sentences, naming people where the actor is one. */
+async function auditLines(ctx: AppContext, campaignId: string): Promise<AuditLine[]> {
+  const events = await campaignAudit(ctx.db, campaignId);
+  const names = await namesByEmail(ctx.db, [...new Set(events.map((e) => e.actor))]);
+  return events.map((event) => {
+    const who = event.actor === SYSTEM_ACTOR ? 'Countersign' : (names.get(event.actor) ?? event.actor);
+    return { at: new Date(event.at), who, sentence: auditSentence({ action: event.action, who, data: event.data }), action: event.action, data: event.data };
+  });
+}
+
+/** The parts of the campaign page that change while it is open: polled and swapped in place. */
+export interface CampaignLiveModel {
   campaign: CampaignRow;
-  authorName: string;
   approvedBy: string[];
   asked: { name: string; email: string; decided: boolean }[];
-  decisions: { name: string; decision: string; reason: string | null; at: Date; voided: boolean }[];
+  decisions: { name: string; decision: string; reason: string | null; at: Date; voided: string | null }[];
   counts: DeliveryCounts;
-  /** The frozen message as its first recipient gets it; null before the audience is frozen. */
-  messageHtml: string | null;
-  audit: ChainedEvent[];
-  original: CampaignRow | null;
+  breakdown: DeliveryBreakdown;
+  timeline: DeliveryTimeline | null;
+  audit: AuditLine[];
   correction: CampaignRow | null;
   recallable: boolean;
   canHalt: boolean;
   isAuthor: boolean;
-  holdWindowSeconds: number;
+  holdWindow: string;
 }
 
-export async function campaignPageModel(ctx: AppContext, id: string, viewer: Actor): Promise<CampaignPageModel> {
+export interface CampaignPageModel extends CampaignLiveModel {
+  authorName: string;
+  /** The frozen message as its first recipient gets it; null before the audience is frozen. */
+  messageHtml: string | null;
+  original: CampaignRow | null;
+}
+
+export async function campaignLiveModel(ctx: AppContext, id: string, viewer: Actor): Promise<CampaignLiveModel> {
   const campaign = await getCampaign(ctx, id);
-  const [author, history, quorum, counts, audit, sample, correction, original] = await Promise.all([
-    findUserById(ctx.db, campaign.author_id),
+  const [history, quorum, counts, timeline, audit, correction] = await Promise.all([
     approvalHistory(ctx.db, campaign.id),
     quorumOf(ctx.db, campaign),
     countByStatus(ctx.db, campaign.id),
-    campaignAudit(ctx.db, campaign.id),
-    sampleRecipients(ctx.db, campaign.id, 1),
+    deliveryTimeline(ctx, campaign.id),
+    auditLines(ctx, campaign.id),
     openCorrectionOf(ctx.db, campaign.id),
-    campaign.original_campaign_id ? findCampaign(ctx.db, campaign.original_campaign_id) : Promise.resolve(undefined),
   ]);
   const names = new Map(history.map((d) => [d.approver_id, d.approver_name]));
   const asked = campaign.content_hash && campaign.status === 'pending_approval' ? await askedApprovers(ctx.db, campaign.id, campaign.content_hash) : [];
@@ -70,27 +152,47 @@ export async function campaignPageModel(ctx: AppContext, id: string, viewer: Act
   const reachedAnyone = counts.sent + counts.unknown + counts.sending > 0;
   return {
     campaign,
-    authorName: author?.name ?? 'unknown',
     approvedBy: quorum.approvedBy.map((approverId) => names.get(approverId) ?? approverId),
     asked: asked.map((a) => ({ name: a.name, email: a.email, decided: a.consumed_at !== null || decidedThisVersion(a.id) })),
-    decisions: history.map((d) => ({ name: d.approver_name, decision: d.decision, reason: d.reason, at: d.created_at, voided: d.voided_at !== null })),
+    decisions: history.map((d) => ({
+      name: d.approver_name,
+      decision: d.decision,
+      reason: d.reason,
+      at: d.created_at,
+      voided: d.voided_at === null ? null : voidedBecause(d.void_reason),
+    })),
     counts,
-    messageHtml: sample[0] ? previewFor(campaign, sample[0]).html : null,
+    breakdown: deliveryBreakdown(counts, campaign.recipient_count ?? 0, campaign.status),
+    timeline,
     audit,
-    original: original ?? null,
     correction: correction ?? null,
     recallable: mayBeRecalled(campaign.status) && !correction && reachedAnyone && mayHalt(viewer, campaign),
     canHalt: mayHalt(viewer, campaign),
     isAuthor: campaign.author_id === viewer.id,
-    holdWindowSeconds: ctx.config.HOLD_WINDOW_SECONDS,
+    holdWindow: describeHoldWindow(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS),
   };
 }
 
-/** The live numbers a campaign page polls while it sends. */
-export async function campaignProgress(ctx: AppContext, id: string) {
-  const campaign = await getCampaign(ctx, id);
-  const counts = await countByStatus(ctx.db, campaign.id);
-  return { status: campaign.status, counts, ...deliveryProgress(counts, campaign.recipient_count ?? 0) };
+export async function campaignPageModel(ctx: AppContext, id: string, viewer: Actor): Promise<CampaignPageModel> {
+  const live = await campaignLiveModel(ctx, id, viewer);
+  const { campaign } = live;
+  const [author, sample, original] = await Promise.all([
+    findUserById(ctx.db, campaign.author_id),
+    sampleRecipients(ctx.db, campaign.id, 1),
+    campaign.original_campaign_id ? findCampaign(ctx.db, campaign.original_campaign_id) : Promise.resolve(undefined),
+  ]);
+  return {
+    ...live,
+    authorName: author?.name ?? 'unknown',
+    messageHtml: sample[0] ? previewFor(campaign, sample[0]).html : null,
+    original: original ?? null,
+  };
+}
+
+/** What an approver is told after deciding through the emailed link. */
+export async function decisionOutcomeOf(ctx: AppContext, campaign: CampaignRow, decision: 'approve' | 'reject'): Promise<string> {
+  const quorum = await quorumOf(ctx.db, campaign);
+  return decisionOutcome({ decision, status: campaign.status, approved: quorum.approvedBy.length, required: quorum.required });
 }
 
 export interface RecallPageModel {

@@ -110,7 +110,7 @@ export async function editCampaign(ctx: AppContext, actor: Actor, id: string, bo
     if (current.kind === 'correction' && input.audience) {
       throw invalid([{ field: 'audience', message: "a correction's audience comes from the original's delivery ledger and cannot be edited" }]);
     }
-    const voided = await voidDecisions(trx, id);
+    const voided = await voidDecisions(trx, id, 'edited');
     const updated = await updateCampaignIf(trx, id, [current.status], {
       status: 'draft',
       subject: input.subject ?? current.subject,
@@ -177,7 +177,7 @@ export async function submitWithin(ctx: AppContext, trx: Transaction<DB>, actor:
   if (frozen.policy?.adminApprover && !approvers.some((a) => a.roles.includes('admin'))) {
     throw conflict('not_enough_approvers', 'the policy needs an admin among the approvers, and no admin may approve this campaign');
   }
-  await voidDecisions(trx, id);
+  await voidDecisions(trx, id, 'resubmitted');
   const updated = await updateCampaignIf(trx, id, [current.status], {
     status: to,
     content_hash: frozen.hash,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export interface FieldIssue {
   field: string;
@@ -80,6 +80,9 @@ export function issuesFromZod(error: z.ZodError, prefix = ''): FieldIssue[] {
 }
 
 /** Parses untrusted input with a schema or throws a 400 naming each bad field. */
+/** A form's select left on "any" sends an empty value: read as absent. */
+export const anyIfEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw invalid(issuesFromZod(result.error, prefix));

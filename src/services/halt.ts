@@ -30,7 +30,7 @@ export interface HaltReport {
  */
 export async function haltWithin(trx: Transaction<DB>, campaign: CampaignRow, actor: string, reason: string, now: Date): Promise<HaltReport> {
   await updateCampaignIf(trx, campaign.id, [campaign.status], { status: transition(campaign.status, 'halt'), halted_at: now, halt_reason: reason });
-  await voidDecisions(trx, campaign.id);
+  await voidDecisions(trx, campaign.id, 'halted');
   const { stopped, inFlight } = await countHaltable(trx, campaign.id, campaign.recipient_count ?? 0);
   await recordEvent(trx, { actor, action: 'campaign.halt', campaignId: campaign.id, data: { reason, inFlight, stopped, previousStatus: campaign.status }, at: now });
   return { campaignId: campaign.id, status: 'halted', inFlight, stopped };

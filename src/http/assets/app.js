@@ -10,10 +10,32 @@
     };
   }
 
-  // Progress bars take their width from data-percent: the Content-Security-Policy refuses style attributes.
-  document.querySelectorAll('[data-percent]').forEach(function (bar) {
-    bar.style.width = bar.getAttribute('data-percent') + '%';
+  // The live parts of a campaign page as the server sent them, before enhance() changes their markup:
+  // each poll swaps a part only when the server's rendering of it differs from what it last sent.
+  const shown = {};
+  document.querySelectorAll('[data-fragment]').forEach(function (part) {
+    shown[part.getAttribute('data-fragment')] = part.innerHTML;
   });
+
+  // What a page (or a part of it swapped in live) needs once its markup is in place.
+  function enhance(root) {
+    // Progress bars take their width from data-percent: the Content-Security-Policy refuses style attributes.
+    root.querySelectorAll('[data-percent]').forEach(function (bar) {
+      bar.style.width = bar.getAttribute('data-percent') + '%';
+    });
+    // Times shown in the reader's own zone.
+    root.querySelectorAll('time[data-local]').forEach(function (el) {
+      const date = new Date(el.getAttribute('datetime'));
+      el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+    });
+    // A second thought before the irreversible buttons.
+    root.querySelectorAll('form[data-confirm]').forEach(function (form) {
+      form.addEventListener('submit', function (event) {
+        if (!window.confirm(form.getAttribute('data-confirm'))) event.preventDefault();
+      });
+    });
+  }
+  enhance(document);
 
   // A message preview as tall as the message, so the whole of it shows without a scrollbar of its own.
   document.querySelectorAll('iframe[data-fit-content]').forEach(function (frame) {
@@ -25,11 +47,6 @@
     fit();
   });
 
-  // Times shown in the reader's own zone.
-  document.querySelectorAll('time[data-local]').forEach(function (el) {
-    const date = new Date(el.getAttribute('datetime'));
-    el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
-  });
 
   // The send time's zone defaults to the browser's.
   const zone = document.querySelector('select[data-auto-zone="true"]');
@@ -55,35 +72,39 @@
     refresh();
   }
 
-  // Countdown to the scheduled send.
-  document.querySelectorAll('[data-countdown]').forEach(function (el) {
-    const at = new Date(el.getAttribute('data-countdown')).getTime();
-    function tick() {
-      const s = Math.max(0, Math.round((at - Date.now()) / 1000));
+  // Countdown to the scheduled send, for whichever countdowns the page shows now.
+  function tickCountdowns() {
+    document.querySelectorAll('[data-countdown]').forEach(function (el) {
+      const s = Math.max(0, Math.round((new Date(el.getAttribute('data-countdown')).getTime() - Date.now()) / 1000));
       el.textContent = s > 0 ? '(in ' + Math.floor(s / 60) + ' min ' + (s % 60) + ' s)' : '(due now)';
-    }
-    tick();
-    setInterval(tick, 1000);
-  });
+    });
+  }
+  tickCountdowns();
+  setInterval(tickCountdowns, 1000);
 
-  // Delivery progress, live while a campaign is sending.
-  const live = document.querySelector('[data-live-progress]');
+  // A campaign page follows its campaign: approvals, schedule, delivery and audit trail are swapped in
+  // as the server renders them, until nothing more can change by itself.
+  const live = document.querySelector('[data-live]');
   if (live) {
-    const status = live.getAttribute('data-status');
     const poll = function () {
-      fetch(live.getAttribute('data-live-progress'), { headers: { accept: 'application/json' } })
-        .then(function (r) { return r.json(); })
-        .then(function (data) {
-          Object.keys(data.counts).forEach(function (key) {
-            const cell = live.querySelector('[data-count="' + key + '"]');
-            if (cell) cell.textContent = data.counts[key].toLocaleString('en-US');
-          });
-          document.getElementById('progress-bar').style.width = data.percent + '%';
-          document.getElementById('progress-percent').textContent = data.percent + '%';
-          if (data.status !== status) window.location.reload();
-          else setTimeout(poll, 1000);
+      fetch(live.getAttribute('data-live'), { headers: { accept: 'application/json' }, cache: 'no-store' })
+        .then(function (r) {
+          if (!r.ok) throw new Error('status ' + r.status);
+          return r.json();
         })
-        .catch(function () { setTimeout(poll, 3000); });
+        .then(function (data) {
+          Object.keys(data.fragments).forEach(function (name) {
+            const part = live.querySelector('[data-fragment="' + name + '"]');
+            if (part && shown[name] !== data.fragments[name]) {
+              part.innerHTML = data.fragments[name];
+              enhance(part);
+            }
+            shown[name] = data.fragments[name];
+          });
+          live.setAttribute('data-status', data.status);
+          if (data.live) setTimeout(poll, 1000);
+        })
+        .catch(function () { setTimeout(poll, 5000); });
     };
     setTimeout(poll, 1000);
   }
@@ -93,13 +114,6 @@
     input.addEventListener('change', function () {
       const file = input.files && input.files[0];
       if (file) file.text().then(function (text) { document.getElementById(input.dataset.fills).value = text; });
-    });
-  });
-
-  // A second thought before the irreversible buttons.
-  document.querySelectorAll('form[data-confirm]').forEach(function (form) {
-    form.addEventListener('submit', function (event) {
-      if (!window.confirm(form.getAttribute('data-confirm'))) event.preventDefault();
     });
   });
 })();

@@ -16,6 +16,7 @@ import { importSuppressions, listSuppressions, removeSuppression, suppressionPag
 import { sendTest } from '../../services/test-send.js';
 import { recallCampaign } from '../../services/recall.js';
 import { actorOf, bearerAuth } from '../auth.js';
+import { streamLedgerCsv } from '../ledger-csv.js';
 import { importSource } from '../request-body.js';
 
 const paging = z.object({
@@ -131,7 +132,7 @@ export function apiRouter(ctx: AppContext): Router {
       'query',
     );
     const campaign = await getCampaign(ctx, req.params.id!);
-    if (query.format === 'csv') return streamDeliveriesCsv(ctx, campaign.id, query.status, res);
+    if (query.format === 'csv') return streamLedgerCsv(res, campaign.id, everyDelivery(ctx, campaign.id, { status: query.status }));
     const rows = await deliveriesPage(ctx, campaign.id, { status: query.status, afterSeq: query.after, limit: query.limit });
     const last = rows.at(-1);
     res.json({ deliveries: rows, next: rows.length === query.limit && last ? last.seq : null });
@@ -145,19 +146,4 @@ export function apiRouter(ctx: AppContext): Router {
     res.json(await verifyAuditChain(ctx));
   });
   return router;
-}
-
-function csvCell(value: unknown): string {
-  const text = value instanceof Date ? value.toISOString() : value === null || value === undefined ? '' : String(value);
-  // A leading = + - @ makes spreadsheets evaluate the cell; quote it away.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-async function streamDeliveriesCsv(ctx: AppContext, campaignId: string, status: (typeof DELIVERY_STATUSES)[number] | undefined, res: Response) {
-  res.type('text/csv').attachment(`deliveries-${campaignId}.csv`);
-  const columns = ['seq', 'email', 'name', 'status', 'message_id', 'attempts', 'smtp_response', 'claimed_at', 'finished_at'] as const;
-  res.write(`${columns.join(',')}\n`);
-  for await (const row of everyDelivery(ctx, campaignId, status)) res.write(`${columns.map((c) => csvCell(row[c])).join(',')}\n`);
-  res.end();
 }

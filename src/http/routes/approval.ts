@@ -1,6 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { openApprovalLink } from '../../services/approval-page.js';
 import { decideByLink } from '../../services/approvals.js';
+import { decisionOutcomeOf } from '../../services/campaign-pages.js';
 import { sendTestByLink } from '../../services/test-send.js';
 import type { AppContext } from '../../services/context.js';
 import { AppError } from '../../services/errors.js';
@@ -47,7 +48,7 @@ export function approvalRouter(ctx: AppContext): Router {
     try {
       const session = checkCsrf(req);
       const campaign = await decideByLink(ctx, req.params.token as string, req.body ?? {}, session.actor);
-      const what = campaign.status === 'draft' ? 'rejected; the author has it back as a draft' : 'approved';
+      const what = await decisionOutcomeOf(ctx, campaign, req.body?.decision === 'reject' ? 'reject' : 'approve');
       res.send(messagePage('Thank you', `Your decision is recorded: the campaign "${campaign.subject}" is ${what}.`, await chromeFor(ctx, req)));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;

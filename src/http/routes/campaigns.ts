@@ -2,16 +2,19 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { parsePastedRecipients } from '../../domain/pasted-recipients.js';
 import { isTimeZone, utcToZonedLocal, zonedLocalToUtc } from '../../domain/time-zone.js';
-import { campaignListItems, campaignPageModel, campaignProgress, recallPageModel } from '../../services/campaign-pages.js';
+import { campaignListModel, campaignLiveModel, campaignPageModel, recallPageModel } from '../../services/campaign-pages.js';
 import { cancelCampaign, createCampaign, editCampaign, getCampaign, submitCampaign } from '../../services/campaigns.js';
 import type { AppContext } from '../../services/context.js';
 import { AppError, type FieldIssue } from '../../services/errors.js';
 import { haltCampaign } from '../../services/halt.js';
+import { deliveriesPageModel, everyDelivery, ledgerExport } from '../../services/ledger.js';
 import { allLists } from '../../services/lists.js';
 import { previewDraft } from '../../services/previews.js';
 import { recallCampaign } from '../../services/recall.js';
+import { streamLedgerCsv } from '../ledger-csv.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
-import { campaignListPage, campaignPage, composePage, recallPage, type ComposeModel } from '../views/campaigns.js';
+import { campaignFragments, campaignListPage, campaignPage, composePage, followsLive, recallPage, type ComposeModel } from '../views/campaigns.js';
+import { deliveriesPage } from '../views/deliveries.js';
 import { checkCsrf, requireSignedIn, signedIn } from '../web.js';
 
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
@@ -78,7 +81,7 @@ export function campaignsRouter(ctx: AppContext): Router {
   router.use('/campaigns', express.urlencoded({ extended: false, limit: '10mb' }), requireSignedIn);
 
   router.get('/', requireSignedIn, async (req, res) => {
-    res.send(campaignListPage(await campaignListItems(ctx), await consoleChrome(ctx, req)));
+    res.send(campaignListPage(await campaignListModel(ctx, req.query), await consoleChrome(ctx, req)));
   });
 
   const renderCompose = async (req: Request, res: Response, model: Omit<ComposeModel, 'lists' | 'timeZones'>, status = 200) => {
@@ -133,8 +136,19 @@ export function campaignsRouter(ctx: AppContext): Router {
     res.send(campaignPage(await campaignPageModel(ctx, req.params.id!, signedIn(req).actor), await consoleChrome(ctx, req)));
   });
 
-  router.get('/campaigns/:id/progress', async (req, res) => {
-    res.set('Cache-Control', 'no-store').json(await campaignProgress(ctx, req.params.id!));
+  // What an open campaign page polls: its changing parts, rendered here as on the page, so it follows the campaign without a reload.
+  router.get('/campaigns/:id/live', async (req, res) => {
+    const model = await campaignLiveModel(ctx, req.params.id!, signedIn(req).actor);
+    res.set('Cache-Control', 'no-store').json({ status: model.campaign.status, live: followsLive(model), fragments: campaignFragments(model, await consoleChrome(ctx, req)) });
+  });
+
+  router.get('/campaigns/:id/deliveries', async (req, res) => {
+    res.send(deliveriesPage(await deliveriesPageModel(ctx, req.params.id!, req.query), await consoleChrome(ctx, req)));
+  });
+  // The same CSV as the API's, with the browser's session: a person downloads what they see.
+  router.get('/campaigns/:id/deliveries.csv', async (req, res) => {
+    const { campaign, filter } = await ledgerExport(ctx, req.params.id!, req.query);
+    await streamLedgerCsv(res, campaign.id, everyDelivery(ctx, campaign.id, filter));
   });
 
   router.post('/campaigns/:id/submit', async (req, res) => {

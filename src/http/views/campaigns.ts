@@ -1,35 +1,81 @@
-import { deliveryProgress, type DeliveryCounts, type DeliveryStatus } from '../../domain/delivery.js';
-import type { CampaignListItem, CampaignPageModel, RecallPageModel } from '../../services/campaign-pages.js';
+import { CAMPAIGN_STATUSES, type CampaignStatus } from '../../domain/campaign-state.js';
+import type { CampaignListModel, CampaignListQuery, CampaignLiveModel, CampaignPageModel, RecallPageModel } from '../../services/campaign-pages.js';
 import type { DraftPreview } from '../../services/previews.js';
+import { auditTrail } from './audit.js';
+import { progressBar, progressPanel } from './delivery-progress.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
+import { progressChart } from './progress-chart.js';
 
 const statusLabel = (status: string) => status.replace('_', ' ');
 const badge = (status: string) => html`<span class="badge ${status}">${statusLabel(status)}</span>`;
 const when = (date: Date | null | undefined) => (date ? html`<time datetime="${date.toISOString()}" data-local>${date.toUTCString()}</time>` : html`—`);
 
-export function campaignListPage(items: CampaignListItem[], chrome: Chrome): string {
+const STATUS_CHOICES: { value: CampaignStatus; label: string }[] = CAMPAIGN_STATUSES.map((value) => ({ value, label: statusLabel(value) }));
+
+/** The list's address with one thing changed: a filter, or the page. */
+function listHref(query: CampaignListQuery, change: Partial<CampaignListQuery>): string {
+  const merged = { ...query, ...change };
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(merged)) if (value !== undefined && value !== '' && !(key === 'page' && value === 1)) params.set(key, String(value));
+  const search = params.toString();
+  return search ? `/?${search}` : '/';
+}
+
+function listFilters(model: CampaignListModel): SafeHtml {
+  const { query } = model;
+  const option = (value: string, label: string, current: string | undefined) => html`<option value="${value}"${value === (current ?? '') ? ' selected' : ''}>${label}</option>`;
+  return html`<form method="get" action="/" class="filters" role="search" aria-label="Find campaigns">
+  <div><label for="q">Subject contains</label><input id="q" name="q" type="search" value="${query.q}"></div>
+  <div><label for="status">Status</label><select id="status" name="status">${option('', 'Any status', query.status)}${STATUS_CHOICES.map((s) => option(s.value, s.label, query.status))}</select></div>
+  <div><label for="kind">Kind</label><select id="kind" name="kind">${option('', 'Originals and corrections', query.kind)}${option('policy', 'Originals', query.kind)}${option('correction', 'Corrections', query.kind)}</select></div>
+  <div><label for="author">Author</label><select id="author" name="author">${option('', 'Anyone', query.author)}${model.authors.map((a) => option(a.id, a.name, query.author))}</select></div>
+  <div class="filter-actions"><button type="submit">Find</button>${query.q || query.status || query.kind || query.author ? html` <a href="/">Clear</a>` : ''}</div>
+</form>`;
+}
+
+function listPaging(model: CampaignListModel): SafeHtml {
+  const { query, total, pageSize } = model;
+  if (total === 0) return html``;
+  const from = (query.page - 1) * pageSize + 1;
+  const to = Math.min(total, query.page * pageSize);
+  const pages = Math.ceil(total / pageSize);
+  return html`<nav class="paging" aria-label="Pages of campaigns"><span data-testid="list-range">${from.toLocaleString('en-US')}–${to.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}</span>
+  ${query.page > 1 ? html`<a href="${listHref(query, { page: query.page - 1 })}" rel="prev">← Newer</a>` : ''}
+  ${query.page < pages ? html`<a href="${listHref(query, { page: query.page + 1 })}" rel="next">Older →</a>` : ''}</nav>`;
+}
+
+function listEmptyState(model: CampaignListModel, chrome: Chrome): SafeHtml {
+  const { query } = model;
+  const filtered = query.q || query.status || query.kind || query.author;
+  if (filtered) return html`<p class="empty" data-testid="empty-state">No campaigns match these filters. <a href="/">Clear the filters</a> to see every campaign.</p>`;
+  if (query.page > 1) return html`<p class="empty" data-testid="empty-state">There are no campaigns on this page. <a href="/">Go to the first page</a>.</p>`;
+  const author = chrome.session?.actor.roles.includes('author');
+  return html`<p class="empty" data-testid="empty-state">No campaigns yet. ${author ? html`<a class="button primary" href="/campaigns/new">Write the first one</a>` : 'An author writes one; it shows here as soon as it is saved.'}</p>`;
+}
+
+export function campaignListPage(model: CampaignListModel, chrome: Chrome): string {
   return page(
     'Campaigns',
     html`
 <h1>Campaigns</h1>
-${items.length === 0 ? html`<p class="muted">No campaigns yet.</p>` : ''}
-<table class="grid">
+${listFilters(model)}
+${model.items.length === 0
+  ? listEmptyState(model, chrome)
+  : html`<div class="scroll"><table class="grid">
   <caption class="muted">Newest first</caption>
   <thead><tr><th scope="col">Subject</th><th scope="col">Status</th><th scope="col">Audience</th><th scope="col">Sends</th><th scope="col">Approvals</th><th scope="col">Progress</th></tr></thead>
   <tbody>
-  ${items.map(({ campaign, approved, counts }) => {
-    const progress = deliveryProgress(counts, campaign.recipient_count ?? 0);
-    return html`<tr>
+  ${model.items.map(({ campaign, approved, breakdown }) => html`<tr>
     <td><a href="/campaigns/${campaign.id}">${campaign.subject}</a>${campaign.kind === 'correction' ? html` <span class="badge">correction</span>` : ''}</td>
     <td>${badge(campaign.status)}</td>
     <td>${campaign.recipient_count?.toLocaleString('en-US') ?? html`<span class="muted">not frozen</span>`}</td>
     <td>${when(campaign.scheduled_for ?? campaign.send_at)}</td>
     <td>${approved} of ${campaign.required_approvals}</td>
-    <td><div class="progress" role="progressbar" aria-label="Delivery progress" aria-valuenow="${progress.percent}" aria-valuemin="0" aria-valuemax="100"><span data-percent="${progress.percent}"></span></div> ${progress.percent}%</td>
-  </tr>`;
-  })}
+    <td>${progressBar(breakdown)} <span title="${breakdown.summary}">${breakdown.percentSent}% sent</span></td>
+  </tr>`)}
   </tbody>
-</table>`,
+</table></div>`}
+${listPaging(model)}`,
     { ...chrome, current: 'campaigns' },
   );
 }
@@ -95,16 +141,7 @@ ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
   );
 }
 
-function countsPanel(counts: DeliveryCounts, total: number): SafeHtml {
-  const progress = deliveryProgress(counts, total);
-  const cell = (status: DeliveryStatus, label: string) => html`<div><strong data-count="${status}">${counts[status].toLocaleString('en-US')}</strong>${label}</div>`;
-  return html`
-<div class="counts">${cell('sent', 'sent')}${cell('failed', 'failed')}${cell('halted', 'halted')}${cell('unknown', 'unknown')}${cell('queued', 'waiting')}${cell('sending', 'in flight')}</div>
-<div class="progress" role="progressbar" aria-label="Delivery progress" aria-valuenow="${progress.percent}" aria-valuemin="0" aria-valuemax="100"><span id="progress-bar" data-percent="${progress.percent}"></span></div>
-<p><strong id="progress-percent" data-testid="progress-percent">${progress.percent}%</strong> done (${progress.done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')})</p>`;
-}
-
-function actions(model: CampaignPageModel, chrome: Chrome): SafeHtml {
+function actions(model: CampaignLiveModel, chrome: Chrome): SafeHtml {
   const { campaign } = model;
   const form = (path: string, label: string, cls = '', confirm?: string) =>
     html`<form method="post" action="/campaigns/${campaign.id}/${path}" class="inline"${confirm ? html` data-confirm="${confirm}"` : ''}>${csrfField(chrome)}<button type="submit" class="${cls}">${label}</button></form>`;
@@ -118,47 +155,82 @@ function actions(model: CampaignPageModel, chrome: Chrome): SafeHtml {
 </div>`;
 }
 
+function notices(model: CampaignLiveModel): SafeHtml {
+  const { campaign } = model;
+  return html`${model.correction ? html`<p class="notice">Recalled: see the correction <a href="/campaigns/${model.correction.id}">${model.correction.subject}</a> (${statusLabel(model.correction.status)}).</p>` : ''}
+${campaign.halt_reason && campaign.status === 'halted' ? html`<p class="error" role="status">Halted: ${campaign.halt_reason}</p>` : ''}`;
+}
+
+function sendsAt(model: CampaignLiveModel): SafeHtml {
+  const { campaign } = model;
+  if (!campaign.scheduled_for) return html`${campaign.status === 'pending_approval' ? 'once approved' : '—'}`;
+  return html`${when(campaign.scheduled_for)}${campaign.status === 'scheduled' ? html` <span data-countdown="${campaign.scheduled_for.toISOString()}" class="muted"></span>` : ''}`;
+}
+
+function approvalsPanel(model: CampaignLiveModel): SafeHtml {
+  const { campaign } = model;
+  return html`<h2 id="approvals-title">Approvals: <span data-testid="approvals-count">${model.approvedBy.length} of ${campaign.required_approvals}</span></h2>
+  ${model.approvedBy.length ? html`<p>Approved by ${model.approvedBy.join(', ')}.</p>` : ''}
+  ${model.asked.length ? html`<p>Asked: ${model.asked.map((a, i) => html`${i ? ', ' : ''}${a.name}${a.decided ? ' (decided)' : ' (waiting)'}`)}</p>` : ''}
+  ${model.decisions.length
+    ? html`<ul>${model.decisions.map((d) => html`<li>${d.name} ${d.decision === 'approve' ? 'approved' : 'rejected'}${d.reason ? `: “${d.reason}”` : ''} — ${when(d.at)}${d.voided ? html` <span class="muted" data-testid="voided">(${d.voided})</span>` : ''}</li>`)}</ul>`
+    : ''}`;
+}
+
+function deliveryPanel(model: CampaignLiveModel): SafeHtml {
+  const { campaign } = model;
+  const hasLedger = Object.values(model.counts).some((n) => n > 0);
+  return html`<h2 id="progress-title">Delivery</h2>
+  ${progressPanel(model.breakdown)}
+  ${progressChart(model.timeline)}
+  ${hasLedger ? html`<p><a href="/campaigns/${campaign.id}/deliveries">Every recipient’s delivery</a> · <a href="/campaigns/${campaign.id}/deliveries.csv" download>Download the ledger (CSV)</a></p>` : ''}`;
+}
+
+/** The parts of the campaign page that follow the campaign while it is open; the page polls for them. */
+export function campaignFragments(model: CampaignLiveModel, chrome: Chrome): Record<string, string> {
+  return {
+    status: badge(model.campaign.status).value,
+    notices: notices(model).value,
+    actions: actions(model, chrome).value,
+    'sends-at': sendsAt(model).value,
+    approvals: approvalsPanel(model).value,
+    delivery: deliveryPanel(model).value,
+    audit: auditTrail(model.audit, when).value,
+  };
+}
+
+/** Nothing more changes by itself once a campaign is sent or cancelled and nothing is in flight. */
+export const followsLive = (model: CampaignLiveModel) => !['sent', 'cancelled'].includes(model.campaign.status) || model.counts.sending > 0;
+
 export function campaignPage(model: CampaignPageModel, chrome: Chrome): string {
   const { campaign } = model;
-  const total = campaign.recipient_count ?? 0;
-  const live = campaign.status === 'sending' || campaign.status === 'scheduled' || (model.counts.sending ?? 0) > 0;
+  const fragment = (name: string, content: SafeHtml) => html`<div data-fragment="${name}">${content}</div>`;
   return page(
     campaign.subject,
     html`
 <p><a href="/">← Campaigns</a></p>
-<h1>${campaign.subject} ${badge(campaign.status)}</h1>
+<div ${followsLive(model) ? html`data-live="/campaigns/${campaign.id}/live"` : ''} data-status="${campaign.status}">
+<h1>${campaign.subject} <span data-fragment="status">${badge(campaign.status)}</span></h1>
 ${campaign.kind === 'correction' && model.original ? html`<p class="notice">A correction of <a href="/campaigns/${model.original.id}">${model.original.subject}</a>.</p>` : ''}
-${model.correction ? html`<p class="notice">Recalled: see the correction <a href="/campaigns/${model.correction.id}">${model.correction.subject}</a> (${statusLabel(model.correction.status)}).</p>` : ''}
-${campaign.halt_reason ? html`<p class="error" role="status">Halted: ${campaign.halt_reason}</p>` : ''}
-${actions(model, chrome)}
+${fragment('notices', notices(model))}
+${fragment('actions', actions(model, chrome))}
 <dl class="facts">
   <dt>From</dt><dd>${campaign.from_name} &lt;${campaign.from_address}&gt;</dd>
   <dt>Written by</dt><dd>${model.authorName}</dd>
   <dt>Recipients</dt><dd>${campaign.recipient_count?.toLocaleString('en-US') ?? 'resolved when submitted'}</dd>
   <dt>Requested send time</dt><dd>${campaign.send_at ? when(campaign.send_at) : 'as soon as approved'}</dd>
-  <dt>Hold window</dt><dd>${campaign.kind === 'correction' ? 'none (corrections go as soon as approved)' : `${Math.round(model.holdWindowSeconds / 60)} minutes after the last approval`}</dd>
-  <dt>Sends at</dt><dd>${campaign.scheduled_for ? html`${when(campaign.scheduled_for)}${campaign.status === 'scheduled' ? html` <span data-countdown="${campaign.scheduled_for.toISOString()}" class="muted"></span>` : ''}` : '—'}</dd>
+  <dt>Hold window</dt><dd>${model.holdWindow}</dd>
+  <dt>Sends at</dt><dd data-fragment="sends-at">${sendsAt(model)}</dd>
   <dt>Content hash</dt><dd><code>${campaign.content_hash ?? 'not frozen yet'}</code></dd>
 </dl>
-<section class="panel" aria-labelledby="approvals-title">
-  <h2 id="approvals-title">Approvals: ${model.approvedBy.length} of ${campaign.required_approvals}</h2>
-  ${model.approvedBy.length ? html`<p>Approved by ${model.approvedBy.join(', ')}.</p>` : ''}
-  ${model.asked.length ? html`<p>Asked: ${model.asked.map((a, i) => html`${i ? ', ' : ''}${a.name}${a.decided ? ' (decided)' : ' (waiting)'}`)}</p>` : ''}
-  ${model.decisions.length
-    ? html`<ul>${model.decisions.map((d) => html`<li>${d.name} ${d.decision === 'approve' ? 'approved' : 'rejected'}${d.reason ? `: “${d.reason}”` : ''} — ${when(d.at)}${d.voided ? ' (voided by a later change)' : ''}</li>`)}</ul>`
-    : ''}
-</section>
-<section class="panel" aria-labelledby="progress-title" ${live ? html`data-live-progress="/campaigns/${campaign.id}/progress" data-status="${campaign.status}"` : ''}>
-  <h2 id="progress-title">Delivery</h2>
-  ${countsPanel(model.counts, total)}
-  <p><a href="/api/v1/campaigns/${campaign.id}/deliveries?format=csv">Download the ledger (CSV, API token needed)</a></p>
-</section>
+<section class="panel" aria-labelledby="approvals-title" data-fragment="approvals">${approvalsPanel(model)}</section>
+<section class="panel" aria-labelledby="progress-title" data-fragment="delivery">${deliveryPanel(model)}</section>
 ${model.messageHtml ? html`<h2>The message as recipients see it</h2><iframe class="message" title="The frozen message" sandbox="" srcdoc="${model.messageHtml}"></iframe>` : ''}
 <section aria-labelledby="audit-title">
   <h2 id="audit-title">Audit trail</h2>
-  <table class="grid"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Details</th></tr></thead>
-  <tbody>${model.audit.map((e) => html`<tr><td>${when(new Date(e.at))}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.data)}</code></td></tr>`)}</tbody></table>
-</section>`,
+  ${fragment('audit', auditTrail(model.audit, when))}
+</section>
+</div>`,
     chrome,
   );
 }
