@@ -86,7 +86,10 @@ const SENTENCES: Record<AuditAction, (who: string, d: Record<string, unknown>) =
   'campaign.recall': (who, d) => `${who} recalled it${d.halted ? ', halting what had not gone yet,' : ''} and created a correction for everyone it reached${d.note ? `, with the note ${quoted(d.note)}` : ''}.`,
   'campaign.test_send': (who, d) => `${who} sent a test to ${text(d.to)}, as ${text(d.renderedFor)} would get it.`,
   'correction.late_recipients': (_who, d) => `${plural(d.count, 'recipient', 'recipients')} of the original whose message was in flight at the recall landed and joined this correction.`,
-  'deliveries.unknown': (_who, d) => `${plural(d.count, 'delivery was', 'deliveries were')} marked unknown: a worker stopped during the SMTP hand-off, so they may have arrived; they are never resent.`,
+  'deliveries.unknown': (_who, d) => {
+    const they = Number(d.count) === 1 ? 'it' : 'they';
+    return `${plural(d.count, 'delivery was', 'deliveries were')} marked unknown: a worker stopped during the SMTP hand-off, so ${they} may have arrived; ${they} will not be resent.`;
+  },
   'approval.reminder': (_who, d) => `${text(d.approver)} had not decided and was sent a reminder with a fresh link.`,
   'approval.escalated': (_who, d) => `The admins were told: the send time ${time(d.sendAt)} is near and it does not have its approvals.`,
   'approvals.void': (_who, d) => `An approval was voided: ${text(d.reason)}.`,
