@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { launchChromium, screenshot } from '../support/browser.js';
 import { Harness, people } from '../support/harness.js';
 
@@ -37,6 +37,11 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     await h.addAuthorAndApprovers();
     browser = await launchChromium();
   });
+  // Whatever the pages swap in live must pass the Content-Security-Policy too: every page reports what it refused.
+  const refusals: string[] = [];
+  afterEach(() => {
+    expect(refusals.splice(0)).toEqual([]);
+  });
   afterAll(async () => {
     holds.releaseAll();
     await browser?.close();
@@ -55,6 +60,9 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     const page = await contexts.get(key)!.newPage();
     page.setDefaultTimeout(15_000);
     page.on('dialog', (dialog) => void dialog.accept());
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) refusals.push(`${page.url()}: ${message.text()}`);
+    });
     return page;
   }
 
@@ -130,6 +138,7 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     expect(await countOnPage(page, 'stopped')).toBe(haltedLedger.halted);
     expect(await countOnPage(page, 'inFlight')).toBe(1);
     expect(await countOnPage(page, 'waiting')).toBe(0);
+    expect(await page.locator('.facts').first().textContent()).toContain('Hold windownone: it goes as soon as it is approved');
     const percent = Math.floor((haltedLedger.sent! / recipients.length) * 100);
     expect(await page.getByTestId('progress-percent').textContent()).toBe(`${percent}%`);
     expect(await page.getByTestId('progress-summary').textContent()).toBe(

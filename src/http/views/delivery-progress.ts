@@ -6,11 +6,12 @@ const ALWAYS_LISTED: readonly ProgressSegmentKey[] = ['sent', 'failed', 'stopped
 
 /**
  * The stacked bar: each part its own colour and width (set from data-percent by app.js, as the
- * Content-Security-Policy refuses style attributes). What is waiting is the empty track.
+ * Content-Security-Policy refuses style attributes). What is waiting is the empty track; the sent
+ * part is always there, at zero width before anything is sent.
  */
 export function progressBar(breakdown: DeliveryBreakdown, options: { ids?: boolean } = {}): SafeHtml {
   return html`<div class="progress" role="progressbar" aria-label="Delivery progress" aria-valuenow="${breakdown.percentSent}" aria-valuemin="0" aria-valuemax="100" aria-valuetext="${breakdown.summary}">${breakdown.segments
-    .filter((s) => s.key !== 'waiting' && s.count > 0)
+    .filter((s) => s.key === 'sent' || (s.key !== 'waiting' && s.count > 0))
     .map(
       (s) =>
         html`<span class="seg ${s.key}"${options.ids && s.key === 'sent' ? html` id="progress-bar"` : ''} data-segment="${s.key}" data-percent="${s.percent}" title="${s.count.toLocaleString('en-US')} ${s.label}"></span>`,
