@@ -376,6 +376,7 @@ export async function describeCampaign(ctx: AppContext, campaign: CampaignRow) {
       via: d.via,
       at: d.created_at,
       voided: d.voided_at !== null,
+      voidReason: d.void_reason,
     })),
     submittedAt: campaign.submitted_at,
     quorumReachedAt: campaign.quorum_reached_at,

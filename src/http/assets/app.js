@@ -102,11 +102,11 @@
             shown[name] = data.fragments[name];
           });
           live.setAttribute('data-status', data.status);
-          if (data.live) setTimeout(poll, 1000);
+          if (data.pollMs) setTimeout(poll, data.pollMs);
         })
         .catch(function () { setTimeout(poll, 5000); });
     };
-    setTimeout(poll, 1000);
+    setTimeout(poll, Number(live.getAttribute('data-poll-ms')));
   }
 
   // A CSV file chosen for import is read into the text area.
