@@ -4,9 +4,13 @@ const BUCKET_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
 /** At most this many bars, so each stays wide enough to see and hover. */
 export const MAX_BUCKETS = 60;
 
-/** The narrowest bucket that draws a send lasting `spanSeconds` in at most MAX_BUCKETS bars. */
+/**
+ * The narrowest bucket that draws a send lasting `spanSeconds` in at most MAX_BUCKETS bars. Buckets
+ * are aligned to the clock, so a span of `s` seconds touches at most ceil(s / bucket) + 1 of them.
+ */
 export function bucketSecondsFor(spanSeconds: number): number {
-  return BUCKET_SECONDS.find((b) => Math.floor(Math.max(0, spanSeconds) / b) + 1 <= MAX_BUCKETS) ?? Math.ceil(spanSeconds / (MAX_BUCKETS - 1));
+  const span = Math.max(0, spanSeconds);
+  return BUCKET_SECONDS.find((b) => Math.ceil(span / b) + 1 <= MAX_BUCKETS) ?? Math.ceil(span / (MAX_BUCKETS - 1));
 }
 
 /** "per second", "per 5 seconds", "per minute", "per 15 minutes", "per hour". */
