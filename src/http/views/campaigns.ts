@@ -71,7 +71,7 @@ ${model.items.length === 0
     <td>${campaign.recipient_count?.toLocaleString('en-US') ?? html`<span class="muted">not frozen</span>`}</td>
     <td>${when(campaign.scheduled_for ?? campaign.send_at)}</td>
     <td>${approved} of ${campaign.required_approvals}</td>
-    <td>${progressBar(breakdown)} <span title="${breakdown.summary}">${breakdown.percentSent}% sent</span></td>
+    <td>${campaign.recipient_count === null ? html`<span class="muted">—</span>` : html`${progressBar(breakdown)} <span title="${breakdown.summary}">${breakdown.percentSent}% sent</span>`}</td>
   </tr>`)}
   </tbody>
 </table></div>`}
