@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { buttonsUnreachableByKeyboard, launchChromium, screenshot, unlabelledControls } from '../support/browser.js';
 import { Harness, people } from '../support/harness.js';
 
 /** A message to `address` waits inside its SMTP transaction until the test lets go of it. */
@@ -180,6 +180,8 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     await page.getByRole('link', { name: 'Every recipient’s delivery' }).click();
     const rows = page.getByTestId('deliveries').locator('tbody tr');
     expect(await rows.count()).toBe(50);
+    expect(await unlabelledControls(page)).toEqual([]);
+    expect(await buttonsUnreachableByKeyboard(page)).toEqual([]);
     await page.getByRole('link', { name: 'Next 50 →' }).click();
     expect(await rows.count()).toBe(71 - 50);
     expect(await rows.first().locator('td').first().textContent()).toBe('51');

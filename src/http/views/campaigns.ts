@@ -218,7 +218,7 @@ export function campaignPage(model: CampaignPageModel, chrome: Chrome): string {
     html`
 <p><a href="/">← Campaigns</a></p>
 <div ${livePollMs(model) ? html`data-live="/campaigns/${campaign.id}/live" data-poll-ms="${livePollMs(model)}"` : ''} data-status="${campaign.status}">
-<h1>${campaign.subject} <span data-fragment="status">${badge(campaign.status)}</span></h1>
+<h1>${campaign.subject} <span data-fragment="status" aria-live="polite">${badge(campaign.status)}</span></h1>
 ${campaign.kind === 'correction' && model.original ? html`<p class="notice">A correction of <a href="/campaigns/${model.original.id}">${model.original.subject}</a>.</p>` : ''}
 ${fragment('notices', notices(model))}
 ${fragment('actions', actions(model, chrome))}
