@@ -62,13 +62,10 @@ function searchedCampaigns(db: Kysely<DB>, search: CampaignSearch) {
   return query;
 }
 
-/** One page of the campaigns a search finds, newest first, and how many it finds in all. */
-export async function searchCampaigns(db: Kysely<DB>, search: CampaignSearch, page: { limit: number; offset: number }): Promise<{ rows: CampaignRow[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    searchedCampaigns(db, search).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
-    searchedCampaigns(db, search).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: Number(count.n) };
+/** How many campaigns a search finds in all. */
+export async function countCampaigns(db: Kysely<DB>, search: CampaignSearch): Promise<number> {
+  const row = await searchedCampaigns(db, search).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Everyone who has written a campaign, for the list's author filter. */
@@ -81,10 +78,9 @@ export function campaignAuthors(db: Kysely<DB>) {
     .execute();
 }
 
-export function listCampaigns(db: Kysely<DB>, filter: { status?: CampaignStatus; limit: number; offset: number }) {
-  let query = db.selectFrom('campaigns').selectAll();
-  if (filter.status) query = query.where('status', '=', filter.status);
-  return query.orderBy('created_at', 'desc').limit(filter.limit).offset(filter.offset).execute();
+/** One page of the campaigns a search finds, newest first. */
+export function listCampaigns(db: Kysely<DB>, search: CampaignSearch, page: { limit: number; offset: number }): Promise<CampaignRow[]> {
+  return searchedCampaigns(db, search).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
 }
 
 /** The conditional update behind every transition: it changes nothing unless the status is still one of `from`. */

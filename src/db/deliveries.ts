@@ -192,7 +192,7 @@ export function pageDeliveries(db: Kysely<DB>, campaignId: string, options: { st
 }
 
 /** Outcomes that happened at a moment: what a deliveries-over-time chart draws. */
-export const TIMED_OUTCOMES = ['sent', 'failed', 'unknown'] as const;
+const TIMED_OUTCOMES = ['sent', 'failed', 'unknown'] as const;
 
 /** When the first and the last outcome of a campaign were recorded; null before any. */
 export async function outcomeSpan(db: Kysely<DB>, campaignId: string): Promise<{ first: Date; last: Date } | null> {

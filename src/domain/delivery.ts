@@ -12,12 +12,6 @@ export function noDeliveries(): DeliveryCounts {
   return { queued: 0, sending: 0, sent: 0, failed: 0, halted: 0, skipped: 0, unknown: 0 };
 }
 
-/** How far a send has got: rows with a final status, of the frozen audience. */
-export function deliveryProgress(counts: DeliveryCounts, total: number): { done: number; total: number; percent: number } {
-  const done = FINAL_DELIVERY_STATUSES.reduce((sum, status) => sum + counts[status], 0);
-  return { done, total, percent: total > 0 ? Math.floor((done / total) * 100) : 0 };
-}
-
 /** Who gets a correction: everyone the original may have reached, and nobody else. */
 export const CORRECTION_AUDIENCE_STATUSES: readonly DeliveryStatus[] = ['sent', 'unknown'];
 

@@ -8,7 +8,7 @@ import { deliveryBreakdown, type DeliveryBreakdown } from '../domain/delivery-pr
 import { describeHoldWindow } from '../domain/durations.js';
 import { bucketSecondsFor, describeBucket } from '../domain/timeline.js';
 import { approvalHistory } from '../db/approvals.js';
-import { askedApprovers, campaignAuthors, findCampaign, openCorrectionOf, sampleRecipients, searchCampaigns } from '../db/campaigns.js';
+import { askedApprovers, campaignAuthors, countCampaigns, findCampaign, listCampaigns, openCorrectionOf, sampleRecipients } from '../db/campaigns.js';
 import { countByStatus, countsForCampaigns, outcomesPerBucket, outcomeSpan } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
 import { findUserById, namesByEmail } from '../db/users.js';
@@ -53,8 +53,9 @@ export interface CampaignListModel {
 export async function campaignListModel(ctx: AppContext, rawQuery: unknown): Promise<CampaignListModel> {
   const query = parseInput(campaignListQuery, rawQuery, 'query');
   const search = { subject: query.q || undefined, status: query.status, kind: query.kind, authorId: query.author };
-  const [{ rows, total }, authors] = await Promise.all([
-    searchCampaigns(ctx.db, search, { limit: CAMPAIGN_LIST_PAGE_SIZE, offset: (query.page - 1) * CAMPAIGN_LIST_PAGE_SIZE }),
+  const [rows, total, authors] = await Promise.all([
+    listCampaigns(ctx.db, search, { limit: CAMPAIGN_LIST_PAGE_SIZE, offset: (query.page - 1) * CAMPAIGN_LIST_PAGE_SIZE }),
+    countCampaigns(ctx.db, search),
     campaignAuthors(ctx.db),
   ]);
   const counts = await countsForCampaigns(ctx.db, rows.map((c) => c.id));

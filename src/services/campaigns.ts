@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { CampaignStatus } from '../domain/campaign-state.js';
 import { AudienceDigest, contentHash } from '../domain/content-hash.js';
 import { CORRECTION_AUDIENCE_STATUSES } from '../domain/delivery.js';
 import { createCampaignInput, editCampaignInput } from '../domain/inputs.js';
@@ -25,6 +24,7 @@ import {
   recordVersion,
   snapshotAudience,
   updateCampaignIf,
+  type CampaignSearch,
 } from '../db/campaigns.js';
 import { countByStatus, countInFlight } from '../db/deliveries.js';
 import type { AudienceSpec, CampaignRow, DB } from '../db/schema.js';
@@ -49,8 +49,8 @@ export async function getCampaign(ctx: AppContext, id: string): Promise<Campaign
   return campaign;
 }
 
-export function findCampaigns(ctx: AppContext, filter: { status?: CampaignStatus; limit: number; offset: number }): Promise<CampaignRow[]> {
-  return listCampaigns(ctx.db, filter);
+export function findCampaigns(ctx: AppContext, search: CampaignSearch, page: { limit: number; offset: number }): Promise<CampaignRow[]> {
+  return listCampaigns(ctx.db, search, page);
 }
 
 async function assertListsExist(db: Kysely<DB>, listIds: string[]): Promise<void> {

@@ -65,6 +65,11 @@ describe('the console queries', () => {
     expect(halted.items).toHaveLength(1);
     expect(halted.items[0]!.breakdown.summary).toBe('Halted: 4 sent, 1 failed, 1 unknown (may have arrived), 1 stopped by the halt.');
     await expect(campaignListModel(h.ctx, { page: '0' })).rejects.toBeInstanceOf(AppError);
+    // The API finds the same way.
+    const api = await h.api('bob', 'GET', `/campaigns?q=${encodeURIComponent('100%')}&kind=policy&author=${h.users.author!.id}&status=halted`);
+    expect(api.body.campaigns.map((c: { id: string }) => c.id)).toEqual([campaignId]);
+    expect((await h.api('bob', 'GET', '/campaigns?kind=correction')).body.campaigns).toEqual([]);
+    expect((await h.api('bob', 'GET', '/campaigns?kind=other')).status).toBe(400);
   });
 
   it('streams the ledger as CSV to a signed-in browser, and sends anyone else to sign in', async () => {

@@ -61,8 +61,17 @@ export function apiRouter(ctx: AppContext): Router {
     res.status(201).json(await describeCampaign(ctx, campaign));
   });
   router.get('/campaigns', async (req, res) => {
-    const query = parseInput(paging.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() }), req.query, 'query');
-    const campaigns = await findCampaigns(ctx, query);
+    const query = parseInput(
+      paging.extend({
+        status: z.enum(CAMPAIGN_STATUSES).optional(),
+        kind: z.enum(['policy', 'correction']).optional(),
+        author: z.string().max(100).optional(),
+        q: z.string().trim().max(200).optional(),
+      }),
+      req.query,
+      'query',
+    );
+    const campaigns = await findCampaigns(ctx, { status: query.status, kind: query.kind, authorId: query.author, subject: query.q || undefined }, query);
     res.json({ campaigns: await Promise.all(campaigns.map((c) => describeCampaign(ctx, c))) });
   });
   router.get('/campaigns/:id', async (req, res) => {
