@@ -252,7 +252,7 @@ describe('no single person makes a quorum', () => {
 
     const pending = (await h.api('author', 'GET', `/campaigns/${pendingId}`)).body;
     expect(pending.approvals.approved).toBe(0);
-    expect(pending.decisions).toEqual([expect.objectContaining({ approver: expect.objectContaining({ email: h.users.ivy!.email }), voided: true })]);
+    expect(pending.decisions).toEqual([expect.objectContaining({ approver: expect.objectContaining({ email: h.users.ivy!.email }), voided: true, voidReason: 'approver_removed' })]);
     const scheduled = (await h.api('author', 'GET', `/campaigns/${scheduledId}`)).body;
     expect(scheduled.status).toBe('halted');
     expect(scheduled.haltReason).toMatch(/no longer make a quorum: Ivy Tester lost the approver role/);

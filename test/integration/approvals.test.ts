@@ -32,7 +32,7 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
     expect(edited.status).toBe(200);
     expect(edited.body.status).toBe('draft');
     expect(edited.body.approvals.approved).toBe(0);
-    expect(edited.body.decisions).toEqual([expect.objectContaining({ decision: 'approve', voided: true })]);
+    expect(edited.body.decisions).toEqual([expect.objectContaining({ decision: 'approve', voided: true, voidReason: 'edited' })]);
 
     const resubmitted = await h.api('author', 'POST', `/campaigns/${campaign.id}/submit`);
     expect(resubmitted.body.contentHash).not.toBe(campaign.contentHash);
