@@ -6,6 +6,7 @@ import { mayBeRecalled } from '../domain/correction.js';
 import { noDeliveries, type DeliveryCounts } from '../domain/delivery.js';
 import { deliveryBreakdown, type DeliveryBreakdown } from '../domain/delivery-progress.js';
 import { describeHoldWindow } from '../domain/durations.js';
+import { livePollMs } from '../domain/live-poll.js';
 import { bucketSecondsFor, describeBucket } from '../domain/timeline.js';
 import { approvalHistory } from '../db/approvals.js';
 import { askedApprovers, campaignAuthors, countCampaigns, findCampaign, listCampaigns, openCorrectionOf, sampleRecipients } from '../db/campaigns.js';
@@ -128,6 +129,8 @@ export interface CampaignLiveModel {
   canHalt: boolean;
   isAuthor: boolean;
   holdWindow: string;
+  /** How soon an open page asks again; null once nothing more changes by itself. */
+  pollMs: number | null;
 }
 
 export interface CampaignPageModel extends CampaignLiveModel {
@@ -171,6 +174,7 @@ export async function campaignLiveModel(ctx: AppContext, id: string, viewer: Act
     canHalt: mayHalt(viewer, campaign),
     isAuthor: campaign.author_id === viewer.id,
     holdWindow: describeHoldWindow(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS),
+    pollMs: livePollMs(campaign.status, counts.sending, Object.values(counts).reduce((sum, n) => sum + n, 0)),
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decisionOutcome, VOID_REASONS, voidedBecause } from '../../src/domain/approval-wording.js';
 import { describeDuration, describeHoldWindow } from '../../src/domain/durations.js';
+import { livePollMs } from '../../src/domain/live-poll.js';
 import { describeSendTime } from '../../src/domain/schedule.js';
 import { bucketSecondsFor, describeBucket, MAX_BUCKETS } from '../../src/domain/timeline.js';
 
@@ -59,5 +60,24 @@ describe('the chart buckets', () => {
     expect(describeBucket(60)).toBe('per minute');
     expect(describeBucket(900)).toBe('per 15 minutes');
     expect(describeBucket(3600)).toBe('per hour');
+  });
+});
+
+describe('how often an open campaign page asks again', () => {
+  it('every second while something can happen any moment, rarely for drafts and halted campaigns, never when done', () => {
+    expect(livePollMs('pending_approval', 0, 0)).toBe(1000);
+    expect(livePollMs('scheduled', 0, 0)).toBe(1000);
+    expect(livePollMs('sending', 3, 20_000)).toBe(1000);
+    expect(livePollMs('halted', 1, 100)).toBe(1000);
+    expect(livePollMs('halted', 0, 100)).toBe(5000);
+    expect(livePollMs('draft', 0, 0)).toBe(5000);
+    expect(livePollMs('sent', 0, 100)).toBeNull();
+    expect(livePollMs('cancelled', 0, 0)).toBeNull();
+  });
+
+  it('a large ledger is polled less often', () => {
+    expect(livePollMs('sending', 5, 50_000)).toBe(2000);
+    expect(livePollMs('sending', 5, 200_000)).toBe(8000);
+    expect(livePollMs('sending', 5, 2_000_000)).toBe(10_000);
   });
 });

@@ -13,7 +13,7 @@ import { previewDraft } from '../../services/previews.js';
 import { recallCampaign } from '../../services/recall.js';
 import { streamLedgerCsv } from '../ledger-csv.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
-import { campaignFragments, campaignListPage, campaignPage, composePage, livePollMs, recallPage, type ComposeModel } from '../views/campaigns.js';
+import { campaignFragments, campaignListPage, campaignPage, composePage, recallPage, type ComposeModel } from '../views/campaigns.js';
 import { deliveriesPage } from '../views/deliveries.js';
 import { checkCsrf, requireSignedIn, signedIn } from '../web.js';
 
@@ -139,7 +139,7 @@ export function campaignsRouter(ctx: AppContext): Router {
   // What an open campaign page polls: its changing parts, rendered here as on the page, so it follows the campaign without a reload.
   router.get('/campaigns/:id/live', async (req, res) => {
     const model = await campaignLiveModel(ctx, req.params.id!, signedIn(req).actor);
-    res.set('Cache-Control', 'no-store').json({ status: model.campaign.status, pollMs: livePollMs(model), fragments: campaignFragments(model, await consoleChrome(ctx, req)) });
+    res.set('Cache-Control', 'no-store').json({ status: model.campaign.status, pollMs: model.pollMs, fragments: campaignFragments(model, await consoleChrome(ctx, req)) });
   });
 
   router.get('/campaigns/:id/deliveries', async (req, res) => {

@@ -199,16 +199,6 @@ export function campaignFragments(model: CampaignLiveModel, chrome: Chrome): Rec
   };
 }
 
-/**
- * How soon an open campaign page asks again: every second while something can happen any moment,
- * less often for a draft or a halted campaign, which change only when someone acts; never once it is
- * sent or cancelled and nothing is in flight.
- */
-export function livePollMs(model: CampaignLiveModel): number | null {
-  const { status } = model.campaign;
-  if (model.counts.sending > 0 || ['pending_approval', 'scheduled', 'sending'].includes(status)) return 1000;
-  return status === 'draft' || status === 'halted' ? 5000 : null;
-}
 
 export function campaignPage(model: CampaignPageModel, chrome: Chrome): string {
   const { campaign } = model;
@@ -217,7 +207,7 @@ export function campaignPage(model: CampaignPageModel, chrome: Chrome): string {
     campaign.subject,
     html`
 <p><a href="/">← Campaigns</a></p>
-<div ${livePollMs(model) ? html`data-live="/campaigns/${campaign.id}/live" data-poll-ms="${livePollMs(model)}"` : ''} data-status="${campaign.status}">
+<div ${model.pollMs ? html`data-live="/campaigns/${campaign.id}/live" data-poll-ms="${model.pollMs}"` : ''} data-status="${campaign.status}">
 <h1>${campaign.subject} <span data-fragment="status" aria-live="polite">${badge(campaign.status)}</span></h1>
 ${campaign.kind === 'correction' && model.original ? html`<p class="notice">A correction of <a href="/campaigns/${model.original.id}">${model.original.subject}</a>.</p>` : ''}
 ${fragment('notices', notices(model))}
