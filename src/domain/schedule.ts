@@ -4,9 +4,12 @@ export function effectiveSendAt(sendAt: Date | null, quorumReachedAt: Date, hold
   return new Date(Math.max(sendAt?.getTime() ?? 0, holdEnds));
 }
 
-/** A correction repairs a mistake already in inboxes: it goes as soon as approved, with no cooling-off. */
-export function holdWindowMs(kind: 'policy' | 'correction', configuredSeconds: number): number {
-  return kind === 'correction' ? 0 : configuredSeconds * 1000;
+/**
+ * The cooling-off after the last approval: the configured one, or the longer one a sensitive list's
+ * policy asks for. A correction repairs a mistake already in inboxes: it goes as soon as approved.
+ */
+export function holdWindowMs(kind: 'policy' | 'correction', configuredSeconds: number, policyHoldMinutes = 0): number {
+  return kind === 'correction' ? 0 : Math.max(configuredSeconds, policyHoldMinutes * 60) * 1000;
 }
 
 /** What the approval email and page say about when a campaign goes out; a correction has no hold window to wait for. */

@@ -108,8 +108,7 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
 
 async function reachQuorum(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow, approvedBy: string[], now: Date): Promise<CampaignRow> {
   // A sensitive list may ask for a longer hold than the configured one; corrections have none.
-  const holdSeconds = Math.max(ctx.config.HOLD_WINDOW_SECONDS, (campaign.policy?.holdMinutes ?? 0) * 60);
-  const scheduledFor = effectiveSendAt(campaign.send_at, now, holdWindowMs(campaign.kind, holdSeconds));
+  const scheduledFor = effectiveSendAt(campaign.send_at, now, holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS, campaign.policy?.holdMinutes));
   const updated = await updateCampaignIf(trx, campaign.id, ['pending_approval'], {
     status: transition(campaign.status, 'reach_quorum'),
     quorum_reached_at: now,

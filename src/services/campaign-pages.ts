@@ -7,6 +7,7 @@ import { noDeliveries, type DeliveryCounts } from '../domain/delivery.js';
 import { deliveryBreakdown, type DeliveryBreakdown } from '../domain/delivery-progress.js';
 import { describeHoldWindow } from '../domain/durations.js';
 import { livePollMs } from '../domain/live-poll.js';
+import { holdWindowMs } from '../domain/schedule.js';
 import { bucketSecondsFor, describeBucket } from '../domain/timeline.js';
 import { approvalHistory } from '../db/approvals.js';
 import { askedApprovers, campaignAuthors, countCampaigns, findCampaign, listCampaigns, openCorrectionOf, sampleRecipients } from '../db/campaigns.js';
@@ -173,7 +174,7 @@ export async function campaignLiveModel(ctx: AppContext, id: string, viewer: Act
     recallable: mayBeRecalled(campaign.status) && !correction && reachedAnyone && mayHalt(viewer, campaign),
     canHalt: mayHalt(viewer, campaign),
     isAuthor: campaign.author_id === viewer.id,
-    holdWindow: describeHoldWindow(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS),
+    holdWindow: describeHoldWindow(campaign.kind, holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS, campaign.policy?.holdMinutes) / 1000),
     pollMs: livePollMs(campaign.status, counts.sending, Object.values(counts).reduce((sum, n) => sum + n, 0)),
   };
 }

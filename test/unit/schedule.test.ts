@@ -69,6 +69,12 @@ describe('holdWindowMs', () => {
 
   it('a correction has no cooling-off', () => {
     expect(holdWindowMs('correction', 900)).toBe(0);
+    expect(holdWindowMs('correction', 900, 60)).toBe(0);
+  });
+
+  it("a sensitive list's longer hold wins over the configured one, never a shorter one", () => {
+    expect(holdWindowMs('policy', 600, 60)).toBe(3_600_000);
+    expect(holdWindowMs('policy', 600, 5)).toBe(600_000);
   });
 });
 
