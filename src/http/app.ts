@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { describeBytes } from '../domain/import-limits.js';
 import type { AppContext } from '../services/context.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { readiness } from '../services/readiness.js';
 import { AppError, type ErrorCode, type FieldIssue } from '../services/errors.js';
 import { apiRouter } from './routes/api.js';
 import { adminRouter } from './routes/admin.js';
@@ -25,8 +26,13 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Content-Security-Policy': csp });
     next();
   });
+  // Liveness: the process answers. Readiness: it can do its work (a load balancer routes on the status).
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await readiness(ctx);
+    res.status(report.ready ? 200 : 503).json(report);
   });
   app.use('/assets', express.static(ASSETS_DIR, { maxAge: '1h' }));
   app.use('/api/v1', apiRouter(ctx));

@@ -6,6 +6,7 @@ import { CORRECTION_AUDIENCE_STATUSES } from '../domain/delivery.js';
 import { createCampaignInput, editCampaignInput } from '../domain/inputs.js';
 import { mergeFieldsIn, unfilledMergeFields } from '../domain/merge-fields.js';
 import { isContributor, requiredApprovals } from '../domain/quorum.js';
+import { sendAtProblem } from '../domain/schedule.js';
 import { approvalHistory, voidDecisions } from '../db/approvals.js';
 import {
   addEditor,
@@ -66,12 +67,18 @@ export function assertBodyRenders(body: string): void {
   if (problems.length) throw invalid(problems.map((p) => ({ field: 'body', message: `line ${p.line}: ${p.message}` })));
 }
 
+function assertSendAtAhead(sendAt: string | null | undefined, now: Date): void {
+  const problem = sendAt ? sendAtProblem(new Date(sendAt), now) : null;
+  if (problem) throw invalid([{ field: 'sendAt', message: problem }]);
+}
+
 export async function createCampaign(ctx: AppContext, actor: Actor, body: unknown): Promise<CampaignRow> {
   requireRole(actor, 'author');
   const input = parseInput(createCampaignInput, body);
   assertBodyRenders(input.body);
-  await assertListsExist(ctx.db, input.audience.listIds);
   const now = ctx.now();
+  assertSendAtAhead(input.sendAt, now);
+  await assertListsExist(ctx.db, input.audience.listIds);
   return ctx.db.transaction().execute(async (trx) => {
     const campaign = await insertCampaign(trx, {
       id: randomUUID(),
@@ -101,8 +108,9 @@ export async function editCampaign(ctx: AppContext, actor: Actor, id: string, bo
   requireRole(actor, 'author');
   const input = parseInput(editCampaignInput, body);
   if (input.body !== undefined) assertBodyRenders(input.body);
-  if (input.audience) await assertListsExist(ctx.db, input.audience.listIds);
   const now = ctx.now();
+  assertSendAtAhead(input.sendAt, now);
+  if (input.audience) await assertListsExist(ctx.db, input.audience.listIds);
   const { campaign, previous } = await ctx.db.transaction().execute(async (trx) => {
     const current = await lockCampaign(trx, id);
     if (!current) throw notFound('campaign');

@@ -16,7 +16,7 @@ import { importSuppressions, listSuppressions, removeSuppression, suppressionPag
 import { sendTest } from '../../services/test-send.js';
 import { recallCampaign } from '../../services/recall.js';
 import { actorOf, bearerAuth } from '../auth.js';
-import { importSource } from '../request-body.js';
+import { importSource, jsonOnly } from '../request-body.js';
 
 const paging = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -33,7 +33,7 @@ export function apiRouter(ctx: AppContext): Router {
   router.post('/lists/:id/members', async (req, res) => {
     res.json(await importMembers(ctx, actorOf(req), req.params.id!, importSource(req)));
   });
-  router.use(express.json({ limit: JSON_BODY_LIMIT }));
+  router.use(jsonOnly({ '/suppressions': ['text/csv', 'text/plain'] }), express.json({ limit: JSON_BODY_LIMIT }));
 
   router.get('/me', (req, res) => {
     const { id, email, name, roles } = actorOf(req);
