@@ -1,11 +1,21 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { createMailer } from '../../src/mail/transport.js';
 import { createRedis } from '../../src/queue/connection.js';
 import type { AppContext } from '../../src/services/context.js';
-import { Harness, people } from '../support/harness.js';
+import { helpFor, whileLocked } from '../../src/cli.js';
+import { Harness, people, testDb } from '../support/harness.js';
+import { ROOT } from '../support/processes.js';
+
+const require = createRequire(import.meta.url);
 
 /** The same app over a context with some parts swapped out, on a port of its own. */
 async function serveWith(ctx: AppContext): Promise<{ url: string; close(): Promise<void> }> {
@@ -78,5 +88,45 @@ describe('operating it: health, readiness and what the API refuses', () => {
     const edited = await h.api('author', 'PATCH', `/campaigns/${id}`, { sendAt: '2020-03-01T09:00:00Z' });
     expect(edited.status).toBe(400);
     expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.sendAt).toBeNull();
+  });
+});
+
+// The CLI's own behaviour does not depend on the database behind it, and the lock is PGlite's: once is enough.
+describe.runIf(testDb() === 'pglite')('the CLI as a person runs it', () => {
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, 'src/cli.ts', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '', ...env },
+    });
+
+  it('answers --help for every command without opening a database, and names a bad option', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-help-'));
+    const sub = cli(['list', 'import', '--help'], { DATA_DIR: dataDir });
+    expect(sub.status).toBe(0);
+    expect(sub.stdout).toMatch(/^countersign list import --name N --file F/);
+    expect(sub.stdout).toContain('--as E');
+    expect(readdirSync(dataDir)).toEqual([]);
+    for (const command of ['migrate', 'user add', 'user list', 'token issue', 'token list', 'token revoke', 'list import', 'audit verify']) {
+      expect(helpFor([...command.split(' '), '--help'])).toMatch(new RegExp(`^countersign ${command}`));
+    }
+    expect(helpFor(['-h'])).toContain('user add --email E --name N --roles R[,R]');
+    expect(helpFor(['user', 'add', '--email', 'x@example.com'])).toBeNull();
+
+    const bad = cli(['user', 'add', '--mail', 'x@example.com'], { DATA_DIR: dataDir });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("error: Unknown option '--mail'; countersign --help lists the commands");
+  });
+
+  it('while a server holds the embedded database, says how to proceed with that very command', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-held-'));
+    // The lock a running `npm start` holds: a live process's pid (this test's) in DATA_DIR/pglite.lock.
+    writeFileSync(path.join(dataDir, 'pglite.lock'), String(process.pid));
+    const add = cli(['user', 'add', '--email', 'eve@example.com', '--name', 'Eve', '--roles', 'author'], { DATA_DIR: dataDir });
+    expect(add.status).toBe(1);
+    expect(add.stderr).toContain(`in use by another Countersign process (pid ${process.pid})`);
+    expect(add.stderr).toContain('While the server runs: add the person on the Admin page (/admin)');
+    expect(whileLocked(['token', 'issue', '--email', 'e@example.com'], 'held.')).toContain('While the server runs: stop the server (Ctrl-C on npm start)');
+    expect(whileLocked(['list', 'import', '--name', 'Staff'], 'held.')).toContain('the Lists page (/lists)');
   });
 });
