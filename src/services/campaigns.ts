@@ -1,3 +1,4 @@
+import type { CampaignView } from '../domain/api-shapes.js';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
@@ -352,7 +353,7 @@ async function correctionAudience(ctx: AppContext, correction: CampaignRow) {
 }
 
 /** The campaign as the API shows it: state, hash, approvals and delivery counts. */
-export async function describeCampaign(ctx: AppContext, campaign: CampaignRow) {
+export async function describeCampaign(ctx: AppContext, campaign: CampaignRow): Promise<CampaignView> {
   const [history, quorum, deliveries] = await Promise.all([approvalHistory(ctx.db, campaign.id), quorumOf(ctx.db, campaign), countByStatus(ctx.db, campaign.id)]);
   return {
     id: campaign.id,

@@ -1,3 +1,4 @@
+import type { HaltReport } from '../domain/api-shapes.js';
 import type { Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import { voidDecisions } from '../db/approvals.js';
@@ -12,14 +13,7 @@ import { cancelStartJob, queueHaltClearing, scheduleStart } from './dispatch.js'
 import { forbidden, notFound } from './errors.js';
 import { transition } from './transition.js';
 
-export interface HaltReport {
-  campaignId: string;
-  status: 'halted';
-  /** Already inside an SMTP transaction when the halt committed: these may still arrive. */
-  inFlight: number;
-  /** Never handed to SMTP, and now never will be unless the campaign is approved again. */
-  stopped: number;
-}
+export type { HaltReport } from '../domain/api-shapes.js';
 
 /**
  * When this commits the campaign is `halted` and no worker can claim another row of it:

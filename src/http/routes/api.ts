@@ -156,7 +156,7 @@ function csvCell(value: unknown): string {
 
 async function streamDeliveriesCsv(ctx: AppContext, campaignId: string, status: (typeof DELIVERY_STATUSES)[number] | undefined, res: Response) {
   res.type('text/csv').attachment(`deliveries-${campaignId}.csv`);
-  const columns = ['seq', 'email', 'name', 'status', 'message_id', 'attempts', 'smtp_response', 'claimed_at', 'finished_at'] as const;
+  const columns = ['seq', 'email', 'name', 'status', 'messageId', 'attempts', 'smtpResponse', 'claimedAt', 'finishedAt'] as const;
   res.write(`${columns.join(',')}\n`);
   for await (const row of everyDelivery(ctx, campaignId, status)) res.write(`${columns.map((c) => csvCell(row[c])).join(',')}\n`);
   res.end();
