@@ -11,7 +11,9 @@ import { approvalRouter } from './routes/approval.js';
 import { campaignsRouter } from './routes/campaigns.js';
 import { listsRouter } from './routes/lists.js';
 import { signInRouter } from './routes/sign-in.js';
+import { apiReferencePage } from './views/api-reference.js';
 import { messagePage } from './views/html.js';
+import { openApiDocument } from './openapi.js';
 import { endAfterEarlyAnswer } from './request-body.js';
 import { contentSecurityPolicy, webSessions } from './web.js';
 
@@ -35,6 +37,14 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
     res.status(report.ready ? 200 : 503).json(report);
   });
   app.use('/assets', express.static(ASSETS_DIR, { maxAge: '1h' }));
+  // The reference is public: it describes the API, and every route in it still needs a token.
+  const apiDocument = openApiDocument(ctx.config.PUBLIC_URL);
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(apiDocument);
+  });
+  app.get(['/api/docs', '/api/v1/docs'], (_req, res) => {
+    res.send(apiReferencePage(apiDocument));
+  });
   app.use('/api/v1', apiRouter(ctx));
   app.use(webSessions(ctx));
   app.use(signInRouter(ctx));

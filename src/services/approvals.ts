@@ -17,7 +17,7 @@ import { tellApproved, tellRejected } from './campaign-notices.js';
 import { findUserById } from '../db/users.js';
 import { transition } from './transition.js';
 
-const approveInput = z.object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') }).strict();
+export const approveInput = z.object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') }).strict();
 
 interface Decision {
   approver: Actor;
