@@ -19,7 +19,7 @@ describe('halt mid-send and recall with a threaded correction', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ sink: { dataDelayMs: 15 }, env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' } });
+    h = await Harness.start({ validateResponses: true, sink: { dataDelayMs: 15 }, env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' } });
     await h.addAuthorAndApprovers();
   });
   afterAll(() => h?.stop());

@@ -12,6 +12,8 @@ import { createMailer } from '../../src/mail/transport.js';
 import { createRedis } from '../../src/queue/connection.js';
 import type { AppContext } from '../../src/services/context.js';
 import { helpFor, whileLocked } from '../../src/cli.js';
+import { openApiPath } from '../../src/http/openapi.js';
+import { apiRouter } from '../../src/http/routes/api.js';
 import { Harness, people, testDb } from '../support/harness.js';
 import { ROOT } from '../support/processes.js';
 
@@ -31,8 +33,9 @@ describe('operating it: health, readiness and what the API refuses', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ workers: false });
+    h = await Harness.start({ workers: false, validateResponses: true });
     await h.addAuthorAndApprovers();
+    await h.addUser('root', ['admin']);
   });
   afterAll(() => h?.stop());
 
@@ -64,18 +67,89 @@ describe('operating it: health, readiness and what the API refuses', () => {
 
     await h.api('alice', 'POST', '/halt-all', { reason: 'drill' });
     expect(await (await fetch(`${h.baseUrl}/readyz`)).json()).toMatchObject({ ready: true, killSwitch: { engaged: true } });
-    await h.addUser('root', ['admin']);
     expect((await h.api('root', 'POST', '/resume-all')).status).toBe(200);
+  });
+
+  it('publishes an OpenAPI 3.1 document naming every route of the API router, and a reference page', async () => {
+    const served = await fetch(`${h.baseUrl}/api/v1/openapi.json`);
+    expect(served.status).toBe(200);
+    const document = await served.json();
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.servers).toEqual([{ url: `${h.baseUrl}/api/v1` }]);
+
+    const routed = (apiRouter(h.ctx).stack as { route?: { path: string; methods: Record<string, boolean> } }[])
+      .flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).map((m) => `${m} ${openApiPath(layer.route!.path)}`) : []))
+      .sort();
+    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m} ${path}`))
+      .sort();
+    expect(routed.length).toBeGreaterThan(20);
+    expect(documented).toEqual(routed);
+    // The recipients' shape is spelled out, and examples are there to copy.
+    const create = document.paths['/campaigns'].post.requestBody.content['application/json'];
+    expect(create.schema.properties.audience.properties.recipients.items.required).toEqual(['email']);
+    expect(create.example.audience.recipients[0]).toMatchObject({ email: 'ana@example.com', name: 'Ana Author' });
+
+    const reference = await fetch(`${h.baseUrl}/api/docs`);
+    expect(reference.status).toBe(200);
+    const text = await reference.text();
+    for (const route of routed) expect(text).toContain(`<code>${route.split(' ')[0]!.toUpperCase()} ${route.split(' ')[1]}</code>`);
+    expect(text).not.toMatch(/<script>|<script [^>]*>[^<]/);
+  });
+
+  it('answers every route as the document says, success and refusal alike', async () => {
+    const list = await h.api('author', 'POST', '/lists', { name: 'Documented' });
+    expect(list.status).toBe(201);
+    expect(Object.keys(list.body).sort()).toEqual(['createdAt', 'createdBy', 'id', 'name']);
+    await h.api('author', 'POST', `/lists/${list.body.id}/members`, [{ email: 'doc0@corp.example.com', name: 'Doc 0', fields: { team: 'A' } }]);
+    await h.api('author', 'GET', `/lists/${list.body.id}`);
+    expect((await h.api('author', 'GET', '/lists')).body.lists).toEqual([expect.objectContaining({ memberCount: 1 })]);
+    await h.api('author', 'GET', `/lists/${list.body.id}/members?q=doc`);
+    await h.api('author', 'GET', '/me');
+
+    const id = await h.createCampaign({ subject: 'Documented', listIds: [list.body.id], recipients: people(2, 'doc') });
+    await h.api('author', 'PATCH', `/campaigns/${id}`, { subject: 'Documented, edited' });
+    const hash = await h.submitCampaign(id);
+    await h.api('alice', 'POST', `/campaigns/${id}/reject`, { reason: 'not yet' });
+    const again = await h.submitCampaign(id);
+    expect(again).toBe(hash);
+    expect(await h.approveCampaign(id, again)).toBe('scheduled');
+    await h.api('alice', 'POST', `/campaigns/${id}/test-send`, {});
+    expect((await h.api('alice', 'POST', `/campaigns/${id}/halt`, { reason: 'documented' })).body).toMatchObject({ status: 'halted', stopped: 3 });
+    await h.api('author', 'GET', `/campaigns/${id}`);
+    await h.api('author', 'GET', '/campaigns?status=halted');
+    await h.api('author', 'GET', `/campaigns/${id}/deliveries`);
+    expect((await h.api('author', 'GET', `/campaigns/${id}/deliveries?format=csv`)).text.split('\n')[0]).toBe('seq,email,name,status,messageId,attempts,smtpResponse,claimedAt,finishedAt');
+    await h.api('author', 'GET', `/campaigns/${id}/audit`);
+    expect((await h.api('author', 'POST', `/campaigns/${id}/recall`, {})).status).toBe(409);
+    expect((await h.api('root', 'POST', `/campaigns/${id}/continue`)).status).toBe(409);
+    const other = await h.createCampaign({ subject: 'Cancelled', recipients: people(1, 'cancel') });
+    await h.api('author', 'POST', `/campaigns/${other}/cancel`);
+
+    await h.api('root', 'POST', '/suppressions', [{ email: 'gone@corp.example.com', kind: 'left', reason: 'left in May' }]);
+    expect((await h.api('author', 'GET', '/suppressions')).body.suppressions[0]).toMatchObject({ addedBy: 'root@staff.example.com' });
+    expect((await h.api('root', 'DELETE', '/suppressions/gone@corp.example.com')).status).toBe(204);
+    await h.api('root', 'POST', '/halt-all', {});
+    await h.api('author', 'GET', '/kill-switch');
+    await h.api('root', 'POST', '/resume-all');
+    await h.api('root', 'GET', '/audit/verify');
+    expect((await h.api('author', 'GET', '/audit/verify')).status).toBe(403);
+    expect((await h.api('author', 'POST', '/campaigns', { subject: '', audience: 'everyone' })).status).toBe(400);
+    expect((await h.api(null, 'GET', '/me')).status).toBe(401);
+    expect(h.responses!.checked).toBeGreaterThan(30);
+    // The check can fail: the old snake_case shape, or a status the document does not list, is caught.
+    const lists = { lists: [{ id: 'x', name: 'x', createdAt: new Date().toISOString(), member_count: 1 }] };
+    expect(() => h.responses!.check('GET', '/lists', 200, 'application/json', lists)).toThrow(/does not match the document/);
+    expect(() => h.responses!.check('GET', '/lists', 418, 'application/json', {})).toThrow(/does not list/);
   });
 
   it('refuses a form-encoded body with 415 and a hint to send JSON, and changes nothing', async () => {
     const form = await h.api('author', 'POST', '/lists', 'name=Staff', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(415);
     expect(form.body).toMatchObject({ error: 'unsupported_media_type', message: expect.stringContaining('Content-Type: application/json') });
-    expect((await h.api('author', 'GET', '/lists')).body.lists).toEqual([]);
+    expect((await h.api('author', 'GET', '/lists')).body.lists.map((l: { name: string }) => l.name)).not.toContain('Staff');
     // CSV is still welcome where a route reads it.
-    await h.addUser('keeper', ['admin']);
-    const csv = await h.api('keeper', 'POST', '/suppressions', 'email,kind,reason\ngone@corp.example.com,left,left in May\n', { 'content-type': 'text/csv' });
+    const csv = await h.api('root', 'POST', '/suppressions', 'email,kind,reason\ngone@corp.example.com,left,left in May\n', { 'content-type': 'text/csv' });
     expect(csv.status).toBe(200);
   });
 

@@ -12,6 +12,7 @@ import { createUser, issueApiToken } from '../../src/services/users.js';
 import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
+import { ResponseValidator } from './openapi-validator.js';
 import { dropQueuePrefix } from './queue-prefix.js';
 import { SmtpSink, type ReceivedMessage, type SinkOptions } from './smtp-sink.js';
 import { WebClient } from './web-client.js';
@@ -79,6 +80,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   sink?: SinkOptions;
   workers?: boolean;
+  /** Check every `api` answer against the published OpenAPI document (see `ResponseValidator`). */
+  validateResponses?: boolean;
 }
 
 export interface TestUser {
@@ -90,6 +93,7 @@ export interface TestUser {
 export class Harness {
   users: Record<string, TestUser> = {};
   workers?: Workers;
+  responses?: ResponseValidator;
 
   private constructor(
     readonly runtime: Runtime,
@@ -122,6 +126,7 @@ export class Harness {
     const runtime = await createRuntime(config, { database: database.target });
     server.on('request', createApp(runtime.ctx));
     const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop);
+    if (options.validateResponses) harness.responses = new ResponseValidator();
     if (options.workers ?? true) harness.startWorkers();
     return harness;
   }
@@ -186,6 +191,7 @@ export class Harness {
     const response = await fetch(`${baseUrl}/api/v1${path}`, init);
     const text = await response.text();
     const json = response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
+    this.responses?.check(method, path, response.status, response.headers.get('content-type'), json);
     return { status: response.status, body: json, text };
   }
 
