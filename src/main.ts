@@ -3,6 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderLockedError, PolicyFileError } from './runtime.js';
 import { createApp } from './http/app.js';
+import { metricsApp } from './http/metrics.js';
 import { ensureRedis, RedisUnavailableError } from './private-redis.js';
 import { createRuntime } from './runtime.js';
 import { recordPolicyChange } from './services/policy.js';
@@ -31,6 +32,10 @@ async function main(role: Role): Promise<void> {
   let workers: Workers | undefined;
   if (role !== 'workers') {
     server = createApp(runtime.ctx, log).listen(config.PORT, () => log(`API and pages on ${config.PUBLIC_URL} (port ${config.PORT})`));
+  }
+  if (role === 'workers' && config.METRICS_PORT && config.METRICS_TOKEN) {
+    const port = config.METRICS_PORT;
+    server = metricsApp(runtime.ctx).listen(port, () => log(`metrics on port ${port} (/metrics)`));
   }
   if (role !== 'api') {
     workers = startWorkers(runtime.ctx, log);

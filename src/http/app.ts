@@ -13,6 +13,7 @@ import { listsRouter } from './routes/lists.js';
 import { signInRouter } from './routes/sign-in.js';
 import { apiReferencePage } from './views/api-reference.js';
 import { messagePage } from './views/html.js';
+import { metricsRouter, timeRequests } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { endAfterEarlyAnswer } from './request-body.js';
 import { contentSecurityPolicy, webSessions } from './web.js';
@@ -28,6 +29,8 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Content-Security-Policy': csp });
     next();
   });
+  app.use(timeRequests);
+  app.use(metricsRouter(ctx));
   // Liveness: the process answers. Readiness: it can do its work (a load balancer routes on the status).
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });

@@ -11,6 +11,7 @@ import { requireRole, SYSTEM_ACTOR, type Actor, type AppContext } from './contex
 import { tellHalted } from './campaign-notices.js';
 import { cancelStartJob, queueHaltClearing, scheduleStart } from './dispatch.js';
 import { forbidden, notFound } from './errors.js';
+import { haltDuration } from './metrics.js';
 import { transition } from './transition.js';
 
 export type { HaltReport } from '../domain/api-shapes.js';
@@ -36,12 +37,14 @@ export function mayHalt(actor: Actor, campaign: CampaignRow): boolean {
 
 export async function haltCampaign(ctx: AppContext, actor: Actor, campaignId: string, reason = 'halted by hand'): Promise<HaltReport> {
   const now = ctx.now();
+  const stopTimer = haltDuration.startTimer();
   const { report, campaign } = await ctx.db.transaction().execute(async (trx) => {
     const campaign = await lockCampaignForHalt(trx, campaignId);
     if (!campaign) throw notFound('campaign');
     if (!mayHalt(actor, campaign)) throw forbidden('only the campaign author, an approver or an admin may halt it');
     return { report: await haltWithin(trx, campaign, actor.email, reason, now), campaign };
   });
+  stopTimer();
   if (campaign.status === 'scheduled') await cancelStartJob(ctx, campaign.id, campaign.content_hash!);
   await queueHaltClearing(ctx, campaignId);
   await tellHalted(ctx, campaign, actor.email, reason, report);

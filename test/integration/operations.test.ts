@@ -29,11 +29,19 @@ async function serveWith(ctx: AppContext): Promise<{ url: string; close(): Promi
   };
 }
 
+const METRICS_TOKEN = 'metrics-token-for-the-scraper';
+
+/** One sample's value from the Prometheus text, or 0 when the series is absent. */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
 describe('operating it: health, readiness and what the API refuses', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ workers: false, validateResponses: true });
+    h = await Harness.start({ workers: false, validateResponses: true, env: { METRICS_TOKEN } });
     await h.addAuthorAndApprovers();
     await h.addUser('root', ['admin']);
   });
@@ -141,6 +149,41 @@ describe('operating it: health, readiness and what the API refuses', () => {
     const lists = { lists: [{ id: 'x', name: 'x', createdAt: new Date().toISOString(), member_count: 1 }] };
     expect(() => h.responses!.check('GET', '/lists', 200, 'application/json', lists)).toThrow(/does not match the document/);
     expect(() => h.responses!.check('GET', '/lists', 418, 'application/json', {})).toThrow(/does not list/);
+  });
+
+  it('exposes Prometheus metrics to the token holder: queues, messages by outcome, halt, quorum and HTTP latency', async () => {
+    const scrape = async () => {
+      const answer = await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(answer.status).toBe(200);
+      return answer.text();
+    };
+    expect((await fetch(`${h.baseUrl}/metrics`)).status).toBe(401);
+    expect((await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: 'Bearer wrong-token-of-some-length' } })).status).toBe(401);
+    const off = await serveWith({ ...h.ctx, config: { ...h.ctx.config, METRICS_TOKEN: undefined } });
+    try {
+      expect((await fetch(`${off.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(404);
+    } finally {
+      await off.close();
+    }
+
+    const before = await scrape();
+    const halted = await h.approvedCampaign({ subject: 'Measured halt', recipients: people(2, 'mhalt') });
+    await h.api('alice', 'POST', `/campaigns/${halted.id}/halt`, {});
+    const sent = await h.approvedCampaign({ subject: 'Measured send', recipients: people(3, 'msend') });
+    const waiting = await scrape();
+    // Approval requests wait in the notify queue: no worker runs yet.
+    expect(sample(waiting, 'countersign_queue_jobs{queue="notify",state="waiting"}')).toBeGreaterThan(0);
+    expect(sample(waiting, 'countersign_queue_oldest_waiting_seconds{queue="notify"}')).toBeGreaterThan(0);
+    expect(sample(waiting, 'countersign_halt_duration_seconds_count') - sample(before, 'countersign_halt_duration_seconds_count')).toBe(1);
+    expect(sample(waiting, 'countersign_time_to_quorum_seconds_count') - sample(before, 'countersign_time_to_quorum_seconds_count')).toBe(2);
+    expect(waiting).toMatch(/countersign_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/campaigns\/:id\/halt",status="200"\} \d+/);
+    expect(waiting).not.toContain(halted.id);
+
+    h.startWorkers();
+    await h.waitForStatus(sent.id, 'sent');
+    const after = await h.until(scrape, (text) => sample(text, 'countersign_queue_jobs{queue="notify",state="waiting"}') === 0, 'the notify queue to drain');
+    expect(sample(after, 'countersign_messages_total{outcome="sent"}') - sample(before, 'countersign_messages_total{outcome="sent"}')).toBe(3);
+    expect(sample(after, 'countersign_queue_oldest_waiting_seconds{queue="notify"}')).toBe(0);
   });
 
   it('refuses a form-encoded body with 415 and a hint to send JSON, and changes nothing', async () => {
