@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from './context.js';
+import { queueHealth } from './queue-health.js';
 
 /**
  * Prometheus metrics of this process. Counters and histograms count the work this process does
@@ -45,21 +46,6 @@ const oldestWaiting = new Gauge({
   labelNames: ['queue'],
   registers,
 });
-
-export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
-
-/** Per queue: its jobs by state, and how long the oldest waiting one has waited. */
-export async function queueHealth(ctx: Pick<AppContext, 'queues'>, now = Date.now()) {
-  const { dispatch, deliver, notify } = ctx.queues;
-  return Promise.all(
-    [dispatch, deliver, notify].map(async (queue) => {
-      const counts = await queue.getJobCounts(...QUEUE_STATES);
-      const oldest = (await queue.getJobs(['waiting', 'prioritized'], 0, 0, true)).filter(Boolean);
-      const since = oldest.length ? Math.min(...oldest.map((job) => job.timestamp)) : null;
-      return { name: queue.name, counts: counts as Record<(typeof QUEUE_STATES)[number], number>, oldestWaitingSeconds: since === null ? 0 : Math.max(0, (now - since) / 1000) };
-    }),
-  );
-}
 
 /** The exposition text, with the queue gauges read now. */
 export async function metricsText(ctx: Pick<AppContext, 'queues'>): Promise<{ contentType: string; body: string }> {

@@ -186,6 +186,26 @@ describe('operating it: health, readiness and what the API refuses', () => {
     expect(sample(after, 'countersign_queue_oldest_waiting_seconds{queue="notify"}')).toBe(0);
   });
 
+  it('shows admins, and only them, the queues: counts, oldest waiting, failures with reasons but never job data', async () => {
+    if (!h.workers) h.startWorkers();
+    const secret = `${h.baseUrl}/approve/Secret-Token-0123456789`;
+    const job = await h.ctx.queues.notify.add('malformed', { link: secret, to: 'someone@corp.example.com' }, { attempts: 1 });
+    await h.until(() => job.getState(), (state) => state === 'failed', 'the malformed job to fail');
+
+    const author = await h.signIn('author');
+    expect((await author.get('/admin/queues')).status).toBe(403);
+    const admin = await h.signIn('root');
+    const answer = await admin.get('/admin/queues');
+    expect(answer.status).toBe(200);
+    const page = await answer.text();
+    expect(page).toMatch(/<th scope="row">notify<\/th>(<td>\d+<\/td>){5}<td>[^<]+<\/td>/);
+    expect(page).toContain(`malformed #${job.id}`);
+    expect(page).toContain('Invalid input');
+    expect(page).not.toContain('Secret-Token-0123456789');
+    expect(page).not.toContain('someone@corp.example.com');
+    expect(await (await admin.get('/admin')).text()).toContain('href="/admin/queues"');
+  });
+
   it('refuses a form-encoded body with 415 and a hint to send JSON, and changes nothing', async () => {
     const form = await h.api('author', 'POST', '/lists', 'name=Staff', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(415);
