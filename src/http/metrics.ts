@@ -1,5 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { redactLinks } from '../domain/redaction.js';
+import type { Logger } from '../logger.js';
 import type { AppContext } from '../services/context.js';
 import { httpDuration, metricsText } from '../services/metrics.js';
 
@@ -23,14 +25,31 @@ export function metricsRouter(ctx: AppContext): Router {
   return router;
 }
 
-/** Times each request by its route template (`/api/v1/campaigns/:id`), never by its concrete path. */
-export function timeRequests(req: Request, res: Response, next: NextFunction): void {
-  const stop = httpDuration.startTimer();
-  res.once('finish', () => {
-    const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-    stop({ method: req.method, route, status: String(res.statusCode) });
-  });
-  next();
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Times each request by its route template (`/api/v1/campaigns/:id`), never by its concrete path,
+ * and logs it as one line: request id (a proxy's X-Request-Id, or a new one, echoed back), route,
+ * path without its query (tokens removed), status, duration, actor and campaign.
+ */
+export function observeRequests(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const offered = req.get('x-request-id');
+    const reqId = offered && REQUEST_ID.test(offered) ? offered : randomUUID();
+    res.setHeader('X-Request-Id', reqId);
+    const stop = httpDuration.startTimer();
+    res.once('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const seconds = stop({ method: req.method, route, status: String(res.statusCode) });
+      const campaignId = route.includes('/campaigns/:id') ? req.params.id : undefined;
+      const actor = req.actor?.email ?? req.webSession?.actor.email;
+      logger.info(
+        { reqId, method: req.method, route, path: redactLinks(req.path), status: res.statusCode, ms: Math.round(seconds * 1000), actor, campaignId },
+        'request',
+      );
+    });
+    next();
+  };
 }
 
 /** What a `workers` process serves on METRICS_PORT: /metrics alone. */

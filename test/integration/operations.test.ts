@@ -12,6 +12,7 @@ import { createMailer } from '../../src/mail/transport.js';
 import { createRedis } from '../../src/queue/connection.js';
 import type { AppContext } from '../../src/services/context.js';
 import { helpFor, whileLocked } from '../../src/cli.js';
+import { createLogger } from '../../src/logger.js';
 import { openApiPath } from '../../src/http/openapi.js';
 import { apiRouter } from '../../src/http/routes/api.js';
 import { Harness, people, testDb } from '../support/harness.js';
@@ -37,11 +38,14 @@ function sample(text: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+/** Every line the app and workers logged during this file. */
+const logLines: string[] = [];
+
 describe('operating it: health, readiness and what the API refuses', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ workers: false, validateResponses: true, env: { METRICS_TOKEN } });
+    h = await Harness.start({ workers: false, validateResponses: true, env: { METRICS_TOKEN }, logger: createLogger({ write: (line: string) => logLines.push(line) }) });
     await h.addAuthorAndApprovers();
     await h.addUser('root', ['admin']);
   });
@@ -204,6 +208,34 @@ describe('operating it: health, readiness and what the API refuses', () => {
     expect(page).not.toContain('Secret-Token-0123456789');
     expect(page).not.toContain('someone@corp.example.com');
     expect(await (await admin.get('/admin')).text()).toContain('href="/admin/queues"');
+  });
+
+  it('logs one JSON line per event, with request id, campaign and actor, and never a token or link', async () => {
+    if (!h.workers) h.startWorkers();
+    const id = await h.createCampaign({ subject: 'Logged', recipients: people(3, 'logged') });
+    await h.submitCampaign(id);
+    await h.sink.waitUntil(() => h.approvalLinks('Logged').size === 2, 30_000, 'approval links');
+    const link = h.approvalLinks('Logged').get(h.users.alice!.email)!;
+    await fetch(link);
+    const alice = await h.signIn('alice');
+    await alice.get(link);
+    const decided = await alice.post(link, { _csrf: await alice.csrf('/'), decision: 'approve', recipientCount: '3' });
+    expect(decided.status).toBeLessThan(400);
+    await h.signIn('bob');
+
+    const events = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.every((e) => typeof e.time === 'number' && typeof e.level === 'number' && typeof e.msg === 'string')).toBe(true);
+    const requests = events.filter((e) => e.msg === 'request');
+    expect(requests.every((e) => typeof e.reqId === 'string')).toBe(true);
+    expect(requests).toContainEqual(expect.objectContaining({ route: '/api/v1/campaigns/:id/submit', campaignId: id, actor: h.users.author!.email, status: 200 }));
+    expect(requests).toContainEqual(expect.objectContaining({ route: '/approve/:token', path: '/approve/[redacted]', method: 'POST', actor: h.users.alice!.email }));
+    expect(requests).toContainEqual(expect.objectContaining({ route: '/sign-in/:token', path: '/sign-in/[redacted]' }));
+
+    // Every one-time link that was mailed during this file, every API token, and the job data with a link in it.
+    const mailed = h.sink.messages.flatMap((m) => [...(m.parsed.text ?? '').matchAll(/\/(?:approve|sign-in)\/([A-Za-z0-9_-]{16,})/g)].map((match) => match[1]!));
+    expect(mailed.length).toBeGreaterThan(4);
+    const secrets = [...mailed, ...Object.values(h.users).map((u) => u.token), 'Secret-Token-0123456789'];
+    for (const line of logLines) for (const secret of secrets) expect(line).not.toContain(secret);
   });
 
   it('refuses a form-encoded body with 415 and a hint to send JSON, and changes nothing', async () => {

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { DatabaseTarget } from '../../src/db/connect.js';
 import type { Role } from '../../src/domain/inputs.js';
 import { createApp } from '../../src/http/app.js';
+import type { Logger } from '../../src/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createUser, issueApiToken } from '../../src/services/users.js';
 import { deliverNotification } from '../../src/services/notifications.js';
@@ -82,6 +83,8 @@ export interface HarnessOptions {
   workers?: boolean;
   /** Check every `api` answer against the published OpenAPI document (see `ResponseValidator`). */
   validateResponses?: boolean;
+  /** Where the app and workers log; nowhere unless given. */
+  logger?: Logger;
 }
 
 export interface TestUser {
@@ -103,6 +106,7 @@ export class Harness {
     readonly baseUrl: string,
     readonly databaseTarget: DatabaseTarget,
     private readonly dropDatabase: () => Promise<void>,
+    private readonly logger?: Logger,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -124,8 +128,8 @@ export class Harness {
       ...options.env,
     });
     const runtime = await createRuntime(config, { database: database.target });
-    server.on('request', createApp(runtime.ctx));
-    const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop);
+    server.on('request', createApp(runtime.ctx, options.logger));
+    const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop, options.logger);
     if (options.validateResponses) harness.responses = new ResponseValidator();
     if (options.workers ?? true) harness.startWorkers();
     return harness;
@@ -155,7 +159,7 @@ export class Harness {
   }
 
   startWorkers(): Workers {
-    this.workers = startWorkers(this.ctx);
+    this.workers = startWorkers(this.ctx, this.logger);
     return this.workers;
   }
 
