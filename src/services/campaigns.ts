@@ -68,7 +68,8 @@ export function assertBodyRenders(body: string): void {
   if (problems.length) throw invalid(problems.map((p) => ({ field: 'body', message: `line ${p.line}: ${p.message}` })));
 }
 
-function assertSendAtAhead(sendAt: string | null | undefined, now: Date): void {
+/** A requested send time in the past is refused, naming it: 400 on `sendAt`. */
+export function assertSendAtAhead(sendAt: string | null | undefined, now: Date): void {
   const problem = sendAt ? sendAtProblem(new Date(sendAt), now) : null;
   if (problem) throw invalid([{ field: 'sendAt', message: problem }]);
 }
