@@ -11,7 +11,8 @@ import { allLists } from '../../services/lists.js';
 import { previewDraft } from '../../services/previews.js';
 import { recallCampaign } from '../../services/recall.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
-import { campaignListPage, campaignPage, composePage, recallPage, type ComposeModel } from '../views/campaigns.js';
+import { campaignListPage, campaignPage, recallPage } from '../views/campaigns.js';
+import { composePage, type ComposeModel } from '../views/compose.js';
 import { checkCsrf, requireSignedIn, signedIn } from '../web.js';
 
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
