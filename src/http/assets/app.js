@@ -25,10 +25,12 @@
     fit();
   });
 
-  // Times shown in the reader's own zone.
+  // Times shown in the reader's own zone, short enough for a table cell; the full form on hover.
   document.querySelectorAll('time[data-local]').forEach(function (el) {
     const date = new Date(el.getAttribute('datetime'));
-    el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+    if (isNaN(date.getTime())) return;
+    el.textContent = date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+    el.title = date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' });
   });
 
   // The send time's zone defaults to the browser's.

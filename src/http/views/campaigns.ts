@@ -91,7 +91,7 @@ ${actions(model, chrome)}
   ${countsPanel(model.counts, total)}
   <p><a href="/api/v1/campaigns/${campaign.id}/deliveries?format=csv">Download the ledger (CSV, API token needed)</a></p>
 </section>
-${model.messageHtml ? html`<h2>The message as recipients see it</h2><iframe class="message" title="The frozen message" sandbox="" srcdoc="${model.messageHtml}"></iframe>` : ''}
+${model.messageHtml ? html`<h2>The message as recipients see it</h2><iframe class="message" title="The frozen message" sandbox="allow-same-origin" srcdoc="${model.messageHtml}" data-fit-content></iframe>` : ''}
 <section aria-labelledby="audit-title">
   <h2 id="audit-title">Audit trail</h2>
   <table class="grid"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Details</th></tr></thead>
