@@ -102,7 +102,9 @@ describe('the web console in Chromium', () => {
     await screenshot(author, 'compose');
     await author.getByRole('button', { name: 'Save draft' }).click();
     await author.getByText('Draft saved.').waitFor();
-    await author.getByRole('button', { name: 'Submit for approval' }).click();
+    await author.getByRole('link', { name: 'Submit for approval…' }).click();
+    await author.getByTestId('confirm-count').filter({ hasText: '120' }).waitFor();
+    await author.getByRole('button', { name: 'Submit to 120 recipients for approval' }).click();
     await author.getByText('Submitted: the approvers have been emailed').waitFor();
     const campaignUrl = author.url().split('?')[0]!;
 

@@ -49,6 +49,9 @@
         .then(function (data) {
           document.getElementById('audience-count').textContent = data.count.toLocaleString('en-US');
           if (data.html) document.getElementById('preview').srcdoc = data.html;
+          // Rendered and escaped by the server, the same markup the page was first served with.
+          document.getElementById('field-names').innerHTML = data.fieldsHtml;
+          document.getElementById('merge-warnings').innerHTML = data.warningsHtml;
         })
         .catch(function () {});
     }, 400);

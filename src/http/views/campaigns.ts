@@ -48,8 +48,8 @@ function actions(model: CampaignPageModel, chrome: Chrome): SafeHtml {
     html`<form method="post" action="/campaigns/${campaign.id}/${path}" class="inline"${confirm ? html` data-confirm="${confirm}"` : ''}>${csrfField(chrome)}<button type="submit" class="${cls}">${label}</button></form>`;
   const authorActions = model.isAuthor || chrome.session?.actor.roles.includes('author');
   return html`<div class="actions">
-  ${campaign.status === 'draft' && authorActions ? html`<a class="button" href="/campaigns/${campaign.id}/edit">Edit</a>${form('submit', 'Submit for approval', 'primary')}` : ''}
-  ${campaign.status === 'halted' && authorActions && !model.correction ? form('submit', 'Ask for approval to resume', '') : ''}
+  ${campaign.status === 'draft' && authorActions ? html`<a class="button" href="/campaigns/${campaign.id}/edit">Edit</a><a class="button primary" href="/campaigns/${campaign.id}/submit">Submit for approval…</a>` : ''}
+  ${campaign.status === 'halted' && authorActions && !model.correction ? html`<a class="button" href="/campaigns/${campaign.id}/submit">Ask for approval to resume…</a>` : ''}
   ${model.canHalt && (campaign.status === 'sending' || campaign.status === 'scheduled') ? form('halt', 'Halt now', 'danger', 'Halt this campaign now? Nothing more will be handed to the mail server.') : ''}
   ${['draft', 'pending_approval', 'scheduled'].includes(campaign.status) ? form('cancel', 'Cancel campaign', '', 'Cancel this campaign?') : ''}
   ${model.recallable ? html`<a class="button danger" href="/campaigns/${campaign.id}/recall">Recall and correct…</a>` : ''}

@@ -1,5 +1,27 @@
+import { BUILTIN_FIELDS, type MergeFieldFindings } from '../../domain/merge-fields.js';
 import type { DraftPreview } from '../../services/previews.js';
-import { csrfField, html, page, type Chrome } from './html.js';
+import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
+
+const field = (name: string) => html`<code>{{${name}}}</code>`;
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** The merge fields a message can use with the chosen recipients. */
+export function fieldNames(preview: Pick<DraftPreview, 'fields'> | undefined): SafeHtml {
+  const fields = preview?.fields ?? [...BUILTIN_FIELDS];
+  return html`Fields you can use: ${fields.map((name, i) => html`${i ? ', ' : ''}${field(name)}`)}`;
+}
+
+/** What would go wrong with the message as it stands: merge fields that render blank, and what saving would refuse. */
+export function draftWarnings(preview: Pick<DraftPreview, 'count' | 'mergeFields' | 'problems'> | undefined): SafeHtml {
+  if (!preview) return html``;
+  const { unknown, empty }: MergeFieldFindings = preview.mergeFields;
+  return html`${unknown.map(
+    (u) =>
+      html`<li>${field(u.field)} is not a field of ${preview.count ? 'these recipients' : 'any chosen list'}: it would be blank for everyone.${u.suggestion ? html` Did you mean ${field(u.suggestion)}?` : ''}</li>`,
+  )}${empty.map((e) => html`<li>${field(e.field)} is empty for ${count(e.empty)} of ${count(preview.count)} recipients: they would see a blank.</li>`)}${preview.problems.map(
+    (problem) => html`<li>Saving will refuse this: ${problem}</li>`,
+  )}`;
+}
 
 export interface ComposeModel {
   action: string;
@@ -26,8 +48,10 @@ ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
   <label for="subject">Subject</label>
   <input id="subject" name="subject" required maxlength="250" value="${values.subject}"${described('subject')}>
   ${error('subject')}
-  <label for="body">Message (Markdown; merge fields like {{firstName}}, {{name}}, {{email}} or a list column)</label>
-  <textarea id="body" name="body" class="body" required${described('body')}>${values.body}</textarea>
+  <label for="body">Message (Markdown, with merge fields such as {{firstName}})</label>
+  <textarea id="body" name="body" class="body" required aria-describedby="field-names merge-warnings${errors.body ? ' body-error' : ''}"${errors.body ? html` aria-invalid="true"` : ''}>${values.body}</textarea>
+  <p class="field-names" id="field-names">${fieldNames(model.preview)}</p>
+  <ul class="warnings" id="merge-warnings" aria-live="polite" data-testid="merge-warnings">${draftWarnings(model.preview)}</ul>
   ${error('body')}
   <fieldset${described('lists')}>
     <legend>Lists</legend>
@@ -48,14 +72,15 @@ ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
     ${model.timeZones.map((zone) => html`<option${zone === values.timeZone ? ' selected' : ''}>${zone}</option>`)}
   </select>
   <div class="actions">
-    <button type="submit" name="intent" value="save" class="primary">Save draft</button>
+    <button type="submit" name="intent" value="review" class="primary">Save and review before submitting</button>
+    <button type="submit" name="intent" value="save">Save draft</button>
     <button type="submit" name="intent" value="preview">Preview</button>
   </div>
 </form>
 <section aria-labelledby="preview-title">
   <h2 id="preview-title">Preview</h2>
   <p>Recipients: <strong data-testid="audience-count" id="audience-count">${model.preview ? model.preview.count.toLocaleString('en-US') : '—'}</strong></p>
-  <iframe class="message" id="preview" title="Preview for a sample recipient" sandbox="" srcdoc="${model.preview?.html ?? '<p>Press Preview to see the message as a sample recipient will.</p>'}"></iframe>
+  <iframe class="message" id="preview" title="Preview for a sample recipient" sandbox="allow-same-origin" data-fit-content srcdoc="${model.preview?.html ?? '<p>Press Preview to see the message as a sample recipient will.</p>'}"></iframe>
 </section>
 </div>`,
     { ...chrome, current: model.editing ? 'campaigns' : 'new' },
