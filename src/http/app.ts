@@ -5,6 +5,7 @@ import type { AppContext } from '../services/context.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AppError, type ErrorCode, type FieldIssue } from '../services/errors.js';
 import { apiRouter } from './routes/api.js';
+import { accountRouter } from './routes/account.js';
 import { adminRouter } from './routes/admin.js';
 import { approvalRouter } from './routes/approval.js';
 import { campaignsRouter } from './routes/campaigns.js';
@@ -37,6 +38,7 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
   app.use(campaignsRouter(ctx));
   app.use(listsRouter(ctx));
   app.use(adminRouter(ctx));
+  app.use(accountRouter(ctx));
   app.use(async (req: Request, res: Response) => {
     if (req.originalUrl.startsWith('/api/')) return sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`);
     res.status(404).send(messagePage('Not found', `There is no page at ${req.path}.`, await chromeFor(ctx, req), wayBack(req)));
