@@ -70,8 +70,8 @@ export interface AudienceFields {
 export interface MergeFieldFindings {
   /** Fields no recipient has: a typo, or a column the chosen lists lack. Each would render as blank. */
   unknown: { field: string; suggestion: string | null }[];
-  /** Fields some recipients have empty. */
-  empty: { field: string; empty: number }[];
+  /** Fields some recipients have empty; submit refuses a list column anyone lacks, a built-in field just renders blank. */
+  empty: { field: string; empty: number; refusedAtSubmit: boolean }[];
 }
 
 /** The fields a message can use with this audience: the built-in ones, then the lists' columns. */
@@ -107,10 +107,11 @@ function likelyMeant(field: string, available: readonly string[]): string | null
  */
 export function checkMergeFields(used: readonly string[], audience: AudienceFields): MergeFieldFindings {
   const available = availableFields(audience);
+  const builtins: readonly string[] = BUILTIN_FIELDS;
   const unknown = used.filter((field) => !available.includes(field)).map((field) => ({ field, suggestion: likelyMeant(field, available) }));
   const empty = used
     .filter((field) => available.includes(field))
-    .map((field) => ({ field, empty: audience.recipients - (audience.filled.get(field) ?? audience.recipients) }))
+    .map((field) => ({ field, empty: audience.recipients - (audience.filled.get(field) ?? audience.recipients), refusedAtSubmit: !builtins.includes(field) }))
     .filter(({ empty }) => empty > 0);
   return { unknown, empty };
 }

@@ -204,13 +204,13 @@ describe('checkMergeFields', () => {
     ]);
   });
 
-  it('counts the recipients for whom a known field is empty, built-in or a column', () => {
+  it('counts the recipients for whom a known field is empty; submit refuses an empty column, not an empty built-in field', () => {
     expect(checkMergeFields(['firstName', 'lastName', 'desk', 'region', 'email'], audience)).toEqual({
       unknown: [],
       empty: [
-        { field: 'lastName', empty: 20 },
-        { field: 'desk', empty: 30 },
-        { field: 'region', empty: 120 },
+        { field: 'lastName', empty: 20, refusedAtSubmit: false },
+        { field: 'desk', empty: 30, refusedAtSubmit: true },
+        { field: 'region', empty: 120, refusedAtSubmit: true },
       ],
     });
   });

@@ -17,8 +17,11 @@ export function draftWarnings(preview: Pick<DraftPreview, 'count' | 'mergeFields
   const { unknown, empty }: MergeFieldFindings = preview.mergeFields;
   return html`${unknown.map(
     (u) =>
-      html`<li>${field(u.field)} is not a field of ${preview.count ? 'these recipients' : 'any chosen list'}: it would be blank for everyone.${u.suggestion ? html` Did you mean ${field(u.suggestion)}?` : ''}</li>`,
-  )}${empty.map((e) => html`<li>${field(e.field)} is empty for ${count(e.empty)} of ${count(preview.count)} recipients: they would see a blank.</li>`)}${preview.problems.map(
+      html`<li>${field(u.field)} is not a field of ${preview.count ? 'these recipients' : 'any chosen list'}: it would be blank for everyone, so submitting is refused.${u.suggestion ? html` Did you mean ${field(u.suggestion)}?` : ''}</li>`,
+  )}${empty.map(
+    (e) =>
+      html`<li>${field(e.field)} is empty for ${count(e.empty)} of ${count(preview.count)} recipients: ${e.refusedAtSubmit ? 'submitting is refused until each has a value, or the message does without it.' : 'they would see a blank.'}</li>`,
+  )}${preview.problems.map(
     (problem) => html`<li>Saving will refuse this: ${problem}</li>`,
   )}`;
 }
