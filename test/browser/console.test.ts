@@ -204,7 +204,7 @@ describe('the web console in Chromium', () => {
         'Sign in with the code on /sign-in/code: POST /sign-in/code → 403 /sign-in/code',
         'Sign out on /approve/<approval>: POST /sign-out → 303 /sign-in',
       ],
-      notFollowed: ['/', '/lists', '/admin'],
+      notFollowed: ['/', '/lists', '/admin', '/account'],
     });
     await notificationsSent();
 
