@@ -11,8 +11,9 @@ export function pageAbove(path: string): { href: string; label: string } | undef
   const [section, id, action] = path.split('/').filter(Boolean);
   if (section === 'admin') return { href: '/admin', label: 'Back to Admin' };
   if (section === 'account') return { href: '/account', label: 'Back to your account' };
-  const labels = section ? SECTIONS[section] : undefined;
+  const labels = section && Object.hasOwn(SECTIONS, section) ? SECTIONS[section] : undefined;
   if (!labels || !id) return undefined;
-  if (action) return { href: `/${section}/${encodeURIComponent(id)}`, label: labels.item };
+  // The segment comes from the request's path as sent, still percent-encoded.
+  if (action) return { href: `/${section}/${id}`, label: labels.item };
   return { href: section === 'campaigns' ? '/' : `/${section}`, label: labels.list };
 }
