@@ -35,18 +35,22 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
 
   it('signs in on a phone with the code from the email; no main page is wider than 390 px or 1,280 px, and axe finds nothing serious', async () => {
     const pages = mainPages(data);
-    const browsers = new Map<string | null, Page>();
-    for (const as of new Set(pages.map((p) => p.as))) {
-      const page = await newPage(PHONE);
-      if (as) await signInAs(h, page, as, as === 'author' ? 'code' : 'link');
-      browsers.set(as, page);
-    }
+    const people = [...new Set(pages.map((p) => p.as))];
+    // One browser per person, side by side; each checks its own pages in turn.
+    const browsers = new Map<string | null, Page>(
+      await Promise.all(
+        people.map(async (as) => {
+          const page = await newPage(PHONE);
+          if (as) await signInAs(h, page, as, as === 'author' ? 'code' : 'link');
+          return [as, page] as const;
+        }),
+      ),
+    );
     // The code signed the author in: the page says who is signed in.
     await browsers.get('author')!.getByRole('link', { name: 'Author Tester' }).waitFor();
 
     const problems: Record<string, string[]> = {};
-    for (const { name, path, as } of pages) {
-      const page = browsers.get(as)!;
+    const check = async (page: Page, { name, path }: { name: string; path: string }) => {
       for (const viewport of [PHONE, DESKTOP]) {
         await page.setViewportSize(viewport);
         await page.goto(`${h.baseUrl}${path}`);
@@ -54,7 +58,12 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
         if (width > viewport.width) (problems[name] ??= []).push(`${width} px wide at ${viewport.width} px`);
       }
       for (const problem of await seriousAccessibilityProblems(page)) (problems[name] ??= []).push(problem);
-    }
+    };
+    await Promise.all(
+      people.map(async (as) => {
+        for (const shown of pages.filter((p) => p.as === as)) await check(browsers.get(as)!, shown);
+      }),
+    );
     expect(problems).toEqual({});
   });
 
@@ -71,6 +80,15 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     await page.getByText('Fields you can use: {{email}}, {{name}}, {{firstName}}, {{lastName}}, {{desk}}').waitFor();
     await page.getByLabel(/^Message/).fill('Hello {{firstName}}, your desk is {{desk}}.');
     await warnings.getByText(/fristName/).waitFor({ state: 'detached' });
+    // The preview sits whole inside its column at 1,280 px: nothing of it is clipped.
+    await page.frameLocator('#preview').locator('p', { hasText: 'Hello Solo0, your desk is Desk 0.' }).waitFor();
+    const preview = await page.locator('#preview').evaluate((frame: HTMLIFrameElement) => ({
+      right: frame.getBoundingClientRect().right,
+      width: frame.clientWidth,
+      content: frame.contentDocument!.documentElement.scrollWidth,
+    }));
+    expect(preview.right).toBeLessThanOrEqual(DESKTOP.width);
+    expect(preview.content).toBeLessThanOrEqual(preview.width);
 
     // Something saving refuses: the page stays, with the error beside the message and nothing lost.
     await page.getByLabel(/^Message/).fill('Hello {{firstName}}, <b>your desk</b> is {{desk}}.');
@@ -101,6 +119,12 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     await page.getByRole('button', { name: 'Submit to 12 recipients for approval' }).click();
     await page.getByText('Submitted: the approvers have been emailed').waitFor();
     expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.recipientCount).toBe(12);
+    // The campaign page's frame holds the whole frozen message (it was empty in full-page screenshots).
+    await page.waitForFunction(() => {
+      const frame = document.querySelector('iframe.message') as HTMLIFrameElement | null;
+      const doc = frame?.contentDocument;
+      return !!doc && doc.readyState === 'complete' && doc.body.innerText.includes('your desk moves on Monday') && frame!.clientHeight >= doc.documentElement.scrollHeight;
+    });
 
     // The approval email names its times in the organisation's zone; the page in the reader's.
     await h.sink.waitUntil(() => h.approvalLinks('Desk moves').size === 3, 30_000, 'the approval requests');
