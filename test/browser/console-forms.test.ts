@@ -150,7 +150,7 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     expect((await h.api('author', 'GET', `/campaigns/${created.body.id}`)).body.status).toBe('draft');
   });
 
-  it('people create, see once and revoke their own API tokens; an admin deactivates a person; a 404 knows who is signed in; a skip link leads past the header', async () => {
+  it('people create, see once and revoke their own API tokens; an empty list says what next; a 404 knows who is signed in; a skip link leads past the header; an admin deactivates a person', async () => {
     const author = await newPage();
     await signInAs(h, author, 'author');
     await author.getByRole('link', { name: 'Author Tester' }).click();
@@ -165,6 +165,11 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     await author.getByText('Token revoked').waitFor();
     expect((await asToken('/campaigns')).status).toBe(401);
     expect(await author.getByTestId('tokens').textContent()).not.toContain('deploy script');
+
+    // An empty list says what to do next.
+    const empty = await h.api('author', 'POST', '/lists', { name: 'Nobody yet' });
+    await author.goto(`${h.baseUrl}/lists/${empty.body.id}`);
+    expect(await author.getByTestId('no-members').textContent()).toBe('No members yet: import them from a CSV file above.');
 
     // The first Tab on a page reaches the skip link, which moves focus past the header.
     await author.goto(`${h.baseUrl}/no-such-page`);

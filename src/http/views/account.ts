@@ -1,4 +1,4 @@
-import { csrfField, html, page, type Chrome } from './html.js';
+import { csrfField, html, localTime, page, type Chrome } from './html.js';
 
 export interface AccountModel {
   tokens: { id: string; label: string; created_at: Date; revoked_at: Date | null }[];
@@ -6,8 +6,6 @@ export interface AccountModel {
   created?: { label: string; token: string };
   labelError?: string;
 }
-
-const when = (date: Date) => html`<time datetime="${date.toISOString()}" data-local>${date.toISOString()}</time>`;
 
 export function accountPage(model: AccountModel, chrome: Chrome): string {
   const actor = chrome.session!.actor;
@@ -34,7 +32,7 @@ export function accountPage(model: AccountModel, chrome: Chrome): string {
     ? html`<p class="empty" data-testid="no-tokens">You have no active API tokens. Create one below when a script needs to call the API.</p>`
     : html`<table class="grid" data-testid="tokens"><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
   <tbody>${active.map(
-    (t) => html`<tr><td>${t.label}</td><td>${when(t.created_at)}</td><td><form method="post" action="/account/tokens/${t.id}/revoke" class="inline" data-confirm="Revoke the token “${t.label}”? Anything using it stops working at once.">${csrfField(chrome)}<button type="submit" aria-label="Revoke ${t.label}">Revoke</button></form></td></tr>`,
+    (t) => html`<tr><td>${t.label}</td><td>${localTime(t.created_at)}</td><td><form method="post" action="/account/tokens/${t.id}/revoke" class="inline" data-confirm="Revoke the token “${t.label}”? Anything using it stops working at once.">${csrfField(chrome)}<button type="submit" aria-label="Revoke ${t.label}">Revoke</button></form></td></tr>`,
   )}</tbody></table>`}
   <form method="post" action="/account/tokens" class="panel">
     ${csrfField(chrome)}

@@ -28,6 +28,11 @@ export interface Chrome {
   current?: 'campaigns' | 'new' | 'lists' | 'admin' | 'account';
 }
 
+/** A time the page's script shows in the reader's own zone; without the script, in UTC. */
+export function localTime(date: Date): SafeHtml {
+  return html`<time datetime="${date.toISOString()}" data-local>${date.toUTCString()}</time>`;
+}
+
 export function csrfField(chrome: Chrome): SafeHtml {
   return chrome.session ? html`<input type="hidden" name="_csrf" value="${chrome.session.csrfToken}">` : html``;
 }

@@ -1,6 +1,6 @@
 import type { SubmitReview } from '../../services/submit-review.js';
 import { draftWarnings } from './compose.js';
-import { csrfField, html, page, type Chrome } from './html.js';
+import { csrfField, html, localTime, page, type Chrome } from './html.js';
 
 const SUBMITTABLE = ['draft', 'halted'];
 
@@ -25,7 +25,7 @@ ${error ? html`<p class="error" role="alert" data-testid="submit-error">Not subm
   <p>It goes to <strong data-testid="confirm-count">${count}</strong> recipient${review.recipients === 1 ? '' : 's'}${
     review.resuming ? html`: the rest of the audience it was approved for.` : html`${sources.length ? html`, from ${sources.join(' and ')}` : ''}. Submitting freezes that audience and the message; anyone who has left or opted out is skipped.`
   }</p>
-  <p>${campaign.send_at ? html`It sends at <time datetime="${campaign.send_at.toISOString()}" data-local>${campaign.send_at.toISOString()}</time> at the earliest` : 'It sends as soon as it is approved'}, after ${campaign.required_approvals} approvals. Approvers are emailed a link to review it.</p>
+  <p>${campaign.send_at ? html`It sends at ${localTime(campaign.send_at)} at the earliest` : 'It sends as soon as it is approved'}, after ${campaign.required_approvals} approvals. Approvers are emailed a link to review it.</p>
   ${warnings.value ? html`<h2>Check before you submit</h2><ul class="warnings" data-testid="submit-warnings">${warnings}</ul>` : ''}
 </div>
 ${SUBMITTABLE.includes(campaign.status)
