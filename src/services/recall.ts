@@ -1,3 +1,4 @@
+import { describeInZone } from '../domain/time-zone.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { headerText } from '../domain/addresses.js';
@@ -34,10 +35,11 @@ export interface RecallReport {
   correctionAudience: number;
 }
 
-export function correctionBody(original: CampaignRow, note: string | undefined): string {
+/** The correction's text; `timeZone` names when the original went (ORG_TIME_ZONE). */
+export function correctionBody(original: CampaignRow, note: string | undefined, timeZone: string): string {
   return template('correction.md').render({
     originalSubject: original.subject,
-    originalSentAt: (original.started_at ?? original.created_at).toUTCString(),
+    originalSentAt: describeInZone(original.started_at ?? original.created_at, timeZone),
     note: note ?? '',
   });
 }
@@ -75,7 +77,7 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       kind: 'correction',
       status: 'draft',
       subject: input.subject ?? correctionSubject(original.subject, input.subjectStyle),
-      body_markdown: input.body ?? correctionBody(original, input.note),
+      body_markdown: input.body ?? correctionBody(original, input.note, ctx.config.ORG_TIME_ZONE),
       from_address: original.from_address,
       from_name: original.from_name,
       audience: JSON.stringify({ listIds: [], recipients: [] }),
