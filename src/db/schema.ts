@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { VoidReason } from '../domain/approval-wording.js';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import type { DeliveryStatus } from '../domain/delivery.js';
 import type { Role } from '../domain/inputs.js';
@@ -117,8 +118,8 @@ export interface ApprovalsTable {
   via: 'api' | 'link';
   created_at: Generated<Date>;
   voided_at: Timestamp | null;
-  /** Why it stopped counting (`VoidReason`); empty for decisions voided before reasons were kept. */
-  void_reason: string | null;
+  /** Why it stopped counting; empty for decisions voided before reasons were kept. */
+  void_reason: VoidReason | null;
 }
 
 export interface ApprovalLinksTable {

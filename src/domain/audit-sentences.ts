@@ -35,6 +35,8 @@ export const AUDIT_ACTIONS = [
   'user.roles.cancelled',
   'user.deactivate',
   'user.reactivate',
+  'token.issue',
+  'token.revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -107,6 +109,8 @@ const SENTENCES: Record<AuditAction, (who: string, d: Record<string, unknown>) =
   'user.roles.cancelled': (who, d) => `${who} cancelled the grant of ${list(d.roles)}.`,
   'user.deactivate': (who, d) => `${who} deactivated ${text(d.email)}: their sessions and tokens stopped working.`,
   'user.reactivate': (who, d) => `${who} reactivated ${text(d.email)}.`,
+  'token.issue': (who, d) => `${who} made an API token of their own, ${quoted(d.label)}.`,
+  'token.revoke': (who, d) => `${who} revoked their API token ${quoted(d.label)}.`,
 };
 
 const isAuditAction = (action: string): action is AuditAction => (AUDIT_ACTIONS as readonly string[]).includes(action);

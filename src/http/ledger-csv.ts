@@ -1,7 +1,7 @@
 import type { Response } from 'express';
-import type { LedgerRow } from '../services/ledger.js';
+import type { DeliveryView } from '../domain/api-shapes.js';
 
-const COLUMNS = ['seq', 'email', 'name', 'status', 'message_id', 'attempts', 'smtp_response', 'claimed_at', 'finished_at'] as const;
+const COLUMNS = ['seq', 'email', 'name', 'status', 'messageId', 'attempts', 'smtpResponse', 'claimedAt', 'finishedAt'] as const;
 
 function csvCell(value: unknown): string {
   const text = value instanceof Date ? value.toISOString() : value === null || value === undefined ? '' : String(value);
@@ -25,7 +25,7 @@ function drained(res: Response): Promise<void> {
  * A campaign's ledger as a CSV download, written row by row as the pages arrive, waiting for the
  * client to take each chunk: neither the ledger nor the file is ever held whole.
  */
-export async function streamLedgerCsv(res: Response, campaignId: string, rows: AsyncIterable<LedgerRow>): Promise<void> {
+export async function streamLedgerCsv(res: Response, campaignId: string, rows: AsyncIterable<DeliveryView>): Promise<void> {
   res.type('text/csv').attachment(`deliveries-${campaignId}.csv`);
   res.write(`${COLUMNS.join(',')}\n`);
   for await (const row of rows) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DeliveryView } from '../domain/api-shapes.js';
 import { DELIVERY_STATUSES, type DeliveryCounts, type DeliveryStatus } from '../domain/delivery.js';
 import { pagePosition } from '../domain/inputs.js';
 import { countByStatus, pageDeliveries } from '../db/deliveries.js';
@@ -16,17 +17,26 @@ export interface LedgerFilter {
 }
 
 /** One page of a campaign's ledger in seq order, after `afterSeq`. */
-export function deliveriesPage(ctx: AppContext, campaignId: string, page: LedgerFilter & { afterSeq: number; limit: number }) {
-  return pageDeliveries(ctx.db, campaignId, page);
+export async function deliveriesPage(ctx: AppContext, campaignId: string, page: LedgerFilter & { afterSeq: number; limit: number }): Promise<DeliveryView[]> {
+  const rows = await pageDeliveries(ctx.db, campaignId, page);
+  return rows.map((r) => ({
+    seq: r.seq,
+    email: r.email,
+    name: r.name,
+    status: r.status,
+    messageId: r.message_id,
+    attempts: r.attempts,
+    smtpResponse: r.smtp_response,
+    claimedAt: r.claimed_at,
+    finishedAt: r.finished_at,
+  }));
 }
 
-export type LedgerRow = Awaited<ReturnType<typeof deliveriesPage>>[number];
-
 /** The whole ledger (or what a filter keeps of it) a page at a time, for an export that never holds it all in memory. */
-export async function* everyDelivery(ctx: AppContext, campaignId: string, filter: LedgerFilter = {}): AsyncGenerator<LedgerRow> {
+export async function* everyDelivery(ctx: AppContext, campaignId: string, filter: LedgerFilter = {}): AsyncGenerator<DeliveryView> {
   let afterSeq = 0;
   for (;;) {
-    const rows = await pageDeliveries(ctx.db, campaignId, { ...filter, afterSeq, limit: EXPORT_PAGE });
+    const rows = await deliveriesPage(ctx, campaignId, { ...filter, afterSeq, limit: EXPORT_PAGE });
     yield* rows;
     if (rows.length < EXPORT_PAGE) return;
     afterSeq = rows.at(-1)!.seq;
@@ -35,18 +45,18 @@ export async function* everyDelivery(ctx: AppContext, campaignId: string, filter
 
 export const DELIVERIES_PAGE_SIZE = 50;
 
-/** The deliveries page's search, filter and position, as its form and links send them; the CSV takes the same. */
-export const deliveriesQuery = z.object({
+/** The deliveries page's search, filter and position, as its form and links send them; its CSV link takes the same. */
+export const deliveriesPageQuery = z.object({
   q: z.string().trim().max(200).default(''),
   status: anyIfEmpty(z.enum(DELIVERY_STATUSES)),
   after: pagePosition.default(0),
 });
-export type DeliveriesQuery = z.infer<typeof deliveriesQuery>;
+export type DeliveriesPageQuery = z.infer<typeof deliveriesPageQuery>;
 
 export interface DeliveriesPageModel {
   campaign: CampaignRow;
-  query: DeliveriesQuery;
-  rows: LedgerRow[];
+  query: DeliveriesPageQuery;
+  rows: DeliveryView[];
   counts: DeliveryCounts;
   /** The seq to continue after, when there may be more. */
   next: number | null;
@@ -54,7 +64,7 @@ export interface DeliveriesPageModel {
 
 /** A page of one campaign's per-recipient outcomes for the browser, searched and filtered. */
 export async function deliveriesPageModel(ctx: AppContext, campaignId: string, rawQuery: unknown): Promise<DeliveriesPageModel> {
-  const query = parseInput(deliveriesQuery, rawQuery, 'query');
+  const query = parseInput(deliveriesPageQuery, rawQuery, 'query');
   const campaign = await getCampaign(ctx, campaignId);
   const [rows, counts] = await Promise.all([
     deliveriesPage(ctx, campaign.id, { status: query.status, search: query.q || undefined, afterSeq: query.after, limit: DELIVERIES_PAGE_SIZE + 1 }),
@@ -67,7 +77,7 @@ export async function deliveriesPageModel(ctx: AppContext, campaignId: string, r
 
 /** The same filter for a CSV export: the campaign, checked to exist, and what to keep. */
 export async function ledgerExport(ctx: AppContext, campaignId: string, rawQuery: unknown): Promise<{ campaign: CampaignRow; filter: LedgerFilter }> {
-  const query = parseInput(deliveriesQuery.omit({ after: true }), rawQuery, 'query');
+  const query = parseInput(deliveriesPageQuery.omit({ after: true }), rawQuery, 'query');
   const campaign = await getCampaign(ctx, campaignId);
   return { campaign, filter: { status: query.status, search: query.q || undefined } };
 }

@@ -201,7 +201,7 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     const download = page.waitForEvent('download');
     await page.getByTestId('csv-link').click();
     const csv = (await readFile((await (await download).path())!, 'utf8')).trim().split('\n');
-    expect(csv[0]).toBe('seq,email,name,status,message_id,attempts,smtp_response,claimed_at,finished_at');
+    expect(csv[0]).toBe('seq,email,name,status,messageId,attempts,smtpResponse,claimedAt,finishedAt');
     expect(csv).toHaveLength(1 + ledger.halted!);
     expect(csv.slice(1).every((line) => line.split(',')[3] === 'halted')).toBe(true);
 

@@ -55,6 +55,8 @@ const CASES: Record<AuditAction, [Record<string, unknown>, string]> = {
   'user.roles.cancelled': [{ userId: 'u1', roles: ['admin'] }, 'Ana cancelled the grant of admin.'],
   'user.deactivate': [{ userId: 'u1', email: 'ben@x' }, 'Ana deactivated ben@x: their sessions and tokens stopped working.'],
   'user.reactivate': [{ userId: 'u1', email: 'ben@x' }, 'Ana reactivated ben@x.'],
+  'token.issue': [{ tokenId: 't1', label: 'laptop' }, 'Ana made an API token of their own, “laptop”.'],
+  'token.revoke': [{ tokenId: 't1', label: 'laptop' }, 'Ana revoked their API token “laptop”.'],
 };
 
 describe('auditSentence', () => {
@@ -78,6 +80,6 @@ describe('auditSentence', () => {
   });
 
   it('names an action this version does not know as it was recorded', () => {
-    expect(auditSentence({ action: 'token.revoke', who: 'Ana', data: {} })).toBe('Ana recorded “token.revoke”.');
+    expect(auditSentence({ action: 'token.rotate', who: 'Ana', data: {} })).toBe('Ana recorded “token.rotate”.');
   });
 });

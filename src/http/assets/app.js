@@ -23,10 +23,12 @@
     root.querySelectorAll('[data-percent]').forEach(function (bar) {
       bar.style.width = bar.getAttribute('data-percent') + '%';
     });
-    // Times shown in the reader's own zone.
+    // Times shown in the reader's own zone, short enough for a table cell; the full form on hover.
     root.querySelectorAll('time[data-local]').forEach(function (el) {
       const date = new Date(el.getAttribute('datetime'));
-      el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+      if (isNaN(date.getTime())) return;
+      el.textContent = date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+      el.title = date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' });
     });
     // A second thought before the irreversible buttons.
     root.querySelectorAll('form[data-confirm]').forEach(function (form) {
@@ -47,7 +49,6 @@
     fit();
   });
 
-
   // The send time's zone defaults to the browser's.
   const zone = document.querySelector('select[data-auto-zone="true"]');
   if (zone) {
@@ -64,6 +65,9 @@
         .then(function (data) {
           document.getElementById('audience-count').textContent = data.count.toLocaleString('en-US');
           if (data.html) document.getElementById('preview').srcdoc = data.html;
+          // Rendered and escaped by the server, the same markup the page was first served with.
+          document.getElementById('field-names').innerHTML = data.fieldsHtml;
+          document.getElementById('merge-warnings').innerHTML = data.warningsHtml;
         })
         .catch(function () {});
     }, 400);

@@ -1,5 +1,5 @@
 import { DELIVERY_STATUSES } from '../../domain/delivery.js';
-import type { DeliveriesPageModel, DeliveriesQuery } from '../../services/ledger.js';
+import type { DeliveriesPageModel, DeliveriesPageQuery } from '../../services/ledger.js';
 import { html, page, type Chrome, type SafeHtml } from './html.js';
 
 const STATUS_WORDS: Record<(typeof DELIVERY_STATUSES)[number], string> = {
@@ -12,7 +12,7 @@ const STATUS_WORDS: Record<(typeof DELIVERY_STATUSES)[number], string> = {
   unknown: 'unknown (may have arrived)',
 };
 
-function href(base: string, query: Partial<DeliveriesQuery>): string {
+function href(base: string, query: Partial<DeliveriesPageQuery>): string {
   const params = new URLSearchParams();
   if (query.q) params.set('q', query.q);
   if (query.status) params.set('status', query.status);
@@ -49,7 +49,7 @@ ${model.rows.length === 0
   : html`<div class="scroll"><table class="grid" data-testid="deliveries">
   <thead><tr><th scope="col">#</th><th scope="col">Recipient</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Mail server’s answer</th><th scope="col">Finished</th></tr></thead>
   <tbody>${model.rows.map(
-    (row) => html`<tr><td>${row.seq}</td><td>${row.name ? html`${row.name} ` : ''}&lt;${row.email}&gt;</td><td><span class="badge ${row.status}">${STATUS_WORDS[row.status]}</span></td><td>${row.attempts}</td><td><code>${row.smtp_response ?? ''}</code></td><td>${row.finished_at ? html`<time datetime="${row.finished_at.toISOString()}" data-local>${row.finished_at.toUTCString()}</time>` : '—'}</td></tr>`,
+    (row) => html`<tr><td>${row.seq}</td><td>${row.name ? html`${row.name} ` : ''}&lt;${row.email}&gt;</td><td><span class="badge ${row.status}">${STATUS_WORDS[row.status]}</span></td><td>${row.attempts}</td><td><code>${row.smtpResponse ?? ''}</code></td><td>${row.finishedAt ? html`<time datetime="${row.finishedAt.toISOString()}" data-local>${row.finishedAt.toUTCString()}</time>` : '—'}</td></tr>`,
   )}</tbody>
 </table></div>`}
 <nav class="paging" aria-label="Pages of deliveries">
