@@ -19,7 +19,7 @@ describe('durations', () => {
     expect(describeHoldWindow('policy', 20)).toBe('20 seconds after the last approval');
     expect(describeHoldWindow('policy', 0)).toBe('none: it goes as soon as it is approved');
     expect(describeHoldWindow('correction', 600)).toBe('none: a correction goes as soon as it is approved');
-    expect(describeSendTime(null, 'correction')).toBe('as soon as it is approved');
+    expect(describeSendTime(null, 'UTC', 'correction')).toBe('as soon as it is approved');
   });
 });
 
