@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { buttonsUnreachableByKeyboard, launchChromium, screenshot, unlabelledControls } from '../support/browser.js';
+import { buttonsUnreachableByKeyboard, launchChromium, pageWidth, screenshot, seriousAccessibilityProblems, unlabelledControls } from '../support/browser.js';
 import { Harness, people } from '../support/harness.js';
 
 /** A message to `address` waits inside its SMTP transaction until the test lets go of it. */
@@ -166,6 +166,10 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     const barSum = () => page.locator('[data-bucket]').evaluateAll((bars) => bars.reduce((sum, bar) => sum + Number(bar.getAttribute('data-sent')), 0));
     expect(await barSum()).toBe(haltedLedger.sent);
     await screenshot(page, 'campaign-halted-breakdown');
+    expect(await seriousAccessibilityProblems(page)).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 720 });
     releaseHalted();
     await page.waitForFunction(() => document.querySelector('[data-count="inFlight"]')?.textContent === '0');
     expect(await countOnPage(page, 'sent')).toBe(haltedLedger.sent! + 1);

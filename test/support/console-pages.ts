@@ -69,6 +69,7 @@ export function mainPages(data: ConsoleData): { name: string; path: string; as: 
     { name: 'campaign-list', path: '/', as: 'author' },
     { name: 'compose', path: '/campaigns/new', as: 'author' },
     { name: 'campaign-sent', path: `/campaigns/${data.sentId}`, as: 'author' },
+    { name: 'deliveries', path: `/campaigns/${data.sentId}/deliveries`, as: 'author' },
     { name: 'campaign-draft', path: `/campaigns/${data.draftId}`, as: 'author' },
     { name: 'submit-confirm', path: `/campaigns/${data.draftId}/submit`, as: 'author' },
     { name: 'lists', path: '/lists', as: 'author' },
