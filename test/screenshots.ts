@@ -12,7 +12,7 @@ import { mainPages, seedConsole, signInAs } from './support/console-pages.js';
 import { Harness } from './support/harness.js';
 
 const OUT_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../docs/screenshots');
-const SHOWN = new Set(['sign-in', 'campaign-list', 'compose', 'campaign-sent', 'submit-confirm', 'approval', 'lists', 'admin', 'account']);
+const SHOWN = new Set(['sign-in', 'campaign-list', 'compose', 'campaign-sent', 'deliveries', 'submit-confirm', 'approval', 'lists', 'admin', 'account']);
 const WIDTHS = [390, 1280];
 
 /** A draft being written, with a typo the page flags, rather than an empty form. */

@@ -1,3 +1,5 @@
+import { describeInZone } from './time-zone.js';
+
 /** Every action the audit chain records: recording anything else does not compile, so each has a sentence. */
 export const AUDIT_ACTIONS = [
   'campaign.create',
@@ -45,13 +47,15 @@ export interface AuditEventForSentence {
   /** Who did it, as the reader should see them: a name, an address, "Countersign" for the system. */
   who: string;
   data: Record<string, unknown>;
+  /** The zone times in the sentence are given in (the organisation's). */
+  timeZone: string;
 }
 
 const n = (value: unknown) => (typeof value === 'number' ? value : Number(value ?? 0)).toLocaleString('en-US');
 const plural = (value: unknown, one: string, many = `${one}s`) => `${n(value)} ${Number(value) === 1 ? one : many}`;
 const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
 const quoted = (value: unknown) => `“${text(value)}”`;
-const time = (value: unknown) => (typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toUTCString() : text(value));
+
 const list = (value: unknown) => (Array.isArray(value) && value.length ? value.map(text).join(', ') : 'none');
 const STATUS_WORDS: Record<string, string> = { pending_approval: 'waiting for approval' };
 const status = (value: unknown) => STATUS_WORDS[text(value)] ?? text(value);
@@ -64,7 +68,9 @@ function counts(value: unknown): string {
   return parts.length ? parts.join(', ') : 'nothing delivered';
 }
 
-const SENTENCES: Record<AuditAction, (who: string, d: Record<string, unknown>) => string> = {
+type Sentence = (who: string, d: Record<string, unknown>, time: (value: unknown) => string) => string;
+
+const SENTENCES: Record<AuditAction, Sentence> = {
   'campaign.create': (who, d) => (d.kind === 'correction' ? `${who} created this correction of a recalled campaign.` : `${who} created the campaign ${quoted(d.subject)}.`),
   'campaign.edit': (who, d) => {
     const fields = Array.isArray(d.fields) && d.fields.length ? ` (${list(d.fields)})` : '';
@@ -76,10 +82,10 @@ const SENTENCES: Record<AuditAction, (who: string, d: Record<string, unknown>) =
   'campaign.resubmit': (who, d) => `${who} asked for approval to resume it: ${plural(d.recipientCount, 'recipient')}, ${plural(Array.isArray(d.approversAsked) ? d.approversAsked.length : 0, 'approver')} asked.`,
   'campaign.approve': (who, d) => `${who} approved it${d.via === 'link' ? ' from the emailed link' : d.via === 'api' ? ' through the API' : ''}.`,
   'campaign.reject': (who, d) => `${who} rejected it${d.reason ? `: ${quoted(d.reason)}` : ''}; it went back to the author as a draft.`,
-  'campaign.schedule': (_who, d) => `It reached its approvals (${plural(Array.isArray(d.approvedBy) ? d.approvedBy.length : 0, 'approver')}) and was scheduled to send at ${time(d.scheduledFor)}.`,
-  'campaign.quiet_hours': (_who, d) => `Its start fell in quiet hours: it waits until ${time(d.startsAt)}.`,
+  'campaign.schedule': (_who, d, time) => `It reached its approvals (${plural(Array.isArray(d.approvedBy) ? d.approvedBy.length : 0, 'approver')}) and was scheduled to send at ${time(d.scheduledFor)}.`,
+  'campaign.quiet_hours': (_who, d, time) => `Its start fell in quiet hours: it waits until ${time(d.startsAt)}.`,
   'campaign.start': (_who, d) => `Sending started to ${plural(d.recipientCount, 'recipient')}${d.firstWave ? `, a first wave of ${n(d.firstWave)} first` : ''}.`,
-  'campaign.first_wave_sent': (_who, d) => `The first wave went out (${counts(d.deliveries)}); the rest continues at ${time(d.continuesAt)} unless it is halted.`,
+  'campaign.first_wave_sent': (_who, d, time) => `The first wave went out (${counts(d.deliveries)}); the rest continues at ${time(d.continuesAt)} unless it is halted.`,
   'campaign.continue': (who, d) => (d.early ? `${who} sent the rest after the first wave without waiting for the pause to end.` : 'The first wave’s pause ended and the rest began to go out.'),
   'campaign.sent': (_who, d) => `Sending finished: ${counts(d.deliveries)}.`,
   'campaign.halt': (who, d) =>
@@ -93,7 +99,7 @@ const SENTENCES: Record<AuditAction, (who: string, d: Record<string, unknown>) =
     return `${plural(d.count, 'delivery was', 'deliveries were')} marked unknown: a worker stopped during the SMTP hand-off, so ${they} may have arrived; ${they} will not be resent.`;
   },
   'approval.reminder': (_who, d) => `${text(d.approver)} had not decided and was sent a reminder with a fresh link.`,
-  'approval.escalated': (_who, d) => `The admins were told: the send time ${time(d.sendAt)} is near and it does not have its approvals.`,
+  'approval.escalated': (_who, d, time) => `The admins were told: the send time ${time(d.sendAt)} is near and it does not have its approvals.`,
   'approvals.void': (_who, d) => `An approval was voided: ${text(d.reason)}.`,
   'kill_switch.engage': (who, d) => `${who} engaged the kill switch${d.reason ? `: ${quoted(d.reason)}` : ''}; everything scheduled or sending was halted.`,
   'kill_switch.release': (who) => `${who} released the kill switch.`,
@@ -118,5 +124,6 @@ const isAuditAction = (action: string): action is AuditAction => (AUDIT_ACTIONS 
 /** An audit event as a sentence a person reads; an action this version does not know is named as it was recorded. */
 export function auditSentence(event: AuditEventForSentence): string {
   if (!isAuditAction(event.action)) return `${event.who} recorded “${event.action}”.`;
-  return SENTENCES[event.action](event.who, event.data ?? {});
+  const time = (value: unknown) => (typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? describeInZone(new Date(value), event.timeZone) : text(value));
+  return SENTENCES[event.action](event.who, event.data ?? {}, time);
 }

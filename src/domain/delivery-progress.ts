@@ -65,10 +65,9 @@ export function deliveryBreakdown(counts: DeliveryCounts, recipientCount: number
 
 function summarise(segments: ProgressSegment[], total: number, status: CampaignStatus): string {
   if (total === 0) return 'No recipients yet: the audience is frozen when the campaign is submitted.';
-  const parts = segments.filter((s) => s.count > 0).map((s) => `${number(s.count)} ${s.label}`);
+  if (segments.find((s) => s.key === 'waiting')!.count === total) return `Nothing sent yet: ${number(total)} waiting.`;
   const sent = segments.find((s) => s.key === 'sent')!.count;
-  const nothingYet = parts.length === 1 && segments.find((s) => s.key === 'waiting')!.count === total;
-  if (nothingYet) return `Nothing sent yet: ${number(total)} waiting.`;
-  const lead = status === 'halted' ? 'Halted: ' : status === 'sending' ? `${number(sent)} of ${number(total)} sent so far: ` : `${number(sent)} of ${number(total)} sent: `;
-  return `${lead}${parts.join(', ')}.`;
+  const others = segments.filter((s) => s.key !== 'sent' && s.count > 0).map((s) => `${number(s.count)} ${s.label}`);
+  const lead = `${status === 'halted' ? 'Halted: ' : ''}${number(sent)} of ${number(total)} sent${status === 'sending' ? ' so far' : ''}`;
+  return `${lead}${others.length ? `; ${others.join(', ')}` : ''}.`;
 }

@@ -111,7 +111,7 @@ async function auditLines(ctx: AppContext, campaignId: string): Promise<AuditLin
   const names = await namesByEmail(ctx.db, [...new Set(events.map((e) => e.actor))]);
   return events.map((event) => {
     const who = event.actor === SYSTEM_ACTOR ? 'Countersign' : (names.get(event.actor) ?? event.actor);
-    return { at: new Date(event.at), who, sentence: auditSentence({ action: event.action, who, data: event.data }), action: event.action, data: event.data };
+    return { at: new Date(event.at), who, sentence: auditSentence({ action: event.action, who, data: event.data, timeZone: ctx.config.ORG_TIME_ZONE }), action: event.action, data: event.data };
   });
 }
 

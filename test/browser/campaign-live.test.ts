@@ -142,7 +142,7 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     const percent = Math.floor((haltedLedger.sent! / recipients.length) * 100);
     expect(await page.getByTestId('progress-percent').textContent()).toBe(`${percent}%`);
     expect(await page.getByTestId('progress-summary').textContent()).toBe(
-      `Halted: ${haltedLedger.sent} sent, ${haltedLedger.halted} stopped by the halt, 1 in flight.`,
+      `Halted: ${haltedLedger.sent} of ${recipients.length} sent; ${haltedLedger.halted} stopped by the halt, 1 in flight.`,
     );
     // The bar: green only for what was sent; the stopped part drawn apart, in its own colour.
     const widths = await page.locator('.progress [data-segment]').evaluateAll((segments) =>

@@ -63,7 +63,7 @@ describe('the console queries', () => {
     expect(second.items.map((i) => i.campaign.subject)).toEqual(['Draft 0']);
     const halted = await campaignListModel(h.ctx, { status: 'halted', kind: 'policy', author: h.users.author!.id });
     expect(halted.items).toHaveLength(1);
-    expect(halted.items[0]!.breakdown.summary).toBe('Halted: 4 sent, 1 failed, 1 unknown (may have arrived), 1 stopped by the halt.');
+    expect(halted.items[0]!.breakdown.summary).toBe('Halted: 4 of 7 sent; 1 failed, 1 unknown (may have arrived), 1 stopped by the halt.');
     await expect(campaignListModel(h.ctx, { page: '0' })).rejects.toBeInstanceOf(AppError);
     // The API finds the same way.
     const api = await h.api('bob', 'GET', `/campaigns?q=${encodeURIComponent('100%')}&kind=policy&author=${h.users.author!.id}&status=halted`);

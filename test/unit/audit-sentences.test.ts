@@ -16,13 +16,13 @@ const CASES: Record<AuditAction, [Record<string, unknown>, string]> = {
   'campaign.reject': [{ contentHash: 'abc', via: 'api', reason: 'wrong date' }, 'Ana rejected it: “wrong date”; it went back to the author as a draft.'],
   'campaign.schedule': [
     { approvedBy: ['u1', 'u2'], scheduledFor: '2030-01-02T09:00:00.000Z', contentHash: 'abc' },
-    'It reached its approvals (2 approvers) and was scheduled to send at Wed, 02 Jan 2030 09:00:00 GMT.',
+    'It reached its approvals (2 approvers) and was scheduled to send at Wed 2 Jan 2030, 10:00 Europe/Berlin.',
   ],
-  'campaign.quiet_hours': [{ startsAt: '2030-01-02T07:00:00.000Z' }, 'Its start fell in quiet hours: it waits until Wed, 02 Jan 2030 07:00:00 GMT.'],
+  'campaign.quiet_hours': [{ startsAt: '2030-01-02T07:00:00.000Z' }, 'Its start fell in quiet hours: it waits until Wed 2 Jan 2030, 08:00 Europe/Berlin.'],
   'campaign.start': [{ recipientCount: 3000, firstWave: 150 }, 'Sending started to 3,000 recipients, a first wave of 150 first.'],
   'campaign.first_wave_sent': [
     { deliveries, continuesAt: '2030-01-02T09:10:00.000Z' },
-    'The first wave went out (118 sent, 2 failed, 1 skipped); the rest continues at Wed, 02 Jan 2030 09:10:00 GMT unless it is halted.',
+    'The first wave went out (118 sent, 2 failed, 1 skipped); the rest continues at Wed 2 Jan 2030, 10:10 Europe/Berlin unless it is halted.',
   ],
   'campaign.continue': [{ early: true }, 'Ana sent the rest after the first wave without waiting for the pause to end.'],
   'campaign.sent': [{ deliveries }, 'Sending finished: 118 sent, 2 failed, 1 skipped.'],
@@ -39,7 +39,7 @@ const CASES: Record<AuditAction, [Record<string, unknown>, string]> = {
   'correction.late_recipients': [{ count: 2 }, '2 recipients of the original whose message was in flight at the recall landed and joined this correction.'],
   'deliveries.unknown': [{ count: 1 }, '1 delivery was marked unknown: a worker stopped during the SMTP hand-off, so it may have arrived; it will not be resent.'],
   'approval.reminder': [{ approver: 'bob@x' }, 'bob@x had not decided and was sent a reminder with a fresh link.'],
-  'approval.escalated': [{ sendAt: '2030-01-02T09:00:00.000Z' }, 'The admins were told: the send time Wed, 02 Jan 2030 09:00:00 GMT is near and it does not have its approvals.'],
+  'approval.escalated': [{ sendAt: '2030-01-02T09:00:00.000Z' }, 'The admins were told: the send time Wed 2 Jan 2030, 10:00 Europe/Berlin is near and it does not have its approvals.'],
   'approvals.void': [{ approverId: 'u1', reason: 'bob@x was deactivated' }, 'An approval was voided: bob@x was deactivated.'],
   'kill_switch.engage': [{ reason: 'incident' }, 'Ana engaged the kill switch: “incident”; everything scheduled or sending was halted.'],
   'kill_switch.release': [{}, 'Ana released the kill switch.'],
@@ -61,7 +61,7 @@ const CASES: Record<AuditAction, [Record<string, unknown>, string]> = {
 
 describe('auditSentence', () => {
   it.each(AUDIT_ACTIONS.map((action) => [action, ...CASES[action]] as const))('%s reads as a sentence', (action, data, sentence) => {
-    expect(auditSentence({ action, who: 'Ana', data })).toBe(sentence);
+    expect(auditSentence({ action, who: 'Ana', data, timeZone: 'Europe/Berlin' })).toBe(sentence);
   });
 
   it('has a case for every action and no other', () => {
@@ -69,17 +69,17 @@ describe('auditSentence', () => {
   });
 
   it('words the variants of an action by what was recorded', () => {
-    expect(auditSentence({ action: 'campaign.create', who: 'Ana', data: { kind: 'correction', originalId: 'c1' } })).toBe('Ana created this correction of a recalled campaign.');
-    expect(auditSentence({ action: 'campaign.continue', who: 'Countersign', data: { early: false } })).toBe('The first wave’s pause ended and the rest began to go out.');
-    expect(auditSentence({ action: 'campaign.halt', who: 'Countersign', data: { reason: 'renderer changed', inFlight: 1, stopped: 1 } })).toBe(
+    expect(auditSentence({ action: 'campaign.create', who: 'Ana', data: { kind: 'correction', originalId: 'c1' }, timeZone: 'UTC' })).toBe('Ana created this correction of a recalled campaign.');
+    expect(auditSentence({ action: 'campaign.continue', who: 'Countersign', data: { early: false }, timeZone: 'UTC' })).toBe('The first wave’s pause ended and the rest began to go out.');
+    expect(auditSentence({ action: 'campaign.halt', who: 'Countersign', data: { reason: 'renderer changed', inFlight: 1, stopped: 1 }, timeZone: 'UTC' })).toBe(
       'Countersign halted it: “renderer changed”. 1 delivery was stopped; 1 was already in flight.',
     );
-    expect(auditSentence({ action: 'campaign.approve', who: 'Ben', data: { via: 'api' } })).toBe('Ben approved it through the API.');
-    expect(auditSentence({ action: 'campaign.edit', who: 'Ana', data: { fields: [], previousStatus: 'draft', voidedApprovals: 0 } })).toBe('Ana edited it.');
-    expect(auditSentence({ action: 'campaign.sent', who: 'Countersign', data: { deliveries: {} } })).toBe('Sending finished: nothing delivered.');
+    expect(auditSentence({ action: 'campaign.approve', who: 'Ben', data: { via: 'api' }, timeZone: 'UTC' })).toBe('Ben approved it through the API.');
+    expect(auditSentence({ action: 'campaign.edit', who: 'Ana', data: { fields: [], previousStatus: 'draft', voidedApprovals: 0 }, timeZone: 'UTC' })).toBe('Ana edited it.');
+    expect(auditSentence({ action: 'campaign.sent', who: 'Countersign', data: { deliveries: {} }, timeZone: 'UTC' })).toBe('Sending finished: nothing delivered.');
   });
 
   it('names an action this version does not know as it was recorded', () => {
-    expect(auditSentence({ action: 'token.rotate', who: 'Ana', data: {} })).toBe('Ana recorded “token.rotate”.');
+    expect(auditSentence({ action: 'token.rotate', who: 'Ana', data: {}, timeZone: 'UTC' })).toBe('Ana recorded “token.rotate”.');
   });
 });

@@ -1,6 +1,6 @@
 import { DELIVERY_STATUSES } from '../../domain/delivery.js';
 import type { DeliveriesPageModel, DeliveriesPageQuery } from '../../services/ledger.js';
-import { html, page, type Chrome, type SafeHtml } from './html.js';
+import { html, localTime, page, type Chrome, type SafeHtml } from './html.js';
 
 const STATUS_WORDS: Record<(typeof DELIVERY_STATUSES)[number], string> = {
   queued: 'waiting',
@@ -46,10 +46,11 @@ export function deliveriesPage(model: DeliveriesPageModel, chrome: Chrome): stri
 <p><a href="${href(`/campaigns/${campaign.id}/deliveries.csv`, { q: query.q, status: query.status })}" download data-testid="csv-link">Download ${query.q || query.status ? 'these deliveries' : 'the whole ledger'} (CSV)</a></p>
 ${model.rows.length === 0
   ? emptyState(model, base)
-  : html`<div class="scroll"><table class="grid" data-testid="deliveries">
+  : html`<div class="scroll"><table class="grid stack" data-testid="deliveries">
   <thead><tr><th scope="col">#</th><th scope="col">Recipient</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Mail server’s answer</th><th scope="col">Finished</th></tr></thead>
   <tbody>${model.rows.map(
-    (row) => html`<tr><td>${row.seq}</td><td>${row.name ? html`${row.name} ` : ''}&lt;${row.email}&gt;</td><td><span class="badge ${row.status}">${STATUS_WORDS[row.status]}</span></td><td>${row.attempts}</td><td><code>${row.smtpResponse ?? ''}</code></td><td>${row.finishedAt ? html`<time datetime="${row.finishedAt.toISOString()}" data-local>${row.finishedAt.toUTCString()}</time>` : '—'}</td></tr>`,
+    (row) =>
+      html`<tr><td data-label="#">${row.seq}</td><td data-label="Recipient">${row.name ? html`${row.name} ` : ''}&lt;${row.email}&gt;</td><td data-label="Status"><span class="badge ${row.status}">${STATUS_WORDS[row.status]}</span></td><td data-label="Attempts">${row.attempts}</td><td data-label="Answer"><code>${row.smtpResponse ?? ''}</code></td><td data-label="Finished">${row.finishedAt ? localTime(row.finishedAt) : '—'}</td></tr>`,
   )}</tbody>
 </table></div>`}
 <nav class="paging" aria-label="Pages of deliveries">

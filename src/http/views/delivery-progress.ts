@@ -26,5 +26,5 @@ export function progressPanel(breakdown: DeliveryBreakdown): SafeHtml {
     (s) => html`<li><span class="swatch ${s.key}" aria-hidden="true"></span><strong data-count="${s.key}">${s.count.toLocaleString('en-US')}</strong> ${s.label}</li>`,
   )}</ul>
 ${progressBar(breakdown, { ids: true })}
-<p><strong id="progress-percent" data-testid="progress-percent">${breakdown.percentSent}%</strong> sent of ${breakdown.total.toLocaleString('en-US')}. <span data-testid="progress-summary">${breakdown.summary}</span></p>`;
+<p><strong id="progress-percent" data-testid="progress-percent">${breakdown.percentSent}%</strong> sent. <span data-testid="progress-summary">${breakdown.summary}</span></p>`;
 }

@@ -3,7 +3,7 @@ import { html, type SafeHtml } from './html.js';
 
 const WIDTH = 640;
 const HEIGHT = 180;
-const PLOT = { left: 44, right: 8, top: 10, bottom: 28 };
+const PLOT = { left: 56, right: 8, top: 12, bottom: 28 };
 const STACK = ['sent', 'failed', 'unknown'] as const;
 
 const clock = (date: Date, withSeconds: boolean) => date.toISOString().slice(11, withSeconds ? 19 : 16);
@@ -39,7 +39,7 @@ export function progressChart(timeline: DeliveryTimeline | null): SafeHtml {
   return html`<figure class="chart" data-testid="delivery-chart" data-total-sent="${totals.sent}" data-total-failed="${totals.failed}" data-total-unknown="${totals.unknown}">
 <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-labelledby="chart-caption">
 <line class="axis" x1="${PLOT.left}" y1="${PLOT.top + plotHeight}" x2="${WIDTH - PLOT.right}" y2="${PLOT.top + plotHeight}"></line>
-<text class="tick" x="${PLOT.left - 6}" y="${PLOT.top + 8}" text-anchor="end">${peak}</text>
+<text class="tick" x="${PLOT.left - 6}" y="${PLOT.top + 10}" text-anchor="end">${peak}</text>
 <text class="tick" x="${PLOT.left - 6}" y="${PLOT.top + plotHeight}" text-anchor="end">0</text>
 <text class="tick" x="${PLOT.left}" y="${HEIGHT - 8}">${clock(first, seconds)}</text>
 <text class="tick" x="${WIDTH - PLOT.right}" y="${HEIGHT - 8}" text-anchor="end">${clock(last, seconds)} UTC</text>
