@@ -15,6 +15,16 @@
     bar.style.width = bar.getAttribute('data-percent') + '%';
   });
 
+  // A table wider than its box scrolls sideways inside it: the keyboard must be able to scroll it too.
+  function focusableWhenScrolling() {
+    document.querySelectorAll('.scroll, table.grid').forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) box.setAttribute('tabindex', '0');
+      else box.removeAttribute('tabindex');
+    });
+  }
+  focusableWhenScrolling();
+  window.addEventListener('resize', debounce(focusableWhenScrolling, 100));
+
   // A message preview as tall as the message, so the whole of it shows without a scrollbar of its own.
   document.querySelectorAll('iframe[data-fit-content]').forEach(function (frame) {
     function fit() {
