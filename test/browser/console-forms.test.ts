@@ -153,7 +153,7 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     await h.api('author', 'POST', `/lists/${list.body.id}/members`, members(3), { 'content-type': 'text/csv' });
     await page.getByRole('button', { name: 'Submit to 2 recipients for approval' }).click();
     expect(await page.getByTestId('submit-error').textContent()).toBe(
-      'Not submitted: the audience changed since you looked: it is now 3 recipients, not 2. Check it and submit again.',
+      'Not submitted: the audience changed since you looked: it is now 3 recipients. Check it and submit again.',
     );
     expect(await page.getByTestId('confirm-count').textContent()).toBe('3');
 
