@@ -1,6 +1,6 @@
 import { csrfField, html, page, type Chrome } from './html.js';
 
-export function listsPage(lists: { id: string; name: string; member_count: number }[], chrome: Chrome, error?: string): string {
+export function listsPage(lists: { id: string; name: string; memberCount: number }[], chrome: Chrome, error?: string): string {
   return page(
     'Lists',
     html`
@@ -8,7 +8,7 @@ export function listsPage(lists: { id: string; name: string; member_count: numbe
 ${lists.length === 0
   ? html`<p class="empty" data-testid="no-lists">No lists yet. Name your first list below and create it; then import its members from a CSV file, or paste them. A campaign can also go to addresses pasted into it, without a list.</p>`
   : html`<div class="scroll"><table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
-<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${Number(l.member_count).toLocaleString('en-US')}</td></tr>`)}</tbody></table></div>`}
+<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${l.memberCount.toLocaleString('en-US')}</td></tr>`)}</tbody></table></div>`}
 <form method="post" action="/lists" class="panel">
   ${csrfField(chrome)}
   <label for="list-name">New list name</label>
