@@ -10,6 +10,7 @@ import { haltCampaign } from '../../services/halt.js';
 import { allLists } from '../../services/lists.js';
 import { previewDraft } from '../../services/previews.js';
 import { recallCampaign } from '../../services/recall.js';
+import { approveRetraction, haltRetraction } from '../../services/retraction.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { campaignListPage, campaignPage, composePage, recallPage, type ComposeModel } from '../views/campaigns.js';
 import { checkCsrf, requireSignedIn, signedIn } from '../web.js';
@@ -159,8 +160,17 @@ export function campaignsRouter(ctx: AppContext): Router {
     const subjectStyle = req.body?.subjectStyle === 'sent_in_error' ? 'sent_in_error' : 'reply';
     // Only an author may submit the correction; anyone else who may recall leaves it drafted for an author.
     const submit = session.actor.roles.includes('author');
-    const report = await recallCampaign(ctx, session.actor, req.params.id!, { note, subjectStyle, submit });
+    const retract = req.body?.retract === 'yes';
+    const report = await recallCampaign(ctx, session.actor, req.params.id!, { note, subjectStyle, submit, retract });
     redirectWithNotice(res, `/campaigns/${report.correction.id}`, submit ? 'recalled' : 'recall-drafted');
+  });
+  router.post('/campaigns/:id/retraction/approve', async (req, res) => {
+    const report = await approveRetraction(ctx, checkCsrf(req).actor, req.params.id!);
+    redirectWithNotice(res, `/campaigns/${req.params.id!}`, report.status === 'pending_approval' ? 'retraction-approved' : 'retraction-started');
+  });
+  router.post('/campaigns/:id/retraction/halt', async (req, res) => {
+    const report = await haltRetraction(ctx, checkCsrf(req).actor, req.params.id!, { reason: 'halted from the console' });
+    redirectWithNotice(res, `/campaigns/${req.params.id!}`, 'retraction-halted', { inFlight: report.inFlight, stopped: report.stopped });
   });
   return router;
 }

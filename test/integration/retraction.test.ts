@@ -1,0 +1,168 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RETRACTION_SENTENCE } from '../../src/services/recall.js';
+import { Dovecot, DOVECOT_MISSING, dovecotInstalled } from '../support/dovecot.js';
+import { Harness, people } from '../support/harness.js';
+
+if (!dovecotInstalled) console.warn(`skipping test/integration/retraction.test.ts: ${DOVECOT_MISSING}`);
+
+// Six staff with mailboxes on the Dovecot; one more on the same domain without one; one outside it.
+const staff = people(6, 'ret');
+const noMailbox = { email: 'gone0000@corp.example.com', name: 'gone 0' };
+const outsider = { email: 'ext0000@partner.example.org', name: 'ext 0' };
+
+interface Report {
+  status: string;
+  dryRun: Record<'would_remove' | 'not_found' | 'already_deleted' | 'failed' | 'not_retractable', number>;
+  outcomes: Record<'pending' | 'working' | 'removed' | 'not_found' | 'already_deleted' | 'failed' | 'not_retractable' | 'halted', number>;
+  quorum: { missing: string[] };
+}
+
+describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP server', () => {
+  let h: Harness;
+  let dovecot: Dovecot;
+  let policyDir: string;
+
+  /** Every message the relay accepted for someone with a mailbox goes on into it over LMTP, as an MTA would hand it over. */
+  async function deliverToMailboxes(subject: string): Promise<void> {
+    for (const message of h.sink.withSubject(subject)) {
+      const to = message.envelopeTo.filter((address) => staff.some((s) => s.email === address));
+      if (to.length) await dovecot.deliver(message.raw, message.parsed.from!.value[0]!.address!, to);
+    }
+  }
+
+  async function sentCampaign(subject: string, recipients: { email: string; name: string }[]): Promise<string> {
+    const { id } = await h.approvedCampaign({ subject, body: 'Hello {{firstName}}.', recipients });
+    await h.waitForStatus(id, 'sent');
+    await deliverToMailboxes(subject);
+    return id;
+  }
+
+  const retraction = async (id: string) => (await h.api('alice', 'GET', `/campaigns/${id}/retraction`)).body as Report;
+  const untilRetraction = (id: string, accept: (r: Report) => boolean, what: string) => h.until(() => retraction(id), accept, what);
+
+  async function ledgerMessageIds(id: string): Promise<Map<string, string>> {
+    const rows = (await h.api('alice', 'GET', `/campaigns/${id}/deliveries`)).body.deliveries as { email: string; message_id: string }[];
+    return new Map(rows.map((r) => [r.email, r.message_id]));
+  }
+
+  beforeAll(async () => {
+    dovecot = await Dovecot.start(staff.map((s) => s.email));
+    policyDir = await mkdtemp(join(tmpdir(), 'cs-policy-'));
+    await writeFile(join(policyDir, 'policy.yaml'), 'retraction: { allowed: true }\n');
+    h = await Harness.start({
+      env: {
+        POLICY_FILE: join(policyDir, 'policy.yaml'),
+        RETRACT_IMAP_URL: `imap://127.0.0.1:${dovecot.imapPort}`,
+        RETRACT_IMAP_MASTER_USER: dovecot.master.user,
+        RETRACT_IMAP_MASTER_PASSWORD: dovecot.master.password,
+        RETRACT_DOMAINS: 'corp.example.com',
+        RETRACT_CONCURRENCY: '2',
+        // Slow enough that a halt lands mid-run.
+        RETRACT_RATE_PER_SECOND: '4',
+      },
+    });
+    await h.addAuthorAndApprovers();
+    await h.addUser('cho', ['admin']);
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await dovecot?.stop();
+    if (policyDir) await rm(policyDir, { recursive: true, force: true });
+  });
+
+  it('dry run, approval with an admin, then each original moves to Trash and nothing else is touched', async () => {
+    const originalId = await sentCampaign('Wrong bonus figures', [...staff, noMailbox, outsider]);
+    await sentCampaign('Canteen menu', staff.slice(0, 3));
+    // Another sender's message in the same mailboxes.
+    for (const person of staff) {
+      const raw = Buffer.from(`From: hr@corp.example.com\r\nTo: ${person.email}\r\nSubject: Bonus figures\r\nMessage-ID: <hr-${person.email}>\r\n\r\nFrom HR.\r\n`);
+      await dovecot.deliver(raw, 'hr@corp.example.com', [person.email]);
+    }
+    const originalIds = await ledgerMessageIds(originalId);
+    const before = await dovecot.messageIds(staff[0]!.email, 'INBOX');
+    expect(before).toContain(originalIds.get(staff[0]!.email));
+
+    const bad = await h.api('author', 'POST', `/campaigns/${originalId}/recall`, { retract: 'yes' });
+    expect(bad.status).toBe(400);
+    const recall = await h.api('author', 'POST', `/campaigns/${originalId}/recall`, { retract: true, note: 'The figures were wrong.' });
+    expect(recall.status).toBe(201);
+    expect(recall.body.retraction).toMatchObject({ items: staff.length + 2 });
+    expect(recall.body.correction.body).toContain(RETRACTION_SENTENCE);
+
+    // The dry run touches nothing and says what a run would do, recipient by recipient.
+    const checked = await untilRetraction(originalId, (r) => r.status === 'pending_approval', 'the dry run');
+    expect(checked.dryRun).toEqual({ would_remove: staff.length, not_found: 1, already_deleted: 0, failed: 0, not_retractable: 1 });
+    expect(await dovecot.messageIds(staff[0]!.email, 'INBOX')).toEqual(before);
+    const items = (await h.api('alice', 'GET', `/campaigns/${originalId}/retraction/items`)).body.items as { email: string; message_id: string; dry_run: string; dry_run_response: string }[];
+    for (const item of items) expect(item.message_id).toBe(originalIds.get(item.email));
+    expect(items.find((i) => i.email === noMailbox.email)).toMatchObject({ dry_run: 'not_found' });
+    expect(items.find((i) => i.email === outsider.email)!.dry_run_response).toMatch(/partner\.example\.org is not a domain/);
+    expect(h.sink.withSubject('Retraction awaiting approval').map((m) => m.envelopeTo[0])).toEqual(expect.arrayContaining([h.users.alice!.email, h.users.cho!.email]));
+
+    // The correction's two approvers are not enough: a retraction also needs an admin, never the requester.
+    expect((await h.api('author', 'POST', `/campaigns/${originalId}/retraction/approve`)).status).toBe(403);
+    expect((await h.api('alice', 'POST', `/campaigns/${originalId}/retraction/approve`)).status).toBe(200);
+    expect((await h.api('alice', 'POST', `/campaigns/${originalId}/retraction/approve`)).body.error).toBe('duplicate');
+    const two = await h.api('bob', 'POST', `/campaigns/${originalId}/retraction/approve`);
+    expect(two.body).toMatchObject({ status: 'pending_approval', quorum: { missing: ['an admin'] } });
+    expect(await dovecot.messageIds(staff[0]!.email, 'INBOX')).toEqual(before);
+    expect((await h.api('cho', 'POST', `/campaigns/${originalId}/retraction/approve`)).body.status).toMatch(/running|done/);
+
+    const done = await untilRetraction(originalId, (r) => r.status === 'done', 'the retraction to finish');
+    expect(done.outcomes).toMatchObject({ removed: staff.length, not_found: 1, not_retractable: 1, failed: 0, pending: 0, working: 0 });
+
+    // Checked as each person logging in: the original is in Trash, everything else where it was.
+    const canteen = await ledgerMessageIds((await h.api('alice', 'GET', '/campaigns')).body.campaigns.find((c: { subject: string }) => c.subject === 'Canteen menu').id);
+    for (const [i, person] of staff.entries()) {
+      const inbox = await dovecot.messageIds(person.email, 'INBOX');
+      expect(inbox).not.toContain(originalIds.get(person.email));
+      expect(inbox).toContain(`<hr-${person.email}>`);
+      if (i < 3) expect(inbox).toContain(canteen.get(person.email));
+      expect(await dovecot.messageIds(person.email, 'Trash')).toEqual([originalIds.get(person.email)]);
+    }
+
+    const audit = await h.api('alice', 'GET', `/campaigns/${originalId}/audit`);
+    const actions = (audit.body.events as { action: string }[]).map((e) => e.action).filter((a) => a.startsWith('retraction.'));
+    expect(actions).toEqual(['retraction.request', 'retraction.checked', 'retraction.approve', 'retraction.approve', 'retraction.approve', 'retraction.start', 'retraction.finish']);
+    // The master password is in no answer, ledger row or audit event.
+    const ledger = await h.api('alice', 'GET', `/campaigns/${originalId}/retraction/items`);
+    for (const text of [audit.text, ledger.text, JSON.stringify(done)]) expect(text).not.toContain(dovecot.master.password);
+
+    // The campaign page shows the dry run and the outcome per recipient count.
+    const page = await (await h.signIn('alice')).get(`/campaigns/${originalId}`);
+    const html = await page.text();
+    expect(html).toContain('Retraction');
+    expect(html).toMatch(/Removed<\/t[dh]>\s*<td>6</);
+  });
+
+  it('a halted retraction stops touching mailboxes; the ledger says which were removed', async () => {
+    const id = await sentCampaign('Wrong date for the offsite', staff);
+    const messageIds = await ledgerMessageIds(id);
+    const recall = await h.api('author', 'POST', `/campaigns/${id}/recall`, { retract: true });
+    expect(recall.status).toBe(201);
+    await untilRetraction(id, (r) => r.status === 'pending_approval', 'the dry run');
+    for (const approver of ['alice', 'bob', 'cho']) expect((await h.api(approver, 'POST', `/campaigns/${id}/retraction/approve`)).status).toBe(200);
+    await untilRetraction(id, (r) => r.outcomes.removed >= 1, 'the first removal');
+
+    const halted = await h.api('bob', 'POST', `/campaigns/${id}/retraction/halt`, { reason: 'wrong campaign' });
+    expect(halted.status).toBe(200);
+    expect(halted.body.stopped).toBeGreaterThan(0);
+    const settled = await untilRetraction(id, (r) => r.outcomes.working === 0, 'the removals in flight to finish');
+    expect(settled.status).toBe('halted');
+    expect(settled.outcomes.halted).toBe(halted.body.stopped);
+    expect(settled.outcomes.removed + settled.outcomes.halted).toBe(staff.length);
+
+    // Whatever runs later (the job's end, a repeated job) acts on nothing: each mailbox matches the ledger.
+    await h.until(() => h.ctx.queues.retract.getJobCounts('active', 'waiting'), (c) => (c.active ?? 0) + (c.waiting ?? 0) === 0, 'the retract queue to drain');
+    const items = (await h.api('alice', 'GET', `/campaigns/${id}/retraction/items`)).body.items as { email: string; status: string }[];
+    for (const item of items) {
+      const inTrash = (await dovecot.messageIds(item.email, 'Trash')).includes(messageIds.get(item.email)!);
+      const inInbox = (await dovecot.messageIds(item.email, 'INBOX')).includes(messageIds.get(item.email)!);
+      expect({ email: item.email, inTrash, inInbox }).toEqual({ email: item.email, inTrash: item.status === 'removed', inInbox: item.status === 'halted' });
+    }
+    expect((await h.api('cho', 'POST', `/campaigns/${id}/retraction/approve`)).body.error).toBe('not_pending');
+  });
+});
