@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imapMailbox } from '../../src/mail/imap-mailbox.js';
+import { MailboxError } from '../../src/mail/mailbox.js';
 import { RETRACTION_SENTENCE } from '../../src/services/recall.js';
 import { Dovecot, DOVECOT_MISSING, dovecotInstalled } from '../support/dovecot.js';
 import { Harness, people } from '../support/harness.js';
@@ -139,6 +141,31 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     const html = await page.text();
     expect(html).toContain('Retraction');
     expect(html).toMatch(/Removed<\/t[dh]>\s*<td>6</);
+  });
+
+  it('the IMAP backend moves only an exact Message-ID, and tells a refused master login from a server that is down', async () => {
+    const person = staff[5]!.email;
+    const backend = (password: string, port = dovecot.imapPort) =>
+      imapMailbox({ url: `imap://127.0.0.1:${port}`, masterUser: dovecot.master.user, masterPassword: password, domains: ['corp.example.com'] });
+    // IMAP's HEADER search matches substrings: a look-alike must stay where it is.
+    for (const id of ['<target.1@corp.example.com>', '<target.1@corp.example.com>.copy', '<x-target.1@corp.example.com>']) {
+      await dovecot.deliver(Buffer.from(`From: a@corp.example.com\r\nTo: ${person}\r\nSubject: t\r\nMessage-ID: ${id}\r\n\r\nx\r\n`), 'a@corp.example.com', [person]);
+    }
+    const mailbox = backend(dovecot.master.password);
+    expect(await mailbox.retract(person, '<target.1@corp.example.com>', { dryRun: true })).toEqual({ finding: 'found', response: 'in INBOX' });
+    expect((await mailbox.retract(person, '<target.1@corp.example.com>', { dryRun: false })).finding).toBe('found');
+    const trash = await dovecot.messageIds(person, 'Trash');
+    expect(trash).toContain('<target.1@corp.example.com>');
+    expect(trash.filter((id) => id.includes('target'))).toHaveLength(1);
+    expect(await dovecot.messageIds(person, 'INBOX')).toEqual(expect.arrayContaining(['<target.1@corp.example.com>.copy', '<x-target.1@corp.example.com>']));
+    expect((await mailbox.retract(person, '<target.1@corp.example.com>', { dryRun: false })).finding).toBe('already_deleted');
+
+    const refused = await backend('not-the-password').retract(person, '<target.1@corp.example.com>', { dryRun: true }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(MailboxError);
+    expect(refused).toMatchObject({ temporary: false, message: expect.stringMatching(/refused the master login/) });
+    const down = await backend(dovecot.master.password, 1).retract(person, '<target.1@corp.example.com>', { dryRun: true }).catch((e: unknown) => e);
+    expect(down).toMatchObject({ temporary: true });
+    for (const error of [refused, down]) expect((error as Error).message).not.toContain(dovecot.master.password);
   });
 
   it('a halted retraction stops touching mailboxes; the ledger says which were removed', async () => {
