@@ -114,7 +114,17 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     const two = await h.api('bob', 'POST', `/campaigns/${originalId}/retraction/approve`);
     expect(two.body).toMatchObject({ status: 'pending_approval', quorum: { missing: ['an admin'] } });
     expect(await dovecot.messageIds(staff[0]!.email, 'INBOX')).toEqual(before);
-    expect((await h.api('cho', 'POST', `/campaigns/${originalId}/retraction/approve`)).body.status).toMatch(/running|done/);
+
+    // The admin decides on the campaign page, which shows what the dry run found.
+    const cho = await h.signIn('cho');
+    const approvalPage = await (await cho.get(`/campaigns/${originalId}`)).text();
+    expect(approvalPage).toMatch(/Would remove<\/th><td data-retraction-count="dryRun.would_remove">6</);
+    expect(approvalPage).toMatch(/Not found<\/th><td data-retraction-count="dryRun.not_found">1</);
+    expect(approvalPage).toMatch(/Not retractable<\/th><td data-retraction-count="dryRun.not_retractable">1</);
+    expect(approvalPage).toContain('still needs an admin');
+    const approved = await cho.post(`/campaigns/${originalId}/retraction/approve`, { _csrf: await cho.csrf(`/campaigns/${originalId}`) });
+    expect(approved.status).toBe(303);
+    expect(approved.headers.get('location')).toContain('notice=retraction-started');
 
     const done = await untilRetraction(originalId, (r) => r.status === 'done', 'the retraction to finish');
     expect(done.outcomes).toMatchObject({ removed: staff.length, not_found: 1, not_retractable: 1, failed: 0, pending: 0, working: 0 });
@@ -136,11 +146,11 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     const ledger = await h.api('alice', 'GET', `/campaigns/${originalId}/retraction/items`);
     for (const text of [audit.text, ledger.text, JSON.stringify(done)]) expect(text).not.toContain(dovecot.master.password);
 
-    // The campaign page shows the dry run and the outcome per recipient count.
-    const page = await (await h.signIn('alice')).get(`/campaigns/${originalId}`);
-    const html = await page.text();
-    expect(html).toContain('Retraction');
-    expect(html).toMatch(/Removed<\/t[dh]>\s*<td>6</);
+    // The campaign page shows the outcome per mailbox, and no longer offers to approve.
+    const html = await (await cho.get(`/campaigns/${originalId}`)).text();
+    expect(html).toContain('Retraction: done');
+    expect(html).toMatch(/Removed<\/th><td data-retraction-count="outcomes.removed">6</);
+    expect(html).not.toContain('Approve the retraction');
   });
 
   it('the IMAP backend moves only an exact Message-ID, and tells a refused master login from a server that is down', async () => {
@@ -171,18 +181,24 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
   it('a halted retraction stops touching mailboxes; the ledger says which were removed', async () => {
     const id = await sentCampaign('Wrong date for the offsite', staff);
     const messageIds = await ledgerMessageIds(id);
-    const recall = await h.api('author', 'POST', `/campaigns/${id}/recall`, { retract: true });
-    expect(recall.status).toBe(201);
+    // Recalled from the console, ticking the box to retract too.
+    const author = await h.signIn('author');
+    const recallPage = await (await author.get(`/campaigns/${id}/recall`)).text();
+    expect(recallPage).toContain('name="retract"');
+    const recall = await author.post(`/campaigns/${id}/recall`, { _csrf: await author.csrf(`/campaigns/${id}/recall`), subjectStyle: 'reply', retract: 'yes' });
+    expect(recall.status).toBe(303);
     await untilRetraction(id, (r) => r.status === 'pending_approval', 'the dry run');
+    const bob = await h.signIn('bob');
     for (const approver of ['alice', 'bob', 'cho']) expect((await h.api(approver, 'POST', `/campaigns/${id}/retraction/approve`)).status).toBe(200);
     await untilRetraction(id, (r) => r.outcomes.removed >= 1, 'the first removal');
 
-    const halted = await h.api('bob', 'POST', `/campaigns/${id}/retraction/halt`, { reason: 'wrong campaign' });
-    expect(halted.status).toBe(200);
-    expect(halted.body.stopped).toBeGreaterThan(0);
+    const halted = await bob.post(`/campaigns/${id}/retraction/halt`, { _csrf: await bob.csrf(`/campaigns/${id}`) });
+    expect(halted.status).toBe(303);
+    const stopped = Number(new URL(halted.headers.get('location')!, h.baseUrl).searchParams.get('stopped'));
+    expect(stopped).toBeGreaterThan(0);
     const settled = await untilRetraction(id, (r) => r.outcomes.working === 0, 'the removals in flight to finish');
     expect(settled.status).toBe('halted');
-    expect(settled.outcomes.halted).toBe(halted.body.stopped);
+    expect(settled.outcomes.halted).toBe(stopped);
     expect(settled.outcomes.removed + settled.outcomes.halted).toBe(staff.length);
 
     // Whatever runs later (the job's end, a repeated job) acts on nothing: each mailbox matches the ledger.
@@ -194,5 +210,8 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
       expect({ email: item.email, inTrash, inInbox }).toEqual({ email: item.email, inTrash: item.status === 'removed', inInbox: item.status === 'halted' });
     }
     expect((await h.api('cho', 'POST', `/campaigns/${id}/retraction/approve`)).body.error).toBe('not_pending');
+    expect((await h.api('bob', 'POST', `/campaigns/${id}/retraction/halt`)).body.error).toBe('illegal_transition');
+    const audit = (await h.api('alice', 'GET', `/campaigns/${id}/audit`)).body.events as { action: string; actor: string; data: { stopped?: number } }[];
+    expect(audit.find((e) => e.action === 'retraction.halt')).toMatchObject({ actor: h.users.bob!.email, data: { stopped } });
   });
 });

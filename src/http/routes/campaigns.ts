@@ -10,7 +10,7 @@ import { haltCampaign } from '../../services/halt.js';
 import { allLists } from '../../services/lists.js';
 import { previewDraft } from '../../services/previews.js';
 import { recallCampaign } from '../../services/recall.js';
-import { approveRetraction, haltRetraction } from '../../services/retraction.js';
+import { approveRetraction, haltRetraction, retractionReport } from '../../services/retraction.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { campaignListPage, campaignPage, composePage, recallPage, type ComposeModel } from '../views/campaigns.js';
 import { checkCsrf, requireSignedIn, signedIn } from '../web.js';
@@ -163,6 +163,10 @@ export function campaignsRouter(ctx: AppContext): Router {
     const retract = req.body?.retract === 'yes';
     const report = await recallCampaign(ctx, session.actor, req.params.id!, { note, subjectStyle, submit, retract });
     redirectWithNotice(res, `/campaigns/${report.correction.id}`, submit ? 'recalled' : 'recall-drafted');
+  });
+  router.get('/campaigns/:id/retraction/progress', async (req, res) => {
+    const report = await retractionReport(ctx, req.params.id!);
+    res.set('Cache-Control', 'no-store').json(report ? { status: report.status, dryRun: report.dryRun, outcomes: report.outcomes } : null);
   });
   router.post('/campaigns/:id/retraction/approve', async (req, res) => {
     const report = await approveRetraction(ctx, checkCsrf(req).actor, req.params.id!);

@@ -195,15 +195,16 @@ function retractionPanel(model: CampaignPageModel, chrome: Chrome): SafeHtml {
   const r = model.retraction!;
   const form = (path: string, label: string, cls: string, confirm: string) =>
     html`<form method="post" action="/campaigns/${model.campaign.id}/retraction/${path}" class="inline" data-confirm="${confirm}">${csrfField(chrome)}<button type="submit" class="${cls}">${label}</button></form>`;
-  const rows = <K extends string>(labels: Record<K, string>, counts: Record<K, number>) =>
-    (Object.keys(labels) as K[]).map((k) => html`<tr><th scope="row">${labels[k]}</th><td>${counts[k].toLocaleString('en-US')}</td></tr>`);
-  return html`<section class="panel" aria-labelledby="retraction-title" data-testid="retraction">
+  const rows = <K extends string>(group: 'dryRun' | 'outcomes', labels: Record<K, string>, counts: Record<K, number>) =>
+    (Object.keys(labels) as K[]).map((k) => html`<tr><th scope="row">${labels[k]}</th><td data-retraction-count="${group}.${k}">${counts[k].toLocaleString('en-US')}</td></tr>`);
+  const live = r.status === 'checking' || r.status === 'running';
+  return html`<section class="panel" aria-labelledby="retraction-title" data-testid="retraction" ${live ? html`data-live-retraction="/campaigns/${model.campaign.id}/retraction/progress" data-status="${r.status}"` : ''}>
   <h2 id="retraction-title">Retraction: ${RETRACTION_STATUS_LABELS[r.status]}</h2>
   <p>Moves this message to Trash in the mailboxes of the ${r.items.toLocaleString('en-US')} people the ledger says may have it, through ${r.backend}. Nothing else is touched.</p>
   ${r.haltReason ? html`<p class="error" role="status">Halted: ${r.haltReason}</p>` : ''}
-  <table class="grid"><caption>Dry run</caption><tbody>${rows(DRY_RUN_LABELS, r.dryRun)}</tbody></table>
+  <table class="grid"><caption>Dry run</caption><tbody>${rows('dryRun', DRY_RUN_LABELS, r.dryRun)}</tbody></table>
   <p>Approvals: ${r.approvals.length ? r.approvals.map((a) => a.email).join(', ') : 'none yet'}${r.quorum.missing.length ? html` — still needs ${r.quorum.missing.join(' and ')}` : ''} (the correction's ${r.quorum.required} approvers plus an admin).</p>
-  ${r.status === 'checking' || r.status === 'pending_approval' ? '' : html`<table class="grid"><caption>Each mailbox</caption><tbody>${rows(ITEM_LABELS, r.outcomes)}</tbody></table>`}
+  ${r.status === 'checking' || r.status === 'pending_approval' ? '' : html`<table class="grid"><caption>Each mailbox</caption><tbody>${rows('outcomes', ITEM_LABELS, r.outcomes)}</tbody></table>`}
   <p><a href="/api/v1/campaigns/${model.campaign.id}/retraction/items">Each recipient's Message-ID and outcome (JSON, API token needed)</a></p>
   <div class="actions">
     ${model.canApproveRetraction ? form('approve', 'Approve the retraction', 'primary', `Remove this message from ${r.dryRun.would_remove} mailboxes?`) : ''}
