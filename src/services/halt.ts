@@ -10,6 +10,7 @@ import { requireRole, SYSTEM_ACTOR, type Actor, type AppContext } from './contex
 import { tellHalted } from './campaign-notices.js';
 import { cancelStartJob, queueHaltClearing, scheduleStart } from './dispatch.js';
 import { forbidden, notFound } from './errors.js';
+import { haltAllRetractionsWithin } from './retraction.js';
 import { transition } from './transition.js';
 
 export interface HaltReport {
@@ -102,6 +103,7 @@ export async function haltAll(ctx: AppContext, actor: Actor, reason = 'global ki
     // Engaged first: from this commit on, claims refuse every campaign, even ones halted below.
     await setKillSwitch(trx, true, actor.email, now);
     await recordEvent(trx, { actor: actor.email, action: 'kill_switch.engage', campaignId: null, data: { reason }, at: now });
+    await haltAllRetractionsWithin(trx, actor.email, reason, now);
     const active = await campaignsInStatus(trx, ['scheduled', 'sending']);
     const reports: HaltReport[] = [];
     for (const campaign of active) {

@@ -270,12 +270,37 @@ export async function haltRetraction(ctx: AppContext, actor: Actor, campaignId: 
     if (retraction.requested_by !== actor.id && !actor.roles.some((r) => r === 'approver' || r === 'admin')) {
       throw forbidden('only whoever asked for the retraction, an approver or an admin may halt it');
     }
-    const halted = await updateRetractionIf(trx, retraction.id, ['checking', 'pending_approval', 'running'], { status: 'halted', halted_at: now, halt_reason: reason });
-    if (!halted) throw conflict('illegal_transition', `the retraction is already ${retraction.status}`);
-    const { stopped, inFlight } = await haltItems(trx, retraction.id);
-    await recordEvent(trx, { actor: actor.email, action: 'retraction.halt', campaignId, data: { retractionId: retraction.id, reason, stopped, inFlight, previousStatus: retraction.status }, at: now });
-    return { status: 'halted' as const, inFlight, stopped };
+    const report = await haltRetractionWithin(trx, retraction, actor.email, reason, now);
+    if (!report) throw conflict('illegal_transition', `the retraction is already ${retraction.status}`);
+    return report;
   });
+}
+
+const HALTABLE: readonly RetractionStatus[] = ['checking', 'pending_approval', 'running'];
+
+/** Under the retraction's row lock; null when it had already ended. */
+async function haltRetractionWithin(trx: Transaction<DB>, retraction: RetractionRow, actor: string, reason: string, now: Date) {
+  const halted = await updateRetractionIf(trx, retraction.id, HALTABLE, { status: 'halted', halted_at: now, halt_reason: reason });
+  if (!halted) return null;
+  const { stopped, inFlight } = await haltItems(trx, retraction.id);
+  await recordEvent(trx, {
+    actor,
+    action: 'retraction.halt',
+    campaignId: retraction.campaign_id,
+    data: { retractionId: retraction.id, reason, stopped, inFlight, previousStatus: retraction.status },
+    at: now,
+  });
+  return { status: 'halted' as const, inFlight, stopped };
+}
+
+/** The kill switch, inside its transaction: every retraction not yet ended stops too. */
+export async function haltAllRetractionsWithin(trx: Transaction<DB>, actor: string, reason: string, now: Date): Promise<number> {
+  let halted = 0;
+  for (const open of await retractionsInStatus(trx, HALTABLE)) {
+    const locked = await lockRetractionOf(trx, open.campaign_id);
+    if (locked && (await haltRetractionWithin(trx, locked, actor, reason, now))) halted += 1;
+  }
+  return halted;
 }
 
 export interface RetractionReport {

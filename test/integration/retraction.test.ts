@@ -153,6 +153,16 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     expect(html).not.toContain('Approve the retraction');
   });
 
+  it('the kill switch halts a retraction waiting for approval', async () => {
+    const id = await sentCampaign('Parking rules', staff.slice(0, 2));
+    expect((await h.api('author', 'POST', `/campaigns/${id}/recall`, { retract: true })).status).toBe(201);
+    await untilRetraction(id, (r) => r.status === 'pending_approval', 'the dry run');
+    expect((await h.api('cho', 'POST', '/halt-all', { reason: 'drill' })).status).toBe(200);
+    expect(await retraction(id)).toMatchObject({ status: 'halted', outcomes: { halted: 2, removed: 0 } });
+    expect((await h.api('cho', 'POST', '/resume-all')).status).toBe(200);
+    expect((await h.api('alice', 'POST', `/campaigns/${id}/retraction/approve`)).body.error).toBe('not_pending');
+  });
+
   it('the IMAP backend moves only an exact Message-ID, and tells a refused master login from a server that is down', async () => {
     const person = staff[5]!.email;
     const backend = (password: string, port = dovecot.imapPort) =>
