@@ -83,7 +83,8 @@ export function imapMailbox(options: ImapMailboxOptions): MailboxBackend {
   }
 
   async function matching(client: ImapFlow, folder: string, messageId: string): Promise<number[]> {
-    const lock = await client.getMailboxLock(folder, { readOnly: false });
+    // EXAMINE, not SELECT: looking never changes a flag, in a dry run or before a move.
+    const lock = await client.getMailboxLock(folder, { readOnly: true });
     try {
       const uids = (await client.search({ header: { 'message-id': messageId } }, { uid: true })) || [];
       if (uids.length === 0) return [];
@@ -127,7 +128,7 @@ export function imapMailbox(options: ImapMailboxOptions): MailboxBackend {
 }
 
 async function moveToTrash(client: ImapFlow, folder: ListResponse, trash: ListResponse, uids: number[]): Promise<string> {
-  const lock = await client.getMailboxLock(folder.path);
+  const lock = await client.getMailboxLock(folder.path, { readOnly: false });
   try {
     const moved = await client.messageMove(uids.join(','), trash.path, { uid: true });
     if (!moved) throw new MailboxError(`the server did not move the message from ${folder.path}`, true);
