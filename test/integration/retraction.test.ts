@@ -16,6 +16,7 @@ const noMailbox = { email: 'gone0000@corp.example.com', name: 'gone 0' };
 const outsider = { email: 'ext0000@partner.example.org', name: 'ext 0' };
 
 interface Report {
+  id: string;
   status: string;
   dryRun: Record<'would_remove' | 'not_found' | 'already_deleted' | 'failed' | 'not_retractable', number>;
   outcomes: Record<'pending' | 'working' | 'removed' | 'not_found' | 'already_deleted' | 'failed' | 'not_retractable' | 'halted', number>;
@@ -161,6 +162,28 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     expect(await retraction(id)).toMatchObject({ status: 'halted', outcomes: { halted: 2, removed: 0 } });
     expect((await h.api('cho', 'POST', '/resume-all')).status).toBe(200);
     expect((await h.api('alice', 'POST', `/campaigns/${id}/retraction/approve`)).body.error).toBe('not_pending');
+  });
+
+  it('a row whose worker died mid-move is taken over and reported removed, not done twice', async () => {
+    const id = await sentCampaign('Desk moves', staff.slice(0, 2));
+    const messageIds = await ledgerMessageIds(id);
+    expect((await h.api('author', 'POST', `/campaigns/${id}/recall`, { retract: true })).status).toBe(201);
+    const { id: retractionId } = (await untilRetraction(id, (r) => r.status === 'pending_approval', 'the dry run'));
+    // A worker took the first row two minutes ago, moved the message, and died before writing it down.
+    const victim = staff[0]!.email;
+    await h.db
+      .updateTable('retraction_items')
+      .set({ status: 'working', claim_token: 'dead-worker', claimed_at: new Date(Date.now() - 120_000), attempts: 1 })
+      .where('retraction_id', '=', retractionId)
+      .where('email', '=', victim)
+      .execute();
+    await h.ctx.mailbox!.retract(victim, messageIds.get(victim)!, { dryRun: false });
+    for (const approver of ['alice', 'bob', 'cho']) expect((await h.api(approver, 'POST', `/campaigns/${id}/retraction/approve`)).status).toBe(200);
+
+    expect((await untilRetraction(id, (r) => r.status === 'done', 'the retraction to finish')).outcomes).toMatchObject({ removed: 2, working: 0 });
+    const items = (await h.api('alice', 'GET', `/campaigns/${id}/retraction/items`)).body.items as { email: string; status: string; response: string; attempts: number }[];
+    expect(items.find((i) => i.email === victim)).toMatchObject({ status: 'removed', attempts: 2, response: expect.stringContaining('after an interrupted attempt') });
+    for (const person of staff.slice(0, 2)) expect((await dovecot.messageIds(person.email, 'Trash')).filter((m) => m === messageIds.get(person.email))).toHaveLength(1);
   });
 
   it('the IMAP backend moves only an exact Message-ID, and tells a refused master login from a server that is down', async () => {
