@@ -43,9 +43,10 @@ export function dryRunOutcome(finding: MailboxFinding): DryRunOutcome {
 }
 
 /**
- * The outcome of a real run. A row taken over after an interrupted attempt (its worker died
- * mid-move) that finds the message only in Trash was moved there by that attempt, as far as
- * anyone can tell: it is reported removed, saying so, not as deleted by its owner.
+ * The outcome of a real run. After an interrupted attempt (its worker died mid-move, or the
+ * connection dropped before the server answered), a message found only in Trash was moved there
+ * by that attempt, as far as anyone can tell: it is reported removed, saying so, not as deleted
+ * by its owner.
  */
 export function itemOutcome(finding: MailboxFinding, resumed: boolean): { status: RetractionItemStatus; note: string } {
   if (finding === 'found') return { status: 'removed', note: '' };

@@ -210,9 +210,15 @@ async function act(
 ): Promise<[RetractionItemStatus, string]> {
   const refused = refusal(mailbox, item);
   if (refused) return ['not_retractable', refused];
+  // A connection lost after the server moved it but before it said so: the next try finds it in Trash.
+  let retried = false;
+  const beforeRetry = async () => {
+    retried = true;
+    await keepClaim();
+  };
   try {
-    const { finding, response } = await withRetries(ctx, rate, () => mailbox.retract(item.email, item.message_id!, { dryRun: false }), keepClaim);
-    const { status, note } = itemOutcome(finding, item.resumed);
+    const { finding, response } = await withRetries(ctx, rate, () => mailbox.retract(item.email, item.message_id!, { dryRun: false }), beforeRetry);
+    const { status, note } = itemOutcome(finding, item.resumed || retried);
     return [status, [response, note].filter(Boolean).join('; ')];
   } catch (error) {
     return ['failed', (error as Error).message];
