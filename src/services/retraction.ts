@@ -311,6 +311,8 @@ export async function haltAllRetractionsWithin(trx: Transaction<DB>, actor: stri
 
 export interface RetractionReport {
   id: string;
+  /** The original campaign. */
+  campaignId: string;
   status: RetractionStatus;
   backend: string;
   correctionId: string;
@@ -334,6 +336,7 @@ export async function retractionReport(ctx: Pick<AppContext, 'db'>, campaignId: 
   const quorum = retractionQuorum(retraction.required_approvals, approvals, retraction.requested_by);
   return {
     id: retraction.id,
+    campaignId: retraction.campaign_id,
     status: retraction.status,
     backend: retraction.backend,
     correctionId: retraction.correction_id,

@@ -108,6 +108,13 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     expect(asked()).toEqual(expect.arrayContaining([h.users.alice!.email, h.users.bob!.email]));
     expect(asked()).not.toContain(h.users.author!.email);
 
+    // The correction's approvers see on their approval page what the dry run found, and that the removal is approved apart.
+    await h.sink.waitUntil(() => h.approvalLinks('Re: Wrong bonus figures').has(h.users.alice!.email), 30_000, 'the correction\'s approval request');
+    const review = await (await h.signIn('alice')).get(h.approvalLinks('Re: Wrong bonus figures').get(h.users.alice!.email)!);
+    const reviewHtml = await review.text();
+    expect(reviewHtml).toContain('This recall also removes the original from mailboxes (waiting for approval)');
+    expect(reviewHtml).toMatch(/Would remove<\/th><td data-retraction-count="dryRun.would_remove">6</);
+
     // The correction's two approvers are not enough: a retraction also needs an admin, never the requester.
     expect((await h.api('author', 'POST', `/campaigns/${originalId}/retraction/approve`)).status).toBe(403);
     expect((await h.api('alice', 'POST', `/campaigns/${originalId}/retraction/approve`)).status).toBe(200);

@@ -1,8 +1,8 @@
 import { deliveryProgress, type DeliveryCounts, type DeliveryStatus } from '../../domain/delivery.js';
-import type { DryRunOutcome, RetractionItemStatus, RetractionStatus } from '../../domain/retraction.js';
 import type { CampaignListItem, CampaignPageModel, RecallPageModel } from '../../services/campaign-pages.js';
 import type { DraftPreview } from '../../services/previews.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
+import { dryRunTable, outcomesTable, retractionStatusLabel } from './retraction.js';
 
 const statusLabel = (status: string) => status.replace('_', ' ');
 const badge = (status: string) => html`<span class="badge ${status}">${statusLabel(status)}</span>`;
@@ -165,46 +165,19 @@ ${model.messageHtml ? html`<h2>The message as recipients see it</h2><iframe clas
   );
 }
 
-const RETRACTION_STATUS_LABELS: Record<RetractionStatus, string> = {
-  checking: 'dry run under way',
-  pending_approval: 'waiting for approval',
-  running: 'removing',
-  halted: 'halted',
-  done: 'done',
-};
-const DRY_RUN_LABELS: Record<DryRunOutcome, string> = {
-  would_remove: 'Would remove',
-  not_found: 'Not found',
-  already_deleted: 'Already deleted',
-  failed: 'Could not check',
-  not_retractable: 'Not retractable',
-};
-const ITEM_LABELS: Record<RetractionItemStatus, string> = {
-  pending: 'Waiting',
-  working: 'In progress',
-  removed: 'Removed',
-  not_found: 'Not found',
-  already_deleted: 'Already deleted',
-  failed: 'Failed',
-  not_retractable: 'Not retractable',
-  halted: 'Halted',
-};
-
 /** The retraction: what its dry run found (what approvers decide on), its approvals and its ledger. */
 function retractionPanel(model: CampaignPageModel, chrome: Chrome): SafeHtml {
   const r = model.retraction!;
   const form = (path: string, label: string, cls: string, confirm: string) =>
     html`<form method="post" action="/campaigns/${model.campaign.id}/retraction/${path}" class="inline" data-confirm="${confirm}">${csrfField(chrome)}<button type="submit" class="${cls}">${label}</button></form>`;
-  const rows = <K extends string>(group: 'dryRun' | 'outcomes', labels: Record<K, string>, counts: Record<K, number>) =>
-    (Object.keys(labels) as K[]).map((k) => html`<tr><th scope="row">${labels[k]}</th><td data-retraction-count="${group}.${k}">${counts[k].toLocaleString('en-US')}</td></tr>`);
   const live = r.status === 'checking' || r.status === 'running';
   return html`<section class="panel" aria-labelledby="retraction-title" data-testid="retraction" ${live ? html`data-live-retraction="/campaigns/${model.campaign.id}/retraction/progress" data-status="${r.status}"` : ''}>
-  <h2 id="retraction-title">Retraction: ${RETRACTION_STATUS_LABELS[r.status]}</h2>
+  <h2 id="retraction-title">Retraction: ${retractionStatusLabel(r.status)}</h2>
   <p>Moves this message to Trash in the mailboxes of the ${r.items.toLocaleString('en-US')} people the ledger says may have it, through ${r.backend}. Nothing else is touched.</p>
   ${r.haltReason ? html`<p class="error" role="status">Halted: ${r.haltReason}</p>` : ''}
-  <table class="grid"><caption>Dry run</caption><tbody>${rows('dryRun', DRY_RUN_LABELS, r.dryRun)}</tbody></table>
+  ${dryRunTable(r)}
   <p>Approvals: ${r.approvals.length ? r.approvals.map((a) => a.email).join(', ') : 'none yet'}${r.quorum.missing.length ? html` — still needs ${r.quorum.missing.join(' and ')}` : ''} (the correction's ${r.quorum.required} approvers plus an admin).</p>
-  ${r.status === 'checking' || r.status === 'pending_approval' ? '' : html`<table class="grid"><caption>Each mailbox</caption><tbody>${rows('outcomes', ITEM_LABELS, r.outcomes)}</tbody></table>`}
+  ${r.status === 'checking' || r.status === 'pending_approval' ? '' : outcomesTable(r)}
   <p><a href="/api/v1/campaigns/${model.campaign.id}/retraction/items">Each recipient's Message-ID and outcome (JSON, API token needed)</a></p>
   <div class="actions">
     ${model.canApproveRetraction ? form('approve', 'Approve the retraction', 'primary', `Remove this message from ${r.dryRun.would_remove} mailboxes?`) : ''}
