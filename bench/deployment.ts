@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/http/app.js';
+import { createLogger } from '../src/logger.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { approveByApi } from '../src/services/approvals.js';
 import { createCampaign, submitCampaign } from '../src/services/campaigns.js';
@@ -65,7 +66,7 @@ export class Deployment {
       await createUser(runtime.ctx, { email: 'approver2@staff.example.com', name: 'Second Approver', roles: ['approver'] }),
     ];
     const { token } = await issueApiToken(db, author.id, 'bench');
-    const workers = startWorkers(runtime.ctx, (line) => console.error(line));
+    const workers = startWorkers(runtime.ctx, createLogger(process.stderr, { level: 'warn' }));
     return new Deployment(runtime, workers, server, baseUrl, new Redis(REDIS_URL), { author, authorToken: token, approvers }, database.drop);
   }
 

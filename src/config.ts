@@ -97,6 +97,8 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Forwarded-Email')
     .optional(),
   TRUST_PROXY: trustProxy.default(['loopback']),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 32)').optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   ORGANISATION_DOMAINS: domainList.optional(),
   ALLOWED_USER_DOMAINS: domainList.optional(),
   ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),

@@ -13,3 +13,12 @@ export function holdWindowMs(kind: 'policy' | 'correction', configuredSeconds: n
 export function describeSendTime(sendAt: Date | null): string {
   return sendAt ? sendAt.toUTCString() : 'as soon as it is approved (after the hold window)';
 }
+
+/** How far in the past a requested send time may be: a form filled in at the current minute is a little late by the time it is saved. */
+export const SEND_AT_GRACE_MS = 5 * 60_000;
+
+/** Why a requested send time cannot be accepted, or null: it may not lie in the past, beyond the grace. */
+export function sendAtProblem(sendAt: Date, now: Date): string | null {
+  if (sendAt.getTime() >= now.getTime() - SEND_AT_GRACE_MS) return null;
+  return `${sendAt.toISOString()} is in the past; give a later time, or leave sendAt out to send as soon as it is approved`;
+}

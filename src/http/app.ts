@@ -1,8 +1,11 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { describeBytes } from '../domain/import-limits.js';
+import { redactLinks } from '../domain/redaction.js';
+import { silentLogger, type Logger } from '../logger.js';
 import type { AppContext } from '../services/context.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { readiness } from '../services/readiness.js';
 import { AppError, type ErrorCode, type FieldIssue } from '../services/errors.js';
 import { apiRouter } from './routes/api.js';
 import { adminRouter } from './routes/admin.js';
@@ -10,13 +13,16 @@ import { approvalRouter } from './routes/approval.js';
 import { campaignsRouter } from './routes/campaigns.js';
 import { listsRouter } from './routes/lists.js';
 import { signInRouter } from './routes/sign-in.js';
+import { apiReferencePage } from './views/api-reference.js';
 import { messagePage } from './views/html.js';
+import { metricsRouter, observeRequests } from './metrics.js';
+import { openApiDocument } from './openapi.js';
 import { endAfterEarlyAnswer } from './request-body.js';
 import { contentSecurityPolicy, webSessions } from './web.js';
 
 const ASSETS_DIR = path.join(PACKAGE_ROOT, 'src', 'http', 'assets');
 
-export function createApp(ctx: AppContext, log: (line: string) => void = () => {}): express.Express {
+export function createApp(ctx: AppContext, logger: Logger = silentLogger): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.TRUST_PROXY);
@@ -25,10 +31,25 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Content-Security-Policy': csp });
     next();
   });
+  app.use(observeRequests(logger));
+  app.use(metricsRouter(ctx));
+  // Liveness: the process answers. Readiness: it can do its work (a load balancer routes on the status).
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  app.get('/readyz', async (_req, res) => {
+    const report = await readiness(ctx);
+    res.status(report.ready ? 200 : 503).json(report);
+  });
   app.use('/assets', express.static(ASSETS_DIR, { maxAge: '1h' }));
+  // The reference is public: it describes the API, and every route in it still needs a token.
+  const apiDocument = openApiDocument(ctx.config.PUBLIC_URL);
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(apiDocument);
+  });
+  app.get(['/api/docs', '/api/v1/docs'], (_req, res) => {
+    res.send(apiReferencePage(apiDocument));
+  });
   app.use('/api/v1', apiRouter(ctx));
   app.use(webSessions(ctx));
   app.use(signInRouter(ctx));
@@ -62,7 +83,7 @@ export function createApp(ctx: AppContext, log: (line: string) => void = () => {
       sendError(res, 413, 'too_large', limit ? `the request body is larger than ${describeBytes(limit)}` : 'the request body is too large');
       return;
     }
-    log(`unhandled error: ${(error as Error).stack ?? String(error)}`);
+    logger.error({ path: redactLinks(req.path), stack: redactLinks((error as Error).stack ?? String(error)) }, 'unhandled error');
     sendError(res, 500, 'internal', 'internal error');
   });
   return app;

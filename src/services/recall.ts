@@ -8,7 +8,7 @@ import { countByStatus } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
 import { template } from '../mail/templates.js';
 import { recordEvent } from './audit.js';
-import { assertBodyRenders, submitWithin } from './campaigns.js';
+import { assertBodyRenders, assertSendAtAhead, submitWithin } from './campaigns.js';
 import type { Actor, AppContext } from './context.js';
 import { conflict, forbidden, notFound, parseInput } from './errors.js';
 import { queueHaltClearing } from './dispatch.js';
@@ -58,6 +58,7 @@ export function correctionBody(original: CampaignRow, note: string | undefined, 
  */
 export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: string, body: unknown): Promise<RecallReport> {
   const input = parseInput(recallInput, body ?? {});
+  assertSendAtAhead(input.sendAt, ctx.now());
   if (input.body !== undefined) assertBodyRenders(input.body);
   // Every permission first: a refused recall must leave nothing behind, neither a halt nor a draft.
   const original = await findCampaign(ctx.db, originalId);

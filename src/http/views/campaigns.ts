@@ -38,7 +38,7 @@ ${items.length === 0 ? html`<p class="muted">No campaigns yet.</p>` : ''}
 export interface ComposeModel {
   action: string;
   values: { subject: string; body: string; listIds: string[]; recipients: string; sendAtLocal: string; timeZone: string };
-  lists: { id: string; name: string; member_count: number }[];
+  lists: { id: string; name: string; memberCount: number }[];
   timeZones: string[];
   errors: Record<string, string>;
   preview?: DraftPreview;
@@ -67,7 +67,7 @@ ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
     <legend>Lists</legend>
     ${model.lists.length === 0 ? html`<p class="muted">No lists yet: <a href="/lists">create one</a> or paste addresses below.</p>` : ''}
     ${model.lists.map(
-      (list) => html`<label><input type="checkbox" name="listIds" value="${list.id}"${values.listIds.includes(list.id) ? ' checked' : ''}> ${list.name} (${Number(list.member_count).toLocaleString('en-US')})</label>`,
+      (list) => html`<label><input type="checkbox" name="listIds" value="${list.id}"${values.listIds.includes(list.id) ? ' checked' : ''}> ${list.name} (${list.memberCount.toLocaleString('en-US')})</label>`,
     )}
   </fieldset>
   ${error('lists')}

@@ -1,12 +1,12 @@
 import { csrfField, html, page, type Chrome } from './html.js';
 
-export function listsPage(lists: { id: string; name: string; member_count: number }[], chrome: Chrome, error?: string): string {
+export function listsPage(lists: { id: string; name: string; memberCount: number }[], chrome: Chrome, error?: string): string {
   return page(
     'Lists',
     html`
 <h1>Recipient lists</h1>
 <table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
-<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${Number(l.member_count).toLocaleString('en-US')}</td></tr>`)}</tbody></table>
+<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${l.memberCount.toLocaleString('en-US')}</td></tr>`)}</tbody></table>
 <form method="post" action="/lists" class="panel">
   ${csrfField(chrome)}
   <label for="list-name">New list name</label>
