@@ -38,6 +38,7 @@ import {
 import type { CampaignRow, DB, RetractionRow } from '../db/schema.js';
 import { usersWithRole } from '../db/users.js';
 import { MailboxError, type MailboxBackend } from '../mail/mailbox.js';
+import { retractionHaltReport, retractionItemsView, retractionView } from '../domain/api-shapes.js';
 import { GlobalRateLimiter } from '../queue/rate-limit.js';
 import { recordEvent } from './audit.js';
 import { requireRole, SYSTEM_ACTOR, type Actor, type AppContext } from './context.js';
@@ -267,7 +268,7 @@ export const haltRetractionInput = z.object({ reason: z.string().trim().min(1).m
  * Stops a retraction before it touches another mailbox: rows not yet taken become `halted` in
  * the same transaction; the few being worked on (at most RETRACT_CONCURRENCY) finish and say so.
  */
-export async function haltRetraction(ctx: AppContext, actor: Actor, campaignId: string, body: unknown): Promise<{ status: 'halted'; inFlight: number; stopped: number }> {
+export async function haltRetraction(ctx: AppContext, actor: Actor, campaignId: string, body: unknown): Promise<z.infer<typeof retractionHaltReport>> {
   const { reason = 'halted by hand' } = parseInput(haltRetractionInput, body ?? {});
   const now = ctx.now();
   return ctx.db.transaction().execute(async (trx) => {
@@ -309,24 +310,7 @@ export async function haltAllRetractionsWithin(trx: Transaction<DB>, actor: stri
   return halted;
 }
 
-export interface RetractionReport {
-  id: string;
-  /** The original campaign. */
-  campaignId: string;
-  status: RetractionStatus;
-  backend: string;
-  correctionId: string;
-  items: number;
-  /** What the dry run found, per outcome: what approvers decide on. */
-  dryRun: Counts<DryRunOutcome>;
-  /** The retraction's ledger, per status. */
-  outcomes: Counts<RetractionItemStatus>;
-  approvals: { email: string; at: Date }[];
-  quorum: { required: number; admin: boolean; approvers: number; missing: string[] };
-  requestedBy: string;
-  createdAt: Date;
-  haltReason: string | null;
-}
+export type RetractionReport = z.infer<typeof retractionView>;
 
 export async function retractionReport(ctx: Pick<AppContext, 'db'>, campaignId: string): Promise<RetractionReport | null> {
   const retraction = await findRetractionOf(ctx.db, campaignId);
@@ -360,11 +344,23 @@ export const retractionItemsQuery = z
   .strict();
 
 /** The retraction's ledger, paged: each recipient's Message-ID, what the dry run found and what was done. */
-export async function retractionItems(ctx: Pick<AppContext, 'db'>, campaignId: string, query: unknown) {
-  const { after, limit, status } = parseInput(retractionItemsQuery, query);
+export async function retractionItems(ctx: Pick<AppContext, 'db'>, campaignId: string, query: unknown): Promise<z.infer<typeof retractionItemsView>> {
+  const { after, limit, status } = parseInput(retractionItemsQuery, query, 'query');
   const retraction = await findRetractionOf(ctx.db, campaignId);
   if (!retraction) throw notFound('retraction');
-  return pageItems(ctx.db, retraction.id, { afterSeq: after, limit, ...(status ? { status } : {}) });
+  const rows = await pageItems(ctx.db, retraction.id, { afterSeq: after, limit, ...(status ? { status } : {}) });
+  const items = rows.map((r) => ({
+    seq: r.seq,
+    email: r.email,
+    messageId: r.message_id,
+    dryRun: r.dry_run,
+    dryRunResponse: r.dry_run_response,
+    status: r.status,
+    response: r.response,
+    attempts: r.attempts,
+    finishedAt: r.finished_at,
+  }));
+  return { items, next: items.length === limit ? items.at(-1)!.seq : null };
 }
 
 /** For the sweep: a retraction checking or running whose job Redis lost (or gave up) gets it back. */

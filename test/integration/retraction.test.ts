@@ -47,8 +47,8 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
   const untilRetraction = (id: string, accept: (r: Report) => boolean, what: string) => h.until(() => retraction(id), accept, what);
 
   async function ledgerMessageIds(id: string): Promise<Map<string, string>> {
-    const rows = (await h.api('alice', 'GET', `/campaigns/${id}/deliveries`)).body.deliveries as { email: string; message_id: string }[];
-    return new Map(rows.map((r) => [r.email, r.message_id]));
+    const rows = (await h.api('alice', 'GET', `/campaigns/${id}/deliveries`)).body.deliveries as { email: string; messageId: string }[];
+    return new Map(rows.map((r) => [r.email, r.messageId]));
   }
 
   beforeAll(async () => {
@@ -56,6 +56,7 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     policyDir = await mkdtemp(join(tmpdir(), 'cs-policy-'));
     await writeFile(join(policyDir, 'policy.yaml'), 'retraction: { allowed: true }\n');
     h = await Harness.start({
+      validateResponses: true,
       env: {
         POLICY_FILE: join(policyDir, 'policy.yaml'),
         RETRACT_IMAP_URL: `imap://127.0.0.1:${dovecot.imapPort}`,
@@ -99,10 +100,10 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     const checked = await untilRetraction(originalId, (r) => r.status === 'pending_approval', 'the dry run');
     expect(checked.dryRun).toEqual({ would_remove: staff.length, not_found: 1, already_deleted: 0, failed: 0, not_retractable: 1 });
     expect(await dovecot.messageIds(staff[0]!.email, 'INBOX')).toEqual(before);
-    const items = (await h.api('alice', 'GET', `/campaigns/${originalId}/retraction/items`)).body.items as { email: string; message_id: string; dry_run: string; dry_run_response: string }[];
-    for (const item of items) expect(item.message_id).toBe(originalIds.get(item.email));
-    expect(items.find((i) => i.email === noMailbox.email)).toMatchObject({ dry_run: 'not_found' });
-    expect(items.find((i) => i.email === outsider.email)!.dry_run_response).toMatch(/partner\.example\.org is not a domain/);
+    const items = (await h.api('alice', 'GET', `/campaigns/${originalId}/retraction/items`)).body.items as { email: string; messageId: string; dryRun: string; dryRunResponse: string }[];
+    for (const item of items) expect(item.messageId).toBe(originalIds.get(item.email));
+    expect(items.find((i) => i.email === noMailbox.email)).toMatchObject({ dryRun: 'not_found' });
+    expect(items.find((i) => i.email === outsider.email)!.dryRunResponse).toMatch(/partner\.example\.org is not a domain/);
     const asked = () => h.sink.withSubject('Retraction awaiting approval').map((m) => m.envelopeTo[0]);
     await h.sink.waitUntil(() => asked().includes(h.users.cho!.email), 30_000, 'the admin asked to approve');
     expect(asked()).toEqual(expect.arrayContaining([h.users.alice!.email, h.users.bob!.email]));

@@ -91,8 +91,7 @@ export function apiRouter(ctx: AppContext): Router {
     res.json(report);
   });
   router.get('/campaigns/:id/retraction/items', async (req, res) => {
-    const items = await retractionItems(ctx, req.params.id!, req.query);
-    res.json({ items, next: items.at(-1)?.seq ?? null });
+    res.json(await retractionItems(ctx, req.params.id!, req.query));
   });
   router.post('/campaigns/:id/retraction/approve', async (req, res) => {
     res.json(await approveRetraction(ctx, actorOf(req), req.params.id!));
