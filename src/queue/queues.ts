@@ -32,8 +32,9 @@ export function createQueues(redis: Redis, prefix: string): Queues {
   });
   const retract = new Queue(QUEUE_NAMES.retract, {
     ...common,
-    // The database is the record: the sweep puts a lost or failed job back.
-    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: true },
+    // The database is the record: the sweep puts a lost or failed job back. Its data is ids only, so
+    // the last failed jobs stay for the admin queue view.
+    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: 100 },
   });
   return {
     dispatch,

@@ -160,6 +160,8 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     expect(html).toContain('Retraction: done');
     expect(html).toMatch(/Removed<\/th><td data-retraction-count="outcomes.removed">6</);
     expect(html).not.toContain('Approve the retraction');
+    // Operators see its queue beside the others.
+    expect(await (await cho.get('/admin/queues')).text()).toMatch(/<th scope="row">retract<\/th>/);
     // What the page polls while the retraction runs.
     const progress = await (await cho.get(`/campaigns/${originalId}/retraction/progress`)).json();
     expect(progress).toMatchObject({ status: 'done', dryRun: { would_remove: 6 }, outcomes: { removed: 6, not_found: 1 } });
