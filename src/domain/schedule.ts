@@ -1,3 +1,5 @@
+import { describeInZone } from './time-zone.js';
+
 /** When an approved campaign goes out: its requested time, but never inside the hold window. */
 export function effectiveSendAt(sendAt: Date | null, quorumReachedAt: Date, holdWindowMs: number): Date {
   const holdEnds = quorumReachedAt.getTime() + holdWindowMs;
@@ -10,8 +12,8 @@ export function holdWindowMs(kind: 'policy' | 'correction', configuredSeconds: n
 }
 
 /** What the approval email and page say about when a campaign goes out. */
-export function describeSendTime(sendAt: Date | null): string {
-  return sendAt ? sendAt.toUTCString() : 'as soon as it is approved (after the hold window)';
+export function describeSendTime(sendAt: Date | null, timeZone: string): string {
+  return sendAt ? describeInZone(sendAt, timeZone) : 'as soon as it is approved (after the hold window)';
 }
 
 /** How far in the past a requested send time may be: a form filled in at the current minute is a little late by the time it is saved. */

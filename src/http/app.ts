@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { readiness } from '../services/readiness.js';
 import { AppError, type ErrorCode, type FieldIssue } from '../services/errors.js';
 import { apiRouter } from './routes/api.js';
+import { accountRouter } from './routes/account.js';
 import { adminRouter } from './routes/admin.js';
 import { approvalRouter } from './routes/approval.js';
 import { campaignsRouter } from './routes/campaigns.js';
@@ -18,7 +19,8 @@ import { messagePage } from './views/html.js';
 import { metricsRouter, observeRequests } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { endAfterEarlyAnswer } from './request-body.js';
-import { contentSecurityPolicy, webSessions } from './web.js';
+import { chromeFor, contentSecurityPolicy, webSessions } from './web.js';
+import { pageAbove } from './way-back.js';
 
 const ASSETS_DIR = path.join(PACKAGE_ROOT, 'src', 'http', 'assets');
 
@@ -57,16 +59,18 @@ export function createApp(ctx: AppContext, logger: Logger = silentLogger): expre
   app.use(campaignsRouter(ctx));
   app.use(listsRouter(ctx));
   app.use(adminRouter(ctx));
-  app.use((req: Request, res: Response) => {
-    if (req.originalUrl.startsWith('/api/')) sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`);
-    else res.status(404).send(messagePage('Not found', `There is no page at ${req.path}.`));
+  app.use(accountRouter(ctx));
+  app.use(async (req: Request, res: Response) => {
+    if (req.originalUrl.startsWith('/api/')) return sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`);
+    res.status(404).send(messagePage('Not found', `There is no page at ${req.path}.`, await chromeFor(ctx, req), wayBack(req)));
   });
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.use(async (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     endAfterEarlyAnswer(req, res);
     const api = req.originalUrl.startsWith('/api/') || req.accepts(['html', 'json']) === 'json';
     if (error instanceof AppError && !api) {
       if (error.status === 401) return res.redirect(303, `/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);
-      res.status(error.status).send(messagePage(error.status === 404 ? 'Not found' : 'That did not work', error.message, { session: req.webSession ?? null }));
+      const chrome = await chromeFor(ctx, req).catch(() => ({ session: req.webSession ?? null }));
+      res.status(error.status).send(messagePage(error.status === 404 ? 'Not found' : 'That did not work', error.message, chrome, wayBack(req)));
       return;
     }
     if (error instanceof AppError) {
@@ -87,6 +91,12 @@ export function createApp(ctx: AppContext, logger: Logger = silentLogger): expre
     sendError(res, 500, 'internal', 'internal error');
   });
   return app;
+}
+
+/** Where a refused or missing page leads: the page the action belongs to, or the start for who is signed in. */
+function wayBack(req: Request): { href: string; label: string } {
+  if (!req.webSession) return { href: '/sign-in', label: 'Sign in' };
+  return pageAbove(req.path) ?? { href: '/', label: 'Go to the campaigns' };
 }
 
 /** The API's one error shape: `{ error, message, issues }`. */

@@ -1,3 +1,4 @@
+import { describeInZone } from '../domain/time-zone.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { headerText } from '../domain/addresses.js';
@@ -42,10 +43,11 @@ export interface RecallReport {
 /** Said in the default correction when the recall also retracts: the removal may still be under way as it arrives. */
 export const RETRACTION_SENTENCE = 'We are also removing it from your mailbox (it moves to your Trash); if you still see it, please delete it.';
 
-export function correctionBody(original: CampaignRow, note: string | undefined, retract = false): string {
+/** The correction's text; `timeZone` names when the original went (ORG_TIME_ZONE). */
+export function correctionBody(original: CampaignRow, note: string | undefined, timeZone: string, retract = false): string {
   const body = template('correction.md').render({
     originalSubject: original.subject,
-    originalSentAt: (original.started_at ?? original.created_at).toUTCString(),
+    originalSentAt: describeInZone(original.started_at ?? original.created_at, timeZone),
     note: note ?? '',
   });
   return retract ? `${body.trimEnd()}\n\n${RETRACTION_SENTENCE}\n` : body;
@@ -86,7 +88,7 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       kind: 'correction',
       status: 'draft',
       subject: input.subject ?? correctionSubject(original.subject, input.subjectStyle),
-      body_markdown: input.body ?? correctionBody(original, input.note, input.retract),
+      body_markdown: input.body ?? correctionBody(original, input.note, ctx.config.ORG_TIME_ZONE, input.retract),
       from_address: original.from_address,
       from_name: original.from_name,
       audience: JSON.stringify({ listIds: [], recipients: [] }),

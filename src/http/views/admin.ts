@@ -29,6 +29,9 @@ ${isAdmin ? html`<p><a href="/admin/queues">Queue health</a>: jobs per state, th
 ${isAdmin
   ? html`<section aria-labelledby="users-title">
   <h2 id="users-title">People and roles</h2>
+  ${users.length === 1
+    ? html`<p class="empty" data-testid="only-you">You are the only person here. Add your colleagues below: authors write campaigns, and approvers other than the author approve each one before it can go. They sign in with their email address.</p>`
+    : ''}
   <table class="grid"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Roles</th></tr></thead>
   <tbody>${users.map((u) => {
     const self = u.id === actor.id;
