@@ -8,7 +8,7 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 
 export const DOVECOT_BINARY = '/usr/sbin/dovecot';
-export const dovecotInstalled = existsSync(DOVECOT_BINARY) && existsSync('/usr/lib/dovecot/lmtp');
+export const dovecotInstalled = [DOVECOT_BINARY, '/usr/lib/dovecot/imap', '/usr/lib/dovecot/lmtp'].every((path) => existsSync(path));
 export const DOVECOT_MISSING = 'dovecot is not installed (apt-get install -y dovecot-imapd dovecot-lmtpd): the retraction tests need a real IMAP server';
 
 async function freePort(): Promise<number> {
