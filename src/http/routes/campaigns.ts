@@ -157,7 +157,7 @@ export function campaignsRouter(ctx: AppContext): Router {
     const review = await submitReview(ctx, id);
     const expected = req.body?.expectedCount;
     if (!review.resuming && typeof expected === 'string' && expected !== String(review.recipients)) {
-      const changed = `the audience changed since you looked: it is now ${review.recipients.toLocaleString('en-US')} recipients, not ${Number(expected).toLocaleString('en-US')}. Check it and submit again.`;
+      const changed = `the audience changed since you looked: it is now ${review.recipients.toLocaleString('en-US')} recipients. Check it and submit again.`;
       return res.status(409).send(submitReviewPage(review, await consoleChrome(ctx, req), changed));
     }
     try {
