@@ -39,6 +39,12 @@ export const AUDIT_ACTIONS = [
   'user.reactivate',
   'token.issue',
   'token.revoke',
+  'retraction.request',
+  'retraction.checked',
+  'retraction.approve',
+  'retraction.start',
+  'retraction.halt',
+  'retraction.finish',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -59,6 +65,14 @@ const quoted = (value: unknown) => `“${text(value)}”`;
 const list = (value: unknown) => (Array.isArray(value) && value.length ? value.map(text).join(', ') : 'none');
 const STATUS_WORDS: Record<string, string> = { pending_approval: 'waiting for approval' };
 const status = (value: unknown) => STATUS_WORDS[text(value)] ?? text(value);
+
+/** Counts by outcome as a short phrase, only those above zero: "3 would remove, 1 not found". */
+function outcomeCounts(value: unknown): string {
+  const parts = Object.entries((value ?? {}) as Record<string, number>)
+    .filter(([, count]) => Number(count) > 0)
+    .map(([key, count]) => `${n(count)} ${key.replace(/_/g, ' ')}`);
+  return parts.length ? parts.join(', ') : 'nothing';
+}
 
 /** A ledger's counts as a short phrase: "118 sent, 2 failed". */
 function counts(value: unknown): string {
@@ -117,6 +131,13 @@ const SENTENCES: Record<AuditAction, Sentence> = {
   'user.reactivate': (who, d) => `${who} reactivated ${text(d.email)}.`,
   'token.issue': (who, d) => `${who} made an API token of their own, ${quoted(d.label)}.`,
   'token.revoke': (who, d) => `${who} revoked their API token ${quoted(d.label)}.`,
+  'retraction.request': (who, d) => `${who} asked to take the message out of ${plural(d.items, 'mailbox', 'mailboxes')} through ${text(d.backend)}; a dry run checks them first.`,
+  'retraction.checked': (_who, d) => `The retraction's dry run found: ${outcomeCounts(d.dryRun)}. It waits for its approvals.`,
+  'retraction.approve': (who) => `${who} approved the retraction.`,
+  'retraction.start': () => 'The retraction has its approvals and began moving the message to Trash.',
+  'retraction.halt': (who, d) =>
+    `${who} halted the retraction${d.reason ? `: ${quoted(d.reason)}` : ''}. ${plural(d.stopped, 'mailbox was', 'mailboxes were')} left untouched; ${plural(d.inFlight, 'was', 'were')} being worked on.`,
+  'retraction.finish': (_who, d) => `The retraction finished: ${outcomeCounts(d.outcomes)}.`,
 };
 
 const isAuditAction = (action: string): action is AuditAction => (AUDIT_ACTIONS as readonly string[]).includes(action);

@@ -57,6 +57,18 @@ const CASES: Record<AuditAction, [Record<string, unknown>, string]> = {
   'user.reactivate': [{ userId: 'u1', email: 'ben@x' }, 'Ana reactivated ben@x.'],
   'token.issue': [{ tokenId: 't1', label: 'laptop' }, 'Ana made an API token of their own, “laptop”.'],
   'token.revoke': [{ tokenId: 't1', label: 'laptop' }, 'Ana revoked their API token “laptop”.'],
+  'retraction.request': [{ retractionId: 'r1', correctionId: 'c2', items: 40, backend: 'imap' }, 'Ana asked to take the message out of 40 mailboxes through imap; a dry run checks them first.'],
+  'retraction.checked': [
+    { retractionId: 'r1', dryRun: { would_remove: 38, not_found: 1, already_deleted: 1, failed: 0, not_retractable: 0 } },
+    "The retraction's dry run found: 38 would remove, 1 not found, 1 already deleted. It waits for its approvals.",
+  ],
+  'retraction.approve': [{ retractionId: 'r1' }, 'Ana approved the retraction.'],
+  'retraction.start': [{ retractionId: 'r1' }, 'The retraction has its approvals and began moving the message to Trash.'],
+  'retraction.halt': [
+    { retractionId: 'r1', reason: 'wrong mailboxes', stopped: 30, inFlight: 1, previousStatus: 'running' },
+    'Ana halted the retraction: “wrong mailboxes”. 30 mailboxes were left untouched; 1 was being worked on.',
+  ],
+  'retraction.finish': [{ retractionId: 'r1', outcomes: { removed: 38, not_found: 2, halted: 0 } }, 'The retraction finished: 38 removed, 2 not found.'],
 };
 
 describe('auditSentence', () => {

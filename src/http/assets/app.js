@@ -139,6 +139,28 @@
     setTimeout(poll, Number(live.getAttribute('data-poll-ms')));
   }
 
+  // A retraction's counts, live while its dry run or its run is under way.
+  const retraction = document.querySelector('[data-live-retraction]');
+  if (retraction) {
+    const status = retraction.getAttribute('data-status');
+    const poll = function () {
+      fetch(retraction.getAttribute('data-live-retraction'), { headers: { accept: 'application/json' } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          ['dryRun', 'outcomes'].forEach(function (group) {
+            Object.keys(data[group]).forEach(function (key) {
+              const cell = retraction.querySelector('[data-retraction-count="' + group + '.' + key + '"]');
+              if (cell) cell.textContent = data[group][key].toLocaleString('en-US');
+            });
+          });
+          if (data.status !== status) window.location.reload();
+          else setTimeout(poll, 1000);
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    };
+    setTimeout(poll, 1000);
+  }
+
   // A CSV file chosen for import is read into the text area.
   document.querySelectorAll('input[type=file][data-fills]').forEach(function (input) {
     input.addEventListener('change', function () {
