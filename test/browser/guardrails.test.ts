@@ -43,8 +43,41 @@ describe('guardrails in Chromium', () => {
     expect(test!.envelopeTo).toEqual([h.users.alice!.email]);
     expect(test!.parsed.headers.get('x-countersign-test')).toBeTruthy();
     expect(test!.parsed.text).toContain(`Hello ${chosen.name.split(' ')[0]}, the travel rules change on Monday.`);
-    expect(h.sink.withSubject('Travel rules').filter((m) => staff.some((p) => m.envelopeTo.includes(p.email)))).toEqual([]);
+    expect(h.sink.withSubject(/Travel rules/).filter((m) => staff.some((p) => m.envelopeTo.includes(p.email)))).toEqual([]);
     expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.status).toBe('pending_approval');
     expect(await h.db.selectFrom('deliveries').select('seq').where('campaign_id', '=', id).execute()).toEqual([]);
+  });
+
+  it('sends the author a test of the saved draft from the compose page, and names a search that matches nobody', async () => {
+    const id = await h.createCampaign({ subject: 'Parking permits', body: 'Hello {{firstName}}, renew your parking permit.', recipients: people(5, 'park') });
+    const author = await signedIn('author');
+    await author.goto(`${h.baseUrl}/campaigns/${id}/edit`);
+    await author.getByLabel(/Rendered as this recipient gets it/).fill('nobody-matches');
+    await author.getByRole('button', { name: 'Send a test to me' }).click();
+    await expect.poll(() => author.locator('#test-error').textContent()).toContain('no recipient');
+
+    await author.getByLabel(/Rendered as this recipient gets it/).fill('park0003');
+    await author.getByRole('button', { name: 'Send a test to me' }).click();
+    await expect.poll(() => author.getByRole('status').first().textContent()).toContain(`A test went to ${h.users.author!.email}, as park0003@`);
+    await h.sink.waitUntil(() => h.sink.withSubject('[Test] Parking permits').length === 1, 30_000, 'the test message');
+    expect(h.sink.withSubject(/Parking permits/).map((m) => m.envelopeTo)).toEqual([[h.users.author!.email]]);
+    expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.status).toBe('draft');
+  });
+
+  it('shows the pause after a first wave with its countdown, and an approver continues it from the page', async () => {
+    const { id } = await h.approvedCampaign({ subject: 'Badge update', body: 'Hello {{firstName}}, update your badge.', recipients: people(60, 'badge'), firstWave: { count: 6 } });
+    await h.until(() => h.api('alice', 'GET', `/campaigns/${id}`), (r) => r.body.wave?.stage === 'paused', 'the pause after the first wave');
+    const alice = await signedIn('alice');
+    await alice.goto(`${h.baseUrl}/campaigns/${id}`);
+    const wave = alice.getByTestId('wave');
+    await expect.poll(() => wave.textContent()).toMatch(/Paused after the first wave of 6\..*\(in (9|10) min \d+ s\)/s);
+    expect(h.sink.withSubject('Badge update')).toHaveLength(6);
+
+    alice.once('dialog', (dialog) => void dialog.accept());
+    await alice.getByRole('button', { name: 'Continue now' }).click();
+    await expect.poll(() => alice.getByRole('status').first().textContent()).toContain('Continuing');
+    await h.waitForStatus(id, 'sent', 60_000);
+    expect(new Set(h.sink.withSubject('Badge update').map((m) => m.envelopeTo[0])).size).toBe(60);
+    expect(h.sink.withSubject('Badge update')).toHaveLength(60);
   });
 });

@@ -6,6 +6,7 @@ import { campaignListModel, campaignLiveModel, campaignPageModel, recallPageMode
 import { cancelCampaign, createCampaign, editCampaign, getCampaign, submitCampaign } from '../../services/campaigns.js';
 import type { AppContext } from '../../services/context.js';
 import { AppError, type FieldIssue } from '../../services/errors.js';
+import { continueCampaign } from '../../services/first-wave.js';
 import { haltCampaign } from '../../services/halt.js';
 import { deliveriesPageModel, everyDelivery, ledgerExport } from '../../services/ledger.js';
 import { allLists } from '../../services/lists.js';
@@ -13,6 +14,7 @@ import { previewDraft } from '../../services/previews.js';
 import { recallCampaign } from '../../services/recall.js';
 import { approveRetraction, haltRetraction, retractionReport } from '../../services/retraction.js';
 import { submitReview, type SubmitReview } from '../../services/submit-review.js';
+import { sendTest } from '../../services/test-send.js';
 import { streamLedgerCsv } from '../ledger-csv.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { campaignFragments, campaignListPage, campaignPage, recallPage } from '../views/campaigns.js';
@@ -107,7 +109,7 @@ export function campaignsRouter(ctx: AppContext): Router {
     const values = composeForm.parse(req.body ?? {});
     const { input, errors } = campaignInputFrom(values);
     const action = campaignId ? `/campaigns/${campaignId}/edit` : '/campaigns';
-    const model = { action, values, editing: campaignId !== null };
+    const model = { action, values, editing: campaignId !== null, testSendAction: campaignId ? `/campaigns/${campaignId}/test-send` : undefined };
     if (req.body?.intent === 'preview' || Object.keys(errors).length) {
       return renderCompose(req, res, { ...model, errors, preview: await previewDraft(ctx, input) }, Object.keys(errors).length ? 400 : 200);
     }
@@ -134,10 +136,21 @@ export function campaignsRouter(ctx: AppContext): Router {
       timeZone: zone,
     };
     const { input } = campaignInputFrom(values);
-    await renderCompose(req, res, { action: `/campaigns/${campaign.id}/edit`, values, errors, editing: true, preview: await previewDraft(ctx, input) }, status);
+    await renderCompose(req, res, { action: `/campaigns/${campaign.id}/edit`, values, errors, editing: true, testSendAction: `/campaigns/${campaign.id}/test-send`, preview: await previewDraft(ctx, input) }, status);
   };
   router.get('/campaigns/:id/edit', async (req, res) => renderEdit(req, res, await getCampaign(ctx, req.params.id!)));
   router.post('/campaigns/:id/edit', (req, res) => handleCompose(req, res, req.params.id!));
+  router.post('/campaigns/:id/test-send', async (req, res) => {
+    const session = checkCsrf(req);
+    const recipient = typeof req.body?.recipient === 'string' ? req.body.recipient : '';
+    try {
+      const sent = await sendTest(ctx, session.actor, req.params.id!, { recipient });
+      redirectWithNotice(res, `/campaigns/${req.params.id!}/edit`, 'test-sent', { sentTo: sent.sentTo, renderedFor: sent.renderedFor });
+    } catch (error) {
+      if (!(error instanceof AppError) || (error.status !== 400 && error.status !== 429)) throw error;
+      await renderEdit(req, res, await getCampaign(ctx, req.params.id!), { test: error.issues[0]?.message ?? error.message }, error.status);
+    }
+  });
 
   router.get('/campaigns/:id', async (req, res) => {
     res.send(campaignPage(await campaignPageModel(ctx, req.params.id!, signedIn(req).actor), await consoleChrome(ctx, req)));
@@ -193,6 +206,11 @@ export function campaignsRouter(ctx: AppContext): Router {
   router.post('/campaigns/:id/halt', async (req, res) => {
     const report = await haltCampaign(ctx, checkCsrf(req).actor, req.params.id!, 'halted from the console');
     redirectWithNotice(res, `/campaigns/${report.campaignId}`, 'halted', { inFlight: report.inFlight, stopped: report.stopped });
+  });
+
+  router.post('/campaigns/:id/continue', async (req, res) => {
+    await continueCampaign(ctx, req.params.id!, checkCsrf(req).actor);
+    redirectWithNotice(res, `/campaigns/${req.params.id!}`, 'continued');
   });
 
   router.get('/campaigns/:id/recall', async (req, res) => {

@@ -4,6 +4,7 @@ import type { ApprovalReview, VersionChanges } from '../../services/approval-pag
 import { isOwnDomain } from '../../domain/addresses.js';
 import { csrfField, html, localTime, page, type Chrome, type SafeHtml } from './html.js';
 import { dryRunTable, retractionStatusLabel } from './retraction.js';
+import { testSendForm } from './test-send.js';
 
 export const LINK_STATE_MESSAGES = {
   used: 'This link has already been used to decide. Nothing more can be decided with it.',
@@ -60,14 +61,7 @@ function decisionForm(model: ApprovalPageModel, chrome: Chrome): SafeHtml {
 <p>This link was sent to <strong>${model.approver.email}</strong>, but you are signed in as <strong>${chrome.session!.actor.email}</strong>. Only ${model.approver.name} can decide with it.</p></div>`;
   }
   return html`
-<form method="post" action="/approve/${model.token}/test-send" class="panel" data-testid="test-send">
-  <h2>Send a test to yourself</h2>
-  ${csrfField(chrome)}
-  <label for="test-recipient">Rendered as this recipient gets it (an address, or part of one; empty for the first)</label>
-  <div class="search-row"><input id="test-recipient" name="recipient" autocomplete="off"><button type="submit">Send a test to me</button></div>
-  ${fieldError('test')}
-  <p class="hint">It goes to ${chrome.session!.actor.email} only, marked [Test]; it is not counted and not in the ledger.</p>
-</form>
+${testSendForm(`/approve/${model.token}/test-send`, chrome, model.error?.field === 'test' ? model.error.message : undefined)}
 <form method="post" action="/approve/${model.token}" class="decision panel">
   <h2>Your decision</h2>
   ${csrfField(chrome)}

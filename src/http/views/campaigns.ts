@@ -94,9 +94,22 @@ function actions(model: CampaignLiveModel, chrome: Chrome): SafeHtml {
 </div>`;
 }
 
-function notices(model: CampaignLiveModel): SafeHtml {
+/** Where a campaign with a first wave stands: the wave going out, the pause with its countdown, or the rest. */
+function waveNotice(model: CampaignLiveModel, chrome: Chrome): SafeHtml {
   const { campaign } = model;
-  return html`${model.correction ? html`<p class="notice">Recalled: see the correction <a href="/campaigns/${model.correction.id}">${model.correction.subject}</a> (${statusLabel(model.correction.status)}).</p>` : ''}
+  if (!campaign.wave_size || campaign.status !== 'sending') return html``;
+  const size = campaign.wave_size.toLocaleString('en-US');
+  if (campaign.wave_stage === 'first') return html`<p class="notice" data-testid="wave">First wave: sending to ${size} recipients first; the rest waits until the wave has gone out and the pause after it.</p>`;
+  if (campaign.wave_stage === 'rest') return html`<p class="notice" data-testid="wave">The first wave of ${size} went out; now sending to the rest.</p>`;
+  const until = campaign.wave_paused_until;
+  const canContinue = chrome.session?.actor.roles.some((role) => role === 'approver' || role === 'admin');
+  return html`<div class="notice" data-testid="wave"><p>Paused after the first wave of ${size}. Check what they received: halt now and nobody else gets it. The rest continues by itself${until ? html` at ${when(until)} <span data-countdown="${until.toISOString()}" class="muted"></span>` : ''}.</p>
+${canContinue ? html`<form method="post" action="/campaigns/${campaign.id}/continue" class="inline" data-confirm="Send to the rest of the audience now?">${csrfField(chrome)}<button type="submit">Continue now</button></form>` : ''}</div>`;
+}
+
+function notices(model: CampaignLiveModel, chrome: Chrome): SafeHtml {
+  const { campaign } = model;
+  return html`${waveNotice(model, chrome)}${model.correction ? html`<p class="notice">Recalled: see the correction <a href="/campaigns/${model.correction.id}">${model.correction.subject}</a> (${statusLabel(model.correction.status)}).</p>` : ''}
 ${campaign.halt_reason && campaign.status === 'halted' ? html`<p class="error" role="status">Halted: ${campaign.halt_reason}</p>` : ''}`;
 }
 
@@ -129,7 +142,7 @@ function deliveryPanel(model: CampaignLiveModel): SafeHtml {
 export function campaignFragments(model: CampaignLiveModel, chrome: Chrome): Record<string, string> {
   return {
     status: badge(model.campaign.status).value,
-    notices: notices(model).value,
+    notices: notices(model, chrome).value,
     actions: actions(model, chrome).value,
     'sends-at': sendsAt(model).value,
     approvals: approvalsPanel(model).value,
@@ -149,7 +162,7 @@ export function campaignPage(model: CampaignPageModel, chrome: Chrome): string {
 <div ${model.pollMs ? html`data-live="/campaigns/${campaign.id}/live" data-poll-ms="${model.pollMs}"` : ''} data-status="${campaign.status}">
 <h1>${campaign.subject} <span data-fragment="status" aria-live="polite">${badge(campaign.status)}</span></h1>
 ${campaign.kind === 'correction' && model.original ? html`<p class="notice">A correction of <a href="/campaigns/${model.original.id}">${model.original.subject}</a>.</p>` : ''}
-${fragment('notices', notices(model))}
+${fragment('notices', notices(model, chrome))}
 ${fragment('actions', actions(model, chrome))}
 <dl class="facts">
   <dt>From</dt><dd>${campaign.from_name} &lt;${campaign.from_address}&gt;</dd>

@@ -1,6 +1,7 @@
 import { BUILTIN_FIELDS, type MergeFieldFindings } from '../../domain/merge-fields.js';
 import type { DraftPreview } from '../../services/previews.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
+import { testSendForm } from './test-send.js';
 
 const field = (name: string) => html`<code>{{${name}}}</code>`;
 const count = (n: number) => n.toLocaleString('en-US');
@@ -34,6 +35,8 @@ export interface ComposeModel {
   errors: Record<string, string>;
   preview?: DraftPreview;
   editing: boolean;
+  /** Where a saved draft's "send a test to me" posts; none until the draft is saved. */
+  testSendAction?: string;
 }
 
 export function composePage(model: ComposeModel, chrome: Chrome): string {
@@ -84,6 +87,7 @@ ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
   <h2 id="preview-title">Preview</h2>
   <p>Recipients: <strong data-testid="audience-count" id="audience-count">${model.preview ? model.preview.count.toLocaleString('en-US') : '—'}</strong></p>
   <iframe class="message" id="preview" title="Preview for a sample recipient" sandbox="allow-same-origin" data-fit-content srcdoc="${model.preview?.html ?? '<p>Press Preview to see the message as a sample recipient will.</p>'}"></iframe>
+${model.testSendAction ? testSendForm(model.testSendAction, chrome, errors.test) : ''}
 </section>
 </div>`,
     { ...chrome, current: model.editing ? 'campaigns' : 'new' },
