@@ -37,7 +37,8 @@ export class Deployment {
     private readonly dropDatabase: () => Promise<void>,
   ) {}
 
-  static async start(kind: DatabaseKind, smtpUrl: string): Promise<Deployment> {
+  /** `env`: settings on top of the benchmark's own, e.g. SMTP_MAX_CONNECTIONS. */
+  static async start(kind: DatabaseKind, smtpUrl: string, env: Record<string, string> = {}): Promise<Deployment> {
     const database = await freshDatabase(kind);
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -54,6 +55,7 @@ export class Deployment {
       SWEEP_INTERVAL_MS: '0',
       START_PRIVATE_REDIS: 'false',
       PGLITE_SHARED_BUFFERS: process.env.PGLITE_SHARED_BUFFERS,
+      ...env,
       ...database.env,
     });
     const runtime = await createRuntime(config);
