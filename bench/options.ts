@@ -19,10 +19,13 @@ export interface BenchOptions {
   splitMessages: number;
   /** The global rate limit (SEND_RATE_PER_SECOND) of the split shape's rate-limited run. */
   splitRate: number;
+  /** Instead of the suite: one big send of this many recipients through the API (see bench/scale.ts). */
+  scale: { recipients: number; shape: 'all' | number; haltAt: number | null } | null;
 }
 
 const USAGE = `usage: npm run bench -- [--messages N] [--recipients N] [--db pglite|postgres|both] [--pools 5,10,20] [--scale-pool 10]
-                      [--sink disk|count] [--profile] [--workers 1,2,4|none] [--split-messages N] [--split-rate N]`;
+                      [--sink disk|count] [--profile] [--workers 1,2,4|none] [--split-messages N] [--split-rate N]
+       npm run bench -- --scale N [--db ...] [--scale-shape all|WORKERS] [--scale-halt SHARE|none] [--scale-pool 10] [--sink disk|count]`;
 
 /** Defaults finish in about ten minutes on an idle 2-core machine. */
 export function parseOptions(argv: string[]): BenchOptions {
@@ -39,6 +42,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       workers: { type: 'string', default: '1,2,4' },
       'split-messages': { type: 'string', default: '6000' },
       'split-rate': { type: 'string', default: '500' },
+      scale: { type: 'string' },
+      'scale-shape': { type: 'string', default: 'all' },
+      'scale-halt': { type: 'string', default: '0.1' },
     },
   });
   const count = (name: string, raw: string, least = 4) => {
@@ -50,6 +56,10 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!['pglite', 'postgres', 'both'].includes(values.db)) throw new Error(`--db must be pglite, postgres or both\n${USAGE}`);
   if (!['disk', 'count'].includes(values.sink)) throw new Error(`--sink must be disk or count\n${USAGE}`);
   const databases: DatabaseKind[] = values.db === 'both' ? ['pglite', 'postgres'] : [values.db as DatabaseKind];
+  const shape = values['scale-shape'] === 'all' ? 'all' : count('scale-shape', values['scale-shape'], 1);
+  const haltAt = values['scale-halt'] === 'none' ? null : Number(values['scale-halt']);
+  if (haltAt !== null && !(haltAt > 0 && haltAt < 1)) throw new Error(`--scale-halt must be a share between 0 and 1, or none\n${USAGE}`);
+  if (values.scale && shape !== 'all' && databases.includes('pglite')) throw new Error(`--scale-shape with worker processes needs --db postgres\n${USAGE}`);
   return {
     messages: count('messages', values.messages),
     recipients: count('recipients', values.recipients),
@@ -62,5 +72,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     workers: values.workers === 'none' || !databases.includes('postgres') ? [] : counts('workers', values.workers),
     splitMessages: count('split-messages', values['split-messages']),
     splitRate: count('split-rate', values['split-rate'], 1),
+    scale: values.scale ? { recipients: count('scale', values.scale), shape, haltAt } : null,
   };
 }

@@ -1,3 +1,5 @@
+import type { ScaleResult } from './scale.js';
+import type { SplitResult } from './split.js';
 import type { PoolResult, SuiteResult } from './suite.js';
 
 interface Row {
@@ -109,4 +111,37 @@ export function formatTable(results: SuiteResult[]): string {
     }),
   ]);
   return markdownTable(['', 'target', ...results.map((r) => r.database)], body);
+}
+
+/** One row per worker process count of the split shape. */
+export function formatSplit(results: SplitResult[]): string {
+  const header = ['worker processes', 'SMTP connections', 'throughput', 'rate limit held (within 5 %)', 'halt', 'after / in flight', 'peak RSS: API, workers', 'arrived once'];
+  const body = results.map((r) => [
+    String(r.workers),
+    String(r.connections),
+    rate(r.throughput.perSecond),
+    `${rate(r.limited.perSecond)} at ${r.limited.limit}: ${r.limited.held ? 'held' : 'EXCEEDED'}${r.limited.reached ? '' : ', not reached'}`,
+    `${r.halt.haltMs.toFixed(0)} ms ${r.halt.haltMs < 250 ? 'ok' : 'MISSED'}`,
+    `${r.halt.arrivedAfterHalt} / ${r.halt.inFlight} ${r.halt.withinInFlight ? 'ok' : 'MISSED'}`,
+    `${r.peakRssMb.api === null ? '-' : mb(r.peakRssMb.api)}, ${r.peakRssMb.workers.map((w) => (w === null ? '-' : mb(w))).join(' / ')}`,
+    r.throughput.arrivedOnce && r.limited.arrivedOnce && r.halt.arrivedOnce ? 'yes' : 'NO',
+  ]);
+  return markdownTable(header, body);
+}
+
+/** One column per big run: its figures against the issue's targets. */
+export function formatScale(results: ScaleResult[]): string {
+  const rows: [string, string, (r: ScaleResult) => string][] = [
+    ['CSV import through the API', '', (r) => `${s(r.importSeconds)} (${r.recipients} rows)`],
+    ['freeze (submit)', '', (r) => s(r.freezeSeconds)],
+    ['fan-out: ledger holds all rows', '', (r) => s(r.fanOutSeconds)],
+    ['first message at sink', '< 2 s', (r) => `${s(r.firstMessageSeconds)} ${r.firstMessageSeconds < 2 ? 'ok' : 'MISSED'}`],
+    ['send rate until the halt', '', (r) => rate(r.sendPerSecond)],
+    ['halt', '< 250 ms', (r) => (r.halt ? `${r.halt.ms.toFixed(0)} ms ${r.halt.ms < 250 ? 'ok' : 'MISSED'} (${r.halt.stopped} queued stopped, ${r.halt.inFlight} in flight)` : 'none: sent to all')],
+    ['correction audience built (recall)', '< 10 s', (r) => `${s(r.correction.seconds)} ${r.correction.seconds < 10 ? 'ok' : 'MISSED'} (${r.correction.audience})`],
+    ['peak RSS per process', '<= 400 MB', (r) => Object.entries(r.peakRssMb).map(([name, value]) => `${name} ${value === null ? '-' : mb(value)}${value !== null && value > 400 ? ' MISSED' : ''}`).join(', ')],
+    ['peak Redis (delta)', '', (r) => `${mb(r.peakRedisMb)} (+${r.redisDeltaMb.toFixed(1)} MB)`],
+    ['database size', '', (r) => mb(r.databaseMb)],
+  ];
+  return markdownTable(['', 'target', ...results.map((r) => `${r.database}, ${r.shape}`)], rows.map(([label, target, value]) => [label, target, ...results.map(value)]));
 }
