@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/http/app.js';
+import { createLogger } from '../src/logger.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { approveByApi } from '../src/services/approvals.js';
 import { createCampaign, submitCampaign } from '../src/services/campaigns.js';
@@ -74,7 +75,7 @@ export class Deployment {
     ];
     const { token } = await issueApiToken(db, author.id, 'bench');
     const approverTokens = await Promise.all(approvers.map(async (approver) => (await issueApiToken(db, approver.id, 'bench')).token));
-    const workers = options.workers === false ? undefined : startWorkers(runtime.ctx, (line) => console.error(line));
+    const workers = options.workers === false ? undefined : startWorkers(runtime.ctx, createLogger(process.stderr, { level: 'warn' }));
     return new Deployment(runtime, workers, server, baseUrl, settings, new Redis(REDIS_URL), { author, authorToken: token, approvers, approverTokens }, database.drop);
   }
 

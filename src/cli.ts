@@ -11,25 +11,96 @@ import { createList, importMembers, listNamed } from './services/lists.js';
 import { migrate } from './services/maintenance.js';
 import { addUserFromCli, allUsers, apiTokensOf, issueApiToken, revokeToken, userByEmail } from './services/users.js';
 
-const USAGE = `countersign <command>
+interface CommandHelp {
+  usage: string;
+  summary: string;
+  /** What to do instead while `npm start` holds the embedded database, where there is more to say than to stop it. */
+  whileServerRuns?: string;
+  details?: string;
+}
 
-  migrate                                    run database migrations
-  user add --email E --name N --roles R[,R]  add a user (roles: author, approver, admin) and print an API token
-  user list                                  list users and their roles
-  token issue --email E [--label L]          print a new API token for a user
-  token list --email E                       list a user's tokens
-  token revoke --id ID                       revoke a token
-  list import --name N --file F [--as E]     create or extend a list from a .csv or .json file
-  audit verify                               verify the audit hash chain`;
+/** Every command, its help, and what to do while the server holds the embedded database. */
+const COMMANDS: Record<string, CommandHelp> = {
+  migrate: {
+    usage: 'migrate',
+    summary: 'run database migrations (every start of the server also does)',
+    whileServerRuns: 'the running server has already migrated on start; nothing to do',
+  },
+  'user add': {
+    usage: 'user add --email E --name N --roles R[,R]',
+    summary: 'add a user (roles: author, approver, admin) and print an API token',
+    whileServerRuns: 'add the person on the Admin page (/admin) of the running server, signed in as an admin',
+    details: '  --email E      their work address\n  --name N       their name as shown to others\n  --roles R[,R]  author, approver and/or admin\n  --label L      a label for the printed API token (default "cli")',
+  },
+  'user list': { usage: 'user list', summary: 'list users and their roles', whileServerRuns: 'the Admin page (/admin) of the running server lists everyone and their roles' },
+  'token issue': {
+    usage: 'token issue --email E [--label L]',
+    summary: 'print a new API token for a user',
+    whileServerRuns: 'stop the server (Ctrl-C on npm start), run this, then start it again',
+  },
+  'token list': { usage: 'token list --email E', summary: "list a user's tokens" },
+  'token revoke': {
+    usage: 'token revoke --id ID',
+    summary: 'revoke a token',
+    whileServerRuns: 'deactivate the person on the Admin page (/admin), which ends every token of theirs at once, or stop the server and run this',
+  },
+  'list import': {
+    usage: 'list import --name N --file F [--as E]',
+    summary: 'create or extend a list from a .csv or .json file',
+    whileServerRuns: 'import the file on the Lists page (/lists) of the running server, or POST it to /api/v1/lists/:id/members',
+    details: '  --name N  the list to create or extend\n  --file F  a CSV file (header email,name,…) or a .json file [{email, name, fields}]\n  --as E    who imports it (default: the first admin)',
+  },
+  'audit verify': {
+    usage: 'audit verify',
+    summary: 'verify the audit hash chain and the signed checkpoints',
+    whileServerRuns: 'GET /api/v1/audit/verify with an admin\'s API token runs the same check',
+  },
+};
+
+const USAGE = [
+  'countersign <command> [options]        (--help after any command for its own help)',
+  '',
+  ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(42)} ${c.summary}`),
+].join('\n');
+
+/** The help a command line asks for (`--help`, `-h` or `help` anywhere), or null when it asks for none. */
+export function helpFor(argv: string[]): string | null {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  if (!argv.includes('--help') && !argv.includes('-h') && words[0] !== 'help' && words.length > 0) return null;
+  const wanted = (words[0] === 'help' ? words.slice(1) : words).join(' ');
+  const command = COMMANDS[wanted];
+  if (!command) return USAGE;
+  return [`countersign ${command.usage}`, '', command.summary, ...(command.details ? ['', command.details] : [])].join('\n');
+}
+
+/**
+ * What to say when the embedded database is held by a running server: exactly how to proceed with this
+ * command, rather than only that the folder is locked.
+ */
+export function whileLocked(argv: string[], lockMessage: string): string {
+  const command = COMMANDS[argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')];
+  const instead = command?.whileServerRuns ?? 'stop the server (Ctrl-C on npm start), run this, then start it again';
+  return `${lockMessage}\nWhile the server runs: ${instead}.`;
+}
 
 type Out = (line: string) => void;
 
-export async function runCli(argv: string[], ctx: DataContext, out: Out): Promise<number> {
-  const { positionals, values } = parseArgs({
+/** Throws ERR_PARSE_ARGS_UNKNOWN_OPTION and the like on an option no command takes. */
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: { email: { type: 'string' }, name: { type: 'string' }, roles: { type: 'string' }, label: { type: 'string' }, id: { type: 'string' }, file: { type: 'string' }, as: { type: 'string' } },
   });
+}
+
+export async function runCli(argv: string[], ctx: DataContext, out: Out): Promise<number> {
+  const help = helpFor(argv);
+  if (help) {
+    out(help);
+    return 0;
+  }
+  const { positionals, values } = parseCommandLine(argv);
   const command = positionals.join(' ');
   switch (command) {
     case 'migrate': {
@@ -80,8 +151,8 @@ export async function runCli(argv: string[], ctx: DataContext, out: Out): Promis
       return report.ok ? 0 : 1;
     }
     default:
-      out(USAGE);
-      return command === '' || command === 'help' ? 0 : 2;
+      out(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
   }
 }
 
@@ -108,21 +179,29 @@ async function requireUser(ctx: DataContext, email: string | undefined) {
   return user;
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<void> {
+  const help = helpFor(argv);
+  if (help) return console.log(help);
+  parseCommandLine(argv);
   const config = loadConfig();
   // `migrate` migrates itself, so that it can say what it applied.
-  const database = await openDatabaseFor(config, { migrate: process.argv[2] !== 'migrate' });
+  const database = await openDatabaseFor(config, { migrate: argv[0] !== 'migrate' }).catch((error: unknown) => {
+    throw error instanceof DataFolderLockedError ? new DataFolderLockedError(whileLocked(argv, error.message)) : error;
+  });
   try {
-    process.exitCode = await runCli(process.argv.slice(2), { config, db: database.db, now: () => new Date() }, (line) => console.log(line));
+    process.exitCode = await runCli(argv, { config, db: database.db, now: () => new Date() }, (line) => console.log(line));
   } finally {
     await database.close();
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error: unknown) => {
-    const known = error instanceof ConfigError || error instanceof DataFolderLockedError || error instanceof AppError;
-    console.error(known ? `error: ${(error as Error).message}` : error);
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    const badOption = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_');
+    const known = error instanceof ConfigError || error instanceof DataFolderLockedError || error instanceof AppError || badOption;
+    // Node's own text for a bad option suggests `--` quoting; the first sentence is what matters here.
+    const message = badOption ? `${(error as Error).message.split('. ')[0]}; countersign --help lists the commands and their options` : (error as Error).message;
+    console.error(known ? `error: ${message}` : error);
     process.exit(1);
   });
 }

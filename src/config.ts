@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isTimeZone } from './domain/time-zone.js';
 
 const durationMs = z.coerce.number().int().min(0);
 
@@ -98,9 +99,12 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Forwarded-Email')
     .optional(),
   TRUST_PROXY: trustProxy.default(['loopback']),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 32)').optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   ORGANISATION_DOMAINS: domainList.optional(),
   ALLOWED_USER_DOMAINS: domainList.optional(),
   ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),
+  ORG_TIME_ZONE: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Paris').default('UTC'),
   POLICY_FILE: z.string().min(1).optional(),
   FIRST_WAVE_HOLD_MINUTES: z.coerce.number().min(0).default(10),
   APPROVAL_REMINDER_HOURS: z.coerce.number().positive().default(24),

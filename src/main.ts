@@ -3,6 +3,8 @@ import { getHeapStatistics } from 'node:v8';
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderLockedError, PolicyFileError } from './runtime.js';
 import { createApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { metricsApp } from './http/metrics.js';
 import { ensureRedis, RedisUnavailableError } from './private-redis.js';
 import { createRuntime } from './runtime.js';
 import { recordPolicyChange } from './services/policy.js';
@@ -10,7 +12,8 @@ import { startWorkers, type Workers } from '../workers/index.js';
 
 type Role = 'all' | 'api' | 'workers';
 
-const log = (line: string) => console.log(`[countersign] ${line}`);
+const logger = createLogger();
+const log = (line: string) => logger.info(line);
 
 async function main(role: Role): Promise<void> {
   const config = loadConfig();
@@ -30,10 +33,14 @@ async function main(role: Role): Promise<void> {
   let server: Server | undefined;
   let workers: Workers | undefined;
   if (role !== 'workers') {
-    server = createApp(runtime.ctx, log).listen(config.PORT, () => log(`API and pages on ${config.PUBLIC_URL} (port ${config.PORT})`));
+    server = createApp(runtime.ctx, logger).listen(config.PORT, () => log(`API and pages on ${config.PUBLIC_URL} (port ${config.PORT})`));
+  }
+  if (role === 'workers' && config.METRICS_PORT && config.METRICS_TOKEN) {
+    const port = config.METRICS_PORT;
+    server = metricsApp(runtime.ctx).listen(port, () => log(`metrics on port ${port} (/metrics)`));
   }
   if (role !== 'api') {
-    workers = startWorkers(runtime.ctx, log);
+    workers = startWorkers(runtime.ctx, logger);
     log(`workers running (deliver concurrency ${config.WORKER_CONCURRENCY}, ${config.SEND_RATE_PER_SECOND} messages/s across all workers)`);
   }
 

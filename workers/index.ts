@@ -3,6 +3,7 @@ import { clearHaltJob, continueJob, deliverJob, notifyJob, QUEUE_NAMES, startJob
 import { continueCampaign } from '../src/services/first-wave.js';
 import { checkpointsConfigured, startAuditCheckpoints } from '../src/services/audit-checkpoints.js';
 import { clearHaltedRows } from '../src/services/halt.js';
+import { silentLogger, type Logger } from '../src/logger.js';
 import type { AppContext } from '../src/services/context.js';
 import { deliverNotification } from '../src/services/notifications.js';
 import { sweep } from '../src/services/repair.js';
@@ -14,7 +15,7 @@ export interface Workers {
 }
 
 /** The worker side: thin doors from BullMQ jobs into the sending services. */
-export function startWorkers(ctx: AppContext, log: (line: string) => void = () => {}): Workers {
+export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Workers {
   const { config, queues } = ctx;
   // A job of a process that died is taken back once its lock lapses, at the next stalled check.
   // A job may stall many times (a busy event loop, a restart) without being dropped: its rows stay
@@ -31,7 +32,8 @@ export function startWorkers(ctx: AppContext, log: (line: string) => void = () =
     try {
       return await processor(job);
     } catch (error) {
-      log(`${name} job ${job.id} failed (attempt ${job.attemptsMade + 1}): ${(error as Error).message}`);
+      const campaignId = (job.data as { campaignId?: unknown } | null)?.campaignId;
+      logger.warn({ queue: name, jobId: job.id, campaignId: typeof campaignId === 'string' ? campaignId : undefined, attempt: job.attemptsMade + 1, err: error }, 'job failed');
       throw error;
     }
   };
@@ -51,17 +53,17 @@ export function startWorkers(ctx: AppContext, log: (line: string) => void = () =
     }),
     new Worker(QUEUE_NAMES.notify, traced('notify', (job) => deliverNotification(ctx, notifyJob.parse(job.data))), { ...common, concurrency: 2 }),
   ];
-  for (const worker of workers) worker.on('error', (error) => log(`worker error: ${error.message}`));
+  for (const worker of workers) worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
   let sweeping: Promise<unknown> = Promise.resolve();
   const timer =
     config.SWEEP_INTERVAL_MS > 0
       ? setInterval(() => {
-          sweeping = sweep(ctx).catch((error: Error) => log(`sweep failed: ${error.message}`));
+          sweeping = sweep(ctx).catch((error: Error) => logger.error({ err: error }, 'sweep failed'));
         }, config.SWEEP_INTERVAL_MS)
       : undefined;
 
-  const checkpoints = checkpointsConfigured(config) ? startAuditCheckpoints(ctx, log) : undefined;
+  const checkpoints = checkpointsConfigured(config) ? startAuditCheckpoints(ctx, (line) => logger.warn(line)) : undefined;
 
   return {
     workers,

@@ -87,31 +87,59 @@ export async function missingListIds(db: Kysely<DB>, listIds: string[]): Promise
 }
 
 /**
- * Freezes the audience: explicit recipients first, then lists in the order given,
- * the first occurrence of an address winning. Done in SQL so a large audience
- * never passes through this process.
+ * The audience a spec names, one row per address: explicit recipients first, then lists in the
+ * order given, the first occurrence of an address winning. In SQL, so a large audience never
+ * passes through this process.
  */
+function resolvedAudience(spec: AudienceSpec) {
+  const explicit = spec.recipients;
+  return sql`
+    SELECT DISTINCT ON (email) email, name, fields
+    FROM (
+      SELECT e.email, e.name, e.fields::jsonb AS fields, 0 AS source, e.ord AS ord
+      FROM unnest(${explicit.map((r) => r.email)}::text[], ${explicit.map((r) => r.name)}::text[],
+                  ${explicit.map((r) => JSON.stringify(r.fields))}::text[]) WITH ORDINALITY AS e(email, name, fields, ord)
+      UNION ALL
+      SELECT m.email, m.name, m.fields, l.ord AS source, 0 AS ord
+      FROM list_members m
+      JOIN unnest(${spec.listIds}::text[]) WITH ORDINALITY AS l(id, ord) ON m.list_id = l.id
+    ) candidates
+    ORDER BY email, source, ord`;
+}
+
+/** Freezes the audience `resolvedAudience` names. */
 export async function snapshotAudience(trx: Transaction<DB>, campaignId: string, spec: AudienceSpec): Promise<number> {
   await trx.deleteFrom('campaign_recipients').where('campaign_id', '=', campaignId).execute();
-  const explicit = spec.recipients;
   const result = await sql`
     INSERT INTO campaign_recipients (campaign_id, seq, email, name, fields)
     SELECT ${campaignId}, row_number() OVER (ORDER BY email), email, name, fields
-    FROM (
-      SELECT DISTINCT ON (email) email, name, fields
-      FROM (
-        SELECT e.email, e.name, e.fields::jsonb AS fields, 0 AS source, e.ord AS ord
-        FROM unnest(${explicit.map((r) => r.email)}::text[], ${explicit.map((r) => r.name)}::text[],
-                    ${explicit.map((r) => JSON.stringify(r.fields))}::text[]) WITH ORDINALITY AS e(email, name, fields, ord)
-        UNION ALL
-        SELECT m.email, m.name, m.fields, l.ord AS source, 0 AS ord
-        FROM list_members m
-        JOIN unnest(${spec.listIds}::text[]) WITH ORDINALITY AS l(id, ord) ON m.list_id = l.id
-      ) candidates
-      ORDER BY email, source, ord
-    ) resolved
+    FROM (${resolvedAudience(spec)}) resolved
   `.execute(trx);
   return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Before anything is frozen: how many recipients the spec resolves to and, for every merge field
+ * any of them has (built-in ones included), how many have it non-empty.
+ */
+export async function audienceFieldFill(db: Kysely<DB>, spec: AudienceSpec): Promise<{ recipients: number; filled: Map<string, number> }> {
+  const result = await sql<{ key: string | null; filled: number; named: number; surnamed: number }>`
+    WITH audience AS (${resolvedAudience(spec)})
+    SELECT NULL AS key, count(*)::int AS filled,
+      count(*) FILTER (WHERE btrim(name) <> '')::int AS named,
+      count(*) FILTER (WHERE btrim(name) ~ '\\s')::int AS surnamed
+    FROM audience
+    UNION ALL
+    SELECT key, count(*) FILTER (WHERE fields ->> key <> '')::int, 0, 0
+    FROM audience, jsonb_object_keys(fields) AS key
+    GROUP BY key
+  `.execute(db);
+  const totals = result.rows.find((r) => r.key === null)!;
+  const recipients = Number(totals.filled);
+  const filled = new Map(result.rows.flatMap((r) => (r.key === null ? [] : [[r.key, Number(r.filled)] as const])));
+  // Built-in fields win over list columns of the same name, as in mergeValues.
+  filled.set('email', recipients).set('name', Number(totals.named)).set('firstName', Number(totals.named)).set('lastName', Number(totals.surnamed));
+  return { recipients, filled };
 }
 
 /** Copies a ready-made snapshot (a correction's audience comes from the ledger, not from lists). */
@@ -243,18 +271,6 @@ export function askedApprovers(db: Kysely<DB>, campaignId: string, contentHash: 
     .where('approval_links.content_hash', '=', contentHash)
     .orderBy('users.name')
     .execute();
-}
-
-/** How many distinct recipients an audience would have, without freezing anything. */
-export async function countAudience(db: Kysely<DB>, spec: AudienceSpec): Promise<number> {
-  const result = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM (
-      SELECT email FROM unnest(${spec.recipients.map((r) => r.email)}::text[]) AS e(email)
-      UNION
-      SELECT email FROM list_members WHERE list_id = ANY(${spec.listIds}::text[])
-    ) audience
-  `.execute(db);
-  return Number(result.rows[0]?.n ?? 0);
 }
 
 /**

@@ -29,3 +29,9 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/** Migrations this code knows that the database has not run: empty when it is up to date. */
+export async function pendingMigrations(db: Kysely<unknown>): Promise<string[]> {
+  const migrations = await new Migrator({ db, provider }).getMigrations();
+  return migrations.filter((m) => !m.executedAt).map((m) => m.name);
+}

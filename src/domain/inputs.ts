@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { emailAddress, headerText } from './addresses.js';
+import { CAMPAIGN_STATUSES } from './campaign-state.js';
+import { DELIVERY_STATUSES } from './delivery.js';
 
 export const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be a letter then letters, digits or _');
 
@@ -105,3 +107,17 @@ export const newUserInput = z
 export type NewUserInput = z.infer<typeof newUserInput>;
 
 export const newListInput = z.object({ name: z.string().trim().min(1).max(200) }).strict();
+
+const paging = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: pagePosition.default(0),
+});
+export const membersQuery = paging.extend({ q: z.string().max(200).optional() });
+export const campaignsQuery = paging.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() });
+export const deliveriesQuery = z.object({
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  after: pagePosition.default(0).describe('the seq to continue after: the previous page\'s `next`'),
+  limit: z.coerce.number().int().min(1).max(5000).default(500),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+export const haltInput = z.object({ reason: z.string().trim().min(1).max(2000).optional() });

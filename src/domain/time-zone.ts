@@ -46,3 +46,18 @@ export function zonedLocalToUtc(local: string, timeZone: string): Date {
 export function utcToZonedLocal(instant: Date, timeZone: string): string {
   return new Date(instant.getTime() + zoneOffsetMs(instant, timeZone)).toISOString().slice(0, 16);
 }
+
+/** An instant as people read it, named with its zone: "Mon 30 Nov 2026, 14:00 Europe/Paris". */
+export function describeInZone(instant: Date, timeZone: string): string {
+  const wall = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(instant);
+  return `${wall.replace(/^(\w+),/, '$1')} ${timeZone}`;
+}

@@ -21,6 +21,7 @@ const NOTICES = {
   'grant-cancelled': () => 'Role grant cancelled.',
   'user-deactivated': () => 'Deactivated: their sessions and tokens no longer work, and their approvals of campaigns not yet sending are void.',
   'user-reactivated': () => 'Reactivated.',
+  'token-revoked': () => 'Token revoked: anything using it can no longer call the API.',
 } satisfies Record<string, (query: Record<string, string>) => string>;
 
 export type Notice = keyof typeof NOTICES;

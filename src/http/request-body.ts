@@ -1,6 +1,6 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import type { Request, Response } from 'express';
-import { invalid } from '../services/errors.js';
+import { AppError, invalid } from '../services/errors.js';
 import type { ImportSource } from '../services/lists.js';
 
 /**
@@ -26,6 +26,20 @@ export function importSource(req: Request): ImportSource {
   }
   if (req.is('application/json')) return { format: 'json', chunks: requestChunks(req) };
   throw invalid([{ field: 'members', message: 'send the members as text/csv or application/json' }]);
+}
+
+/**
+ * The API reads JSON: a body of another type (a form post, say) is refused with 415 and a hint, before
+ * anything reads it. `alsoAccepted` names other types a route takes (CSV for suppressions).
+ */
+export function jsonOnly(alsoAccepted: Record<string, string[]> = {}) {
+  return (req: Request, _res: Response, next: (error?: unknown) => void) => {
+    const accepted = ['application/json', ...(alsoAccepted[req.path] ?? [])];
+    // `is` is null for a request without a body, false for a body of any other type; an empty body has none to read.
+    if (req.get('content-length') === '0' || req.is(accepted) !== false) return next();
+    const sent = req.get('content-type') ?? 'no Content-Type';
+    next(new AppError(415, 'unsupported_media_type', `the API reads ${accepted.join(' or ')} bodies, not ${sent}: send JSON with Content-Type: application/json`));
+  };
 }
 
 /** What a client may still send after an early answer before it is cut off. */

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, writeFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
@@ -23,6 +24,8 @@ export interface Mailer {
   readonly kind: 'smtp' | 'outbox';
   /** Resolves with `null` when `begin` said no; a failure carries `bodyStage`. */
   send(message: Mail.Options, options?: SendOptions): Promise<SendReceipt | null>;
+  /** Rejects when mail could not go out now: the relay does not connect and greet (and log in), or the outbox is not writable. */
+  verify(): Promise<void>;
   close(): void;
 }
 
@@ -136,6 +139,9 @@ function smtpMailer(url: string, maxConnections: number, socketTimeoutMs: number
           throw error;
         }
       }),
+    verify: async () => {
+      await transport.verify();
+    },
     close: () => transport.close(),
   };
 }
@@ -156,6 +162,7 @@ function outboxMailer(dir: string, slotCount: number): Mailer {
         writeFileSync(file, info.message as Buffer);
         return { response: `written to ${file}` };
       }),
+    verify: () => access(dir, constants.W_OK),
     close: () => transport.close(),
   };
 }

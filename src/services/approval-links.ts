@@ -1,3 +1,4 @@
+import { describeInZone } from '../domain/time-zone.js';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { describeSendTime } from '../domain/schedule.js';
@@ -71,9 +72,9 @@ export async function issueApprovalRequests(
       recipientCount: String(campaign.recipient_count),
       subject: campaign.subject,
       from: `${campaign.from_name} <${campaign.from_address}>`,
-      sendTime: describeSendTime(campaign.send_at),
+      sendTime: describeSendTime(campaign.send_at, ctx.config.ORG_TIME_ZONE),
       reviewUrl: linkPlaceholder(linkId),
-      expiresAt: expiresAt.toUTCString(),
+      expiresAt: describeInZone(expiresAt, ctx.config.ORG_TIME_ZONE),
     };
     return {
       approvalLinkId: linkId,

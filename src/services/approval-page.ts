@@ -1,3 +1,4 @@
+import { describeInZone } from '../domain/time-zone.js';
 import { isOwnDomain } from '../domain/addresses.js';
 import { diffLines, type DiffLine } from '../domain/line-diff.js';
 import { mergeFieldsIn } from '../domain/merge-fields.js';
@@ -116,7 +117,7 @@ export async function openApprovalLink(
       recipientSearch: { query, matches: matches.map(({ email, name }) => ({ email, name })) },
       audience,
       ownDomains: ownDomainsOf(ctx, campaign),
-      sendTime: describeSendTime(campaign.send_at),
+      sendTime: describeSendTime(campaign.send_at, ctx.config.ORG_TIME_ZONE),
       changes,
       guardrails,
       original: original ? { received: original.sent + original.unknown, inFlight: original.sending } : null,
@@ -143,7 +144,7 @@ async function changesSince(ctx: AppContext, campaign: CampaignRow, approverId: 
   const seen = await lastVersionSeenBy(ctx.db, campaign.id, approverId, campaign.content_hash!);
   if (!seen) return null;
   const differs = <T>(before: T, after: T) => (before === after ? undefined : { before, after });
-  const when = (d: Date | null) => (d ? d.toUTCString() : 'as soon as approved');
+  const when = (d: Date | null) => (d ? describeInZone(d, ctx.config.ORG_TIME_ZONE) : 'as soon as approved');
   return {
     submittedAt: seen.submitted_at,
     subject: differs(seen.subject, campaign.subject),

@@ -12,12 +12,13 @@ import { recordEvent } from './audit.js';
 import { requireRole, type Actor, type AppContext } from './context.js';
 import { scheduleStart } from './dispatch.js';
 import { AppError, conflict, invalid, notFound, parseInput, type ErrorCode } from './errors.js';
+import { timeToQuorum } from './metrics.js';
 import { quorumInputOf, quorumOf } from './quorum.js';
 import { tellApproved, tellRejected } from './campaign-notices.js';
 import { findUserById } from '../db/users.js';
 import { transition } from './transition.js';
 
-const approveInput = z.object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') }).strict();
+export const approveInput = z.object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') }).strict();
 
 interface Decision {
   approver: Actor;
@@ -115,6 +116,7 @@ async function reachQuorum(ctx: AppContext, trx: Transaction<DB>, campaign: Camp
     quorum_reached_at: now,
     scheduled_for: scheduledFor,
   });
+  if (campaign.submitted_at) timeToQuorum.observe((now.getTime() - campaign.submitted_at.getTime()) / 1000);
   await recordEvent(trx, {
     actor: 'system',
     action: 'campaign.schedule',

@@ -1,3 +1,4 @@
+import { describeInZone } from '../domain/time-zone.js';
 import type { DeliveryCounts } from '../domain/delivery.js';
 import type { CampaignRow } from '../db/schema.js';
 import { findUserById, usersWithRole } from '../db/users.js';
@@ -30,7 +31,7 @@ const counted = (d: DeliveryCounts) => `${d.sent} delivered, ${d.failed} failed,
 export async function tellApproved(ctx: AppContext, campaign: CampaignRow, approverNames: string[]): Promise<void> {
   await tell(ctx, [await authorOf(ctx, campaign)], `Approved: ${campaign.subject}`, [
     `"${campaign.subject}" was approved by ${approverNames.join(' and ')}.`,
-    `It is scheduled for ${campaign.scheduled_for?.toUTCString() ?? 'now'}. Until then, and while it sends, you can halt it: ${campaignUrl(ctx, campaign)}`,
+    `It is scheduled for ${campaign.scheduled_for ? describeInZone(campaign.scheduled_for, ctx.config.ORG_TIME_ZONE) : 'now'}. Until then, and while it sends, you can halt it: ${campaignUrl(ctx, campaign)}`,
   ]);
 }
 
@@ -44,7 +45,7 @@ export async function tellRejected(ctx: AppContext, campaign: CampaignRow, appro
 export async function tellWaveSent(ctx: AppContext, campaign: CampaignRow, deliveries: DeliveryCounts, continuesAt: Date): Promise<void> {
   await tell(ctx, [await authorOf(ctx, campaign), ...(await approversOf(ctx, campaign))], `First wave sent: ${campaign.subject}`, [
     `The first wave of "${campaign.subject}" has gone out: ${counted(deliveries)}.`,
-    `The rest goes at ${continuesAt.toUTCString()} unless it is halted. If anything is wrong, halt it now: ${campaignUrl(ctx, campaign)}`,
+    `The rest goes at ${describeInZone(continuesAt, ctx.config.ORG_TIME_ZONE)} unless it is halted. If anything is wrong, halt it now: ${campaignUrl(ctx, campaign)}`,
   ]);
 }
 

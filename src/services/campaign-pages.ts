@@ -105,5 +105,5 @@ export interface RecallPageModel {
 export async function recallPageModel(ctx: AppContext, id: string): Promise<RecallPageModel> {
   const campaign = await getCampaign(ctx, id);
   const counts = await countByStatus(ctx.db, campaign.id);
-  return { campaign, sent: counts.sent, unknown: counts.unknown, inFlight: counts.sending, defaultBody: correctionBody(campaign, undefined) };
+  return { campaign, sent: counts.sent, unknown: counts.unknown, inFlight: counts.sending, defaultBody: correctionBody(campaign, undefined, ctx.config.ORG_TIME_ZONE) };
 }

@@ -1,3 +1,4 @@
+import type { CampaignView } from '../domain/api-shapes.js';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
@@ -6,6 +7,7 @@ import { CORRECTION_AUDIENCE_STATUSES } from '../domain/delivery.js';
 import { createCampaignInput, editCampaignInput } from '../domain/inputs.js';
 import { mergeFieldsIn, unfilledMergeFields } from '../domain/merge-fields.js';
 import { isContributor, requiredApprovals } from '../domain/quorum.js';
+import { sendAtProblem } from '../domain/schedule.js';
 import { approvalHistory, voidDecisions } from '../db/approvals.js';
 import {
   addEditor,
@@ -66,12 +68,19 @@ export function assertBodyRenders(body: string): void {
   if (problems.length) throw invalid(problems.map((p) => ({ field: 'body', message: `line ${p.line}: ${p.message}` })));
 }
 
+/** A requested send time in the past is refused, naming it: 400 on `sendAt`. */
+export function assertSendAtAhead(sendAt: string | null | undefined, now: Date): void {
+  const problem = sendAt ? sendAtProblem(new Date(sendAt), now) : null;
+  if (problem) throw invalid([{ field: 'sendAt', message: problem }]);
+}
+
 export async function createCampaign(ctx: AppContext, actor: Actor, body: unknown): Promise<CampaignRow> {
   requireRole(actor, 'author');
   const input = parseInput(createCampaignInput, body);
   assertBodyRenders(input.body);
-  await assertListsExist(ctx.db, input.audience.listIds);
   const now = ctx.now();
+  assertSendAtAhead(input.sendAt, now);
+  await assertListsExist(ctx.db, input.audience.listIds);
   return ctx.db.transaction().execute(async (trx) => {
     const campaign = await insertCampaign(trx, {
       id: randomUUID(),
@@ -101,8 +110,9 @@ export async function editCampaign(ctx: AppContext, actor: Actor, id: string, bo
   requireRole(actor, 'author');
   const input = parseInput(editCampaignInput, body);
   if (input.body !== undefined) assertBodyRenders(input.body);
-  if (input.audience) await assertListsExist(ctx.db, input.audience.listIds);
   const now = ctx.now();
+  assertSendAtAhead(input.sendAt, now);
+  if (input.audience) await assertListsExist(ctx.db, input.audience.listIds);
   const { campaign, previous } = await ctx.db.transaction().execute(async (trx) => {
     const current = await lockCampaign(trx, id);
     if (!current) throw notFound('campaign');
@@ -344,7 +354,7 @@ async function correctionAudience(ctx: AppContext, correction: CampaignRow) {
 }
 
 /** The campaign as the API shows it: state, hash, approvals and delivery counts. */
-export async function describeCampaign(ctx: AppContext, campaign: CampaignRow) {
+export async function describeCampaign(ctx: AppContext, campaign: CampaignRow): Promise<CampaignView> {
   const [history, quorum, deliveries] = await Promise.all([approvalHistory(ctx.db, campaign.id), quorumOf(ctx.db, campaign), countByStatus(ctx.db, campaign.id)]);
   return {
     id: campaign.id,

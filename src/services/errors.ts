@@ -43,18 +43,20 @@ export const ERROR_CODES = [
   'not_recallable',
   'user_exists',
   'list_exists',
-  // 413, 429, 500
+  // 413, 415, 429, 500, 503
   'too_large',
+  'unsupported_media_type',
   'list_too_large',
   'rate_limited',
   'internal',
+  'unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** A refusal the caller can act on. Carries the HTTP status the API answers with. */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503,
     readonly code: ErrorCode,
     message: string,
     readonly issues: FieldIssue[] = [],

@@ -1,3 +1,4 @@
+import type { HaltReport } from '../domain/api-shapes.js';
 import type { Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import { voidDecisions } from '../db/approvals.js';
@@ -10,16 +11,10 @@ import { requireRole, SYSTEM_ACTOR, type Actor, type AppContext } from './contex
 import { tellHalted } from './campaign-notices.js';
 import { cancelStartJob, queueHaltClearing, scheduleStart } from './dispatch.js';
 import { forbidden, notFound } from './errors.js';
+import { haltDuration } from './metrics.js';
 import { transition } from './transition.js';
 
-export interface HaltReport {
-  campaignId: string;
-  status: 'halted';
-  /** Already inside an SMTP transaction when the halt committed: these may still arrive. */
-  inFlight: number;
-  /** Never handed to SMTP, and now never will be unless the campaign is approved again. */
-  stopped: number;
-}
+export type { HaltReport } from '../domain/api-shapes.js';
 
 /**
  * When this commits the campaign is `halted` and no worker can claim another row of it:
@@ -42,12 +37,14 @@ export function mayHalt(actor: Actor, campaign: CampaignRow): boolean {
 
 export async function haltCampaign(ctx: AppContext, actor: Actor, campaignId: string, reason = 'halted by hand'): Promise<HaltReport> {
   const now = ctx.now();
+  const stopTimer = haltDuration.startTimer();
   const { report, campaign } = await ctx.db.transaction().execute(async (trx) => {
     const campaign = await lockCampaignForHalt(trx, campaignId);
     if (!campaign) throw notFound('campaign');
     if (!mayHalt(actor, campaign)) throw forbidden('only the campaign author, an approver or an admin may halt it');
     return { report: await haltWithin(trx, campaign, actor.email, reason, now), campaign };
   });
+  stopTimer();
   if (campaign.status === 'scheduled') await cancelStartJob(ctx, campaign.id, campaign.content_hash!);
   await queueHaltClearing(ctx, campaignId);
   await tellHalted(ctx, campaign, actor.email, reason, report);

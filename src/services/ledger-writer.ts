@@ -1,5 +1,6 @@
 import { beginDeliveries, recordResults, type DeliveryResult } from '../db/deliveries.js';
 import type { AppContext } from './context.js';
+import { messagesSent } from './metrics.js';
 
 /**
  * Group commit: what callers hand in while a write is running goes into the next write, so
@@ -96,5 +97,6 @@ export class LedgerWriter {
 
   async record(campaignId: string, result: DeliveryResult): Promise<void> {
     await this.#results.submit({ campaignId, result });
+    messagesSent.inc({ outcome: result.status === 'queued' ? 'retry' : result.status });
   }
 }

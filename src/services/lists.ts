@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ImportReport, ListSummary, ListView } from '../domain/api-shapes.js';
 import { importLimits } from '../domain/import-limits.js';
 import { newListInput, recipientInput, type RecipientInput } from '../domain/inputs.js';
 import { countMembers, findList, findListByName, insertList, listLists, pageMembers, recordListChange, upsertMembers } from '../db/lists.js';
@@ -9,36 +10,37 @@ import { rowsOf, type ImportSource } from './member-rows.js';
 
 export type { ImportSource } from './member-rows.js';
 
-export interface ImportReport {
-  listId: string;
-  imported: number;
-  mergedDuplicates: number;
-  memberCount: number;
+export type { ImportReport } from '../domain/api-shapes.js';
+
+function listView(row: { id: string; name: string; created_by: string; created_at: Date }): ListView {
+  return { id: row.id, name: row.name, createdBy: row.created_by, createdAt: row.created_at };
 }
 
-export async function createList(ctx: DataContext, actor: Actor, body: unknown) {
+export async function createList(ctx: DataContext, actor: Actor, body: unknown): Promise<ListView> {
   requireRole(actor, 'author', 'admin');
   const { name } = parseInput(newListInput, body);
   if (await findListByName(ctx.db, name)) throw conflict('list_exists', `a list named "${name}" already exists`);
   return ctx.db.transaction().execute(async (trx) => {
     const list = await insertList(trx, { id: randomUUID(), name, createdBy: actor.id });
     await recordEvent(trx, { actor: actor.email, action: 'list.create', campaignId: null, data: { listId: list.id, name }, at: ctx.now() });
-    return list;
+    return listView(list);
   });
 }
 
-export function allLists(ctx: DataContext) {
-  return listLists(ctx.db);
+export async function allLists(ctx: DataContext): Promise<ListSummary[]> {
+  const rows = await listLists(ctx.db);
+  return rows.map((l) => ({ id: l.id, name: l.name, createdAt: l.created_at, memberCount: Number(l.member_count) }));
 }
 
-export async function getList(ctx: DataContext, id: string) {
+export async function getList(ctx: DataContext, id: string): Promise<ListView> {
   const list = await findList(ctx.db, id);
   if (!list) throw notFound('list');
-  return list;
+  return listView(list);
 }
 
-export function listNamed(ctx: DataContext, name: string) {
-  return findListByName(ctx.db, name);
+export async function listNamed(ctx: DataContext, name: string): Promise<ListView | undefined> {
+  const list = await findListByName(ctx.db, name);
+  return list && listView(list);
 }
 
 /** A page of a list's members, optionally only those whose address or name contains `search`; 404 for an unknown list. */

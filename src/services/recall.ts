@@ -1,3 +1,4 @@
+import { describeInZone } from '../domain/time-zone.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { headerText } from '../domain/addresses.js';
@@ -8,7 +9,7 @@ import { countByStatus } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
 import { template } from '../mail/templates.js';
 import { recordEvent } from './audit.js';
-import { assertBodyRenders, submitWithin } from './campaigns.js';
+import { assertBodyRenders, assertSendAtAhead, submitWithin } from './campaigns.js';
 import type { Actor, AppContext } from './context.js';
 import { conflict, forbidden, notFound, parseInput } from './errors.js';
 import { queueHaltClearing } from './dispatch.js';
@@ -34,10 +35,11 @@ export interface RecallReport {
   correctionAudience: number;
 }
 
-export function correctionBody(original: CampaignRow, note: string | undefined): string {
+/** The correction's text; `timeZone` names when the original went (ORG_TIME_ZONE). */
+export function correctionBody(original: CampaignRow, note: string | undefined, timeZone: string): string {
   return template('correction.md').render({
     originalSubject: original.subject,
-    originalSentAt: (original.started_at ?? original.created_at).toUTCString(),
+    originalSentAt: describeInZone(original.started_at ?? original.created_at, timeZone),
     note: note ?? '',
   });
 }
@@ -49,6 +51,7 @@ export function correctionBody(original: CampaignRow, note: string | undefined):
  */
 export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: string, body: unknown): Promise<RecallReport> {
   const input = parseInput(recallInput, body ?? {});
+  assertSendAtAhead(input.sendAt, ctx.now());
   if (input.body !== undefined) assertBodyRenders(input.body);
   // Every permission first: a refused recall must leave nothing behind, neither a halt nor a draft.
   const original = await findCampaign(ctx.db, originalId);
@@ -74,7 +77,7 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       kind: 'correction',
       status: 'draft',
       subject: input.subject ?? correctionSubject(original.subject, input.subjectStyle),
-      body_markdown: input.body ?? correctionBody(original, input.note),
+      body_markdown: input.body ?? correctionBody(original, input.note, ctx.config.ORG_TIME_ZONE),
       from_address: original.from_address,
       from_name: original.from_name,
       audience: JSON.stringify({ listIds: [], recipients: [] }),

@@ -1,3 +1,4 @@
+import { describeInZone } from '../domain/time-zone.js';
 import { linksDueForReminder, markReminded } from '../db/approvals.js';
 import { findCampaign, pendingDueBefore, updateCampaignIf } from '../db/campaigns.js';
 import { findUserById, usersWithRole } from '../db/users.js';
@@ -48,7 +49,7 @@ export async function escalateUnapproved(ctx: AppContext): Promise<number> {
     if (!marked) continue;
     const quorum = await quorumOf(ctx.db, campaign);
     const text = [
-      `"${campaign.subject}" is due to go at ${campaign.send_at!.toUTCString()} and has ${quorum.approvedBy.length} of ${quorum.required} approvals.`,
+      `"${campaign.subject}" is due to go at ${describeInZone(campaign.send_at!, ctx.config.ORG_TIME_ZONE)} and has ${quorum.approvedBy.length} of ${quorum.required} approvals.`,
       `It will not go out until it has them. Review who was asked: ${new URL(`/campaigns/${campaign.id}`, ctx.config.PUBLIC_URL)}`,
     ].join('\n\n');
     await queuePlainNotices(ctx, admins.map((admin) => admin.email), `Not yet approved, due soon: ${campaign.subject}`, text);

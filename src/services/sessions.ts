@@ -1,3 +1,4 @@
+import { describeInZone } from '../domain/time-zone.js';
 import { createHash, createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { emailAddress } from '../domain/addresses.js';
@@ -103,7 +104,7 @@ export async function sendSignInEmail(ctx: AppContext, requestId: string): Promi
     name: user.name,
     url: new URL(`/sign-in/${token}`, ctx.config.PUBLIC_URL).toString(),
     code: `${code.slice(0, 4)}-${code.slice(4)}`,
-    expiresAt: request.expires_at.toUTCString(),
+    expiresAt: describeInZone(request.expires_at, ctx.config.ORG_TIME_ZONE),
   };
   await sendStaffEmail(ctx, {
     to: user.email,

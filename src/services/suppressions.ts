@@ -1,3 +1,4 @@
+import type { SuppressionView } from '../domain/api-shapes.js';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { suppressionInput, type SuppressionInput } from '../domain/inputs.js';
@@ -54,9 +55,10 @@ export const suppressionPaging = z.object({
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 });
 
-export function listSuppressions(ctx: AppContext, actor: Actor, page: z.infer<typeof suppressionPaging>) {
+export async function listSuppressions(ctx: AppContext, actor: Actor, page: z.infer<typeof suppressionPaging>): Promise<SuppressionView[]> {
   requireRole(actor, 'author', 'approver', 'admin');
-  return pageSuppressions(ctx.db, page);
+  const rows = await pageSuppressions(ctx.db, page);
+  return rows.map((s) => ({ email: s.email, kind: s.kind, reason: s.reason, addedBy: s.added_by, addedAt: s.added_at }));
 }
 
 export async function removeSuppression(ctx: AppContext, actor: Actor, email: string): Promise<void> {

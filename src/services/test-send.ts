@@ -1,3 +1,4 @@
+import type { TestSendReport } from '../domain/api-shapes.js';
 import { z } from 'zod';
 import { sampleOfAudience, searchSnapshot, sampleRecipients } from '../db/campaigns.js';
 import { BULK_HEADERS } from '../mail/compose.js';
@@ -17,10 +18,7 @@ const TEST_SENDS = { limit: 10, windowSeconds: 600 } as const;
 /** Marks a test in its headers, for the reader and for any rule that filters them. */
 export const TEST_HEADER = 'X-Countersign-Test';
 
-export interface TestSendReport {
-  sentTo: string;
-  renderedFor: string;
-}
+export type { TestSendReport } from '../domain/api-shapes.js';
 
 /**
  * Sends the signed-in person, and only them, the message exactly as one recipient would get it

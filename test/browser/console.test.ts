@@ -102,7 +102,9 @@ describe('the web console in Chromium', () => {
     await screenshot(author, 'compose');
     await author.getByRole('button', { name: 'Save draft' }).click();
     await author.getByText('Draft saved.').waitFor();
-    await author.getByRole('button', { name: 'Submit for approval' }).click();
+    await author.getByRole('link', { name: 'Submit for approval…' }).click();
+    await author.getByTestId('confirm-count').filter({ hasText: '120' }).waitFor();
+    await author.getByRole('button', { name: 'Submit to 120 recipients for approval' }).click();
     await author.getByText('Submitted: the approvers have been emailed').waitFor();
     const campaignUrl = author.url().split('?')[0]!;
 
@@ -202,7 +204,7 @@ describe('the web console in Chromium', () => {
         'Sign in with the code on /sign-in/code: POST /sign-in/code → 403 /sign-in/code',
         'Sign out on /approve/<approval>: POST /sign-out → 303 /sign-in',
       ],
-      notFollowed: ['/', '/lists', '/admin'],
+      notFollowed: ['/', '/lists', '/admin', '/account'],
     });
     await notificationsSent();
 

@@ -216,7 +216,7 @@ describe('suppressions, test sends, reminders and escalation', () => {
     await h.approveCampaign(id, contentHash);
     expect(await startCampaign(h.ctx, { campaignId: id, contentHash })).toBe('started');
     const rows = (await h.api('author', 'GET', `/campaigns/${id}/deliveries?status=skipped`)).body.deliveries;
-    expect(rows.map((r: { email: string; smtp_response: string }) => [r.email, r.smtp_response])).toEqual([
+    expect(rows.map((r: { email: string; smtpResponse: string }) => [r.email, r.smtpResponse])).toEqual([
       ['gone@corp.example.com', 'suppressed: left the organisation (left in May)'],
       ['quiet@corp.example.com', 'suppressed: opted out of non-mandatory mail (asked on 3 June)'],
     ]);

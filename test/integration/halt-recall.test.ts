@@ -19,7 +19,7 @@ describe('halt mid-send and recall with a threaded correction', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ sink: { dataDelayMs: 15 }, env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' } });
+    h = await Harness.start({ validateResponses: true, sink: { dataDelayMs: 15 }, env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' } });
     await h.addAuthorAndApprovers();
   });
   afterAll(() => h?.stop());
@@ -49,13 +49,13 @@ describe('halt mid-send and recall with a threaded correction', () => {
       (r) => (r.body.deliveries as { status: string }[]).every((row) => row.status !== 'queued'),
       'the halted rows to be rewritten',
     );
-    const rows = listing.body.deliveries as { email: string; status: string; message_id: string }[];
+    const rows = listing.body.deliveries as { email: string; status: string; messageId: string }[];
     expect(rows.filter((r) => r.status === 'halted')).toHaveLength(stopped);
     const sentRows = rows.filter((r) => r.status === 'sent');
     expect(new Set(sentRows.map((r) => r.email))).toEqual(recipientsOf(originals()));
     expect(originals()).toHaveLength(sentRows.length);
     const byEmail = new Map(originals().map((m) => [m.envelopeTo[0]!, m]));
-    for (const row of sentRows) expect(byEmail.get(row.email)!.parsed.messageId).toBe(row.message_id);
+    for (const row of sentRows) expect(byEmail.get(row.email)!.parsed.messageId).toBe(row.messageId);
 
     // Recall: the correction reaches exactly those the server saw receive the original, threaded on each one's own message.
     const recall = await h.api('author', 'POST', `/campaigns/${id}/recall`, { note: 'Keep the app installed.' });

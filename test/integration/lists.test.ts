@@ -41,8 +41,8 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
 
   async function memberCountShown(listId: string): Promise<number> {
     const lists = await h.api('author', 'GET', '/lists');
-    const list = (lists.body.lists as { id: string; member_count: number | string }[]).find((l) => l.id === listId)!;
-    return Number(list.member_count);
+    const list = (lists.body.lists as { id: string; memberCount: number }[]).find((l) => l.id === listId)!;
+    return list.memberCount;
   }
 
   const auditCount = async () => Number((await h.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);

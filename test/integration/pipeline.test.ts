@@ -12,7 +12,7 @@ describe('a policy email from CSV list to 500 inboxes', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ env: { HOLD_WINDOW_SECONDS: '2', DELIVERY_BATCH_SIZE: '40' } });
+    h = await Harness.start({ validateResponses: true, env: { HOLD_WINDOW_SECONDS: '2', DELIVERY_BATCH_SIZE: '40' } });
     await h.addAuthorAndApprovers();
     await h.addUser('admin', ['admin']);
   });
@@ -112,9 +112,9 @@ describe('a policy email from CSV list to 500 inboxes', () => {
 
     const ledger = await h.api('author', 'GET', `/campaigns/${id}/deliveries?limit=1000`);
     expect(ledger.body.deliveries).toHaveLength(RECIPIENTS);
-    for (const row of ledger.body.deliveries as { email: string; status: string; message_id: string }[]) {
+    for (const row of ledger.body.deliveries as { email: string; status: string; messageId: string }[]) {
       expect(row.status).toBe('sent');
-      expect(byRecipient.get(row.email)!.parsed.messageId).toBe(row.message_id);
+      expect(byRecipient.get(row.email)!.parsed.messageId).toBe(row.messageId);
     }
     const exported = await h.api('author', 'GET', `/campaigns/${id}/deliveries?format=csv`);
     expect(exported.text.trim().split('\n')).toHaveLength(RECIPIENTS + 1);

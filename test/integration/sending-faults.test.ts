@@ -33,7 +33,7 @@ describe('SMTP failures', () => {
   it('retries temporary failures and records permanent ones with the server reply', async () => {
     const { id } = await approved(h, 'Mixed fortunes', [...people(5, 'ok'), ...people(3, 'busy'), ...people(2, 'gone')]);
     await h.waitForStatus(id, 'sent', 60_000);
-    const rows = (await h.api('author', 'GET', `/campaigns/${id}/deliveries`)).body.deliveries as { email: string; status: string; attempts: number; smtp_response: string }[];
+    const rows = (await h.api('author', 'GET', `/campaigns/${id}/deliveries`)).body.deliveries as { email: string; status: string; attempts: number; smtpResponse: string }[];
     expect(rows).toHaveLength(10);
     const busy = rows.filter((r) => r.email.startsWith('busy'));
     expect(busy).toHaveLength(3);
@@ -42,7 +42,7 @@ describe('SMTP failures', () => {
     expect(gone).toHaveLength(2);
     for (const row of gone) {
       expect(row.status).toBe('failed');
-      expect(row.smtp_response).toMatch(/550.*No such mailbox/);
+      expect(row.smtpResponse).toMatch(/550.*No such mailbox/);
     }
     const sent = rows.filter((r) => r.status === 'sent').map((r) => r.email);
     expect(sent).toHaveLength(8);

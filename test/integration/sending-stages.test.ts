@@ -21,7 +21,7 @@ interface DeliveryRow {
   email: string;
   status: string;
   attempts: number;
-  smtp_response: string;
+  smtpResponse: string;
 }
 
 describe('a campaign whose recipients meet failures at every stage', () => {
@@ -74,7 +74,7 @@ describe('a campaign whose recipients meet failures at every stage', () => {
     for (const [name, reply] of [['gone', /^550 .*No such mailbox/], ['spam', /^554 .*Rejected as spam/]] as const) {
       for (const row of rowsOf(name)) {
         expect(row).toMatchObject({ status: 'failed', attempts: 1 });
-        expect(row.smtp_response).toMatch(reply);
+        expect(row.smtpResponse).toMatch(reply);
         expect([copies(row), offers(row)]).toEqual([0, 1]);
       }
     }
@@ -82,7 +82,7 @@ describe('a campaign whose recipients meet failures at every stage', () => {
     for (const [name, reason] of [['drop', /Connection closed unexpectedly/], ['reset', /ECONNRESET/]] as const) {
       for (const row of rowsOf(name)) {
         expect(row).toMatchObject({ status: 'unknown', attempts: 1 });
-        expect(row.smtp_response).toMatch(reason);
+        expect(row.smtpResponse).toMatch(reason);
         expect([copies(row), offers(row)]).toEqual([1, 1]);
       }
     }

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL, testDb } from '../support/harness.js';
-import { freePort, launch, ROOT } from '../support/processes.js';
+import { freePort, launch, ROOT, runToEnd } from '../support/processes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -15,8 +14,9 @@ function start(args: string[], env: Record<string, string>, ready?: string, buil
   return launch(args, { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, { ready, builtMain });
 }
 
-// Whole processes on the embedded defaults: run once, in the PGlite project.
-describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
+// Whole processes on the embedded defaults: run once, in the PGlite project. Each test has its own
+// folders and ports, and mostly waits on a child process, so they run at the same time.
+describe.skipIf(testDb() !== 'pglite').concurrent('starting Countersign', () => {
   it('runs API and workers in one process on PGlite, refuses a second process on the same data folder, and stops cleanly', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-start-'));
     const port = await freePort();
@@ -62,7 +62,7 @@ describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
     try {
       mkdirSync(path.join(pkg, 'src/http'), { recursive: true });
       for (const entry of ['package.json', 'node_modules', 'templates', 'src/http/assets']) symlinkSync(path.join(ROOT, entry), path.join(pkg, entry));
-      const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')], { cwd: ROOT, encoding: 'utf8' });
+      const build = await runToEnd(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')], { cwd: ROOT });
       expect(build.stdout + build.stderr).toBe('');
       expect(build.status).toBe(0);
 
@@ -78,10 +78,10 @@ describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
       expect(await run.exited).toBe(0);
 
       const templatesModule = pathToFileURL(path.join(pkg, 'dist/src/mail/templates.js')).href;
-      const templates = spawnSync(
+      const templates = await runToEnd(
         process.execPath,
         ['--input-type=module', '-e', `const { template } = await import('${templatesModule}'); console.log([...template('layout.html').variables].sort().join(' '))`],
-        { cwd: tmpdir(), encoding: 'utf8' },
+        { cwd: tmpdir() },
       );
       expect(templates.stderr).toBe('');
       expect(templates.stdout.trim()).toBe('content footer preheader subject');
@@ -100,12 +100,11 @@ describe.skipIf(testDb() !== 'pglite')('starting Countersign', () => {
     expect(readdirSync(dataDir)).toEqual(['pglite']);
   });
 
-  it('creates the embedded database from the installed CLI, run from any folder', () => {
+  it('creates the embedded database from the installed CLI, run from any folder', async () => {
     const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'countersign-cli-')), 'data');
-    const added = spawnSync(process.execPath, [path.join(ROOT, 'bin/countersign.js'), 'user', 'add', '--email', 'ana@example.com', '--name', 'Ana', '--roles', 'author'], {
+    const added = await runToEnd(process.execPath, [path.join(ROOT, 'bin/countersign.js'), 'user', 'add', '--email', 'ana@example.com', '--name', 'Ana', '--roles', 'author'], {
       cwd: tmpdir(),
       env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir },
-      encoding: 'utf8',
     });
     expect(added.stderr).toBe('');
     expect(added.status).toBe(0);

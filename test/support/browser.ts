@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const SCREENSHOT_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../test-artifacts/screenshots');
@@ -48,4 +49,22 @@ export async function buttonsUnreachableByKeyboard(page: Page): Promise<string[]
     if (probe !== null) reached.add(probe);
   }
   return buttons.filter((b) => !reached.has(b));
+}
+
+/** How wide the page is, scrolled sideways to its end: more than the viewport means the page scrolls sideways. */
+export function pageWidth(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth);
+}
+
+/**
+ * axe-core's serious and critical findings on the page as it is now, one line each. The message
+ * previews inside frames are emails, checked by their own rules elsewhere, so frames are left out.
+ */
+export async function seriousAccessibilityProblems(page: Page): Promise<string[]> {
+  // Evaluated by the browser's debugger, which the page's Content-Security-Policy does not govern.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source);
+  const results = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run(document, { iframes: false, resultTypes: ['violations'] }));
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }

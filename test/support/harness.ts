@@ -7,11 +7,13 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { DatabaseTarget } from '../../src/db/connect.js';
 import type { Role } from '../../src/domain/inputs.js';
 import { createApp } from '../../src/http/app.js';
+import type { Logger } from '../../src/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createUser, issueApiToken } from '../../src/services/users.js';
 import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
+import { ResponseValidator } from './openapi-validator.js';
 import { dropQueuePrefix } from './queue-prefix.js';
 import { SmtpSink, type ReceivedMessage, type SinkOptions } from './smtp-sink.js';
 import { WebClient } from './web-client.js';
@@ -79,6 +81,10 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   sink?: SinkOptions;
   workers?: boolean;
+  /** Check every `api` answer against the published OpenAPI document (see `ResponseValidator`). */
+  validateResponses?: boolean;
+  /** Where the app and workers log; nowhere unless given. */
+  logger?: Logger;
 }
 
 export interface TestUser {
@@ -90,6 +96,7 @@ export interface TestUser {
 export class Harness {
   users: Record<string, TestUser> = {};
   workers?: Workers;
+  responses?: ResponseValidator;
 
   private constructor(
     readonly runtime: Runtime,
@@ -99,6 +106,7 @@ export class Harness {
     readonly baseUrl: string,
     readonly databaseTarget: DatabaseTarget,
     private readonly dropDatabase: () => Promise<void>,
+    private readonly logger?: Logger,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -120,8 +128,9 @@ export class Harness {
       ...options.env,
     });
     const runtime = await createRuntime(config, { database: database.target });
-    server.on('request', createApp(runtime.ctx));
-    const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop);
+    server.on('request', createApp(runtime.ctx, options.logger));
+    const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop, options.logger);
+    if (options.validateResponses) harness.responses = new ResponseValidator();
     if (options.workers ?? true) harness.startWorkers();
     return harness;
   }
@@ -150,7 +159,7 @@ export class Harness {
   }
 
   startWorkers(): Workers {
-    this.workers = startWorkers(this.ctx);
+    this.workers = startWorkers(this.ctx, this.logger);
     return this.workers;
   }
 
@@ -186,6 +195,7 @@ export class Harness {
     const response = await fetch(`${baseUrl}/api/v1${path}`, init);
     const text = await response.text();
     const json = response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
+    this.responses?.check(method, path, response.status, response.headers.get('content-type'), json);
     return { status: response.status, body: json, text };
   }
 

@@ -87,7 +87,8 @@ export async function scan(context: BrowserContext, startUrls: string[]): Promis
   const session = async () => (await context.cookies(origin)).find((c) => c.name === SESSION_COOKIE)?.value;
 
   const follow = async () => {
-    for (const href of await page.$$eval('a[href]', (links) => links.map((a) => (a as HTMLAnchorElement).href))) {
+    // An in-page link (the skip link) leads to no other page.
+    for (const href of await page.$$eval('a[href]:not([href^="#"])', (links) => links.map((a) => (a as HTMLAnchorElement).href))) {
       const url = new URL(href);
       url.hash = '';
       if (url.origin === origin) queue.push(url.toString());

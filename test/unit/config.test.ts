@@ -60,3 +60,14 @@ describe('delivery settings', () => {
     expect(() => loadConfig({ DELIVERY_CLAIM_SIZE: '0' })).toThrow(/DELIVERY_CLAIM_SIZE/);
   });
 });
+
+describe('ORG_TIME_ZONE', () => {
+  it('is UTC by default and takes a named zone', () => {
+    expect(loadConfig({}).ORG_TIME_ZONE).toBe('UTC');
+    expect(loadConfig({ ORG_TIME_ZONE: 'Europe/Paris' }).ORG_TIME_ZONE).toBe('Europe/Paris');
+  });
+
+  it.each(['Paris', 'CET+1', 'Europe/Paris '])('refuses %j, naming the variable', (value) => {
+    expect(() => loadConfig({ ORG_TIME_ZONE: value })).toThrow(/ORG_TIME_ZONE: an IANA time zone such as Europe\/Paris/);
+  });
+});

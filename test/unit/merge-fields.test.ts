@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  availableFields,
   BUILTIN_FIELDS,
+  checkMergeFields,
   escapeHtml,
   mergeFieldsIn,
   mergeValues,
@@ -184,5 +186,46 @@ describe('renderMerge and names every object has', () => {
   it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty'])('{{%s}} renders empty, as any unknown field', (name) => {
     expect(renderMerge(`Hi {{${name}}}`, values)).toBe('Hi ');
     expect(renderMerge(`Hi {{${name}}}`, values, escapeHtml)).toBe('Hi ');
+  });
+});
+
+describe('checkMergeFields', () => {
+  // 120 recipients: all named, 100 with a surname; a desk column 90 of them fill, and a region column nobody fills.
+  const audience = {
+    recipients: 120,
+    filled: new Map([['email', 120], ['name', 120], ['firstName', 120], ['lastName', 100], ['desk', 90], ['region', 0]]),
+  };
+
+  it('flags a field no recipient has, with the field it most likely meant', () => {
+    expect(checkMergeFields(['fristName', 'dsk', 'favouriteColour'], audience).unknown).toEqual([
+      { field: 'fristName', suggestion: 'firstName' },
+      { field: 'dsk', suggestion: 'desk' },
+      { field: 'favouriteColour', suggestion: null },
+    ]);
+  });
+
+  it('counts the recipients for whom a known field is empty; submit refuses an empty column, not an empty built-in field', () => {
+    expect(checkMergeFields(['firstName', 'lastName', 'desk', 'region', 'email'], audience)).toEqual({
+      unknown: [],
+      empty: [
+        { field: 'lastName', empty: 20, refusedAtSubmit: false },
+        { field: 'desk', empty: 30, refusedAtSubmit: true },
+        { field: 'region', empty: 120, refusedAtSubmit: true },
+      ],
+    });
+  });
+
+  it('knows the built-in fields even before any recipient is chosen, and nothing else', () => {
+    const nobody = { recipients: 0, filled: new Map<string, number>() };
+    expect(checkMergeFields(['name', 'desk'], nobody)).toEqual({ unknown: [{ field: 'desk', suggestion: null }], empty: [] });
+    expect(availableFields(nobody)).toEqual([...BUILTIN_FIELDS]);
+  });
+
+  it('lists the built-in fields first, then the columns in order', () => {
+    expect(availableFields(audience)).toEqual(['email', 'name', 'firstName', 'lastName', 'desk', 'region']);
+  });
+
+  it('is case-sensitive, as rendering is, but suggests across case', () => {
+    expect(checkMergeFields(['FirstName'], audience).unknown).toEqual([{ field: 'FirstName', suggestion: 'firstName' }]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSendTime, effectiveSendAt, holdWindowMs } from '../../src/domain/schedule.js';
+import { describeSendTime, effectiveSendAt, holdWindowMs, SEND_AT_GRACE_MS, sendAtProblem } from '../../src/domain/schedule.js';
 
 const QUORUM = new Date('2030-01-02T09:00:00.000Z');
 const HOUR = 3_600_000;
@@ -73,11 +73,24 @@ describe('holdWindowMs', () => {
 });
 
 describe('describeSendTime', () => {
-  it('names a requested time in UTC', () => {
-    expect(describeSendTime(new Date('2030-01-02T12:00:00.000Z'))).toBe('Wed, 02 Jan 2030 12:00:00 GMT');
+  it('names a requested time in the organisation\'s zone, and names the zone', () => {
+    expect(describeSendTime(new Date('2030-01-02T12:00:00.000Z'), 'UTC')).toBe('Wed 2 Jan 2030, 12:00 UTC');
+    expect(describeSendTime(new Date('2030-07-02T12:00:00.000Z'), 'Europe/Paris')).toBe('Tue 2 Jul 2030, 14:00 Europe/Paris');
   });
 
   it('says it goes once approved when no time was asked for', () => {
-    expect(describeSendTime(null)).toBe('as soon as it is approved (after the hold window)');
+    expect(describeSendTime(null, 'Europe/Paris')).toBe('as soon as it is approved (after the hold window)');
+  });
+});
+
+describe('sendAtProblem: a requested send time may not lie in the past', () => {
+  const now = new Date('2030-01-02T09:00:00.000Z');
+  it('refuses a time long gone, naming it', () => {
+    expect(sendAtProblem(new Date('2020-01-01T00:00:00.000Z'), now)).toMatch(/2020-01-01T00:00:00.000Z is in the past/);
+  });
+  it('accepts the future, and a time just behind within the grace', () => {
+    expect(sendAtProblem(new Date(now.getTime() + HOUR), now)).toBeNull();
+    expect(sendAtProblem(new Date(now.getTime() - SEND_AT_GRACE_MS), now)).toBeNull();
+    expect(sendAtProblem(new Date(now.getTime() - SEND_AT_GRACE_MS - 1), now)).not.toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTimeZone, utcToZonedLocal, zonedLocalToUtc, zoneOffsetMs } from '../../src/domain/time-zone.js';
+import { describeInZone, isTimeZone, utcToZonedLocal, zonedLocalToUtc, zoneOffsetMs } from '../../src/domain/time-zone.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -187,5 +187,15 @@ describe('round trips across the clock changes of 2026', () => {
     }
     const springForward = zoneOffsetMs(new Date(start + 3 * 24 * HOUR), zone) - zoneOffsetMs(new Date(start), zone);
     expect(skipped).toHaveLength(Math.max(0, springForward / (15 * MINUTE)));
+  });
+});
+
+describe('describeInZone', () => {
+  it('gives the wall-clock time in the zone and names the zone, never GMT', () => {
+    const instant = new Date('2026-11-30T13:00:00Z');
+    expect(describeInZone(instant, 'Europe/Paris')).toBe('Mon 30 Nov 2026, 14:00 Europe/Paris');
+    expect(describeInZone(instant, 'America/New_York')).toBe('Mon 30 Nov 2026, 08:00 America/New_York');
+    // Across midnight the date is the zone's, not UTC's.
+    expect(describeInZone(new Date('2026-07-01T00:05:00Z'), 'America/Los_Angeles')).toBe('Tue 30 Jun 2026, 17:05 America/Los_Angeles');
   });
 });

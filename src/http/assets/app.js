@@ -25,10 +25,12 @@
     fit();
   });
 
-  // Times shown in the reader's own zone.
+  // Times shown in the reader's own zone, short enough for a table cell; the full form on hover.
   document.querySelectorAll('time[data-local]').forEach(function (el) {
     const date = new Date(el.getAttribute('datetime'));
-    el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+    if (isNaN(date.getTime())) return;
+    el.textContent = date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+    el.title = date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' });
   });
 
   // The send time's zone defaults to the browser's.
@@ -47,6 +49,9 @@
         .then(function (data) {
           document.getElementById('audience-count').textContent = data.count.toLocaleString('en-US');
           if (data.html) document.getElementById('preview').srcdoc = data.html;
+          // Rendered and escaped by the server, the same markup the page was first served with.
+          document.getElementById('field-names').innerHTML = data.fieldsHtml;
+          document.getElementById('merge-warnings').innerHTML = data.warningsHtml;
         })
         .catch(function () {});
     }, 400);

@@ -1,12 +1,13 @@
 import express, { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../../services/context.js';
+import { requireRole, type AppContext } from '../../services/context.js';
+import { queueHealth, recentFailures } from '../../services/queue-health.js';
 import { AppError } from '../../services/errors.js';
 import { haltAll, resumeAll } from '../../services/halt.js';
 import { addUserAsAdmin, cancelRoleGrant, changeRoles, confirmRoleGrant, deactivateUser, pendingRoleGrants, reactivateUser } from '../../services/people.js';
 import { allUsers } from '../../services/users.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
-import { adminPage } from '../views/admin.js';
-import { checkCsrf, requireSignedIn } from '../web.js';
+import { adminPage, queuesPage } from '../views/admin.js';
+import { checkCsrf, requireSignedIn, signedIn } from '../web.js';
 
 /** A checkbox group posts nothing, one value or several. */
 function rolesOf(body: Record<string, unknown> | undefined): unknown[] {
@@ -34,6 +35,11 @@ export function adminRouter(ctx: AppContext): Router {
   };
 
   router.get('/admin', (req, res) => renderAdmin(req, res));
+  router.get('/admin/queues', async (req, res) => {
+    requireRole(signedIn(req).actor, 'admin');
+    const [queues, failures] = await Promise.all([queueHealth(ctx), recentFailures(ctx)]);
+    res.send(queuesPage({ queues, failures }, await consoleChrome(ctx, req)));
+  });
   router.post('/admin/halt-all', async (req, res) => {
     await haltAll(ctx, checkCsrf(req).actor, 'kill switch engaged from the console');
     redirectWithNotice(res, '/admin', 'kill-engaged');

@@ -1,8 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
-import { CAMPAIGN_STATUSES } from '../../domain/campaign-state.js';
-import { DELIVERY_STATUSES } from '../../domain/delivery.js';
-import { pagePosition } from '../../domain/inputs.js';
+import type { DELIVERY_STATUSES } from '../../domain/delivery.js';
+import { campaignsQuery, deliveriesQuery, haltInput, membersQuery } from '../../domain/inputs.js';
 import { approveByApi, rejectByApi } from '../../services/approvals.js';
 import { campaignAudit, verifyAuditChain } from '../../services/audit.js';
 import { cancelCampaign, createCampaign, describeCampaign, editCampaign, findCampaigns, getCampaign, submitCampaign, type Campaign } from '../../services/campaigns.js';
@@ -16,12 +14,7 @@ import { importSuppressions, listSuppressions, removeSuppression, suppressionPag
 import { sendTest } from '../../services/test-send.js';
 import { recallCampaign } from '../../services/recall.js';
 import { actorOf, bearerAuth } from '../auth.js';
-import { importSource } from '../request-body.js';
-
-const paging = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: pagePosition.default(0),
-});
+import { importSource, jsonOnly } from '../request-body.js';
 
 /** The largest JSON body of any route but an import: a campaign's 200,000-character body and 5,000 pasted recipients. */
 const JSON_BODY_LIMIT = '2mb';
@@ -33,7 +26,7 @@ export function apiRouter(ctx: AppContext): Router {
   router.post('/lists/:id/members', async (req, res) => {
     res.json(await importMembers(ctx, actorOf(req), req.params.id!, importSource(req)));
   });
-  router.use(express.json({ limit: JSON_BODY_LIMIT }));
+  router.use(jsonOnly({ '/suppressions': ['text/csv', 'text/plain'] }), express.json({ limit: JSON_BODY_LIMIT }));
 
   router.get('/me', (req, res) => {
     const { id, email, name, roles } = actorOf(req);
@@ -50,7 +43,7 @@ export function apiRouter(ctx: AppContext): Router {
     res.json(await getList(ctx, req.params.id!));
   });
   router.get('/lists/:id/members', async (req, res) => {
-    const query = parseInput(paging.extend({ q: z.string().max(200).optional() }), req.query, 'query');
+    const query = parseInput(membersQuery, req.query, 'query');
     const { members } = await listMembers(ctx, req.params.id!, { ...query, search: query.q });
     res.json({ members });
   });
@@ -60,7 +53,7 @@ export function apiRouter(ctx: AppContext): Router {
     res.status(201).json(await describeCampaign(ctx, campaign));
   });
   router.get('/campaigns', async (req, res) => {
-    const query = parseInput(paging.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() }), req.query, 'query');
+    const query = parseInput(campaignsQuery, req.query, 'query');
     const campaigns = await findCampaigns(ctx, query);
     res.json({ campaigns: await Promise.all(campaigns.map((c) => describeCampaign(ctx, c))) });
   });
@@ -84,7 +77,7 @@ export function apiRouter(ctx: AppContext): Router {
     res.json(await sendTest(ctx, actorOf(req), req.params.id as string, req.body));
   });
   router.post('/campaigns/:id/halt', async (req, res) => {
-    const { reason } = parseInput(z.object({ reason: z.string().trim().min(1).max(2000).optional() }), req.body ?? {});
+    const { reason } = parseInput(haltInput, req.body ?? {});
     res.json(await haltCampaign(ctx, actorOf(req), req.params.id as string, reason));
   });
   router.post('/campaigns/:id/recall', async (req, res) => {
@@ -92,7 +85,7 @@ export function apiRouter(ctx: AppContext): Router {
     res.status(201).json({ ...report, correction: await describeCampaign(ctx, report.correction) });
   });
   router.post('/halt-all', async (req, res) => {
-    const { reason } = parseInput(z.object({ reason: z.string().trim().min(1).max(2000).optional() }), req.body ?? {});
+    const { reason } = parseInput(haltInput, req.body ?? {});
     res.json(await haltAll(ctx, actorOf(req), reason));
   });
   router.post('/resume-all', async (req, res) => {
@@ -120,16 +113,7 @@ export function apiRouter(ctx: AppContext): Router {
   });
 
   router.get('/campaigns/:id/deliveries', async (req, res) => {
-    const query = parseInput(
-      z.object({
-        status: z.enum(DELIVERY_STATUSES).optional(),
-        after: pagePosition.default(0),
-        limit: z.coerce.number().int().min(1).max(5000).default(500),
-        format: z.enum(['json', 'csv']).default('json'),
-      }),
-      req.query,
-      'query',
-    );
+    const query = parseInput(deliveriesQuery, req.query, 'query');
     const campaign = await getCampaign(ctx, req.params.id!);
     if (query.format === 'csv') return streamDeliveriesCsv(ctx, campaign.id, query.status, res);
     const rows = await deliveriesPage(ctx, campaign.id, { status: query.status, afterSeq: query.after, limit: query.limit });
@@ -156,7 +140,7 @@ function csvCell(value: unknown): string {
 
 async function streamDeliveriesCsv(ctx: AppContext, campaignId: string, status: (typeof DELIVERY_STATUSES)[number] | undefined, res: Response) {
   res.type('text/csv').attachment(`deliveries-${campaignId}.csv`);
-  const columns = ['seq', 'email', 'name', 'status', 'message_id', 'attempts', 'smtp_response', 'claimed_at', 'finished_at'] as const;
+  const columns = ['seq', 'email', 'name', 'status', 'messageId', 'attempts', 'smtpResponse', 'claimedAt', 'finishedAt'] as const;
   res.write(`${columns.join(',')}\n`);
   for await (const row of everyDelivery(ctx, campaignId, status)) res.write(`${columns.map((c) => csvCell(row[c])).join(',')}\n`);
   res.end();

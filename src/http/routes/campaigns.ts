@@ -10,8 +10,11 @@ import { haltCampaign } from '../../services/halt.js';
 import { allLists } from '../../services/lists.js';
 import { previewDraft } from '../../services/previews.js';
 import { recallCampaign } from '../../services/recall.js';
+import { submitReview, type SubmitReview } from '../../services/submit-review.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
-import { campaignListPage, campaignPage, composePage, recallPage, type ComposeModel } from '../views/campaigns.js';
+import { campaignListPage, campaignPage, recallPage } from '../views/campaigns.js';
+import { composePage, draftWarnings, fieldNames, type ComposeModel } from '../views/compose.js';
+import { submitReviewPage } from '../views/submit.js';
 import { checkCsrf, requireSignedIn, signedIn } from '../web.js';
 
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
@@ -90,7 +93,8 @@ export function campaignsRouter(ctx: AppContext): Router {
   router.post('/campaigns/preview', async (req, res) => {
     checkCsrf(req);
     const { input, errors } = campaignInputFrom(composeForm.parse(req.body ?? {}));
-    res.json({ ...(await previewDraft(ctx, input)), errors });
+    const preview = await previewDraft(ctx, input);
+    res.json({ ...preview, errors, fieldsHtml: fieldNames(preview).value, warningsHtml: draftWarnings(preview).value });
   });
 
   /** Save or preview, for a new campaign or an edit: one flow, errors shown beside their fields. */
@@ -105,7 +109,8 @@ export function campaignsRouter(ctx: AppContext): Router {
     }
     try {
       const campaign = campaignId ? await editCampaign(ctx, session.actor, campaignId, input) : await createCampaign(ctx, session.actor, input);
-      redirectWithNotice(res, `/campaigns/${campaign.id}`, 'saved');
+      if (req.body?.intent === 'review') res.redirect(303, `/campaigns/${campaign.id}/submit`);
+      else redirectWithNotice(res, `/campaigns/${campaign.id}`, 'saved');
     } catch (error) {
       if (!(error instanceof AppError) || error.status !== 400) throw error;
       await renderCompose(req, res, { ...model, errors: formErrors(error.issues), preview: await previewDraft(ctx, input) }, 400);
@@ -113,8 +118,8 @@ export function campaignsRouter(ctx: AppContext): Router {
   };
   router.post('/campaigns', (req, res) => handleCompose(req, res, null));
 
-  router.get('/campaigns/:id/edit', async (req, res) => {
-    const campaign = await getCampaign(ctx, req.params.id!);
+  /** The edit page of a saved campaign, with `errors` beside their fields (a refused submit lands here). */
+  const renderEdit = async (req: Request, res: Response, campaign: SubmitReview['campaign'], errors: Record<string, string> = {}, status = 200) => {
     const zone = 'UTC';
     const values: ComposeValues = {
       subject: campaign.subject,
@@ -125,8 +130,9 @@ export function campaignsRouter(ctx: AppContext): Router {
       timeZone: zone,
     };
     const { input } = campaignInputFrom(values);
-    await renderCompose(req, res, { action: `/campaigns/${campaign.id}/edit`, values, errors: {}, editing: true, preview: await previewDraft(ctx, input) });
-  });
+    await renderCompose(req, res, { action: `/campaigns/${campaign.id}/edit`, values, errors, editing: true, preview: await previewDraft(ctx, input) }, status);
+  };
+  router.get('/campaigns/:id/edit', async (req, res) => renderEdit(req, res, await getCampaign(ctx, req.params.id!)));
   router.post('/campaigns/:id/edit', (req, res) => handleCompose(req, res, req.params.id!));
 
   router.get('/campaigns/:id', async (req, res) => {
@@ -137,9 +143,33 @@ export function campaignsRouter(ctx: AppContext): Router {
     res.set('Cache-Control', 'no-store').json(await campaignProgress(ctx, req.params.id!));
   });
 
+  router.get('/campaigns/:id/submit', async (req, res) => {
+    res.send(submitReviewPage(await submitReview(ctx, req.params.id!), await consoleChrome(ctx, req)));
+  });
+  /**
+   * Submits what the confirmation showed. A refusal keeps the author where it can be fixed: beside
+   * the fields on the edit page, or on the confirmation with its reason and a way back.
+   */
   router.post('/campaigns/:id/submit', async (req, res) => {
-    const campaign = await submitCampaign(ctx, checkCsrf(req).actor, req.params.id!);
-    redirectWithNotice(res, `/campaigns/${campaign.id}`, 'submitted');
+    const session = checkCsrf(req);
+    const id = req.params.id!;
+    const review = await submitReview(ctx, id);
+    const expected = req.body?.expectedCount;
+    if (!review.resuming && typeof expected === 'string' && expected !== String(review.recipients)) {
+      const changed = `the audience changed since you looked: it is now ${review.recipients.toLocaleString('en-US')} recipients, not ${Number(expected).toLocaleString('en-US')}. Check it and submit again.`;
+      return res.status(409).send(submitReviewPage(review, await consoleChrome(ctx, req), changed));
+    }
+    try {
+      const campaign = await submitCampaign(ctx, session.actor, id);
+      redirectWithNotice(res, `/campaigns/${campaign.id}`, 'submitted');
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status === 401 || error.status === 404) throw error;
+      if (error.status === 400 && review.campaign.status === 'draft') {
+        const errors = formErrors(error.issues);
+        return renderEdit(req, res, review.campaign, { ...errors, form: ['Not submitted: fix what is marked below.', errors.form].filter(Boolean).join(' ') }, 400);
+      }
+      res.status(error.status).send(submitReviewPage(review, await consoleChrome(ctx, req), error.message));
+    }
   });
   router.post('/campaigns/:id/cancel', async (req, res) => {
     const campaign = await cancelCampaign(ctx, checkCsrf(req).actor, req.params.id!);

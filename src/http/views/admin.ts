@@ -1,4 +1,5 @@
 import type { PendingGrant } from '../../services/people.js';
+import type { FailedJob, QueueHealth } from '../../services/queue-health.js';
 import type { User } from '../../services/users.js';
 import { csrfField, html, page, type Chrome } from './html.js';
 
@@ -24,9 +25,13 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     : ''}
   ${engaged && isAdmin ? html`<form method="post" action="/admin/resume-all">${csrfField(chrome)}<button type="submit">Release the kill switch</button></form>` : ''}
 </section>
+${isAdmin ? html`<p><a href="/admin/queues">Queue health</a>: jobs per state, the oldest waiting, and failures.</p>` : ''}
 ${isAdmin
   ? html`<section aria-labelledby="users-title">
   <h2 id="users-title">People and roles</h2>
+  ${users.length === 1
+    ? html`<p class="empty" data-testid="only-you">You are the only person here. Add your colleagues below: authors write campaigns, and approvers other than the author approve each one before it can go. They sign in with their email address.</p>`
+    : ''}
   <table class="grid"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Roles</th></tr></thead>
   <tbody>${users.map((u) => {
     const self = u.id === actor.id;
@@ -57,6 +62,30 @@ ${isAdmin
   </form>
 </section>`
   : html`<p class="muted">People and roles are managed by admins.</p>`}`,
+    { ...chrome, current: 'admin' },
+  );
+}
+
+const age = (seconds: number) => (seconds < 1 ? 'none waiting' : seconds < 120 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`);
+
+/** Queue health for admins: counts per state, the oldest waiting job's age, failures with their reasons (never job data). */
+export function queuesPage(model: { queues: QueueHealth[]; failures: FailedJob[] }, chrome: Chrome): string {
+  const states = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+  return page(
+    'Queues',
+    html`<h1>Queues</h1>
+<p class="lead">Read from Redis just now. Waiting jobs that grow old mean no worker is taking them: check the worker processes.</p>
+<table class="grid" data-testid="queue-counts"><thead><tr><th scope="col">Queue</th>${states.map((s) => html`<th scope="col">${s}</th>`)}<th scope="col">Oldest waiting</th></tr></thead>
+<tbody>${model.queues.map(
+      (q) => html`<tr><th scope="row">${q.name}</th>${states.map((s) => html`<td>${q.counts[s]}</td>`)}<td>${age(q.oldestWaitingSeconds)}</td></tr>`,
+    )}</tbody></table>
+<h2>Failed jobs</h2>
+${model.failures.length
+  ? html`<table class="grid" data-testid="queue-failures"><thead><tr><th scope="col">Queue</th><th scope="col">Job</th><th scope="col">Attempts</th><th scope="col">Failed at</th><th scope="col">Reason</th></tr></thead>
+<tbody>${model.failures.map(
+      (f) => html`<tr><td>${f.queue}</td><td>${f.name} #${f.id}</td><td>${f.attempts}</td><td>${f.failedAt?.toISOString() ?? ''}</td><td>${f.reason}</td></tr>`,
+    )}</tbody></table>`
+  : html`<p>None.</p>`}`,
     { ...chrome, current: 'admin' },
   );
 }

@@ -2,7 +2,7 @@ import type { ErrorCode } from '../../services/errors.js';
 import { contributorsLine } from '../../services/approval-links.js';
 import type { ApprovalReview, VersionChanges } from '../../services/approval-page.js';
 import { isOwnDomain } from '../../domain/addresses.js';
-import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
+import { csrfField, html, localTime, page, type Chrome, type SafeHtml } from './html.js';
 
 export const LINK_STATE_MESSAGES = {
   used: 'This link has already been used to decide. Nothing more can be decided with it.',
@@ -36,7 +36,7 @@ function changesSection(changes: VersionChanges | null): SafeHtml | string {
     c ? html`<dt>${label}</dt><dd><del>${String(c.before)}</del> → <ins>${String(c.after)}</ins></dd>` : '';
   return html`
 <section class="panel" aria-labelledby="changes-title" data-testid="changes">
-  <h2 id="changes-title">What changed since the version you saw (submitted ${changes.submittedAt.toUTCString()})</h2>
+  <h2 id="changes-title">What changed since the version you saw (submitted ${localTime(changes.submittedAt)})</h2>
   <dl class="facts diff">${row('Subject', changes.subject)}${row('Recipients', changes.recipientCount)}${row('Sends', changes.sendAt)}${row('From', changes.from)}</dl>
   ${changes.body
     ? html`<pre class="diff">${changes.body.map((line) =>
@@ -81,7 +81,7 @@ function decisionForm(model: ApprovalPageModel, chrome: Chrome): SafeHtml {
     <button type="submit" name="decision" value="approve" class="primary">Approve</button>
     <button type="submit" name="decision" value="reject" class="danger">Reject</button>
   </div>
-  <p class="hint">This link is yours alone and expires ${model.expiresAt.toUTCString()}.</p>
+  <p class="hint">This link is yours alone and expires ${localTime(model.expiresAt)}.</p>
 </form>`;
 }
 

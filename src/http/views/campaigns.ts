@@ -1,6 +1,5 @@
 import { deliveryProgress, type DeliveryCounts, type DeliveryStatus } from '../../domain/delivery.js';
 import type { CampaignListItem, CampaignPageModel, RecallPageModel } from '../../services/campaign-pages.js';
-import type { DraftPreview } from '../../services/previews.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
 
 const statusLabel = (status: string) => status.replace('_', ' ');
@@ -34,67 +33,6 @@ ${items.length === 0 ? html`<p class="muted">No campaigns yet.</p>` : ''}
   );
 }
 
-export interface ComposeModel {
-  action: string;
-  values: { subject: string; body: string; listIds: string[]; recipients: string; sendAtLocal: string; timeZone: string };
-  lists: { id: string; name: string; member_count: number }[];
-  timeZones: string[];
-  errors: Record<string, string>;
-  preview?: DraftPreview;
-  editing: boolean;
-}
-
-export function composePage(model: ComposeModel, chrome: Chrome): string {
-  const { values, errors } = model;
-  const error = (field: string) => (errors[field] ? html`<p class="field-error" id="${field}-error" role="alert">${errors[field]}</p>` : '');
-  const described = (field: string) => (errors[field] ? html` aria-describedby="${field}-error" aria-invalid="true"` : '');
-  return page(
-    model.editing ? 'Edit campaign' : 'New campaign',
-    html`
-<h1>${model.editing ? 'Edit campaign' : 'New campaign'}</h1>
-${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
-<div class="two-col">
-<form method="post" action="${model.action}" id="compose" data-preview-url="/campaigns/preview">
-  ${csrfField(chrome)}
-  <label for="subject">Subject</label>
-  <input id="subject" name="subject" required maxlength="250" value="${values.subject}"${described('subject')}>
-  ${error('subject')}
-  <label for="body">Message (Markdown; merge fields like {{firstName}}, {{name}}, {{email}} or a list column)</label>
-  <textarea id="body" name="body" class="body" required${described('body')}>${values.body}</textarea>
-  ${error('body')}
-  <fieldset${described('lists')}>
-    <legend>Lists</legend>
-    ${model.lists.length === 0 ? html`<p class="muted">No lists yet: <a href="/lists">create one</a> or paste addresses below.</p>` : ''}
-    ${model.lists.map(
-      (list) => html`<label><input type="checkbox" name="listIds" value="${list.id}"${values.listIds.includes(list.id) ? ' checked' : ''}> ${list.name} (${Number(list.member_count).toLocaleString('en-US')})</label>`,
-    )}
-  </fieldset>
-  ${error('lists')}
-  <label for="recipients">More recipients, one per line (<code>ann@example.com</code> or <code>Ann Lee &lt;ann@example.com&gt;</code>)</label>
-  <textarea id="recipients" name="recipients" rows="4"${described('recipients')}>${values.recipients}</textarea>
-  ${error('recipients')}
-  <label for="sendAtLocal">Send at (leave empty to send as soon as approved)</label>
-  <input id="sendAtLocal" name="sendAtLocal" type="datetime-local" value="${values.sendAtLocal}"${described('sendAt')}>
-  ${error('sendAt')}
-  <label for="timeZone">Time zone of that time</label>
-  <select id="timeZone" name="timeZone" data-auto-zone="${values.timeZone === 'UTC' ? 'true' : 'false'}">
-    ${model.timeZones.map((zone) => html`<option${zone === values.timeZone ? ' selected' : ''}>${zone}</option>`)}
-  </select>
-  <div class="actions">
-    <button type="submit" name="intent" value="save" class="primary">Save draft</button>
-    <button type="submit" name="intent" value="preview">Preview</button>
-  </div>
-</form>
-<section aria-labelledby="preview-title">
-  <h2 id="preview-title">Preview</h2>
-  <p>Recipients: <strong data-testid="audience-count" id="audience-count">${model.preview ? model.preview.count.toLocaleString('en-US') : '—'}</strong></p>
-  <iframe class="message" id="preview" title="Preview for a sample recipient" sandbox="" srcdoc="${model.preview?.html ?? '<p>Press Preview to see the message as a sample recipient will.</p>'}"></iframe>
-</section>
-</div>`,
-    { ...chrome, current: model.editing ? 'campaigns' : 'new' },
-  );
-}
-
 function countsPanel(counts: DeliveryCounts, total: number): SafeHtml {
   const progress = deliveryProgress(counts, total);
   const cell = (status: DeliveryStatus, label: string) => html`<div><strong data-count="${status}">${counts[status].toLocaleString('en-US')}</strong>${label}</div>`;
@@ -110,8 +48,8 @@ function actions(model: CampaignPageModel, chrome: Chrome): SafeHtml {
     html`<form method="post" action="/campaigns/${campaign.id}/${path}" class="inline"${confirm ? html` data-confirm="${confirm}"` : ''}>${csrfField(chrome)}<button type="submit" class="${cls}">${label}</button></form>`;
   const authorActions = model.isAuthor || chrome.session?.actor.roles.includes('author');
   return html`<div class="actions">
-  ${campaign.status === 'draft' && authorActions ? html`<a class="button" href="/campaigns/${campaign.id}/edit">Edit</a>${form('submit', 'Submit for approval', 'primary')}` : ''}
-  ${campaign.status === 'halted' && authorActions && !model.correction ? form('submit', 'Ask for approval to resume', '') : ''}
+  ${campaign.status === 'draft' && authorActions ? html`<a class="button" href="/campaigns/${campaign.id}/edit">Edit</a><a class="button primary" href="/campaigns/${campaign.id}/submit">Submit for approval…</a>` : ''}
+  ${campaign.status === 'halted' && authorActions && !model.correction ? html`<a class="button" href="/campaigns/${campaign.id}/submit">Ask for approval to resume…</a>` : ''}
   ${model.canHalt && (campaign.status === 'sending' || campaign.status === 'scheduled') ? form('halt', 'Halt now', 'danger', 'Halt this campaign now? Nothing more will be handed to the mail server.') : ''}
   ${['draft', 'pending_approval', 'scheduled'].includes(campaign.status) ? form('cancel', 'Cancel campaign', '', 'Cancel this campaign?') : ''}
   ${model.recallable ? html`<a class="button danger" href="/campaigns/${campaign.id}/recall">Recall and correct…</a>` : ''}
@@ -153,7 +91,7 @@ ${actions(model, chrome)}
   ${countsPanel(model.counts, total)}
   <p><a href="/api/v1/campaigns/${campaign.id}/deliveries?format=csv">Download the ledger (CSV, API token needed)</a></p>
 </section>
-${model.messageHtml ? html`<h2>The message as recipients see it</h2><iframe class="message" title="The frozen message" sandbox="" srcdoc="${model.messageHtml}"></iframe>` : ''}
+${model.messageHtml ? html`<h2>The message as recipients see it</h2><iframe class="message" title="The frozen message" sandbox="allow-same-origin" srcdoc="${model.messageHtml}" data-fit-content></iframe>` : ''}
 <section aria-labelledby="audit-title">
   <h2 id="audit-title">Audit trail</h2>
   <table class="grid"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Details</th></tr></thead>

@@ -25,7 +25,12 @@ export interface Chrome {
   session?: { csrfToken: string; actor: { id: string; name: string; email: string; roles: readonly string[] } } | null;
   killSwitch?: { engaged: boolean; by?: string; at?: string };
   notice?: string;
-  current?: 'campaigns' | 'new' | 'lists' | 'admin';
+  current?: 'campaigns' | 'new' | 'lists' | 'admin' | 'account';
+}
+
+/** A time the page's script shows in the reader's own zone; without the script, in UTC. */
+export function localTime(date: Date): SafeHtml {
+  return html`<time datetime="${date.toISOString()}" data-local>${date.toUTCString()}</time>`;
 }
 
 export function csrfField(chrome: Chrome): SafeHtml {
@@ -42,7 +47,7 @@ function nav(chrome: Chrome): SafeHtml {
   ${session.actor.roles.includes('author') ? link('/campaigns/new', 'New campaign', 'new') : ''}
   ${link('/lists', 'Lists', 'lists')}
   ${link('/admin', 'Admin', 'admin')}
-  <span class="who">${session.actor.name}</span>
+  <a class="who" href="/account" title="Your account and API tokens"${chrome.current === 'account' ? html` aria-current="page"` : ''}>${session.actor.name}</a>
   <form method="post" action="/sign-out" class="inline">${csrfField(chrome)}<button type="submit" class="link">Sign out</button></form>
 </nav>`;
 }
@@ -61,9 +66,10 @@ export function page(title: string, body: SafeHtml, chrome: Chrome = {}): string
 <script src="/assets/app.js" defer></script>
 </head>
 <body>
+<a class="skip-link" href="#main">Skip to content</a>
 <header class="top"><a class="brand" href="/">Countersign</a>${nav(chrome)}</header>
 ${engaged ? html`<div class="kill-banner" role="alert" data-testid="kill-switch-banner">Kill switch engaged${chrome.killSwitch?.by ? ` by ${chrome.killSwitch.by}` : ''}: nothing is being sent until an admin resumes.</div>` : ''}
-<main>
+<main id="main" tabindex="-1">
 ${chrome.notice ? html`<p class="notice" role="status">${chrome.notice}</p>` : ''}
 ${body}
 </main>
@@ -71,7 +77,7 @@ ${body}
 </html>`.value;
 }
 
-/** A page that only tells the visitor one thing: an outcome, a refusal, a missing page. */
-export function messagePage(title: string, message: string, chrome: Chrome = {}): string {
-  return page(title, html`<h1>${title}</h1><p class="notice" role="status">${message}</p>`, chrome);
+/** A page that only tells the visitor one thing: an outcome, a refusal, a missing page; `next` is where to go from it. */
+export function messagePage(title: string, message: string, chrome: Chrome = {}, next?: { href: string; label: string }): string {
+  return page(title, html`<h1>${title}</h1><p class="notice" role="status">${message}</p>${next ? html`<p><a href="${next.href}">${next.label}</a></p>` : ''}`, chrome);
 }

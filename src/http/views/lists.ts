@@ -1,12 +1,14 @@
 import { csrfField, html, page, type Chrome } from './html.js';
 
-export function listsPage(lists: { id: string; name: string; member_count: number }[], chrome: Chrome, error?: string): string {
+export function listsPage(lists: { id: string; name: string; memberCount: number }[], chrome: Chrome, error?: string): string {
   return page(
     'Lists',
     html`
 <h1>Recipient lists</h1>
-<table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
-<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${Number(l.member_count).toLocaleString('en-US')}</td></tr>`)}</tbody></table>
+${lists.length === 0
+  ? html`<p class="empty" data-testid="no-lists">No lists yet. Name your first list below and create it; then import its members from a CSV file, or paste them. A campaign can also go to addresses pasted into it, without a list.</p>`
+  : html`<table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
+<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${l.memberCount.toLocaleString('en-US')}</td></tr>`)}</tbody></table>`}
 <form method="post" action="/lists" class="panel">
   ${csrfField(chrome)}
   <label for="list-name">New list name</label>
@@ -67,8 +69,10 @@ export function listPage(model: ListPageModel, chrome: Chrome): string {
     <input id="q" name="q" value="${model.search}">
     <div class="actions"><button type="submit">Search</button></div>
   </form>
-  <table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
-  <tbody>${model.members.map((m) => html`<tr><td>${m.email}</td><td>${m.name}</td><td><code>${JSON.stringify(m.fields)}</code></td></tr>`)}</tbody></table>
+  ${model.members.length === 0
+    ? html`<p class="empty" data-testid="no-members">${model.search ? `No member’s address or name contains “${model.search}”.` : 'No members yet: import them from a CSV file above.'}</p>`
+    : html`<table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
+  <tbody>${model.members.map((m) => html`<tr><td>${m.email}</td><td>${m.name}</td><td><code>${JSON.stringify(m.fields)}</code></td></tr>`)}</tbody></table>`}
   <div class="actions">
     ${model.offset > 0 ? html`<a class="button" href="${query(Math.max(0, model.offset - model.pageSize))}">Previous</a>` : ''}
     ${next ? html`<a class="button" href="${query(model.offset + model.pageSize)}">Next</a>` : ''}

@@ -52,7 +52,7 @@ ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 <form method="post" action="/sign-in/code" class="panel">
   <label for="code">The code from the sign-in email</label>
   <input id="code" name="code" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" required aria-describedby="code-hint">
-  <p class="hint" id="code-hint">It works only in the browser where you asked for it.</p>
+  <p class="hint" id="code-hint">Reading the email on another device, such as your phone? Type its code (like <code>ABCD-2345</code>) here, in this browser: it works only in the browser where you asked for it, once, for 15 minutes.</p>
   <div class="actions"><button type="submit" class="primary">Sign in with the code</button></div>
 </form>
 <p><a href="/sign-in">Ask for a new link</a></p>`,
