@@ -60,9 +60,9 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
     if (ms === 0) continue;
     totalMs += ms;
     const { functionName, url, lineNumber } = node.callFrame;
-    if (functionName === '(idle)' || functionName === '(program)') {
-      idleMs += functionName === '(idle)' ? ms : 0;
-      if (functionName === '(idle)') continue;
+    if (functionName === '(idle)') {
+      idleMs += ms;
+      continue;
     }
     const owner = ownerOf(url, functionName);
     const frame = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|workers|bench|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();

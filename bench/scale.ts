@@ -133,7 +133,9 @@ export async function runScale(sink: SinkClient, options: ScaleOptions): Promise
     const arrived = await sink.stats();
     const sendPerSecond = (target - 1) / ((arrived.lastAt! - arrived.firstAt!) / 1000);
     let halt: ScaleResult['halt'] = null;
-    if (options.haltAt !== null) {
+    if (options.haltAt === null) {
+      while ((await api(authorToken, 'GET', `/campaigns/${campaign}`)).body.status !== 'sent') await new Promise((resolve) => setTimeout(resolve, 200));
+    } else {
       log(`${tag} halting after ${target} arrivals`);
       const { status, text, requestedAt, returnedAt } = await sink.post(
         `http://127.0.0.1:${port}/api/v1/campaigns/${campaign}/halt`,
@@ -145,7 +147,6 @@ export async function runScale(sink: SinkClient, options: ScaleOptions): Promise
       halt = { ms: returnedAt - requestedAt, ...report };
     }
     // The recall waits for nothing: in flight or not, its audience is built from the ledger as it stands.
-    else while ((await api(authorToken, 'GET', `/campaigns/${campaign}`)).body.status !== 'sent') await new Promise((resolve) => setTimeout(resolve, 200));
     log(`${tag} recall: the correction's audience from the ledger`);
     started = monotonicMs();
     const recall = (await api(authorToken, 'POST', `/campaigns/${campaign}/recall`, { note: 'Sorry.' })).body as { correction: { recipientCount: number } };
