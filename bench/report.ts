@@ -136,7 +136,7 @@ export function formatScale(results: ScaleResult[]): string {
     ['freeze (submit)', '', (r) => s(r.freezeSeconds)],
     ['fan-out: ledger holds all rows', '', (r) => s(r.fanOutSeconds)],
     ['first message at sink', '< 2 s', (r) => `${s(r.firstMessageSeconds)} ${r.firstMessageSeconds < 2 ? 'ok' : 'MISSED'}`],
-    ['send rate until the halt', '', (r) => rate(r.sendPerSecond)],
+    ['send rate (up to the halt, if any)', '', (r) => rate(r.sendPerSecond)],
     ['halt', '< 250 ms', (r) => (r.halt ? `${r.halt.ms.toFixed(0)} ms ${r.halt.ms < 250 ? 'ok' : 'MISSED'} (${r.halt.stopped} queued stopped, ${r.halt.inFlight} in flight)` : 'none: sent to all')],
     ['correction audience built (recall)', '< 10 s', (r) => `${s(r.correction.seconds)} ${r.correction.seconds < 10 ? 'ok' : 'MISSED'} (${r.correction.audience})`],
     ['peak RSS per process', '<= 400 MB', (r) => Object.entries(r.peakRssMb).map(([name, value]) => `${name} ${value === null ? '-' : mb(value)}${value !== null && value > 400 ? ' MISSED' : ''}`).join(', ')],
