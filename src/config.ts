@@ -113,8 +113,22 @@ export const configSchema = z.object({
   AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   AUDIT_CHECKPOINT_EMAIL: z.email().optional(),
+  RETRACT_IMAP_URL: z
+    .string()
+    .regex(/^imaps?:\/\/[^/@]+(:\d+)?\/?$/, 'an imap:// or imaps:// URL with host and port only (credentials go in RETRACT_IMAP_MASTER_*)')
+    .optional(),
+  RETRACT_IMAP_MASTER_USER: z.string().min(1).optional(),
+  RETRACT_IMAP_MASTER_PASSWORD: z.string().min(1).optional(),
+  RETRACT_DOMAINS: domainList.optional(),
+  RETRACT_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
+  RETRACT_RATE_PER_SECOND: z.coerce.number().gt(0).default(10),
+  RETRACT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
 })
   .refine((c) => !c.MIGRATION_DATABASE_URL || c.DATABASE_URL, { path: ['MIGRATION_DATABASE_URL'], message: 'needs DATABASE_URL, the app\'s own role on the database it owns' })
+  .refine((c) => !c.RETRACT_IMAP_URL || (c.RETRACT_IMAP_MASTER_USER && c.RETRACT_IMAP_MASTER_PASSWORD && c.RETRACT_DOMAINS?.length), {
+    path: ['RETRACT_IMAP_URL'],
+    message: 'needs RETRACT_IMAP_MASTER_USER, RETRACT_IMAP_MASTER_PASSWORD and RETRACT_DOMAINS (the recipient domains that server holds)',
+  })
   .refine((c) => !(c.AUDIT_CHECKPOINT_DIR || c.AUDIT_CHECKPOINT_EMAIL) || c.AUDIT_KEY, {
   path: ['AUDIT_KEY'],
   message: 'needed to sign the checkpoints AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_EMAIL receive (e.g. `openssl rand -hex 32`)',

@@ -8,6 +8,7 @@ import { metricsApp } from './http/metrics.js';
 import { ensureRedis, RedisUnavailableError } from './private-redis.js';
 import { createRuntime } from './runtime.js';
 import { recordPolicyChange } from './services/policy.js';
+import { retractionOff } from './services/retraction.js';
 import { startWorkers, type Workers } from '../workers/index.js';
 
 type Role = 'all' | 'api' | 'workers';
@@ -29,6 +30,8 @@ async function main(role: Role): Promise<void> {
   // The start scripts bound the heap (package.json config.max_old_space_mb); a bare `node` gets V8's default, sized from the machine's memory.
   log(`V8 heap limit: ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MB`);
   log(`mail: ${runtime.ctx.mailer.kind === 'smtp' ? 'SMTP' : `file outbox in ${config.OUTBOX_DIR ?? `${config.DATA_DIR}/outbox`}`}`);
+  // Host and domains only: the master login never reaches a log.
+  log(`retraction: ${retractionOff(runtime.ctx) ?? `on, through ${runtime.ctx.mailbox!.name} for ${config.RETRACT_DOMAINS?.join(', ')}`}`);
 
   let server: Server | undefined;
   let workers: Workers | undefined;

@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { openDatabase, type Database, type DatabaseTarget } from './db/connect.js';
+import { imapMailbox } from './mail/imap-mailbox.js';
+import type { MailboxBackend } from './mail/mailbox.js';
 import { createMailer } from './mail/transport.js';
 import { createRedis } from './queue/connection.js';
 import { createQueues } from './queue/queues.js';
@@ -24,6 +26,17 @@ export function databaseTarget(config: Config): DatabaseTarget {
   return config.DATABASE_URL
     ? { kind: 'postgres', url: config.DATABASE_URL, ...(config.MIGRATION_DATABASE_URL ? { ownerUrl: config.MIGRATION_DATABASE_URL } : {}) }
     : { kind: 'pglite', dataDir: config.DATA_DIR, sharedBuffers: config.PGLITE_SHARED_BUFFERS };
+}
+
+export function mailboxBackend(config: Config): MailboxBackend | null {
+  if (!config.RETRACT_IMAP_URL) return null;
+  // The config schema requires the master login and domains with the URL.
+  return imapMailbox({
+    url: config.RETRACT_IMAP_URL,
+    masterUser: config.RETRACT_IMAP_MASTER_USER!,
+    masterPassword: config.RETRACT_IMAP_MASTER_PASSWORD!,
+    domains: config.RETRACT_DOMAINS ?? [],
+  });
 }
 
 /** The database alone, for the CLI: no Redis, no mail. */
@@ -54,7 +67,7 @@ export async function createRuntime(
   // Staff email on a connection of its own: a correction's approval requests go out even while a
   // slow relay holds every connection of a campaign's send.
   const notifier = createMailer({ smtpUrl: config.SMTP_URL, maxConnections: 1, outboxDir });
-  const ctx: AppContext = { config, db: database.db, queues, mailer, notifier, policy: policy.policy, now: () => new Date() };
+  const ctx: AppContext = { config, db: database.db, queues, mailer, notifier, policy: policy.policy, mailbox: mailboxBackend(config), now: () => new Date() };
   return {
     ctx,
     policySource: policy.source,

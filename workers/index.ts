@@ -1,5 +1,5 @@
 import { Worker, type Job, type Processor } from 'bullmq';
-import { clearHaltJob, continueJob, deliverJob, notifyJob, QUEUE_NAMES, startJob } from '../src/queue/jobs.js';
+import { clearHaltJob, continueJob, deliverJob, notifyJob, QUEUE_NAMES, retractJob, startJob } from '../src/queue/jobs.js';
 import { continueCampaign } from '../src/services/first-wave.js';
 import { checkpointsConfigured, startAuditCheckpoints } from '../src/services/audit-checkpoints.js';
 import { clearHaltedRows } from '../src/services/halt.js';
@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../src/logger.js';
 import type { AppContext } from '../src/services/context.js';
 import { deliverNotification } from '../src/services/notifications.js';
 import { sweep } from '../src/services/repair.js';
+import { retractionStep } from '../src/services/retraction.js';
 import { deliverWindow, deliveryTools, startCampaign } from '../src/services/sending.js';
 
 export interface Workers {
@@ -52,6 +53,8 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
       concurrency: config.WORKER_CONCURRENCY,
     }),
     new Worker(QUEUE_NAMES.notify, traced('notify', (job) => deliverNotification(ctx, notifyJob.parse(job.data))), { ...common, concurrency: 2 }),
+    // Each job works RETRACT_CONCURRENCY mailboxes at once; two retractions may run side by side.
+    new Worker(QUEUE_NAMES.retract, traced('retract', (job) => retractionStep(ctx, retractJob.parse(job.data))), { ...common, concurrency: 2 }),
   ];
   for (const worker of workers) worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 

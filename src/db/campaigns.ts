@@ -93,6 +93,8 @@ export async function missingListIds(db: Kysely<DB>, listIds: string[]): Promise
  */
 function resolvedAudience(spec: AudienceSpec) {
   const explicit = spec.recipients;
+  // One list alone is distinct already (its key is list and address): no sort over the whole of it.
+  if (explicit.length === 0 && spec.listIds.length === 1) return sql`SELECT email, name, fields FROM list_members WHERE list_id = ${spec.listIds[0]!}`;
   return sql`
     SELECT DISTINCT ON (email) email, name, fields
     FROM (

@@ -7,6 +7,7 @@ import * as approvalIntegrity from './migrations/006-approval-integrity.js';
 import * as deliveryReservations from './migrations/007-delivery-reservations.js';
 import * as guardrails from './migrations/008-guardrails.js';
 import * as signInRequests from './migrations/009-sign-in-requests.js';
+import * as retractions from './migrations/010-retractions.js';
 
 // Listed in code rather than read from a folder so the same list works from
 // TypeScript sources, a compiled build and a bundled CLI alike.
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-delivery-reservations': deliveryReservations,
   '008-guardrails': guardrails,
   '009-sign-in-requests': signInRequests,
+  '010-retractions': retractions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

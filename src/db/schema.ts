@@ -3,6 +3,7 @@ import type { CampaignStatus } from '../domain/campaign-state.js';
 import type { DeliveryStatus } from '../domain/delivery.js';
 import type { Role } from '../domain/inputs.js';
 import type { FirstWaveSpec, PolicyDecision } from '../domain/policy.js';
+import type { DryRunOutcome, RetractionItemStatus, RetractionStatus } from '../domain/retraction.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -245,6 +246,47 @@ export interface SuppressionsTable {
   added_at: Generated<Date>;
 }
 
+export interface RetractionsTable {
+  id: string;
+  /** The original campaign, whose messages it removes. */
+  campaign_id: string;
+  correction_id: string;
+  status: RetractionStatus;
+  backend: string;
+  requested_by: string;
+  /** The correction's approvers; an admin comes on top. */
+  required_approvals: number;
+  created_at: Timestamp;
+  checked_at: Timestamp | null;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  halted_at: Timestamp | null;
+  halt_reason: string | null;
+}
+
+/** One recipient of the original: the Message-ID the ledger recorded, what the dry run found, what was done. */
+export interface RetractionItemsTable {
+  retraction_id: string;
+  /** The original delivery's seq. */
+  seq: number;
+  email: string;
+  message_id: string | null;
+  dry_run: DryRunOutcome | null;
+  dry_run_response: string | null;
+  status: Generated<RetractionItemStatus>;
+  response: string | null;
+  attempts: Generated<number>;
+  claim_token: string | null;
+  claimed_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface RetractionApprovalsTable {
+  retraction_id: string;
+  approver_id: string;
+  created_at: Timestamp;
+}
+
 export interface DB {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -265,9 +307,14 @@ export interface DB {
   list_changes: ListChangesTable;
   role_grants: RoleGrantsTable;
   suppressions: SuppressionsTable;
+  retractions: RetractionsTable;
+  retraction_items: RetractionItemsTable;
+  retraction_approvals: RetractionApprovalsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type CampaignRow = Selectable<CampaignsTable>;
 export type NewCampaign = Insertable<CampaignsTable>;
 export type DeliveryRow = Selectable<DeliveriesTable>;
+export type RetractionRow = Selectable<RetractionsTable>;
+export type RetractionItemRow = Selectable<RetractionItemsTable>;

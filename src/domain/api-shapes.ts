@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from './campaign-state.js';
 import { DELIVERY_STATUSES } from './delivery.js';
 import { firstWaveSpec, ROLES } from './inputs.js';
+import { DRY_RUN_OUTCOMES, RETRACTION_ITEM_STATUSES, RETRACTION_STATUSES } from './retraction.js';
 
 /**
  * What the API answers, defined once: the services' return types come from these, and the OpenAPI
@@ -97,6 +98,44 @@ export const recallReport = z.object({
   correction: campaignView,
   original: z.object({ sent: z.number().int(), unknown: z.number().int(), inFlight: z.number().int() }),
   correctionAudience: z.number().int(),
+  retraction: z.object({ id: z.string(), items: z.number().int() }).nullable().describe('asked for with `retract: true`: its dry run starts at once'),
+});
+
+/** Counts with every key named in the type too, for the views that read them one by one. */
+const countsOf = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
+
+export const retractionView = z.object({
+  id: z.string(),
+  campaignId: z.string().describe('the original campaign, whose messages it removes'),
+  correctionId: z.string(),
+  status: z.enum(RETRACTION_STATUSES),
+  backend: z.string().describe('the mail system it acts through, e.g. `imap mail.example.com`'),
+  items: z.number().int().describe('recipients the ledger says may have the original'),
+  dryRun: countsOf(DRY_RUN_OUTCOMES).describe('what the dry run found, per outcome'),
+  outcomes: countsOf(RETRACTION_ITEM_STATUSES).describe('its ledger, per status'),
+  approvals: z.array(z.object({ email: z.string(), at: timestamp })),
+  quorum: z.object({ required: z.number().int(), approvers: z.number().int(), admin: z.boolean(), missing: z.array(z.string()) }),
+  requestedBy: z.string(),
+  createdAt: timestamp,
+  haltReason: z.string().nullable(),
+});
+export const retractionItemView = z.object({
+  seq: z.number().int().describe("the original delivery's seq"),
+  email: z.string(),
+  messageId: z.string().nullable().describe('the Message-ID the ledger recorded: the only message that may be touched'),
+  dryRun: z.enum(DRY_RUN_OUTCOMES).nullable(),
+  dryRunResponse: z.string().nullable(),
+  status: z.enum(RETRACTION_ITEM_STATUSES),
+  response: z.string().nullable().describe("what the server said, or why nothing was done"),
+  attempts: z.number().int(),
+  finishedAt: timestamp.nullable(),
+});
+export type RetractionItemView = z.infer<typeof retractionItemView>;
+export const retractionItemsView = z.object({ items: z.array(retractionItemView), next: z.number().int().nullable().describe('pass as `after` for the next page; null on the last') });
+export const retractionHaltReport = z.object({
+  status: z.literal('halted'),
+  inFlight: z.number().int().describe('mailboxes being worked on when it halted: they finish and say so'),
+  stopped: z.number().int().describe('mailboxes it will not touch'),
 });
 export const testSendReport = z.object({ sentTo: z.string(), renderedFor: z.string() });
 export type TestSendReport = z.infer<typeof testSendReport>;

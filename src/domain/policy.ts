@@ -54,6 +54,11 @@ export const policySchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Whether a recall may also take the original out of recipients' mailboxes (off unless set,
+     * and only with a mailbox backend configured). It needs its own approval, with an admin.
+     */
+    retraction: z.object({ allowed: z.boolean() }).strict().optional(),
   })
   .strict();
 export type Policy = z.infer<typeof policySchema>;

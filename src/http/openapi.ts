@@ -15,6 +15,7 @@ import {
 import { approveInput } from '../services/approvals.js';
 import { ERROR_CODES } from '../services/errors.js';
 import { recallInput } from '../services/recall.js';
+import { haltRetractionInput, retractionItemsQuery } from '../services/retraction.js';
 import { suppressionPaging } from '../services/suppressions.js';
 import { testSendInput } from '../services/test-send.js';
 
@@ -102,7 +103,23 @@ export const API_OPERATIONS: ApiOperation[] = [
   },
   {
     method: 'post', path: '/campaigns/:id/recall', summary: "Halt what is left and create a correction to everyone the ledger says received it", who: 'its author, approver, admin',
-    body: recallInput, bodyOptional: true, status: 201, response: shapes.recallReport, requestExample: { note: 'Please disregard the previous message.', subjectStyle: 'reply' },
+    body: recallInput, bodyOptional: true, status: 201, response: shapes.recallReport, requestExample: { note: 'Please disregard the previous message.', subjectStyle: 'reply', retract: false },
+  },
+  {
+    method: 'get', path: '/campaigns/:id/retraction', who: 'anyone', status: 200, response: shapes.retractionView,
+    summary: "The campaign's retraction: status, what its dry run found, its ledger's counts, approvals and what it still needs",
+  },
+  {
+    method: 'get', path: '/campaigns/:id/retraction/items', who: 'anyone', query: retractionItemsQuery, status: 200, response: shapes.retractionItemsView,
+    summary: "The retraction's ledger, paged in seq order: each recipient's Message-ID, what the dry run found, what was done",
+  },
+  {
+    method: 'post', path: '/campaigns/:id/retraction/approve', who: 'approver, admin (not its requester)', status: 200, response: shapes.retractionView,
+    summary: "Approve the retraction after its dry run; it runs once the correction's number of approvers and an admin have",
+  },
+  {
+    method: 'post', path: '/campaigns/:id/retraction/halt', who: 'its requester, approver, admin', body: haltRetractionInput, bodyOptional: true, status: 200,
+    response: shapes.retractionHaltReport, summary: 'Stop the retraction: no further mailbox is touched', requestExample: { reason: 'wrong campaign' },
   },
   { method: 'post', path: '/campaigns/:id/continue', summary: 'Send the rest now, after a first wave', who: 'approver, admin', status: 200, response: shapes.campaignView },
   {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const QUEUE_NAMES = { dispatch: 'dispatch', deliver: 'deliver', notify: 'notify' } as const;
+export const QUEUE_NAMES = { dispatch: 'dispatch', deliver: 'deliver', notify: 'notify', retract: 'retract' } as const;
 
 export const startJob = z.object({ campaignId: z.string().min(1), contentHash: z.string().length(64) });
 export type StartJob = z.infer<typeof startJob>;
@@ -10,6 +10,11 @@ export type ClearHaltJob = z.infer<typeof clearHaltJob>;
 
 export const continueJob = z.object({ campaignId: z.string().min(1) });
 export type ContinueJob = z.infer<typeof continueJob>;
+
+/** A retraction's dry run (`check`: look, touch nothing) or its real run, after its approval. */
+export const retractJob = z.object({ retractionId: z.string().min(1), phase: z.enum(['check', 'run']) });
+export type RetractJob = z.infer<typeof retractJob>;
+export const retractJobId = (job: RetractJob) => `retract-${job.retractionId}-${job.phase}`;
 
 export const deliverJob = z.object({
   campaignId: z.string().min(1),

@@ -6,6 +6,8 @@ export interface Queues {
   dispatch: Queue;
   deliver: Queue;
   notify: Queue;
+  /** Retractions: slow mailbox work kept apart from starts and deliveries. */
+  retract: Queue;
   redis: Redis;
   prefix: string;
   close(): Promise<void>;
@@ -28,14 +30,21 @@ export function createQueues(redis: Redis, prefix: string): Queues {
     // the last failed jobs can stay for diagnosis without a usable token in Redis.
     defaultJobOptions: { attempts: 8, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: 100 },
   });
+  const retract = new Queue(QUEUE_NAMES.retract, {
+    ...common,
+    // The database is the record: the sweep puts a lost or failed job back. Its data is ids only, so
+    // the last failed jobs stay for the admin queue view.
+    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: 100 },
+  });
   return {
     dispatch,
+    retract,
     deliver,
     notify,
     redis,
     prefix,
     close: async () => {
-      await Promise.all([dispatch.close(), deliver.close(), notify.close()]);
+      await Promise.all([dispatch.close(), deliver.close(), notify.close(), retract.close()]);
     },
   };
 }

@@ -12,6 +12,7 @@ import type { Actor, AppContext } from './context.js';
 import { ownDomainsOf } from './organisation.js';
 import { previewFor, type RecipientPreview } from './previews.js';
 import { contributorsOf, quorumOf, type Contributors } from './quorum.js';
+import { retractionReport, type RetractionReport } from './retraction.js';
 
 /** What changed since the version this approver last saw, for a resubmitted campaign. */
 export interface VersionChanges {
@@ -49,6 +50,8 @@ export interface ApprovalReview {
   guardrails: Guardrails;
   /** For a correction: how many got the original so far, and how many deliveries of it are still in flight (they join as they land). */
   original: { received: number; inFlight: number } | null;
+  /** For a correction whose recall also retracts: the retraction, with what its dry run found. */
+  retraction: RetractionReport | null;
 }
 
 /** What the policy, the suppression list and the first wave do to this send, for the approver to see. */
@@ -121,6 +124,7 @@ export async function openApprovalLink(
       changes,
       guardrails,
       original: original ? { received: original.sent + original.unknown, inFlight: original.sending } : null,
+      retraction: campaign.original_campaign_id ? await retractionReport(ctx, campaign.original_campaign_id) : null,
     },
   };
 }

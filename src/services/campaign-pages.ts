@@ -13,6 +13,7 @@ import { mayHalt } from './halt.js';
 import { previewFor } from './previews.js';
 import { quorumOf } from './quorum.js';
 import { correctionBody } from './recall.js';
+import { retractionOff, retractionReport, type RetractionReport } from './retraction.js';
 
 /** What the console's pages show, read once here so that the pages only render. */
 
@@ -50,6 +51,11 @@ export interface CampaignPageModel {
   canHalt: boolean;
   isAuthor: boolean;
   holdWindowSeconds: number;
+  /** A retraction of this campaign's messages, asked for with its recall. */
+  retraction: RetractionReport | null;
+  /** The viewer may approve it now: an approver or admin, not its requester, not yet approved. */
+  canApproveRetraction: boolean;
+  canHaltRetraction: boolean;
 }
 
 export async function campaignPageModel(ctx: AppContext, id: string, viewer: Actor): Promise<CampaignPageModel> {
@@ -68,6 +74,8 @@ export async function campaignPageModel(ctx: AppContext, id: string, viewer: Act
   const asked = campaign.content_hash && campaign.status === 'pending_approval' ? await askedApprovers(ctx.db, campaign.id, campaign.content_hash) : [];
   const decidedThisVersion = (approverId: string) => history.some((d) => d.approver_id === approverId && d.content_hash === campaign.content_hash);
   const reachedAnyone = counts.sent + counts.unknown + counts.sending > 0;
+  const retraction = await retractionReport(ctx, campaign.id);
+  const deciders = viewer.roles.includes('approver') || viewer.roles.includes('admin');
   return {
     campaign,
     authorName: author?.name ?? 'unknown',
@@ -83,6 +91,10 @@ export async function campaignPageModel(ctx: AppContext, id: string, viewer: Act
     canHalt: mayHalt(viewer, campaign),
     isAuthor: campaign.author_id === viewer.id,
     holdWindowSeconds: ctx.config.HOLD_WINDOW_SECONDS,
+    retraction,
+    canApproveRetraction:
+      retraction?.status === 'pending_approval' && deciders && retraction.requestedBy !== viewer.id && !retraction.approvals.some((a) => a.email === viewer.email),
+    canHaltRetraction: ['checking', 'pending_approval', 'running'].includes(retraction?.status ?? '') && (deciders || retraction?.requestedBy === viewer.id),
   };
 }
 
@@ -99,11 +111,20 @@ export interface RecallPageModel {
   unknown: number;
   inFlight: number;
   defaultBody: string;
+  /** Why the recall cannot also retract here; null when it can. */
+  retractionOff: string | null;
 }
 
 /** Before a recall: who got the original (and so gets the correction), and what the correction will say. */
 export async function recallPageModel(ctx: AppContext, id: string): Promise<RecallPageModel> {
   const campaign = await getCampaign(ctx, id);
   const counts = await countByStatus(ctx.db, campaign.id);
-  return { campaign, sent: counts.sent, unknown: counts.unknown, inFlight: counts.sending, defaultBody: correctionBody(campaign, undefined, ctx.config.ORG_TIME_ZONE) };
+  return {
+    campaign,
+    sent: counts.sent,
+    unknown: counts.unknown,
+    inFlight: counts.sending,
+    defaultBody: correctionBody(campaign, undefined, ctx.config.ORG_TIME_ZONE),
+    retractionOff: retractionOff(ctx),
+  };
 }

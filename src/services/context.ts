@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { DB, UserRow } from '../db/schema.js';
 import type { Role } from '../domain/inputs.js';
 import type { Policy } from '../domain/policy.js';
+import type { MailboxBackend } from '../mail/mailbox.js';
 import type { Mailer } from '../mail/transport.js';
 import type { Queues } from '../queue/queues.js';
 import { forbidden } from './errors.js';
@@ -18,6 +19,8 @@ export interface AppContext {
   notifier: Mailer;
   /** The blast-radius policy (POLICY_FILE), read once at start. */
   policy: Policy;
+  /** Where a retraction acts in recipients' mailboxes (RETRACT_IMAP_URL); null when none is configured. */
+  mailbox: MailboxBackend | null;
   now(): Date;
 }
 

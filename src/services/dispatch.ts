@@ -1,6 +1,6 @@
 import { escapeHtml } from '../domain/merge-fields.js';
 import type { CampaignRow } from '../db/schema.js';
-import { deliverJobId, startJobId, type ClearHaltJob, type ContinueJob, type DeliverJob, type NotifyJob, type StartJob } from '../queue/jobs.js';
+import { deliverJobId, retractJobId, startJobId, type ClearHaltJob, type RetractJob, type ContinueJob, type DeliverJob, type NotifyJob, type StartJob } from '../queue/jobs.js';
 import type { AppContext } from './context.js';
 
 /**
@@ -70,6 +70,20 @@ export async function queueHaltClearing(ctx: AppContext, campaignId: string): Pr
 export async function queueContinue(ctx: AppContext, campaignId: string, at: Date): Promise<void> {
   const data: ContinueJob = { campaignId };
   await ctx.queues.dispatch.add('continue', data, { jobId: `continue-${campaignId}-${at.getTime()}`, delay: Math.max(0, at.getTime() - ctx.now().getTime()) });
+}
+
+/** A retraction's dry run or run; one job per phase at a time (the id), which the sweep puts back if lost. */
+export async function queueRetraction(ctx: AppContext, job: RetractJob): Promise<void> {
+  await ctx.queues.retract.add(job.phase, job, { jobId: retractJobId(job) });
+}
+
+/** For the sweep: true when the phase's job was missing or failed and is queued again. */
+export async function ensureRetractionJob(ctx: AppContext, job: RetractJob): Promise<boolean> {
+  const existing = await ctx.queues.retract.getJob(retractJobId(job));
+  if (existing && !(await existing.isFailed()) && !(await existing.isCompleted())) return false;
+  await existing?.remove();
+  await queueRetraction(ctx, job);
+  return true;
 }
 
 /** Staff email (approval requests, sign-in links, halt notices), sent by the notify worker. */

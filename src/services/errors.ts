@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'recalled',
   'already_recalled',
   'not_recallable',
+  'retraction_off',
   'user_exists',
   'list_exists',
   // 413, 415, 429, 500, 503

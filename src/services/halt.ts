@@ -12,6 +12,7 @@ import { tellHalted } from './campaign-notices.js';
 import { cancelStartJob, queueHaltClearing, scheduleStart } from './dispatch.js';
 import { forbidden, notFound } from './errors.js';
 import { haltDuration } from './metrics.js';
+import { haltAllRetractionsWithin } from './retraction.js';
 import { transition } from './transition.js';
 
 export type { HaltReport } from '../domain/api-shapes.js';
@@ -99,6 +100,7 @@ export async function haltAll(ctx: AppContext, actor: Actor, reason = 'global ki
     // Engaged first: from this commit on, claims refuse every campaign, even ones halted below.
     await setKillSwitch(trx, true, actor.email, now);
     await recordEvent(trx, { actor: actor.email, action: 'kill_switch.engage', campaignId: null, data: { reason }, at: now });
+    await haltAllRetractionsWithin(trx, actor.email, reason, now);
     const active = await campaignsInStatus(trx, ['scheduled', 'sending']);
     const reports: HaltReport[] = [];
     for (const campaign of active) {

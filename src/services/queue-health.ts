@@ -19,7 +19,7 @@ export interface FailedJob {
   failedAt: Date | null;
 }
 
-const queuesOf = (ctx: Pick<AppContext, 'queues'>) => [ctx.queues.dispatch, ctx.queues.deliver, ctx.queues.notify];
+const queuesOf = (ctx: Pick<AppContext, 'queues'>) => [ctx.queues.dispatch, ctx.queues.deliver, ctx.queues.notify, ctx.queues.retract];
 
 /** Per queue: its jobs by state, and how long the oldest waiting one has waited. */
 export function queueHealth(ctx: Pick<AppContext, 'queues'>, now = Date.now()): Promise<QueueHealth[]> {

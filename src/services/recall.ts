@@ -14,6 +14,7 @@ import type { Actor, AppContext } from './context.js';
 import { conflict, forbidden, notFound, parseInput } from './errors.js';
 import { queueHaltClearing } from './dispatch.js';
 import { haltWithin, mayHalt, type HaltReport } from './halt.js';
+import { requestRetractionWithin, retractionOff, startRetractionCheck } from './retraction.js';
 
 export const recallInput = z
   .object({
@@ -24,6 +25,8 @@ export const recallInput = z
     sendAt: z.iso.datetime({ offset: true }).nullable().optional(),
     /** Submit at once (approval requests go out now), or leave a draft to edit first. */
     submit: z.boolean().default(true),
+    /** Also take the original out of recipients' mailboxes, after a dry run and its own approval (where the organisation allows it). */
+    retract: z.boolean().default(false),
   })
   .strict();
 
@@ -33,15 +36,21 @@ export interface RecallReport {
   /** The original's ledger at the recall: who may have it, and who may still get it. */
   original: { sent: number; unknown: number; inFlight: number };
   correctionAudience: number;
+  /** The retraction asked for with the recall: its dry run starts at once. */
+  retraction: { id: string; items: number } | null;
 }
 
+/** Said in the default correction when the recall also retracts: the removal may still be under way as it arrives. */
+export const RETRACTION_SENTENCE = 'We are also removing it from your mailbox (it moves to your Trash); if you still see it, please delete it.';
+
 /** The correction's text; `timeZone` names when the original went (ORG_TIME_ZONE). */
-export function correctionBody(original: CampaignRow, note: string | undefined, timeZone: string): string {
-  return template('correction.md').render({
+export function correctionBody(original: CampaignRow, note: string | undefined, timeZone: string, retract = false): string {
+  const body = template('correction.md').render({
     originalSubject: original.subject,
     originalSentAt: describeInZone(original.started_at ?? original.created_at, timeZone),
     note: note ?? '',
   });
+  return retract ? `${body.trimEnd()}\n\n${RETRACTION_SENTENCE}\n` : body;
 }
 
 /**
@@ -60,8 +69,10 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
   if (input.submit && !actor.roles.includes('author')) {
     throw forbidden('submitting the correction for approval needs the author role: recall with submit: false to leave it as a draft for an author');
   }
+  const off = input.retract ? retractionOff(ctx) : null;
+  if (off) throw conflict('retraction_off', off);
   const now = ctx.now();
-  const { correction, halt, requests, counts } = await ctx.db.transaction().execute(async (trx) => {
+  const { correction, halt, requests, counts, retraction } = await ctx.db.transaction().execute(async (trx) => {
     // The halt's lock on the original: claims wait for it, and two recalls happen one after the other.
     const locked = await lockCampaignForHalt(trx, originalId);
     if (!locked) throw notFound('campaign');
@@ -77,7 +88,7 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       kind: 'correction',
       status: 'draft',
       subject: input.subject ?? correctionSubject(original.subject, input.subjectStyle),
-      body_markdown: input.body ?? correctionBody(original, input.note, ctx.config.ORG_TIME_ZONE),
+      body_markdown: input.body ?? correctionBody(original, input.note, ctx.config.ORG_TIME_ZONE, input.retract),
       from_address: original.from_address,
       from_name: original.from_name,
       audience: JSON.stringify({ listIds: [], recipients: [] }),
@@ -92,13 +103,15 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       actor: actor.email,
       action: 'campaign.recall',
       campaignId: originalId,
-      data: { correctionId: created.id, note: input.note ?? null, halted: halt !== null },
+      data: { correctionId: created.id, note: input.note ?? null, halted: halt !== null, retract: input.retract },
       at: now,
     });
     await recordEvent(trx, { actor: actor.email, action: 'campaign.create', campaignId: created.id, data: { kind: 'correction', originalId }, at: now });
+    const retraction = input.retract ? await requestRetractionWithin(ctx, trx, actor, locked, created) : null;
     const submitted = input.submit ? await submitWithin(ctx, trx, actor, created.id) : null;
-    return { correction: submitted?.campaign ?? created, halt, requests: submitted?.requests, counts: await countByStatus(trx, originalId) };
+    return { correction: submitted?.campaign ?? created, halt, requests: submitted?.requests, counts: await countByStatus(trx, originalId), retraction };
   });
+  if (retraction) await startRetractionCheck(ctx, retraction.retraction.id);
   if (halt) await queueHaltClearing(ctx, originalId);
   await requests?.enqueue();
   return {
@@ -106,5 +119,6 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
     correction,
     original: { sent: counts.sent, unknown: counts.unknown, inFlight: counts.sending },
     correctionAudience: counts.sent + counts.unknown,
+    retraction: retraction ? { id: retraction.retraction.id, items: retraction.items } : null,
   };
 }

@@ -8,6 +8,7 @@ import { ensureStartJob, queueWindows } from './dispatch.js';
 import { clearHaltedRows } from './halt.js';
 import { continueIfDue } from './first-wave.js';
 import { escalateUnapproved, remindApprovers } from './reminders.js';
+import { repairRetractions } from './retraction.js';
 import { fanOut, fanOutRange, finishIfComplete, RESERVATION_SECONDS } from './sending.js';
 
 /**
@@ -33,7 +34,8 @@ async function refeed(ctx: AppContext, campaign: CampaignRow): Promise<number> {
  * Periodic repair, from the database as the record: stale `sending` rows become `unknown`; a
  * scheduled campaign whose start job Redis lost gets it back; a sending campaign is re-fed where
  * it lacks a job; a halted campaign whose clean-up was lost gets its ledger completed; approvers
- * who have not decided are reminded, and admins told of a send time near without a quorum.
+ * who have not decided are reminded, and admins told of a send time near without a quorum; a
+ * retraction checking or running whose job was lost gets it back.
  */
 export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; restarted: number }> {
   const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
@@ -48,6 +50,7 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
     restarted += await refeed(ctx, campaign);
   }
   for (const campaignId of await haltedNeedingClearing(ctx.db)) await clearHaltedRows(ctx, campaignId);
+  restarted += await repairRetractions(ctx);
   await remindApprovers(ctx);
   await escalateUnapproved(ctx);
   for (const { campaign_id, n } of stale) {

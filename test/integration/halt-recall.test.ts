@@ -58,8 +58,13 @@ describe('halt mid-send and recall with a threaded correction', () => {
     for (const row of sentRows) expect(byEmail.get(row.email)!.parsed.messageId).toBe(row.messageId);
 
     // Recall: the correction reaches exactly those the server saw receive the original, threaded on each one's own message.
+    // Retraction is off unless the organisation turns it on; asking for it changes nothing (the recall below still works).
+    const retract = await h.api('author', 'POST', `/campaigns/${id}/recall`, { retract: true });
+    expect(retract.status).toBe(409);
+    expect(retract.body).toMatchObject({ error: 'retraction_off', message: expect.stringContaining('retraction: { allowed: true }') });
     const recall = await h.api('author', 'POST', `/campaigns/${id}/recall`, { note: 'Keep the app installed.' });
     expect(recall.status).toBe(201);
+    expect(recall.body.retraction).toBeNull();
     expect(recall.body.original.sent).toBe(sentRows.length);
     expect(recall.body.correctionAudience).toBe(sentRows.length);
     const correction = recall.body.correction;

@@ -15,6 +15,16 @@
     bar.style.width = bar.getAttribute('data-percent') + '%';
   });
 
+  // A table wider than its box scrolls sideways inside it: the keyboard must be able to scroll it too.
+  function focusableWhenScrolling() {
+    document.querySelectorAll('.scroll, table.grid').forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) box.setAttribute('tabindex', '0');
+      else box.removeAttribute('tabindex');
+    });
+  }
+  focusableWhenScrolling();
+  window.addEventListener('resize', debounce(focusableWhenScrolling, 100));
+
   // A message preview as tall as the message, so the whole of it shows without a scrollbar of its own.
   document.querySelectorAll('iframe[data-fit-content]').forEach(function (frame) {
     function fit() {
@@ -40,10 +50,18 @@
     if ([].some.call(zone.options, function (o) { return o.value === mine; })) zone.value = mine;
   }
 
-  // Live preview and recipient count while composing.
+  // Live preview and recipient count while composing. One request at a time: on a large
+  // audience each takes a while, and a later answer must never be overwritten by an earlier one.
   const compose = document.getElementById('compose');
   if (compose) {
-    const refresh = debounce(function () {
+    let inFlight = false;
+    let again = false;
+    const refreshNow = function () {
+      if (inFlight) {
+        again = true;
+        return;
+      }
+      inFlight = true;
       fetch(compose.dataset.previewUrl, { method: 'POST', body: new URLSearchParams(new FormData(compose)), headers: { accept: 'application/json' } })
         .then(function (r) { return r.json(); })
         .then(function (data) {
@@ -53,8 +71,16 @@
           document.getElementById('field-names').innerHTML = data.fieldsHtml;
           document.getElementById('merge-warnings').innerHTML = data.warningsHtml;
         })
-        .catch(function () {});
-    }, 400);
+        .catch(function () {})
+        .finally(function () {
+          inFlight = false;
+          if (again) {
+            again = false;
+            refreshNow();
+          }
+        });
+    };
+    const refresh = debounce(refreshNow, 400);
     compose.addEventListener('input', refresh);
     compose.addEventListener('change', refresh);
     refresh();
@@ -85,6 +111,28 @@
           });
           document.getElementById('progress-bar').style.width = data.percent + '%';
           document.getElementById('progress-percent').textContent = data.percent + '%';
+          if (data.status !== status) window.location.reload();
+          else setTimeout(poll, 1000);
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    };
+    setTimeout(poll, 1000);
+  }
+
+  // A retraction's counts, live while its dry run or its run is under way.
+  const retraction = document.querySelector('[data-live-retraction]');
+  if (retraction) {
+    const status = retraction.getAttribute('data-status');
+    const poll = function () {
+      fetch(retraction.getAttribute('data-live-retraction'), { headers: { accept: 'application/json' } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          ['dryRun', 'outcomes'].forEach(function (group) {
+            Object.keys(data[group]).forEach(function (key) {
+              const cell = retraction.querySelector('[data-retraction-count="' + group + '.' + key + '"]');
+              if (cell) cell.textContent = data[group][key].toLocaleString('en-US');
+            });
+          });
           if (data.status !== status) window.location.reload();
           else setTimeout(poll, 1000);
         })

@@ -5,7 +5,7 @@ import { approveByApi, rejectByApi } from '../../services/approvals.js';
 import { campaignAudit, verifyAuditChain } from '../../services/audit.js';
 import { cancelCampaign, createCampaign, describeCampaign, editCampaign, findCampaigns, getCampaign, submitCampaign, type Campaign } from '../../services/campaigns.js';
 import { requireRole, type AppContext } from '../../services/context.js';
-import { parseInput } from '../../services/errors.js';
+import { notFound, parseInput } from '../../services/errors.js';
 import { haltAll, haltCampaign, killSwitch, resumeAll } from '../../services/halt.js';
 import { deliveriesPage, everyDelivery } from '../../services/ledger.js';
 import { continueCampaign } from '../../services/first-wave.js';
@@ -13,6 +13,7 @@ import { allLists, createList, getList, importMembers, listMembers } from '../..
 import { importSuppressions, listSuppressions, removeSuppression, suppressionPaging, suppressionsFrom } from '../../services/suppressions.js';
 import { sendTest } from '../../services/test-send.js';
 import { recallCampaign } from '../../services/recall.js';
+import { approveRetraction, haltRetraction, retractionItems, retractionReport } from '../../services/retraction.js';
 import { actorOf, bearerAuth } from '../auth.js';
 import { importSource, jsonOnly } from '../request-body.js';
 
@@ -83,6 +84,20 @@ export function apiRouter(ctx: AppContext): Router {
   router.post('/campaigns/:id/recall', async (req, res) => {
     const report = await recallCampaign(ctx, actorOf(req), req.params.id as string, req.body);
     res.status(201).json({ ...report, correction: await describeCampaign(ctx, report.correction) });
+  });
+  router.get('/campaigns/:id/retraction', async (req, res) => {
+    const report = await retractionReport(ctx, (await getCampaign(ctx, req.params.id!)).id);
+    if (!report) throw notFound('retraction');
+    res.json(report);
+  });
+  router.get('/campaigns/:id/retraction/items', async (req, res) => {
+    res.json(await retractionItems(ctx, req.params.id!, req.query));
+  });
+  router.post('/campaigns/:id/retraction/approve', async (req, res) => {
+    res.json(await approveRetraction(ctx, actorOf(req), req.params.id!));
+  });
+  router.post('/campaigns/:id/retraction/halt', async (req, res) => {
+    res.json(await haltRetraction(ctx, actorOf(req), req.params.id!, req.body));
   });
   router.post('/halt-all', async (req, res) => {
     const { reason } = parseInput(haltInput, req.body ?? {});

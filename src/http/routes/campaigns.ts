@@ -10,6 +10,7 @@ import { haltCampaign } from '../../services/halt.js';
 import { allLists } from '../../services/lists.js';
 import { previewDraft } from '../../services/previews.js';
 import { recallCampaign } from '../../services/recall.js';
+import { approveRetraction, haltRetraction, retractionReport } from '../../services/retraction.js';
 import { submitReview, type SubmitReview } from '../../services/submit-review.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { campaignListPage, campaignPage, recallPage } from '../views/campaigns.js';
@@ -156,7 +157,7 @@ export function campaignsRouter(ctx: AppContext): Router {
     const review = await submitReview(ctx, id);
     const expected = req.body?.expectedCount;
     if (!review.resuming && typeof expected === 'string' && expected !== String(review.recipients)) {
-      const changed = `the audience changed since you looked: it is now ${review.recipients.toLocaleString('en-US')} recipients, not ${Number(expected).toLocaleString('en-US')}. Check it and submit again.`;
+      const changed = `the audience changed since you looked: it is now ${review.recipients.toLocaleString('en-US')} recipients. Check it and submit again.`;
       return res.status(409).send(submitReviewPage(review, await consoleChrome(ctx, req), changed));
     }
     try {
@@ -189,8 +190,21 @@ export function campaignsRouter(ctx: AppContext): Router {
     const subjectStyle = req.body?.subjectStyle === 'sent_in_error' ? 'sent_in_error' : 'reply';
     // Only an author may submit the correction; anyone else who may recall leaves it drafted for an author.
     const submit = session.actor.roles.includes('author');
-    const report = await recallCampaign(ctx, session.actor, req.params.id!, { note, subjectStyle, submit });
+    const retract = req.body?.retract === 'yes';
+    const report = await recallCampaign(ctx, session.actor, req.params.id!, { note, subjectStyle, submit, retract });
     redirectWithNotice(res, `/campaigns/${report.correction.id}`, submit ? 'recalled' : 'recall-drafted');
+  });
+  router.get('/campaigns/:id/retraction/progress', async (req, res) => {
+    const report = await retractionReport(ctx, req.params.id!);
+    res.set('Cache-Control', 'no-store').json(report ? { status: report.status, dryRun: report.dryRun, outcomes: report.outcomes } : null);
+  });
+  router.post('/campaigns/:id/retraction/approve', async (req, res) => {
+    const report = await approveRetraction(ctx, checkCsrf(req).actor, req.params.id!);
+    redirectWithNotice(res, `/campaigns/${req.params.id!}`, report.status === 'pending_approval' ? 'retraction-approved' : 'retraction-started');
+  });
+  router.post('/campaigns/:id/retraction/halt', async (req, res) => {
+    const report = await haltRetraction(ctx, checkCsrf(req).actor, req.params.id!, { reason: 'halted from the console' });
+    redirectWithNotice(res, `/campaigns/${req.params.id!}`, 'retraction-halted', { inFlight: report.inFlight, stopped: report.stopped });
   });
   return router;
 }

@@ -30,10 +30,10 @@ export function accountPage(model: AccountModel, chrome: Chrome): string {
     : ''}
   ${active.length === 0
     ? html`<p class="empty" data-testid="no-tokens">You have no active API tokens. Create one below when a script needs to call the API.</p>`
-    : html`<table class="grid" data-testid="tokens"><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+    : html`<div class="scroll"><table class="grid" data-testid="tokens"><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
   <tbody>${active.map(
     (t) => html`<tr><td>${t.label}</td><td>${localTime(t.created_at)}</td><td><form method="post" action="/account/tokens/${t.id}/revoke" class="inline" data-confirm="Revoke the token “${t.label}”? Anything using it stops working at once.">${csrfField(chrome)}<button type="submit" aria-label="Revoke ${t.label}">Revoke</button></form></td></tr>`,
-  )}</tbody></table>`}
+  )}</tbody></table></div>`}
   <form method="post" action="/account/tokens" class="panel">
     ${csrfField(chrome)}
     <label for="token-label">Name of a new token (what will use it)</label>

@@ -32,7 +32,7 @@ ${isAdmin
   ${users.length === 1
     ? html`<p class="empty" data-testid="only-you">You are the only person here. Add your colleagues below: authors write campaigns, and approvers other than the author approve each one before it can go. They sign in with their email address.</p>`
     : ''}
-  <table class="grid"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Roles</th></tr></thead>
+  <div class="scroll"><table class="grid"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Roles</th></tr></thead>
   <tbody>${users.map((u) => {
     const self = u.id === actor.id;
     const form = (action: string, label: string) =>
@@ -43,7 +43,7 @@ ${isAdmin
         : html`<form method="post" action="/admin/users/${u.id}/roles" class="inline">${csrfField(chrome)}<fieldset><legend>Roles of ${u.name}</legend>${roleBoxes(u.id, u.roles)}</fieldset><button type="submit">Save roles</button></form>
       ${u.disabled_at ? form('reactivate', 'Reactivate') : form('deactivate', 'Deactivate')}`
     }</td></tr>`;
-  })}</tbody></table>
+  })}</tbody></table></div>
   ${grants.length
     ? html`<h3>Role grants waiting for a second admin</h3>
   <ul data-testid="pending-grants">${grants.map(

@@ -3,6 +3,7 @@ import { contributorsLine } from '../../services/approval-links.js';
 import type { ApprovalReview, VersionChanges } from '../../services/approval-page.js';
 import { isOwnDomain } from '../../domain/addresses.js';
 import { csrfField, html, localTime, page, type Chrome, type SafeHtml } from './html.js';
+import { dryRunTable, retractionStatusLabel } from './retraction.js';
 
 export const LINK_STATE_MESSAGES = {
   used: 'This link has already been used to decide. Nothing more can be decided with it.',
@@ -147,6 +148,17 @@ ${f.distinct > f.top.length ? html`<p class="muted">…and ${(f.distinct - f.top
 </section>`;
 }
 
+/** A correction whose recall also retracts: the retraction is approved on its own, on the campaign page. */
+function retractionSection(model: ApprovalPageModel): SafeHtml | string {
+  const r = model.retraction;
+  if (!r) return '';
+  return html`<section class="panel" aria-labelledby="retraction-title" data-testid="retraction">
+  <h2 id="retraction-title">This recall also removes the original from mailboxes (${retractionStatusLabel(r.status)})</h2>
+  ${dryRunTable(r)}
+  <p>That removal needs its own approval, by ${r.quorum.required} approvers and an admin, on <a href="/campaigns/${r.campaignId}">the original's page</a>. Approving this correction does not approve it.</p>
+</section>`;
+}
+
 export function approvalPage(model: ApprovalPageModel, chrome: Chrome): string {
   const { campaign } = model;
   const count = campaign.recipient_count ?? 0;
@@ -169,6 +181,7 @@ export function approvalPage(model: ApprovalPageModel, chrome: Chrome): string {
   <dt>Content hash</dt><dd><code>${campaign.content_hash}</code></dd>
 </dl>
 ${guardrailsSection(model.guardrails)}
+${retractionSection(model)}
 ${changesSection(model.changes)}
 ${messageSection(model)}
 ${audienceSection(model)}

@@ -1,6 +1,7 @@
 import { deliveryProgress, type DeliveryCounts, type DeliveryStatus } from '../../domain/delivery.js';
 import type { CampaignListItem, CampaignPageModel, RecallPageModel } from '../../services/campaign-pages.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
+import { dryRunTable, outcomesTable, retractionStatusLabel } from './retraction.js';
 
 const statusLabel = (status: string) => status.replace('_', ' ');
 const badge = (status: string) => html`<span class="badge ${status}">${statusLabel(status)}</span>`;
@@ -86,6 +87,7 @@ ${actions(model, chrome)}
     ? html`<ul>${model.decisions.map((d) => html`<li>${d.name} ${d.decision === 'approve' ? 'approved' : 'rejected'}${d.reason ? `: “${d.reason}”` : ''} — ${when(d.at)}${d.voided ? ' (voided by a later change)' : ''}</li>`)}</ul>`
     : ''}
 </section>
+${model.retraction ? retractionPanel(model, chrome) : ''}
 <section class="panel" aria-labelledby="progress-title" ${live ? html`data-live-progress="/campaigns/${campaign.id}/progress" data-status="${campaign.status}"` : ''}>
   <h2 id="progress-title">Delivery</h2>
   ${countsPanel(model.counts, total)}
@@ -99,6 +101,27 @@ ${model.messageHtml ? html`<h2>The message as recipients see it</h2><iframe clas
 </section>`,
     chrome,
   );
+}
+
+/** The retraction: what its dry run found (what approvers decide on), its approvals and its ledger. */
+function retractionPanel(model: CampaignPageModel, chrome: Chrome): SafeHtml {
+  const r = model.retraction!;
+  const form = (path: string, label: string, cls: string, confirm: string) =>
+    html`<form method="post" action="/campaigns/${model.campaign.id}/retraction/${path}" class="inline" data-confirm="${confirm}">${csrfField(chrome)}<button type="submit" class="${cls}">${label}</button></form>`;
+  const live = r.status === 'checking' || r.status === 'running';
+  return html`<section class="panel" aria-labelledby="retraction-title" data-testid="retraction" ${live ? html`data-live-retraction="/campaigns/${model.campaign.id}/retraction/progress" data-status="${r.status}"` : ''}>
+  <h2 id="retraction-title">Retraction: ${retractionStatusLabel(r.status)}</h2>
+  <p>Moves this message to Trash in the mailboxes of the ${r.items.toLocaleString('en-US')} people the ledger says may have it, through ${r.backend}. Nothing else is touched.</p>
+  ${r.haltReason ? html`<p class="error" role="status">Halted: ${r.haltReason}</p>` : ''}
+  ${dryRunTable(r)}
+  <p>Approvals: ${r.approvals.length ? r.approvals.map((a) => a.email).join(', ') : 'none yet'}${r.quorum.missing.length ? html` — still needs ${r.quorum.missing.join(' and ')}` : ''} (the correction's ${r.quorum.required} approvers plus an admin).</p>
+  ${r.status === 'checking' || r.status === 'pending_approval' ? '' : outcomesTable(r)}
+  <p><a href="/api/v1/campaigns/${model.campaign.id}/retraction/items">Each recipient's Message-ID and outcome (JSON, API token needed)</a></p>
+  <div class="actions">
+    ${model.canApproveRetraction ? form('approve', 'Approve the retraction', 'primary', `Remove this message from ${r.dryRun.would_remove} mailboxes?`) : ''}
+    ${model.canHaltRetraction ? form('halt', 'Halt the retraction', 'danger', 'Halt the retraction? No further mailbox is touched.') : ''}
+  </div>
+</section>`;
 }
 
 export function recallPage(model: RecallPageModel, chrome: Chrome): string {
@@ -122,6 +145,9 @@ export function recallPage(model: RecallPageModel, chrome: Chrome): string {
     <label><input type="radio" name="subjectStyle" value="reply" checked> Re: ${campaign.subject} (threads under the original in Gmail and Outlook)</label>
     <label><input type="radio" name="subjectStyle" value="sent_in_error"> Sent in error: ${campaign.subject} (plainer, but will not thread)</label>
   </fieldset>
+  ${model.retractionOff
+    ? ''
+    : html`<label><input type="checkbox" name="retract" value="yes"> Also remove the original from the recipients' mailboxes (it moves to their Trash, after a dry run and an approval that needs an admin)</label>`}
   <details><summary>The correction text</summary><pre>${model.defaultBody}</pre></details>
   <p class="muted">The correction goes through the same approval as any campaign; approvers are asked at once and it sends as soon as approved.</p>
   <div class="actions"><button type="submit" class="danger">Recall and send the correction for approval</button> <a href="/campaigns/${campaign.id}">Back</a></div>

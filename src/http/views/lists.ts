@@ -7,8 +7,8 @@ export function listsPage(lists: { id: string; name: string; memberCount: number
 <h1>Recipient lists</h1>
 ${lists.length === 0
   ? html`<p class="empty" data-testid="no-lists">No lists yet. Name your first list below and create it; then import its members from a CSV file, or paste them. A campaign can also go to addresses pasted into it, without a list.</p>`
-  : html`<table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
-<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${l.memberCount.toLocaleString('en-US')}</td></tr>`)}</tbody></table>`}
+  : html`<div class="scroll"><table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
+<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${l.memberCount.toLocaleString('en-US')}</td></tr>`)}</tbody></table></div>`}
 <form method="post" action="/lists" class="panel">
   ${csrfField(chrome)}
   <label for="list-name">New list name</label>
@@ -58,8 +58,8 @@ export function listPage(model: ListPageModel, chrome: Chrome): string {
     ${model.preview.bad.length
       ? html`<p class="error" role="alert">${model.preview.bad.length} problem(s) — nothing will be imported until they are fixed:</p><ul>${model.preview.bad.map((b) => html`<li><strong>${b.field}</strong>: ${b.message}</li>`)}</ul>`
       : html`<p>${model.preview.total} rows are valid. The first ones:</p>`}
-    <table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
-    <tbody>${model.preview.rows.map((r) => html`<tr><td>${r.email}</td><td>${r.name}</td><td><code>${JSON.stringify(r.fields)}</code></td></tr>`)}</tbody></table></div>`
+    <div class="scroll"><table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
+    <tbody>${model.preview.rows.map((r) => html`<tr><td>${r.email}</td><td>${r.name}</td><td><code>${JSON.stringify(r.fields)}</code></td></tr>`)}</tbody></table></div></div>`
     : ''}
 </section>
 <section aria-labelledby="members-title">
@@ -71,8 +71,8 @@ export function listPage(model: ListPageModel, chrome: Chrome): string {
   </form>
   ${model.members.length === 0
     ? html`<p class="empty" data-testid="no-members">${model.search ? `No member’s address or name contains “${model.search}”.` : 'No members yet: import them from a CSV file above.'}</p>`
-    : html`<table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
-  <tbody>${model.members.map((m) => html`<tr><td>${m.email}</td><td>${m.name}</td><td><code>${JSON.stringify(m.fields)}</code></td></tr>`)}</tbody></table>`}
+    : html`<div class="scroll"><table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
+  <tbody>${model.members.map((m) => html`<tr><td>${m.email}</td><td>${m.name}</td><td><code>${JSON.stringify(m.fields)}</code></td></tr>`)}</tbody></table></div>`}
   <div class="actions">
     ${model.offset > 0 ? html`<a class="button" href="${query(Math.max(0, model.offset - model.pageSize))}">Previous</a>` : ''}
     ${next ? html`<a class="button" href="${query(model.offset + model.pageSize)}">Next</a>` : ''}
