@@ -30,20 +30,26 @@ export interface SentCampaign {
 export class Deployment {
   private constructor(
     readonly runtime: Runtime,
-    readonly workers: Workers,
+    readonly workers: Workers | undefined,
     readonly server: Server,
     readonly baseUrl: string,
+    /** The environment this deployment's configuration came from, for processes that join it. */
+    readonly settings: Record<string, string>,
     readonly redis: Redis,
-    readonly people: { author: Actor; authorToken: string; approvers: Actor[] },
+    readonly people: { author: Actor; authorToken: string; approvers: Actor[]; approverTokens: string[] },
     private readonly dropDatabase: () => Promise<void>,
   ) {}
 
-  static async start(kind: DatabaseKind, smtpUrl: string): Promise<Deployment> {
+  /**
+   * `env`: settings on top of the benchmark's own, e.g. SMTP_MAX_CONNECTIONS. Without `workers`, this
+   * process only sets up and approves: processes started with `settings` (the split shape) send.
+   */
+  static async start(kind: DatabaseKind, smtpUrl: string, env: Record<string, string> = {}, options: { workers?: boolean } = {}): Promise<Deployment> {
     const database = await freshDatabase(kind);
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const config = loadConfig({
+    const settings: Record<string, string> = {
       NODE_ENV: 'production',
       PUBLIC_URL: baseUrl,
       REDIS_URL,
@@ -54,9 +60,11 @@ export class Deployment {
       HOLD_WINDOW_SECONDS: '0',
       SWEEP_INTERVAL_MS: '0',
       START_PRIVATE_REDIS: 'false',
-      PGLITE_SHARED_BUFFERS: process.env.PGLITE_SHARED_BUFFERS,
+      ...(process.env.PGLITE_SHARED_BUFFERS ? { PGLITE_SHARED_BUFFERS: process.env.PGLITE_SHARED_BUFFERS } : {}),
+      ...env,
       ...database.env,
-    });
+    };
+    const config = loadConfig(settings);
     const runtime = await createRuntime(config);
     server.on('request', createApp(runtime.ctx));
     const db = runtime.ctx.db;
@@ -66,8 +74,9 @@ export class Deployment {
       await createUser(runtime.ctx, { email: 'approver2@staff.example.com', name: 'Second Approver', roles: ['approver'] }),
     ];
     const { token } = await issueApiToken(db, author.id, 'bench');
-    const workers = startWorkers(runtime.ctx, createLogger(process.stderr, { level: 'warn' }));
-    return new Deployment(runtime, workers, server, baseUrl, new Redis(REDIS_URL), { author, authorToken: token, approvers }, database.drop);
+    const approverTokens = await Promise.all(approvers.map(async (approver) => (await issueApiToken(db, approver.id, 'bench')).token));
+    const workers = options.workers === false ? undefined : startWorkers(runtime.ctx, createLogger(process.stderr, { level: 'warn' }));
+    return new Deployment(runtime, workers, server, baseUrl, settings, new Redis(REDIS_URL), { author, authorToken: token, approvers, approverTokens }, database.drop);
   }
 
   get ctx(): AppContext {
@@ -114,12 +123,21 @@ export class Deployment {
     return true;
   }
 
-  async stop(): Promise<void> {
-    await this.workers.close(5000);
+  #released = false;
+
+  /** Closes this process's hold on the database (PGlite allows one process) and keeps its data, for a process started with `settings`. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    await this.workers?.close(5000);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
-    const prefix = this.ctx.config.QUEUE_PREFIX;
     await this.runtime.close();
+  }
+
+  async stop(): Promise<void> {
+    const prefix = this.ctx.config.QUEUE_PREFIX;
+    await this.release();
     await this.dropDatabase();
     await dropQueuePrefix(this.redis, prefix);
     this.redis.disconnect();

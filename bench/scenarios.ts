@@ -118,13 +118,13 @@ export interface HaltResult {
   arrivedOnce: boolean;
 }
 
-/** Halts a campaign through the real HTTP API once `haltAfter` of its messages have arrived. */
-export async function runHalt(deployment: Deployment, sink: SinkClient, listId: string, recipients: number, haltAfter: number): Promise<HaltResult> {
+/** Halts a campaign through the real HTTP API (this deployment's, or the API process at `apiUrl`) once `haltAfter` of its messages have arrived. */
+export async function runHalt(deployment: Deployment, sink: SinkClient, listId: string, recipients: number, haltAfter: number, apiUrl = deployment.baseUrl): Promise<HaltResult> {
   await sink.reset(`@${AUDIENCE_DOMAIN}`);
   const campaign = await deployment.approveCampaign(listId);
   await sink.waitFor(haltAfter, guardMs(recipients));
   const { status, text, requestedAt: requested, returnedAt: returned } = await sink.post(
-    `${deployment.baseUrl}/api/v1/campaigns/${campaign.id}/halt`,
+    `${apiUrl}/api/v1/campaigns/${campaign.id}/halt`,
     { authorization: `Bearer ${deployment.people.authorToken}`, 'content-type': 'application/json' },
     { reason: 'benchmark halt' },
   );

@@ -19,7 +19,8 @@ async function timedPost(url: string, headers: Record<string, string>, body: str
   return { status: response.status, text, requestedAt, returnedAt: monotonicMs() };
 }
 
-const sink = new CountingSink();
+// The folder to write each message to, if any, comes as the first argument.
+const sink = new CountingSink(process.argv[2] || undefined);
 const port = await sink.listen();
 process.send!({ ready: port });
 

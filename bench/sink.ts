@@ -1,4 +1,7 @@
-import { SMTPServer } from 'smtp-server';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
 
 /** Monotonic milliseconds, comparable across processes on one machine (CLOCK_MONOTONIC). */
 export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -25,9 +28,12 @@ export interface SinkStats {
 
 /**
  * An SMTP server that accepts everything and only counts: it drains each message
- * without parsing, so the sink is never the bottleneck of what it measures.
+ * without parsing, so the sink is never the bottleneck of what it measures. Given a
+ * folder, it writes each message to a file of its own before it answers 250, as a relay
+ * that queues to disk does (Postfix's smtp-sink -d): the reply then waits for the write.
  */
 export class CountingSink {
+  #written = 0;
   #suffix = '';
   #perRecipient = new Map<string, number>();
   #arrivals: number[] = [];
@@ -40,13 +46,28 @@ export class CountingSink {
     logger: false,
     size: 25 * 1024 * 1024,
     onData: (stream, session, callback) => {
-      stream.on('end', () => {
-        this.#record(session.envelope.rcptTo.map((r) => r.address.toLowerCase()));
-        callback(null, '250 queued');
-      });
-      stream.resume();
+      void this.#drain(stream).then(
+        () => {
+          this.#record(session.envelope.rcptTo.map((r) => r.address.toLowerCase()));
+          callback(null, '250 queued');
+        },
+        (error: Error) => callback(error),
+      );
     },
   });
+
+  constructor(private readonly writeDir?: string) {
+    if (writeDir) mkdirSync(writeDir, { recursive: true });
+  }
+
+  async #drain(stream: SMTPServerDataStream): Promise<void> {
+    if (!this.writeDir) {
+      stream.resume();
+      await new Promise((resolve) => stream.once('end', resolve));
+      return;
+    }
+    await pipeline(stream, createWriteStream(path.join(this.writeDir, `${++this.#written}.eml`)));
+  }
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', () => resolve()));
@@ -55,6 +76,10 @@ export class CountingSink {
 
   /** Starts a new count of messages to recipients whose address ends with `suffix`. */
   reset(suffix: string): void {
+    if (this.writeDir) {
+      rmSync(this.writeDir, { recursive: true, force: true });
+      mkdirSync(this.writeDir, { recursive: true });
+    }
     this.#suffix = suffix.toLowerCase();
     this.#perRecipient = new Map();
     this.#arrivals = [];
@@ -85,6 +110,7 @@ export class CountingSink {
   }
 
   close(): Promise<void> {
+    if (this.writeDir) rmSync(this.writeDir, { recursive: true, force: true });
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 

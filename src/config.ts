@@ -85,7 +85,8 @@ export const configSchema = z.object({
   SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).default(50),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
-  DELIVERY_CLAIM_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  /** Unset: derived from the pool, see `claimSizeFor`. */
+  DELIVERY_CLAIM_SIZE: z.coerce.number().int().min(1).max(500).optional(),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(120),
   SWEEP_INTERVAL_MS: durationMs.default(30_000),
@@ -131,7 +132,17 @@ export const configSchema = z.object({
   .refine((c) => !(c.AUDIT_CHECKPOINT_DIR || c.AUDIT_CHECKPOINT_EMAIL) || c.AUDIT_KEY, {
   path: ['AUDIT_KEY'],
   message: 'needed to sign the checkpoints AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_EMAIL receive (e.g. `openssl rand -hex 32`)',
-});
+})
+  .transform((c) => ({ ...c, DELIVERY_CLAIM_SIZE: c.DELIVERY_CLAIM_SIZE ?? claimSizeFor(c.SMTP_MAX_CONNECTIONS) }));
+
+/**
+ * Rows a deliver job keeps reserved or on their way, by default: twice the SMTP pool (at least
+ * 20), so that one job alone, refilling at half, still has a row for every connection while its
+ * next reservation is on its way. Reserved rows are not in flight, so this does not widen a halt.
+ */
+export function claimSizeFor(smtpMaxConnections: number): number {
+  return Math.max(20, 2 * smtpMaxConnections);
+}
 
 export type Config = z.infer<typeof configSchema>;
 

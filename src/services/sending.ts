@@ -213,7 +213,6 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
         continue;
       }
       const size = target - sending.size;
-      await tools.limiter.take(size);
       const reserved = await reserveDeliveries(ctx.db, {
         campaignId: campaign.id,
         contentHash: job.contentHash,
@@ -226,6 +225,10 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
         skipSeqs: retryLater,
       });
       if (reserved.length === 0) done = true;
+      // The rate budget is drawn for the rows reserved, not those asked for: a window's last,
+      // short or empty reservation must not use up sends that no row makes. Reserved rows wait
+      // for it as they are, not in flight.
+      else await tools.limiter.take(reserved.length);
       for (const row of reserved) {
         // A row that could not start (halted, kill switch, reservation lost) is left as it is:
         // the next reservation re-checks the campaign and finds nothing once it is halted.

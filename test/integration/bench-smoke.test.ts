@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSuite } from '../../bench/suite.js';
 import { testDb } from '../support/harness.js';
@@ -5,10 +8,15 @@ import { testDb } from '../support/harness.js';
 // Keeps `npm run bench` working: tiny sizes, and only counts are asserted, never times.
 describe('the benchmark at smoke size', () => {
   it('delivers every message exactly once and nothing after a halt beyond its in-flight count', async () => {
-    const result = await runSuite({ database: testDb(), messages: 50, recipients: 300 });
+    const writeDir = mkdtempSync(path.join(tmpdir(), 'countersign-bench-smoke-'));
+    const result = await runSuite({ database: testDb(), messages: 50, recipients: 300, pools: [2], scalePool: 3, writeDir });
 
-    expect(result.baseline).toMatchObject({ messages: 50, arrivedOnce: true });
-    expect(result.pipeline).toMatchObject({ messages: 50, arrivedOnce: true });
+    expect(result.pools.map((p) => p.pool)).toEqual([2, 3]);
+    for (const { baseline, pipeline } of result.pools) {
+      expect(baseline).toMatchObject({ messages: 50, arrivedOnce: true });
+      expect(pipeline).toMatchObject({ messages: 50, arrivedOnce: true });
+      expect(pipeline.cpuMsPerMessage).toBeGreaterThan(0);
+    }
     expect(result.fanOut).toMatchObject({ recipients: 300, arrivedOnce: true });
     expect(result.halt.arrivedOnce).toBe(true);
     expect(result.halt.arrivedAfterHalt).toBeLessThanOrEqual(result.halt.inFlight);

@@ -51,6 +51,16 @@ describe('least privilege and audit settings', () => {
   });
 });
 
+describe('delivery settings', () => {
+  it('sizes a deliver job\'s reservations from the SMTP pool unless told, so one job can keep every connection busy', () => {
+    expect(loadConfig({}).DELIVERY_CLAIM_SIZE).toBe(20);
+    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '10' }).DELIVERY_CLAIM_SIZE).toBe(20);
+    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '20' }).DELIVERY_CLAIM_SIZE).toBe(40);
+    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '20', DELIVERY_CLAIM_SIZE: '7' }).DELIVERY_CLAIM_SIZE).toBe(7);
+    expect(() => loadConfig({ DELIVERY_CLAIM_SIZE: '0' })).toThrow(/DELIVERY_CLAIM_SIZE/);
+  });
+});
+
 describe('ORG_TIME_ZONE', () => {
   it('is UTC by default and takes a named zone', () => {
     expect(loadConfig({}).ORG_TIME_ZONE).toBe('UTC');
