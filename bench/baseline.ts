@@ -16,9 +16,12 @@ export interface BaselineResult {
  */
 export async function runBaseline(sink: SinkClient, options: { messages: number; maxConnections: number }): Promise<BaselineResult> {
   await sink.reset(`@${AUDIENCE_DOMAIN}`);
-  const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: options.maxConnections, maxMessages: 10_000 } as Parameters<
-    typeof nodemailer.createTransport
-  >[0]);
+  const transport = nodemailer.createTransport({
+    url: sink.url,
+    pool: true,
+    maxConnections: options.maxConnections,
+    maxMessages: 10_000,
+  } as Parameters<typeof nodemailer.createTransport>[0]);
   const template = composedFor(0);
   // A bounded window of sends in hand keeps every pooled connection busy without queueing all N at once.
   const window = options.maxConnections * 4;
@@ -28,7 +31,12 @@ export async function runBaseline(sink: SinkClient, options: { messages: number;
     while (next < options.messages) {
       const i = next++;
       const { email } = recipient(i);
-      await transport.sendMail({ ...template, to: email, messageId: `<bench.${i}@example.com>`, envelope: { from: template.envelope!.from, to: [email] } });
+      await transport.sendMail({
+        ...template,
+        to: email,
+        messageId: `<bench.${i}@example.com>`,
+        envelope: { from: template.envelope!.from, to: [email] },
+      });
     }
   };
   await Promise.all(Array.from({ length: window }, sender));
@@ -36,5 +44,10 @@ export async function runBaseline(sink: SinkClient, options: { messages: number;
   const seconds = (monotonicMs() - started) / 1000;
   transport.close();
   const stats = await sink.stats();
-  return { messages: options.messages, seconds, perSecond: options.messages / seconds, arrivedOnce: stats.messages === options.messages && stats.duplicates === 0 };
+  return {
+    messages: options.messages,
+    seconds,
+    perSecond: options.messages / seconds,
+    arrivedOnce: stats.messages === options.messages && stats.duplicates === 0,
+  };
 }

@@ -13,7 +13,9 @@ export const POSTGRES_URL = process.env.DATABASE_URL ?? process.env.TEST_DATABAS
  * A fresh, empty database for one run, as the settings a deployment would give it: PGlite in a temporary
  * DATA_DIR, or bench_<random> on PostgreSQL as DATABASE_URL.
  */
-export async function freshDatabase(kind: DatabaseKind): Promise<{ env: { DATA_DIR: string } | { DATABASE_URL: string }; drop(): Promise<void> }> {
+export async function freshDatabase(
+  kind: DatabaseKind,
+): Promise<{ env: { DATA_DIR: string } | { DATABASE_URL: string }; drop(): Promise<void> }> {
   if (kind === 'pglite') {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-bench-'));
     return { env: { DATA_DIR: dataDir }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };

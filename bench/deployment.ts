@@ -44,7 +44,12 @@ export class Deployment {
    * `env`: settings on top of the benchmark's own, e.g. SMTP_MAX_CONNECTIONS. Without `workers`, this
    * process only sets up and approves: processes started with `settings` (the split shape) send.
    */
-  static async start(kind: DatabaseKind, smtpUrl: string, env: Record<string, string> = {}, options: { workers?: boolean } = {}): Promise<Deployment> {
+  static async start(
+    kind: DatabaseKind,
+    smtpUrl: string,
+    env: Record<string, string> = {},
+    options: { workers?: boolean } = {},
+  ): Promise<Deployment> {
     const database = await freshDatabase(kind);
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -76,7 +81,16 @@ export class Deployment {
     const { token } = await issueApiToken(db, author.id, 'bench');
     const approverTokens = await Promise.all(approvers.map(async (approver) => (await issueApiToken(db, approver.id, 'bench')).token));
     const workers = options.workers === false ? undefined : startWorkers(runtime.ctx, createLogger(process.stderr, { level: 'warn' }));
-    return new Deployment(runtime, workers, server, baseUrl, settings, new Redis(REDIS_URL), { author, authorToken: token, approvers, approverTokens }, database.drop);
+    return new Deployment(
+      runtime,
+      workers,
+      server,
+      baseUrl,
+      settings,
+      new Redis(REDIS_URL),
+      { author, authorToken: token, approvers, approverTokens },
+      database.drop,
+    );
   }
 
   get ctx(): AppContext {
@@ -93,7 +107,11 @@ export class Deployment {
   /** Draft, submit, two approvals: the campaign is then due at once (no hold window). */
   async approveCampaign(listId: string): Promise<SentCampaign> {
     const { author, approvers } = this.people;
-    const draft = await createCampaign(this.ctx, author, { subject: CONTENT.subject, body: CONTENT.bodyMarkdown, audience: { listIds: [listId] } });
+    const draft = await createCampaign(this.ctx, author, {
+      subject: CONTENT.subject,
+      body: CONTENT.bodyMarkdown,
+      audience: { listIds: [listId] },
+    });
     const submitted = await submitCampaign(this.ctx, author, draft.id);
     let approved = submitted;
     for (const approver of approvers) approved = await approveByApi(this.ctx, approver, draft.id, { contentHash: submitted.content_hash });

@@ -59,7 +59,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const shape = values['scale-shape'] === 'all' ? 'all' : count('scale-shape', values['scale-shape'], 1);
   const haltAt = values['scale-halt'] === 'none' ? null : Number(values['scale-halt']);
   if (haltAt !== null && !(haltAt > 0 && haltAt < 1)) throw new Error(`--scale-halt must be a share between 0 and 1, or none\n${USAGE}`);
-  if (values.scale && shape !== 'all' && databases.includes('pglite')) throw new Error(`--scale-shape with worker processes needs --db postgres\n${USAGE}`);
+  if (values.scale && shape !== 'all' && databases.includes('pglite'))
+    throw new Error(`--scale-shape with worker processes needs --db postgres\n${USAGE}`);
   return {
     messages: count('messages', values.messages),
     recipients: count('recipients', values.recipients),

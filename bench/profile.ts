@@ -65,7 +65,8 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
       continue;
     }
     const owner = ownerOf(url, functionName);
-    const frame = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|workers|bench|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    const frame =
+      `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|workers|bench|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
     const entry = frames.get(frame) ?? { owner, ms: 0 };
     entry.ms += ms;
     frames.set(frame, entry);
@@ -103,5 +104,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.error('usage: node dist/bench/profile.js FILE.cpuprofile...');
     process.exit(2);
   }
-  for (const file of files) console.log(`${file}\n${formatProfile(summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile))}\n`);
+  for (const file of files)
+    console.log(`${file}\n${formatProfile(summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile))}\n`);
 }

@@ -20,7 +20,9 @@ function runInChild<T>(request: ChildRequest, what: string): Promise<T> {
   const child = forkBeside(import.meta.url, 'suite-process');
   child.send(request);
   return new Promise((resolve, reject) => {
-    child.once('message', (message: { result?: T; error?: string }) => (message.result ? resolve(message.result) : reject(new Error(message.error))));
+    child.once('message', (message: { result?: T; error?: string }) =>
+      message.result ? resolve(message.result) : reject(new Error(message.error)),
+    );
     child.once('exit', (code) => reject(new Error(`the ${what} run exited with code ${code}`)));
   });
 }
@@ -33,14 +35,21 @@ if (options.scale) {
   try {
     for (const database of options.databases) {
       const writeDir = options.sink === 'disk' ? { writeDir: path.join(scratch, database) } : {};
-      scaled.push(await runInChild<ScaleResult>({ scale: { database, ...options.scale, pool: options.scalePool, ...writeDir } }, `${database} scale`));
+      scaled.push(
+        await runInChild<ScaleResult>({ scale: { database, ...options.scale, pool: options.scalePool, ...writeDir } }, `${database} scale`),
+      );
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  console.log(`\nCountersign at scale: ${options.scale.recipients} recipients through the API, ${os.cpus().length} cores, Node ${process.version}\n`);
+  console.log(
+    `\nCountersign at scale: ${options.scale.recipients} recipients through the API, ${os.cpus().length} cores, Node ${process.version}\n`,
+  );
   console.log(formatScale(scaled));
-  writeFileSync(SCALE_RESULTS_FILE, `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, scaled }, null, 2)}\n`);
+  writeFileSync(
+    SCALE_RESULTS_FILE,
+    `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, scaled }, null, 2)}\n`,
+  );
   console.log(`\nfigures written to ${SCALE_RESULTS_FILE}`);
   process.exit(0);
 }
@@ -61,20 +70,33 @@ try {
   }
   if (options.workers.length > 0) {
     const split = { workers: options.workers, messages: options.splitMessages, pool: options.scalePool, rate: options.splitRate };
-    splits = await runInChild<SplitResult[]>({ split: { ...split, ...(options.sink === 'disk' ? { writeDir: path.join(scratch, 'split') } : {}) } }, 'split shape');
+    splits = await runInChild<SplitResult[]>(
+      { split: { ...split, ...(options.sink === 'disk' ? { writeDir: path.join(scratch, 'split') } : {}) } },
+      'split shape',
+    );
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-console.log(`\nCountersign benchmark: ${options.messages} messages, ${options.recipients} recipients, sink ${options.sink === 'disk' ? 'writing each message to disk' : 'counting only'}, ${os.cpus().length} cores, Node ${process.version}\n`);
+console.log(
+  `\nCountersign benchmark: ${options.messages} messages, ${options.recipients} recipients, sink ${options.sink === 'disk' ? 'writing each message to disk' : 'counting only'}, ${os.cpus().length} cores, Node ${process.version}\n`,
+);
 console.log(formatTable(results));
 if (splits.length > 0) {
-  console.log(`\nSplit shape on PostgreSQL: one API process and N worker processes from the build, pool ${options.scalePool} each, ${options.splitMessages} messages a send\n`);
+  console.log(
+    `\nSplit shape on PostgreSQL: one API process and N worker processes from the build, pool ${options.scalePool} each, ${options.splitMessages} messages a send\n`,
+  );
   console.log(formatSplit(splits));
 }
 for (const result of results) {
-  for (const pool of result.pools.filter((p) => p.profile)) console.log(`\n[${result.database}] where the pipeline's main thread went at pool ${pool.pool} (${pool.profile!.file}):\n${formatProfile(pool.profile!)}`);
+  for (const pool of result.pools.filter((p) => p.profile))
+    console.log(
+      `\n[${result.database}] where the pipeline's main thread went at pool ${pool.pool} (${pool.profile!.file}):\n${formatProfile(pool.profile!)}`,
+    );
 }
-writeFileSync(RESULTS_FILE, `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, results, splits }, null, 2)}\n`);
+writeFileSync(
+  RESULTS_FILE,
+  `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, results, splits }, null, 2)}\n`,
+);
 console.log(`\nfigures written to ${RESULTS_FILE}`);

@@ -86,7 +86,12 @@ export async function runScale(sink: SinkClient, options: ScaleOptions): Promise
       processes.push(await AppProcess.start('api', env));
       for (let i = 0; i < options.shape; i += 1) processes.push(await AppProcess.start('workers', env));
     }
-    const api = async (token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const api = async (
+      token: string,
+      method: string,
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; body: Record<string, unknown> }> => {
       const response = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -112,7 +117,9 @@ export async function runScale(sink: SinkClient, options: ScaleOptions): Promise
     if (upload.status >= 300) throw new Error(`the import answered ${upload.status}: ${await upload.text()}`);
     const importSeconds = (monotonicMs() - started) / 1000;
 
-    const campaign = (await api(authorToken, 'POST', '/campaigns', { subject: CONTENT.subject, body: CONTENT.bodyMarkdown, audience: { listIds: [list] } })).body.id as string;
+    const campaign = (
+      await api(authorToken, 'POST', '/campaigns', { subject: CONTENT.subject, body: CONTENT.bodyMarkdown, audience: { listIds: [list] } })
+    ).body.id as string;
     started = monotonicMs();
     const contentHash = (await api(authorToken, 'POST', `/campaigns/${campaign}/submit`)).body.contentHash as string;
     const freezeSeconds = (monotonicMs() - started) / 1000;
@@ -134,7 +141,8 @@ export async function runScale(sink: SinkClient, options: ScaleOptions): Promise
     const sendPerSecond = (target - 1) / ((arrived.lastAt! - arrived.firstAt!) / 1000);
     let halt: ScaleResult['halt'] = null;
     if (options.haltAt === null) {
-      while ((await api(authorToken, 'GET', `/campaigns/${campaign}`)).body.status !== 'sent') await new Promise((resolve) => setTimeout(resolve, 200));
+      while ((await api(authorToken, 'GET', `/campaigns/${campaign}`)).body.status !== 'sent')
+        await new Promise((resolve) => setTimeout(resolve, 200));
     } else {
       log(`${tag} halting after ${target} arrivals`);
       const { status, text, requestedAt, returnedAt } = await sink.post(
@@ -149,7 +157,9 @@ export async function runScale(sink: SinkClient, options: ScaleOptions): Promise
     // The recall waits for nothing: in flight or not, its audience is built from the ledger as it stands.
     log(`${tag} recall: the correction's audience from the ledger`);
     started = monotonicMs();
-    const recall = (await api(authorToken, 'POST', `/campaigns/${campaign}/recall`, { note: 'Sorry.' })).body as { correction: { recipientCount: number } };
+    const recall = (await api(authorToken, 'POST', `/campaigns/${campaign}/recall`, { note: 'Sorry.' })).body as {
+      correction: { recipientCount: number };
+    };
     const correction = { seconds: (monotonicMs() - started) / 1000, audience: recall.correction.recipientCount };
 
     const peakRssMb = Object.fromEntries(processes.map((p, i) => [p.role === 'workers' ? `workers ${i}` : p.role, p.peakRssMb()]));

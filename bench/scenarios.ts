@@ -67,7 +67,11 @@ export async function runFanOut(deployment: Deployment, sink: SinkClient, listId
   const redis = samplePeak(() => redisUsedMemory(deployment.redis));
   const campaign = await deployment.approveCampaign(listId);
   const ledgerRows = async () => {
-    const row = await db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', campaign.id).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('campaign_id', '=', campaign.id)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   };
   await deployment.until(async () => (await ledgerRows()) === recipients, 'the ledger to hold every recipient', guardMs(recipients), 20);
@@ -100,7 +104,8 @@ export async function runCorrection(deployment: Deployment, campaignId: string):
   const started = monotonicMs();
   const report = await recallCampaign(deployment.ctx, deployment.people.author, campaignId, { submit: true });
   const seconds = (monotonicMs() - started) / 1000;
-  if (report.correction.recipient_count !== report.correctionAudience) throw new Error('the correction froze a different audience than the ledger holds');
+  if (report.correction.recipient_count !== report.correctionAudience)
+    throw new Error('the correction froze a different audience than the ledger holds');
   return { audience: report.correction.recipient_count!, seconds };
 }
 
@@ -119,11 +124,23 @@ export interface HaltResult {
 }
 
 /** Halts a campaign through the real HTTP API (this deployment's, or the API process at `apiUrl`) once `haltAfter` of its messages have arrived. */
-export async function runHalt(deployment: Deployment, sink: SinkClient, listId: string, recipients: number, haltAfter: number, apiUrl = deployment.baseUrl): Promise<HaltResult> {
+export async function runHalt(
+  deployment: Deployment,
+  sink: SinkClient,
+  listId: string,
+  recipients: number,
+  haltAfter: number,
+  apiUrl = deployment.baseUrl,
+): Promise<HaltResult> {
   await sink.reset(`@${AUDIENCE_DOMAIN}`);
   const campaign = await deployment.approveCampaign(listId);
   await sink.waitFor(haltAfter, guardMs(recipients));
-  const { status, text, requestedAt: requested, returnedAt: returned } = await sink.post(
+  const {
+    status,
+    text,
+    requestedAt: requested,
+    returnedAt: returned,
+  } = await sink.post(
     `${apiUrl}/api/v1/campaigns/${campaign.id}/halt`,
     { authorization: `Bearer ${deployment.people.authorToken}`, 'content-type': 'application/json' },
     { reason: 'benchmark halt' },
@@ -132,7 +149,11 @@ export async function runHalt(deployment: Deployment, sink: SinkClient, listId: 
   const report = JSON.parse(text) as { inFlight: number; stopped: number };
   const arrivedBeforeHalt = (await sink.stats()).messages - (await sink.arrivalsAfter(requested));
   // Wait until what was in flight has landed, every queued window has run to its no-op and the halt's clean-up is done.
-  await deployment.until(async () => (await countByStatus(deployment.ctx.db, campaign.id)).sending === 0 && (await deployment.queuesIdle()), 'in-flight deliveries to finish', 30_000);
+  await deployment.until(
+    async () => (await countByStatus(deployment.ctx.db, campaign.id)).sending === 0 && (await deployment.queuesIdle()),
+    'in-flight deliveries to finish',
+    30_000,
+  );
   const arrivedAfterHalt = await sink.arrivalsAfter(returned);
   const stats = await sink.stats();
   const ledger = await countByStatus(deployment.ctx.db, campaign.id);

@@ -23,7 +23,9 @@ export class SinkClient {
 
   /** `writeDir`: write each message to a file there before accepting it (see `CountingSink`). */
   static async start(writeDir?: string): Promise<SinkClient> {
-    const child = forkBeside(import.meta.url, 'sink-process', writeDir ? [writeDir] : [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkBeside(import.meta.url, 'sink-process', writeDir ? [writeDir] : [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       child.once('message', (message: { ready: number }) => resolve(message.ready));
       child.once('exit', (code) => reject(new Error(`the SMTP sink exited with code ${code}`)));

@@ -5,7 +5,16 @@ import type { DatabaseKind } from './database.js';
 import { Deployment } from './deployment.js';
 import { profiled, type ProfileSummary } from './profile.js';
 import { megabytes } from './sampler.js';
-import { runCorrection, runFanOut, runHalt, runPipeline, type CorrectionResult, type FanOutResult, type HaltResult, type PipelineResult } from './scenarios.js';
+import {
+  runCorrection,
+  runFanOut,
+  runHalt,
+  runPipeline,
+  type CorrectionResult,
+  type FanOutResult,
+  type HaltResult,
+  type PipelineResult,
+} from './scenarios.js';
 import { SinkClient } from './sink-client.js';
 
 export interface SuiteOptions {
@@ -78,10 +87,15 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       const deployment = await Deployment.start(options.database, sink.url, { SMTP_MAX_CONNECTIONS: String(pool) });
       try {
         log(`${tag} pool ${pool}: baseline, raw nodemailer, ${options.messages} messages`);
-        const baseline = await cpuPerMessage(options.messages, () => runBaseline(sink, { messages: options.messages, maxConnections: pool }));
+        const baseline = await cpuPerMessage(options.messages, () =>
+          runBaseline(sink, { messages: options.messages, maxConnections: pool }),
+        );
         const small = await deployment.importList('messages', options.messages);
         log(`${tag} pool ${pool}: pipeline, ${options.messages} messages`);
-        const profileFile = options.profileDir && pool === scalePool ? path.join(options.profileDir, `${options.database}-pipeline-pool${pool}.cpuprofile`) : undefined;
+        const profileFile =
+          options.profileDir && pool === scalePool
+            ? path.join(options.profileDir, `${options.database}-pipeline-pool${pool}.cpuprofile`)
+            : undefined;
         const pipeline = await cpuPerMessage(options.messages, async () => {
           if (!profileFile) return { result: await runPipeline(deployment, sink, small, options.messages), summary: undefined };
           return profiled(profileFile, () => runPipeline(deployment, sink, small, options.messages));
@@ -103,14 +117,26 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
         await deployment.stop();
       }
     }
-    return { database: options.database, heapLimitMb: megabytes(getHeapStatistics().heap_size_limit), pools: measured, scalePool, ...scale! };
+    return {
+      database: options.database,
+      heapLimitMb: megabytes(getHeapStatistics().heap_size_limit),
+      pools: measured,
+      scalePool,
+      ...scale!,
+    };
   } finally {
     await sink.stop();
   }
 }
 
 /** The halts, the fan-out and the correction, on a deployment that has just measured the pipeline. */
-async function runAtScale(deployment: Deployment, sink: SinkClient, options: SuiteOptions, pipelineRate: number, log: (line: string) => void) {
+async function runAtScale(
+  deployment: Deployment,
+  sink: SinkClient,
+  options: SuiteOptions,
+  pipelineRate: number,
+  log: (line: string) => void,
+) {
   const tag = `[${options.database}]`;
   const haltSize = Math.max(options.messages, HALT_MINIMUM);
   log(`${tag} importing lists of ${haltSize} and ${options.recipients}`);
@@ -125,5 +151,10 @@ async function runAtScale(deployment: Deployment, sink: SinkClient, options: Sui
   const haltAfter = Math.min(HALT_AT_SCALE_AFTER, Math.ceil(options.recipients / 4));
   log(`${tag} halt after ${haltAfter} messages of a send of ${options.recipients}`);
   const haltAtScale = await runHalt(deployment, sink, large, options.recipients, haltAfter);
-  return { halt, haltAtScale, fanOut: { ...fanOut, rateRatioToPipeline: fanOut.recipients / fanOut.allSentSeconds / pipelineRate }, correction };
+  return {
+    halt,
+    haltAtScale,
+    fanOut: { ...fanOut, rateRatioToPipeline: fanOut.recipients / fanOut.allSentSeconds / pipelineRate },
+    correction,
+  };
 }

@@ -30,9 +30,14 @@ const COMMANDS: Record<string, CommandHelp> = {
     usage: 'user add --email E --name N --roles R[,R]',
     summary: 'add a user (roles: author, approver, admin) and print an API token',
     whileServerRuns: 'add the person on the Admin page (/admin) of the running server, signed in as an admin',
-    details: '  --email E      their work address\n  --name N       their name as shown to others\n  --roles R[,R]  author, approver and/or admin\n  --label L      a label for the printed API token (default "cli")',
+    details:
+      '  --email E      their work address\n  --name N       their name as shown to others\n  --roles R[,R]  author, approver and/or admin\n  --label L      a label for the printed API token (default "cli")',
   },
-  'user list': { usage: 'user list', summary: 'list users and their roles', whileServerRuns: 'the Admin page (/admin) of the running server lists everyone and their roles' },
+  'user list': {
+    usage: 'user list',
+    summary: 'list users and their roles',
+    whileServerRuns: 'the Admin page (/admin) of the running server lists everyone and their roles',
+  },
   'token issue': {
     usage: 'token issue --email E [--label L]',
     summary: 'print a new API token for a user',
@@ -42,18 +47,20 @@ const COMMANDS: Record<string, CommandHelp> = {
   'token revoke': {
     usage: 'token revoke --id ID',
     summary: 'revoke a token',
-    whileServerRuns: 'deactivate the person on the Admin page (/admin), which ends every token of theirs at once, or stop the server and run this',
+    whileServerRuns:
+      'deactivate the person on the Admin page (/admin), which ends every token of theirs at once, or stop the server and run this',
   },
   'list import': {
     usage: 'list import --name N --file F [--as E]',
     summary: 'create or extend a list from a .csv or .json file',
     whileServerRuns: 'import the file on the Lists page (/lists) of the running server, or POST it to /api/v1/lists/:id/members',
-    details: '  --name N  the list to create or extend\n  --file F  a CSV file (header email,name,…) or a .json file [{email, name, fields}]\n  --as E    who imports it (default: the first admin)',
+    details:
+      '  --name N  the list to create or extend\n  --file F  a CSV file (header email,name,…) or a .json file [{email, name, fields}]\n  --as E    who imports it (default: the first admin)',
   },
   'audit verify': {
     usage: 'audit verify',
     summary: 'verify the audit hash chain and the signed checkpoints',
-    whileServerRuns: 'GET /api/v1/audit/verify with an admin\'s API token runs the same check',
+    whileServerRuns: "GET /api/v1/audit/verify with an admin's API token runs the same check",
   },
 };
 
@@ -78,7 +85,13 @@ export function helpFor(argv: string[]): string | null {
  * command, rather than only that the folder is locked.
  */
 export function whileLocked(argv: string[], lockMessage: string): string {
-  const command = COMMANDS[argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')];
+  const command =
+    COMMANDS[
+      argv
+        .filter((a) => !a.startsWith('-'))
+        .slice(0, 2)
+        .join(' ')
+    ];
   const instead = command?.whileServerRuns ?? 'stop the server (Ctrl-C on npm start), run this, then start it again';
   return `${lockMessage}\nWhile the server runs: ${instead}.`;
 }
@@ -90,7 +103,15 @@ function parseCommandLine(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { email: { type: 'string' }, name: { type: 'string' }, roles: { type: 'string' }, label: { type: 'string' }, id: { type: 'string' }, file: { type: 'string' }, as: { type: 'string' } },
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      roles: { type: 'string' },
+      label: { type: 'string' },
+      id: { type: 'string' },
+      file: { type: 'string' },
+      as: { type: 'string' },
+    },
   });
 }
 
@@ -109,7 +130,11 @@ export async function runCli(argv: string[], ctx: DataContext, out: Out): Promis
       return 0;
     }
     case 'user add': {
-      const user = await addUserFromCli(ctx, { email: values.email ?? '', name: values.name ?? '', roles: (values.roles ?? '').split(',').filter(Boolean) as never });
+      const user = await addUserFromCli(ctx, {
+        email: values.email ?? '',
+        name: values.name ?? '',
+        roles: (values.roles ?? '').split(',').filter(Boolean) as never,
+      });
       const { token } = await issueApiToken(ctx.db, user.id, values.label ?? 'cli');
       out(`added ${user.email} (${user.roles.join(', ')}) id ${user.id}`);
       out(`API token (shown once): ${token}`);
@@ -127,7 +152,8 @@ export async function runCli(argv: string[], ctx: DataContext, out: Out): Promis
     }
     case 'token list': {
       const user = await requireUser(ctx, values.email);
-      for (const t of await apiTokensOf(ctx, user.id)) out(`${t.id}\t${t.label}\t${t.created_at.toISOString()}\t${t.revoked_at ? 'revoked' : 'active'}`);
+      for (const t of await apiTokensOf(ctx, user.id))
+        out(`${t.id}\t${t.label}\t${t.created_at.toISOString()}\t${t.revoked_at ? 'revoked' : 'active'}`);
       return 0;
     }
     case 'token revoke': {
@@ -142,7 +168,9 @@ export async function runCli(argv: string[], ctx: DataContext, out: Out): Promis
       await once(file, 'open');
       const list = (await listNamed(ctx, values.name)) ?? (await createList(ctx, actor, { name: values.name }));
       const report = await importMembers(ctx, actor, list.id, { format: values.file.endsWith('.json') ? 'json' : 'csv', chunks: file });
-      out(`list ${list.name} (${list.id}): ${report.imported} imported, ${report.mergedDuplicates} duplicates merged, ${report.memberCount} members`);
+      out(
+        `list ${list.name} (${list.id}): ${report.imported} imported, ${report.mergedDuplicates} duplicates merged, ${report.memberCount} members`,
+      );
       return 0;
     }
     case 'audit verify': {
@@ -200,7 +228,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const badOption = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_');
     const known = error instanceof ConfigError || error instanceof DataFolderLockedError || error instanceof AppError || badOption;
     // Node's own text for a bad option suggests `--` quoting; the first sentence is what matters here.
-    const message = badOption ? `${(error as Error).message.split('. ')[0]}; countersign --help lists the commands and their options` : (error as Error).message;
+    const message = badOption
+      ? `${(error as Error).message.split('. ')[0]}; countersign --help lists the commands and their options`
+      : (error as Error).message;
     console.error(known ? `error: ${message}` : error);
     process.exit(1);
   });

@@ -7,7 +7,12 @@ const durationMs = z.coerce.number().int().min(0);
 /** A comma-separated list of mail domains, lower-cased; empty means none. */
 const domainList = z
   .string()
-  .transform((value) => value.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((d) => d.trim().toLowerCase())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a domain such as example.com')));
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
@@ -31,10 +36,16 @@ const trustProxy = z
   .transform((value, context): number | boolean | string[] => {
     if (/^\d+$/.test(value)) return Number(value);
     if (value === 'true' || value === 'false') return value === 'true';
-    const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
     const wrong = items.filter((item) => !isProxyRange(item));
     if (items.length === 0 || wrong.length) {
-      context.addIssue({ code: 'custom', message: `a hop count, true, false, or a list of addresses, CIDR ranges, loopback, linklocal, uniquelocal (not ${wrong.join(', ') || 'empty'})` });
+      context.addIssue({
+        code: 'custom',
+        message: `a hop count, true, false, or a list of addresses, CIDR ranges, loopback, linklocal, uniquelocal (not ${wrong.join(', ') || 'empty'})`,
+      });
     }
     return items;
   });
@@ -43,96 +54,103 @@ const trustProxy = z
 const secretKey = z.string().min(32, 'at least 32 characters, e.g. the output of `openssl rand -hex 32`');
 
 /** Every setting Countersign reads from the environment. `.env.example` documents each one. */
-export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  PUBLIC_URL: z.url().default('http://localhost:3000'),
-  DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .optional(),
-  MIGRATION_DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .optional(),
-  PGLITE_SHARED_BUFFERS: z
-    .string()
-    .regex(/^[1-9]\d*(kB|MB|GB)$/, 'a size such as 32MB (kB, MB or GB)')
-    .default('64MB'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
-    .default('countersign'),
-  SMTP_URL: z
-    .string()
-    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
-    .optional(),
-  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(5),
-  OUTBOX_DIR: z.string().min(1).optional(),
-  DEFAULT_FROM: z.email().default('internal-comms@example.com'),
-  DEFAULT_FROM_NAME: z.string().default('Internal Communications'),
-  REQUIRED_APPROVALS: z.coerce.number().int().min(1).max(20).default(2),
-  CORRECTION_REQUIRED_APPROVALS: z.coerce.number().int().min(1).max(20).optional(),
-  HOLD_WINDOW_SECONDS: z.coerce.number().int().min(0).default(600),
-  AUTO_HALT_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.2),
-  AUTO_HALT_MIN_ATTEMPTS: z.coerce.number().int().min(1).default(50),
-  APPROVAL_LINK_TTL_HOURS: z.coerce.number().positive().default(72),
-  SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).default(50),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
-  DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
-  /** Unset: derived from the pool, see `claimSizeFor`. */
-  DELIVERY_CLAIM_SIZE: z.coerce.number().int().min(1).max(500).optional(),
-  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
-  STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(120),
-  SWEEP_INTERVAL_MS: durationMs.default(30_000),
-  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(10_000),
-  MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
-  IMPORT_BYTES_PER_ROW: z.coerce.number().int().min(64).max(65_536).default(256),
-  START_PRIVATE_REDIS: z.stringbool().default(true),
-  SSO_EMAIL_HEADER: z
-    .string()
-    .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Forwarded-Email')
-    .optional(),
-  TRUST_PROXY: trustProxy.default(['loopback']),
-  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 32)').optional(),
-  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  ORGANISATION_DOMAINS: domainList.optional(),
-  ALLOWED_USER_DOMAINS: domainList.optional(),
-  ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),
-  ORG_TIME_ZONE: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Paris').default('UTC'),
-  POLICY_FILE: z.string().min(1).optional(),
-  FIRST_WAVE_HOLD_MINUTES: z.coerce.number().min(0).default(10),
-  APPROVAL_REMINDER_HOURS: z.coerce.number().positive().default(24),
-  APPROVAL_ESCALATION_HOURS: z.coerce.number().positive().default(2),
-  AUDIT_KEY: secretKey.optional(),
-  AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
-  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
-  AUDIT_CHECKPOINT_EMAIL: z.email().optional(),
-  RETRACT_IMAP_URL: z
-    .string()
-    .regex(/^imaps?:\/\/[^/@]+(:\d+)?\/?$/, 'an imap:// or imaps:// URL with host and port only (credentials go in RETRACT_IMAP_MASTER_*)')
-    .optional(),
-  RETRACT_IMAP_MASTER_USER: z.string().min(1).optional(),
-  RETRACT_IMAP_MASTER_PASSWORD: z.string().min(1).optional(),
-  RETRACT_DOMAINS: domainList.optional(),
-  RETRACT_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
-  RETRACT_RATE_PER_SECOND: z.coerce.number().gt(0).default(10),
-  RETRACT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
-})
-  .refine((c) => !c.MIGRATION_DATABASE_URL || c.DATABASE_URL, { path: ['MIGRATION_DATABASE_URL'], message: 'needs DATABASE_URL, the app\'s own role on the database it owns' })
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: z.url().default('http://localhost:3000'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    MIGRATION_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    PGLITE_SHARED_BUFFERS: z
+      .string()
+      .regex(/^[1-9]\d*(kB|MB|GB)$/, 'a size such as 32MB (kB, MB or GB)')
+      .default('64MB'),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+      .default('countersign'),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+    SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(5),
+    OUTBOX_DIR: z.string().min(1).optional(),
+    DEFAULT_FROM: z.email().default('internal-comms@example.com'),
+    DEFAULT_FROM_NAME: z.string().default('Internal Communications'),
+    REQUIRED_APPROVALS: z.coerce.number().int().min(1).max(20).default(2),
+    CORRECTION_REQUIRED_APPROVALS: z.coerce.number().int().min(1).max(20).optional(),
+    HOLD_WINDOW_SECONDS: z.coerce.number().int().min(0).default(600),
+    AUTO_HALT_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.2),
+    AUTO_HALT_MIN_ATTEMPTS: z.coerce.number().int().min(1).default(50),
+    APPROVAL_LINK_TTL_HOURS: z.coerce.number().positive().default(72),
+    SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).default(50),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
+    DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+    /** Unset: derived from the pool, see `claimSizeFor`. */
+    DELIVERY_CLAIM_SIZE: z.coerce.number().int().min(1).max(500).optional(),
+    DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+    STALE_SENDING_SECONDS: z.coerce.number().int().min(10).default(120),
+    SWEEP_INTERVAL_MS: durationMs.default(30_000),
+    WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(10_000),
+    MAX_LIST_SIZE: z.coerce.number().int().min(1).default(200_000),
+    IMPORT_BYTES_PER_ROW: z.coerce.number().int().min(64).max(65_536).default(256),
+    START_PRIVATE_REDIS: z.stringbool().default(true),
+    SSO_EMAIL_HEADER: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Forwarded-Email')
+      .optional(),
+    TRUST_PROXY: trustProxy.default(['loopback']),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 32)').optional(),
+    METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    ORGANISATION_DOMAINS: domainList.optional(),
+    ALLOWED_USER_DOMAINS: domainList.optional(),
+    ROLE_GRANTS_NEED_SECOND_ADMIN: z.stringbool().default(false),
+    ORG_TIME_ZONE: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Paris').default('UTC'),
+    POLICY_FILE: z.string().min(1).optional(),
+    FIRST_WAVE_HOLD_MINUTES: z.coerce.number().min(0).default(10),
+    APPROVAL_REMINDER_HOURS: z.coerce.number().positive().default(24),
+    APPROVAL_ESCALATION_HOURS: z.coerce.number().positive().default(2),
+    AUDIT_KEY: secretKey.optional(),
+    AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
+    AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+    AUDIT_CHECKPOINT_EMAIL: z.email().optional(),
+    RETRACT_IMAP_URL: z
+      .string()
+      .regex(
+        /^imaps?:\/\/[^/@]+(:\d+)?\/?$/,
+        'an imap:// or imaps:// URL with host and port only (credentials go in RETRACT_IMAP_MASTER_*)',
+      )
+      .optional(),
+    RETRACT_IMAP_MASTER_USER: z.string().min(1).optional(),
+    RETRACT_IMAP_MASTER_PASSWORD: z.string().min(1).optional(),
+    RETRACT_DOMAINS: domainList.optional(),
+    RETRACT_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
+    RETRACT_RATE_PER_SECOND: z.coerce.number().gt(0).default(10),
+    RETRACT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  })
+  .refine((c) => !c.MIGRATION_DATABASE_URL || c.DATABASE_URL, {
+    path: ['MIGRATION_DATABASE_URL'],
+    message: "needs DATABASE_URL, the app's own role on the database it owns",
+  })
   .refine((c) => !c.RETRACT_IMAP_URL || (c.RETRACT_IMAP_MASTER_USER && c.RETRACT_IMAP_MASTER_PASSWORD && c.RETRACT_DOMAINS?.length), {
     path: ['RETRACT_IMAP_URL'],
     message: 'needs RETRACT_IMAP_MASTER_USER, RETRACT_IMAP_MASTER_PASSWORD and RETRACT_DOMAINS (the recipient domains that server holds)',
   })
   .refine((c) => !(c.AUDIT_CHECKPOINT_DIR || c.AUDIT_CHECKPOINT_EMAIL) || c.AUDIT_KEY, {
-  path: ['AUDIT_KEY'],
-  message: 'needed to sign the checkpoints AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_EMAIL receive (e.g. `openssl rand -hex 32`)',
-})
+    path: ['AUDIT_KEY'],
+    message: 'needed to sign the checkpoints AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_EMAIL receive (e.g. `openssl rand -hex 32`)',
+  })
   .transform((c) => ({ ...c, DELIVERY_CLAIM_SIZE: c.DELIVERY_CLAIM_SIZE ?? claimSizeFor(c.SMTP_MAX_CONNECTIONS) }));
 
 /**

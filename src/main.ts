@@ -25,7 +25,8 @@ async function main(role: Role): Promise<void> {
   }
   const redis = role === 'all' ? await ensureRedis(config.REDIS_URL, config.DATA_DIR, config.START_PRIVATE_REDIS, log) : config.REDIS_URL;
   const runtime = await createRuntime(config, { redis });
-  if (await recordPolicyChange(runtime.ctx, runtime.policySource)) log(`policy: ${config.POLICY_FILE ?? 'none'} (changed since the last start: recorded in the audit chain)`);
+  if (await recordPolicyChange(runtime.ctx, runtime.policySource))
+    log(`policy: ${config.POLICY_FILE ?? 'none'} (changed since the last start: recorded in the audit chain)`);
   log(`database: ${runtime.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL'}`);
   // The start scripts bound the heap (package.json config.max_old_space_mb); a bare `node` gets V8's default, sized from the machine's memory.
   log(`V8 heap limit: ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MB`);
@@ -67,7 +68,11 @@ if (!['all', 'api', 'workers'].includes(role)) {
   process.exit(2);
 }
 main(role).catch((error: unknown) => {
-  const known = error instanceof ConfigError || error instanceof DataFolderLockedError || error instanceof RedisUnavailableError || error instanceof PolicyFileError;
+  const known =
+    error instanceof ConfigError ||
+    error instanceof DataFolderLockedError ||
+    error instanceof RedisUnavailableError ||
+    error instanceof PolicyFileError;
   console.error(known ? (error as Error).message : error);
   process.exit(1);
 });

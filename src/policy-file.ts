@@ -31,7 +31,8 @@ export function parsePolicy(text: string, name = 'policy'): Policy {
   const problems = parsed.error.issues.map((issue) => {
     // The deepest node that exists on the issue's path: an unknown or missing key points at its parent.
     let node: unknown;
-    for (let depth = issue.path.length; depth > 0 && !node; depth--) node = doc.getIn(issue.path.slice(0, depth) as (string | number)[], true);
+    for (let depth = issue.path.length; depth > 0 && !node; depth--)
+      node = doc.getIn(issue.path.slice(0, depth) as (string | number)[], true);
     node ??= doc.contents;
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     const where = range ? `line ${lines.linePos(range[0]).line}` : 'top level';

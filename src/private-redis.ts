@@ -9,7 +9,12 @@ export class RedisUnavailableError extends Error {}
  * For `npm start` on a laptop: when nothing answers at REDIS_URL, run a private
  * redis-server on a socket under the data folder, for this process's lifetime.
  */
-export async function ensureRedis(redisUrl: string, dataDir: string, allowPrivate: boolean, log: (line: string) => void): Promise<string | { path: string }> {
+export async function ensureRedis(
+  redisUrl: string,
+  dataDir: string,
+  allowPrivate: boolean,
+  log: (line: string) => void,
+): Promise<string | { path: string }> {
   if (await redisAnswers(redisUrl)) return redisUrl;
   const hasServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
   if (!allowPrivate || !hasServer) {
@@ -23,7 +28,22 @@ export async function ensureRedis(redisUrl: string, dataDir: string, allowPrivat
   const socket = path.join(dir, 'redis.sock');
   const child = spawn(
     'redis-server',
-    ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir, '--save', '', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'],
+    [
+      '--port',
+      '0',
+      '--unixsocket',
+      socket,
+      '--unixsocketperm',
+      '700',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
     { stdio: 'ignore' },
   );
   process.once('exit', () => child.kill());

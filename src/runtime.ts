@@ -67,7 +67,16 @@ export async function createRuntime(
   // Staff email on a connection of its own: a correction's approval requests go out even while a
   // slow relay holds every connection of a campaign's send.
   const notifier = createMailer({ smtpUrl: config.SMTP_URL, maxConnections: 1, outboxDir });
-  const ctx: AppContext = { config, db: database.db, queues, mailer, notifier, policy: policy.policy, mailbox: mailboxBackend(config), now: () => new Date() };
+  const ctx: AppContext = {
+    config,
+    db: database.db,
+    queues,
+    mailer,
+    notifier,
+    policy: policy.policy,
+    mailbox: mailboxBackend(config),
+    now: () => new Date(),
+  };
   return {
     ctx,
     policySource: policy.source,

@@ -12,7 +12,18 @@ import { mainPages, seedConsole, signInAs } from './support/console-pages.js';
 import { Harness } from './support/harness.js';
 
 const OUT_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../docs/screenshots');
-const SHOWN = new Set(['sign-in', 'campaign-list', 'compose', 'campaign-sent', 'deliveries', 'submit-confirm', 'approval', 'lists', 'admin', 'account']);
+const SHOWN = new Set([
+  'sign-in',
+  'campaign-list',
+  'compose',
+  'campaign-sent',
+  'deliveries',
+  'submit-confirm',
+  'approval',
+  'lists',
+  'admin',
+  'account',
+]);
 const WIDTHS = [390, 1280];
 
 /** A draft being written, with a typo the page flags, rather than an empty form. */
@@ -20,7 +31,10 @@ async function composeSomething(page: Page): Promise<void> {
   await page.getByLabel('Subject').fill('Desk moves on Monday');
   await page.getByLabel(/^Message/).fill('Hello {{fristName}},\n\nFrom Monday your desk is **{{desk}}**, on the second floor.');
   await page.getByLabel(/Finance team/).check();
-  await page.getByTestId('merge-warnings').getByText(/Did you mean/).waitFor();
+  await page
+    .getByTestId('merge-warnings')
+    .getByText(/Did you mean/)
+    .waitFor();
   await page.frameLocator('#preview').locator('p', { hasText: 'second floor' }).waitFor();
 }
 

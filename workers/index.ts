@@ -29,15 +29,26 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
     maxStalledCount: 10,
   };
   const tools = deliveryTools(ctx);
-  const traced = <T>(name: string, processor: Processor<T>): Processor<T> => async (job: Job<T>) => {
-    try {
-      return await processor(job);
-    } catch (error) {
-      const campaignId = (job.data as { campaignId?: unknown } | null)?.campaignId;
-      logger.warn({ queue: name, jobId: job.id, campaignId: typeof campaignId === 'string' ? campaignId : undefined, attempt: job.attemptsMade + 1, err: error }, 'job failed');
-      throw error;
-    }
-  };
+  const traced =
+    <T>(name: string, processor: Processor<T>): Processor<T> =>
+    async (job: Job<T>) => {
+      try {
+        return await processor(job);
+      } catch (error) {
+        const campaignId = (job.data as { campaignId?: unknown } | null)?.campaignId;
+        logger.warn(
+          {
+            queue: name,
+            jobId: job.id,
+            campaignId: typeof campaignId === 'string' ? campaignId : undefined,
+            attempt: job.attemptsMade + 1,
+            err: error,
+          },
+          'job failed',
+        );
+        throw error;
+      }
+    };
   const workers = [
     new Worker(
       QUEUE_NAMES.dispatch,
@@ -48,13 +59,25 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
       }),
       { ...common, concurrency: 2 },
     ),
-    new Worker(QUEUE_NAMES.deliver, traced('deliver', (job) => deliverWindow(ctx, tools, deliverJob.parse(job.data))), {
-      ...common,
-      concurrency: config.WORKER_CONCURRENCY,
-    }),
-    new Worker(QUEUE_NAMES.notify, traced('notify', (job) => deliverNotification(ctx, notifyJob.parse(job.data))), { ...common, concurrency: 2 }),
+    new Worker(
+      QUEUE_NAMES.deliver,
+      traced('deliver', (job) => deliverWindow(ctx, tools, deliverJob.parse(job.data))),
+      {
+        ...common,
+        concurrency: config.WORKER_CONCURRENCY,
+      },
+    ),
+    new Worker(
+      QUEUE_NAMES.notify,
+      traced('notify', (job) => deliverNotification(ctx, notifyJob.parse(job.data))),
+      { ...common, concurrency: 2 },
+    ),
     // Each job works RETRACT_CONCURRENCY mailboxes at once; two retractions may run side by side.
-    new Worker(QUEUE_NAMES.retract, traced('retract', (job) => retractionStep(ctx, retractJob.parse(job.data))), { ...common, concurrency: 2 }),
+    new Worker(
+      QUEUE_NAMES.retract,
+      traced('retract', (job) => retractionStep(ctx, retractJob.parse(job.data))),
+      { ...common, concurrency: 2 },
+    ),
   ];
   for (const worker of workers) worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 

@@ -5,7 +5,15 @@ import type { DB } from './schema.js';
 
 export async function insertDecision(
   db: Kysely<DB>,
-  decision: { id: string; campaignId: string; approverId: string; contentHash: string; decision: 'approve' | 'reject'; reason: string | null; via: 'api' | 'link' },
+  decision: {
+    id: string;
+    campaignId: string;
+    approverId: string;
+    contentHash: string;
+    decision: 'approve' | 'reject';
+    reason: string | null;
+    via: 'api' | 'link';
+  },
 ): Promise<void> {
   await db
     .insertInto('approvals')
@@ -26,7 +34,14 @@ export async function approvalRecords(db: Kysely<DB>, campaignId: string): Promi
   const rows = await db
     .selectFrom('approvals')
     .innerJoin('users', 'users.id', 'approvals.approver_id')
-    .select(['approvals.approver_id', 'approvals.content_hash', 'approvals.decision', 'approvals.voided_at', 'users.disabled_at', 'users.roles'])
+    .select([
+      'approvals.approver_id',
+      'approvals.content_hash',
+      'approvals.decision',
+      'approvals.voided_at',
+      'users.disabled_at',
+      'users.roles',
+    ])
     .where('approvals.campaign_id', '=', campaignId)
     .execute();
   return rows.map((r) => ({
@@ -112,7 +127,12 @@ export function findLinkByTokenHash(db: Kysely<DB>, tokenHash: string) {
 
 /** The token of the email being sent now (a retried send replaces it); false once the link is used. */
 export async function setLinkTokenHash(db: Kysely<DB>, linkId: string, tokenHash: string): Promise<boolean> {
-  const result = await db.updateTable('approval_links').set({ token_hash: tokenHash }).where('id', '=', linkId).where('consumed_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('approval_links')
+    .set({ token_hash: tokenHash })
+    .where('id', '=', linkId)
+    .where('consumed_at', 'is', null)
+    .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
@@ -128,7 +148,10 @@ export async function consumeLink(db: Kysely<DB>, linkId: string, now: Date): Pr
   return result.numUpdatedRows > 0n;
 }
 
-export async function recordLinkOpening(db: Kysely<DB>, opening: { linkId: string; method: string; ip: string; userAgent: string }): Promise<void> {
+export async function recordLinkOpening(
+  db: Kysely<DB>,
+  opening: { linkId: string; method: string; ip: string; userAgent: string },
+): Promise<void> {
   await db
     .insertInto('approval_link_openings')
     .values({ link_id: opening.linkId, method: opening.method, ip: opening.ip, user_agent: opening.userAgent })
@@ -139,7 +162,13 @@ export function linkOpenings(db: Kysely<DB>, campaignId: string) {
   return db
     .selectFrom('approval_link_openings')
     .innerJoin('approval_links', 'approval_links.id', 'approval_link_openings.link_id')
-    .select(['approval_link_openings.opened_at', 'approval_link_openings.method', 'approval_link_openings.ip', 'approval_link_openings.user_agent', 'approval_links.approver_id'])
+    .select([
+      'approval_link_openings.opened_at',
+      'approval_link_openings.method',
+      'approval_link_openings.ip',
+      'approval_link_openings.user_agent',
+      'approval_links.approver_id',
+    ])
     .where('approval_links.campaign_id', '=', campaignId)
     .orderBy('approval_link_openings.opened_at')
     .execute();
@@ -163,12 +192,25 @@ export function linksDueForReminder(db: Kysely<DB>, issuedBefore: Date) {
     .where('u.disabled_at', 'is', null)
     .where((eb) => eb(eb.val('approver'), '=', eb.fn.any('u.roles')))
     .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('approvals as a').select('a.id').whereRef('a.campaign_id', '=', 'l.campaign_id').whereRef('a.approver_id', '=', 'l.approver_id').whereRef('a.content_hash', '=', 'l.content_hash'))),
+      not(
+        exists(
+          selectFrom('approvals as a')
+            .select('a.id')
+            .whereRef('a.campaign_id', '=', 'l.campaign_id')
+            .whereRef('a.approver_id', '=', 'l.approver_id')
+            .whereRef('a.content_hash', '=', 'l.content_hash'),
+        ),
+      ),
     )
     .execute();
 }
 
 export async function markReminded(db: Kysely<DB>, linkId: string, at: Date): Promise<boolean> {
-  const result = await db.updateTable('approval_links').set({ reminded_at: at }).where('id', '=', linkId).where('reminded_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('approval_links')
+    .set({ reminded_at: at })
+    .where('id', '=', linkId)
+    .where('reminded_at', 'is', null)
+    .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }

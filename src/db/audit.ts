@@ -24,7 +24,16 @@ export async function appendAuditEvent(trx: Transaction<DB>, body: AuditEventBod
     .execute();
 }
 
-type AuditRow = { id: number; at: Date; actor: string; action: string; campaign_id: string | null; data: Record<string, unknown>; prev_hash: string; hash: string };
+type AuditRow = {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  campaign_id: string | null;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+};
 
 function toChained(row: AuditRow): ChainedEvent {
   return {
@@ -57,7 +66,13 @@ export async function* allAuditEvents(db: Kysely<DB>, pageSize = 2000): AsyncGen
 
 /** The newest event of one kind, e.g. the last policy the system ran with. */
 export async function lastAuditEvent(db: Kysely<DB>, action: string): Promise<ChainedEvent | undefined> {
-  const row = await db.selectFrom('audit_events').selectAll().where('action', '=', action).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('action', '=', action)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return row ? toChained(row) : undefined;
 }
 
@@ -66,7 +81,13 @@ export async function auditHead(db: Kysely<DB>): Promise<{ lastId: number; lastH
   const row = await db
     .selectFrom('audit_events as newest')
     .select(['newest.id', 'newest.hash'])
-    .select((eb) => eb.selectFrom('audit_events as e').select((inner) => inner.fn.countAll<number>().as('n')).whereRef('e.id', '<=', 'newest.id').as('count'))
+    .select((eb) =>
+      eb
+        .selectFrom('audit_events as e')
+        .select((inner) => inner.fn.countAll<number>().as('n'))
+        .whereRef('e.id', '<=', 'newest.id')
+        .as('count'),
+    )
     .orderBy('newest.id', 'desc')
     .limit(1)
     .executeTakeFirst();

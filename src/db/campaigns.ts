@@ -64,7 +64,9 @@ function searchedCampaigns(db: Kysely<DB>, search: CampaignSearch) {
 
 /** How many campaigns a search finds in all. */
 export async function countCampaigns(db: Kysely<DB>, search: CampaignSearch): Promise<number> {
-  const row = await searchedCampaigns(db, search).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await searchedCampaigns(db, search)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -80,7 +82,13 @@ export function campaignAuthors(db: Kysely<DB>) {
 
 /** One page of the campaigns a search finds, newest first. */
 export function listCampaigns(db: Kysely<DB>, search: CampaignSearch, page: { limit: number; offset: number }): Promise<CampaignRow[]> {
-  return searchedCampaigns(db, search).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
+  return searchedCampaigns(db, search)
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
 }
 
 /** The conditional update behind every transition: it changes nothing unless the status is still one of `from`. */
@@ -127,7 +135,8 @@ export async function missingListIds(db: Kysely<DB>, listIds: string[]): Promise
 function resolvedAudience(spec: AudienceSpec) {
   const explicit = spec.recipients;
   // One list alone is distinct already (its key is list and address): no sort over the whole of it.
-  if (explicit.length === 0 && spec.listIds.length === 1) return sql`SELECT email, name, fields FROM list_members WHERE list_id = ${spec.listIds[0]!}`;
+  if (explicit.length === 0 && spec.listIds.length === 1)
+    return sql`SELECT email, name, fields FROM list_members WHERE list_id = ${spec.listIds[0]!}`;
   return sql`
     SELECT DISTINCT ON (email) email, name, fields
     FROM (
@@ -173,12 +182,21 @@ export async function audienceFieldFill(db: Kysely<DB>, spec: AudienceSpec): Pro
   const recipients = Number(totals.filled);
   const filled = new Map(result.rows.flatMap((r) => (r.key === null ? [] : [[r.key, Number(r.filled)] as const])));
   // Built-in fields win over list columns of the same name, as in mergeValues.
-  filled.set('email', recipients).set('name', Number(totals.named)).set('firstName', Number(totals.named)).set('lastName', Number(totals.surnamed));
+  filled
+    .set('email', recipients)
+    .set('name', Number(totals.named))
+    .set('firstName', Number(totals.named))
+    .set('lastName', Number(totals.surnamed));
   return { recipients, filled };
 }
 
 /** Copies a ready-made snapshot (a correction's audience comes from the ledger, not from lists). */
-export async function insertSnapshotFromLedger(trx: Transaction<DB>, campaignId: string, originalId: string, statuses: readonly string[]): Promise<number> {
+export async function insertSnapshotFromLedger(
+  trx: Transaction<DB>,
+  campaignId: string,
+  originalId: string,
+  statuses: readonly string[],
+): Promise<number> {
   await trx.deleteFrom('campaign_recipients').where('campaign_id', '=', campaignId).execute();
   const result = await sql`
     INSERT INTO campaign_recipients (campaign_id, seq, email, name, fields, reply_to_message_id)
@@ -193,7 +211,12 @@ export async function insertSnapshotFromLedger(trx: Transaction<DB>, campaignId:
  * A page of the snapshot in address order, fetched as one JSON array: PGlite spends most of
  * the time of a 100,000-row read on per-row result messages, and one value per page avoids them.
  */
-export async function pageSnapshot(db: Kysely<DB>, campaignId: string, afterEmail: string | null, limit: number): Promise<SnapshotRecipient[]> {
+export async function pageSnapshot(
+  db: Kysely<DB>,
+  campaignId: string,
+  afterEmail: string | null,
+  limit: number,
+): Promise<SnapshotRecipient[]> {
   const result = await sql<{ page: [string, string, Record<string, string>, string | null][] | null }>`
     SELECT json_agg(json_build_array(email, name, fields, reply_to_message_id) ORDER BY email) AS page
     FROM (
@@ -407,7 +430,11 @@ export async function countOutside(db: Kysely<DB>, campaignId: string, ownDomain
 
 export async function listNames(db: Kysely<DB>, listIds: readonly string[]): Promise<string[]> {
   if (listIds.length === 0) return [];
-  const rows = await db.selectFrom('lists').select('name').where('id', 'in', [...listIds]).execute();
+  const rows = await db
+    .selectFrom('lists')
+    .select('name')
+    .where('id', 'in', [...listIds])
+    .execute();
   return rows.map((r) => r.name);
 }
 
@@ -416,7 +443,11 @@ export async function listNames(db: Kysely<DB>, listIds: readonly string[]): Pro
  * rest in every mail domain, picked by a hash of campaign and address so the choice is the same
  * each time. The wave then holds seqs 1..W. Returns W.
  */
-export async function chooseFirstWave(trx: Transaction<DB>, campaignId: string, wave: { share: number; seedListIds: readonly string[] }): Promise<number> {
+export async function chooseFirstWave(
+  trx: Transaction<DB>,
+  campaignId: string,
+  wave: { share: number; seedListIds: readonly string[] },
+): Promise<number> {
   await sql`
     WITH eligible AS (
       SELECT email, seq,

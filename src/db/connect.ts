@@ -47,8 +47,9 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
 export async function migrateAsOwner(ownerUrl: string, appUrl: string): Promise<string[]> {
   const appRole = decodeURIComponent(new URL(appUrl).username);
   const ownerRole = decodeURIComponent(new URL(ownerUrl).username);
-  if (!appRole) throw new Error('DATABASE_URL must name the app\'s role (postgres://role@host/db) when MIGRATION_DATABASE_URL is set');
-  if (appRole === ownerRole) throw new Error('MIGRATION_DATABASE_URL must connect as the owner, another role than the app\'s in DATABASE_URL');
+  if (!appRole) throw new Error("DATABASE_URL must name the app's role (postgres://role@host/db) when MIGRATION_DATABASE_URL is set");
+  if (appRole === ownerRole)
+    throw new Error("MIGRATION_DATABASE_URL must connect as the owner, another role than the app's in DATABASE_URL");
   const owner = openPostgres(ownerUrl);
   try {
     const applied = await migrateToLatest(owner.db as Kysely<unknown>);
@@ -83,7 +84,14 @@ async function openPglite(dataDir: string | 'memory', sharedBuffers: string | un
   if (dataDir === 'memory') {
     const pglite = await PGlite.create(options);
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
-    return { db, kind: 'pglite', close: async () => { await db.destroy(); await pglite.close(); } };
+    return {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        await db.destroy();
+        await pglite.close();
+      },
+    };
   }
   mkdirSync(dataDir, { recursive: true });
   const releaseLock = lockDataFolder(dataDir);

@@ -6,7 +6,10 @@ import type { DB, RetractionRow } from './schema.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
-export async function insertRetraction(trx: Transaction<DB>, row: Omit<RetractionRow, 'checked_at' | 'started_at' | 'finished_at' | 'halted_at' | 'halt_reason'>): Promise<RetractionRow> {
+export async function insertRetraction(
+  trx: Transaction<DB>,
+  row: Omit<RetractionRow, 'checked_at' | 'started_at' | 'finished_at' | 'halted_at' | 'halt_reason'>,
+): Promise<RetractionRow> {
   return trx.insertInto('retractions').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -14,7 +17,12 @@ export async function insertRetraction(trx: Transaction<DB>, row: Omit<Retractio
  * The retraction's ledger, copied from the original's: one row per delivery that may have
  * reached someone, with the Message-ID recorded for that recipient. Nothing else is ever a target.
  */
-export async function seedRetractionItems(trx: Transaction<DB>, retractionId: string, campaignId: string, statuses: readonly DeliveryStatus[]): Promise<number> {
+export async function seedRetractionItems(
+  trx: Transaction<DB>,
+  retractionId: string,
+  campaignId: string,
+  statuses: readonly DeliveryStatus[],
+): Promise<number> {
   const result = await sql`
     INSERT INTO retraction_items (retraction_id, seq, email, message_id)
     SELECT ${retractionId}, seq, email, message_id FROM deliveries
@@ -36,12 +44,27 @@ export function lockRetractionOf(trx: Transaction<DB>, campaignId: string): Prom
 }
 
 /** Moves a retraction on only from one of `from`; undefined when it was elsewhere (someone else moved it first). */
-export function updateRetractionIf(db: Db, id: string, from: readonly RetractionStatus[], patch: Partial<Omit<RetractionRow, 'id'>>): Promise<RetractionRow | undefined> {
-  return db.updateTable('retractions').set(patch).where('id', '=', id).where('status', 'in', [...from]).returningAll().executeTakeFirst();
+export function updateRetractionIf(
+  db: Db,
+  id: string,
+  from: readonly RetractionStatus[],
+  patch: Partial<Omit<RetractionRow, 'id'>>,
+): Promise<RetractionRow | undefined> {
+  return db
+    .updateTable('retractions')
+    .set(patch)
+    .where('id', '=', id)
+    .where('status', 'in', [...from])
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export function retractionsInStatus(db: Db, statuses: readonly RetractionStatus[]): Promise<RetractionRow[]> {
-  return db.selectFrom('retractions').selectAll().where('status', 'in', [...statuses]).execute();
+  return db
+    .selectFrom('retractions')
+    .selectAll()
+    .where('status', 'in', [...statuses])
+    .execute();
 }
 
 export interface RetractionTarget {
@@ -67,11 +90,22 @@ export async function uncheckedItems(db: Db, retractionId: string, limit: number
 }
 
 export async function recordDryRun(db: Db, retractionId: string, seq: number, outcome: DryRunOutcome, response: string): Promise<void> {
-  await db.updateTable('retraction_items').set({ dry_run: outcome, dry_run_response: response.slice(0, 1000) }).where('retraction_id', '=', retractionId).where('seq', '=', seq).execute();
+  await db
+    .updateTable('retraction_items')
+    .set({ dry_run: outcome, dry_run_response: response.slice(0, 1000) })
+    .where('retraction_id', '=', retractionId)
+    .where('seq', '=', seq)
+    .execute();
 }
 
 export async function hasUncheckedItems(db: Db, retractionId: string): Promise<boolean> {
-  const row = await db.selectFrom('retraction_items').select('seq').where('retraction_id', '=', retractionId).where('dry_run', 'is', null).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('retraction_items')
+    .select('seq')
+    .where('retraction_id', '=', retractionId)
+    .where('dry_run', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -80,7 +114,12 @@ export async function hasUncheckedItems(db: Db, retractionId: string): Promise<b
  * the retraction is still running: once a halt commits, nothing more is taken. A row a worker
  * took and never finished is taken over after `staleSeconds`.
  */
-export async function claimItem(db: Kysely<DB>, retractionId: string, token: string, staleSeconds: number): Promise<RetractionTarget | undefined> {
+export async function claimItem(
+  db: Kysely<DB>,
+  retractionId: string,
+  token: string,
+  staleSeconds: number,
+): Promise<RetractionTarget | undefined> {
   const result = await sql<RetractionTarget>`
     WITH live AS (SELECT id, campaign_id FROM retractions WHERE id = ${retractionId} AND status = 'running' FOR KEY SHARE),
     picked AS (
@@ -100,7 +139,14 @@ export async function claimItem(db: Kysely<DB>, retractionId: string, token: str
 }
 
 /** Writes what happened to a row this worker holds. */
-export async function finishItem(db: Kysely<DB>, retractionId: string, seq: number, token: string, status: RetractionItemStatus, response: string): Promise<void> {
+export async function finishItem(
+  db: Kysely<DB>,
+  retractionId: string,
+  seq: number,
+  token: string,
+  status: RetractionItemStatus,
+  response: string,
+): Promise<void> {
   await db
     .updateTable('retraction_items')
     .set({ status, response: response.slice(0, 1000), claim_token: null, finished_at: new Date() })
@@ -113,18 +159,39 @@ export async function finishItem(db: Kysely<DB>, retractionId: string, seq: numb
 
 /** Keeps a row fresh while its worker retries, so nobody takes it over meanwhile. */
 export async function touchItem(db: Kysely<DB>, retractionId: string, seq: number, token: string): Promise<void> {
-  await db.updateTable('retraction_items').set({ claimed_at: new Date() }).where('retraction_id', '=', retractionId).where('seq', '=', seq).where('claim_token', '=', token).execute();
+  await db
+    .updateTable('retraction_items')
+    .set({ claimed_at: new Date() })
+    .where('retraction_id', '=', retractionId)
+    .where('seq', '=', seq)
+    .where('claim_token', '=', token)
+    .execute();
 }
 
 /** At a halt: every row not yet taken is `halted`. Returns how many, and how many are being worked on. */
 export async function haltItems(trx: Transaction<DB>, retractionId: string): Promise<{ stopped: number; inFlight: number }> {
-  const stopped = await trx.updateTable('retraction_items').set({ status: 'halted', finished_at: new Date() }).where('retraction_id', '=', retractionId).where('status', '=', 'pending').executeTakeFirst();
-  const working = await trx.selectFrom('retraction_items').select((eb) => eb.fn.countAll<string>().as('n')).where('retraction_id', '=', retractionId).where('status', '=', 'working').executeTakeFirstOrThrow();
+  const stopped = await trx
+    .updateTable('retraction_items')
+    .set({ status: 'halted', finished_at: new Date() })
+    .where('retraction_id', '=', retractionId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  const working = await trx
+    .selectFrom('retraction_items')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('retraction_id', '=', retractionId)
+    .where('status', '=', 'working')
+    .executeTakeFirstOrThrow();
   return { stopped: Number(stopped.numUpdatedRows), inFlight: Number(working.n) };
 }
 
 export async function countItemStatuses(db: Db, retractionId: string): Promise<{ key: string; n: string }[]> {
-  return db.selectFrom('retraction_items').select(['status as key', (eb) => eb.fn.countAll<string>().as('n')]).where('retraction_id', '=', retractionId).groupBy('status').execute();
+  return db
+    .selectFrom('retraction_items')
+    .select(['status as key', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('retraction_id', '=', retractionId)
+    .groupBy('status')
+    .execute();
 }
 
 export async function countDryRun(db: Db, retractionId: string): Promise<{ key: string; n: string }[]> {
@@ -158,7 +225,10 @@ export async function addRetractionApproval(trx: Transaction<DB>, retractionId: 
 }
 
 /** Who approved, with the roles they hold now; a deactivated person's approval does not count. */
-export async function retractionApprovals(db: Db, retractionId: string): Promise<{ approverId: string; email: string; roles: Role[]; at: Date }[]> {
+export async function retractionApprovals(
+  db: Db,
+  retractionId: string,
+): Promise<{ approverId: string; email: string; roles: Role[]; at: Date }[]> {
   const rows = await db
     .selectFrom('retraction_approvals as a')
     .innerJoin('users as u', 'u.id', 'a.approver_id')

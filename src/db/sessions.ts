@@ -2,7 +2,10 @@ import type { Kysely } from 'kysely';
 import type { DB } from './schema.js';
 
 /** The same row for any address: nothing in this statement depends on who the address belongs to. */
-export async function insertSignInRequest(db: Kysely<DB>, request: { id: string; email: string; browserHash: string; expiresAt: Date }): Promise<void> {
+export async function insertSignInRequest(
+  db: Kysely<DB>,
+  request: { id: string; email: string; browserHash: string; expiresAt: Date },
+): Promise<void> {
   await db
     .insertInto('sign_in_links')
     .values({ id: request.id, email: request.email, browser_hash: request.browserHash, expires_at: request.expiresAt })
@@ -59,7 +62,13 @@ export async function countCodeAttempt(db: Kysely<DB>, ids: string[]): Promise<v
  * Atomic and bound to the browser: a scanner without the cookie neither signs in nor burns the
  * link. `maxCodeAttempts` is given when a typed code, not the link, completes it.
  */
-export async function consumeSignInLink(db: Kysely<DB>, id: string, browserHash: string, now: Date, maxCodeAttempts?: number): Promise<boolean> {
+export async function consumeSignInLink(
+  db: Kysely<DB>,
+  id: string,
+  browserHash: string,
+  now: Date,
+  maxCodeAttempts?: number,
+): Promise<boolean> {
   let update = db
     .updateTable('sign_in_links')
     .set({ consumed_at: now })
@@ -78,10 +87,19 @@ export async function deleteSignInRequestsExpiredBefore(db: Kysely<DB>, before: 
   await db.deleteFrom('sign_in_links').where('expires_at', '<', before).execute();
 }
 
-export async function insertSession(db: Kysely<DB>, session: { id: string; userId: string; tokenHash: string; csrfToken: string; expiresAt: Date }): Promise<void> {
+export async function insertSession(
+  db: Kysely<DB>,
+  session: { id: string; userId: string; tokenHash: string; csrfToken: string; expiresAt: Date },
+): Promise<void> {
   await db
     .insertInto('sessions')
-    .values({ id: session.id, user_id: session.userId, token_hash: session.tokenHash, csrf_token: session.csrfToken, expires_at: session.expiresAt })
+    .values({
+      id: session.id,
+      user_id: session.userId,
+      token_hash: session.tokenHash,
+      csrf_token: session.csrfToken,
+      expires_at: session.expiresAt,
+    })
     .execute();
 }
 

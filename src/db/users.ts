@@ -25,7 +25,10 @@ export function listUsers(db: Kysely<DB>): Promise<UserRow[]> {
   return db.selectFrom('users').selectAll().orderBy('email').execute();
 }
 
-export async function insertApiToken(db: Kysely<DB>, token: { id: string; userId: string; tokenHash: string; label: string }): Promise<void> {
+export async function insertApiToken(
+  db: Kysely<DB>,
+  token: { id: string; userId: string; tokenHash: string; label: string },
+): Promise<void> {
   await db
     .insertInto('api_tokens')
     .values({ id: token.id, user_id: token.userId, token_hash: token.tokenHash, label: token.label })
@@ -87,8 +90,14 @@ export async function revokeAccessOf(db: Kysely<DB>, userId: string, at: Date): 
   await db.updateTable('sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
 }
 
-export async function insertRoleGrant(db: Kysely<DB>, grant: { id: string; userId: string; roles: Role[]; requestedBy: string }): Promise<void> {
-  await db.insertInto('role_grants').values({ id: grant.id, user_id: grant.userId, roles: grant.roles, requested_by: grant.requestedBy }).execute();
+export async function insertRoleGrant(
+  db: Kysely<DB>,
+  grant: { id: string; userId: string; roles: Role[]; requestedBy: string },
+): Promise<void> {
+  await db
+    .insertInto('role_grants')
+    .values({ id: grant.id, user_id: grant.userId, roles: grant.roles, requested_by: grant.requestedBy })
+    .execute();
 }
 
 /** Grants waiting for a second admin, with who asked and for whom. */
@@ -125,5 +134,10 @@ export async function decideRoleGrant(db: Kysely<DB>, id: string, by: string, de
 }
 
 export async function cancelOpenGrantsFor(db: Kysely<DB>, userId: string, by: string, at: Date): Promise<void> {
-  await db.updateTable('role_grants').set({ decided_by: by, decided_at: at, decision: 'cancelled' }).where('user_id', '=', userId).where('decided_at', 'is', null).execute();
+  await db
+    .updateTable('role_grants')
+    .set({ decided_by: by, decided_at: at, decision: 'cancelled' })
+    .where('user_id', '=', userId)
+    .where('decided_at', 'is', null)
+    .execute();
 }

@@ -21,10 +21,7 @@ export function isValidEmail(normalised: string): boolean {
   );
 }
 
-export const emailAddress = z
-  .string()
-  .transform(normaliseEmail)
-  .refine(isValidEmail, { message: 'is not a valid email address' });
+export const emailAddress = z.string().transform(normaliseEmail).refine(isValidEmail, { message: 'is not a valid email address' });
 
 /** Text that ends up in a mail header: CR or LF there would let input add headers of its own. */
 export const headerText = (max: number) =>

@@ -22,7 +22,12 @@ export type ListSummary = z.infer<typeof listSummary>;
 export const listsView = z.object({ lists: z.array(listSummary) });
 export const memberView = z.object({ email: z.string(), name: z.string(), fields: z.record(z.string(), z.string()) });
 export const membersView = z.object({ members: z.array(memberView) });
-export const importReport = z.object({ listId: z.string(), imported: z.number().int(), mergedDuplicates: z.number().int(), memberCount: z.number().int() });
+export const importReport = z.object({
+  listId: z.string(),
+  imported: z.number().int(),
+  mergedDuplicates: z.number().int(),
+  memberCount: z.number().int(),
+});
 export type ImportReport = z.infer<typeof importReport>;
 
 const deliveryCounts = counts(DELIVERY_STATUSES);
@@ -57,7 +62,9 @@ export const campaignView = z.object({
   external: z.boolean(),
   firstWave: firstWaveSpec.nullable(),
   policy: policyDecision.nullable().describe('what the blast-radius policy decided at submit'),
-  wave: z.object({ size: z.number().int(), stage: z.enum(['first', 'paused', 'rest']).nullable(), continuesAt: timestamp.nullable() }).nullable(),
+  wave: z
+    .object({ size: z.number().int(), stage: z.enum(['first', 'paused', 'rest']).nullable(), continuesAt: timestamp.nullable() })
+    .nullable(),
   approvals: z.object({ required: z.number().int(), approved: z.number().int(), approvedBy: z.array(z.string()) }),
   decisions: z.array(
     z.object({
@@ -68,7 +75,10 @@ export const campaignView = z.object({
       via: z.enum(['api', 'link']),
       at: timestamp,
       voided: z.boolean(),
-      voidReason: z.enum(VOID_REASONS).nullable().describe('why it stopped counting; null while it counts, or if voided before reasons were kept'),
+      voidReason: z
+        .enum(VOID_REASONS)
+        .nullable()
+        .describe('why it stopped counting; null while it counts, or if voided before reasons were kept'),
     }),
   ),
   submittedAt: timestamp.nullable(),
@@ -80,7 +90,9 @@ export const campaignView = z.object({
   haltReason: z.string().nullable(),
   originalCampaignId: z.string().nullable(),
   correctionCampaignId: z.string().nullable(),
-  correctionAudience: z.object({ receivedOriginal: z.number().int(), originalInFlight: z.number().int(), willReach: z.number().int() }).optional(),
+  correctionAudience: z
+    .object({ receivedOriginal: z.number().int(), originalInFlight: z.number().int(), willReach: z.number().int() })
+    .optional(),
   deliveries: deliveryCounts,
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -100,11 +112,15 @@ export const recallReport = z.object({
   correction: campaignView,
   original: z.object({ sent: z.number().int(), unknown: z.number().int(), inFlight: z.number().int() }),
   correctionAudience: z.number().int(),
-  retraction: z.object({ id: z.string(), items: z.number().int() }).nullable().describe('asked for with `retract: true`: its dry run starts at once'),
+  retraction: z
+    .object({ id: z.string(), items: z.number().int() })
+    .nullable()
+    .describe('asked for with `retract: true`: its dry run starts at once'),
 });
 
 /** Counts with every key named in the type too, for the views that read them one by one. */
-const countsOf = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
+const countsOf = <K extends string>(keys: readonly K[]) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
 
 export const retractionView = z.object({
   id: z.string(),
@@ -128,12 +144,15 @@ export const retractionItemView = z.object({
   dryRun: z.enum(DRY_RUN_OUTCOMES).nullable(),
   dryRunResponse: z.string().nullable(),
   status: z.enum(RETRACTION_ITEM_STATUSES),
-  response: z.string().nullable().describe("what the server said, or why nothing was done"),
+  response: z.string().nullable().describe('what the server said, or why nothing was done'),
   attempts: z.number().int(),
   finishedAt: timestamp.nullable(),
 });
 export type RetractionItemView = z.infer<typeof retractionItemView>;
-export const retractionItemsView = z.object({ items: z.array(retractionItemView), next: z.number().int().nullable().describe('pass as `after` for the next page; null on the last') });
+export const retractionItemsView = z.object({
+  items: z.array(retractionItemView),
+  next: z.number().int().nullable().describe('pass as `after` for the next page; null on the last'),
+});
 export const retractionHaltReport = z.object({
   status: z.literal('halted'),
   inFlight: z.number().int().describe('mailboxes being worked on when it halted: they finish and say so'),
@@ -145,7 +164,13 @@ export const killSwitchView = z.object({ engaged: z.boolean(), by: z.string().op
 export const haltAllReport = z.object({ engaged: z.literal(true), campaigns: z.array(haltReport) });
 export const resumeAllReport = z.object({ engaged: z.literal(false) });
 
-export const suppressionView = z.object({ email: z.string(), kind: z.enum(['left', 'opted_out']), reason: z.string(), addedBy: z.string(), addedAt: timestamp });
+export const suppressionView = z.object({
+  email: z.string(),
+  kind: z.enum(['left', 'opted_out']),
+  reason: z.string(),
+  addedBy: z.string(),
+  addedAt: timestamp,
+});
 export type SuppressionView = z.infer<typeof suppressionView>;
 export const suppressionsView = z.object({ suppressions: z.array(suppressionView) });
 export const suppressionImportReport = z.object({ imported: z.number().int() });
@@ -162,7 +187,10 @@ export const deliveryView = z.object({
   finishedAt: timestamp.nullable(),
 });
 export type DeliveryView = z.infer<typeof deliveryView>;
-export const deliveriesView = z.object({ deliveries: z.array(deliveryView), next: z.number().int().nullable().describe('pass as `after` for the next page; null on the last') });
+export const deliveriesView = z.object({
+  deliveries: z.array(deliveryView),
+  next: z.number().int().nullable().describe('pass as `after` for the next page; null on the last'),
+});
 
 export const auditEventView = z.object({
   id: z.number().int(),
@@ -183,6 +211,11 @@ export const auditReportView = z.object({
   reason: z.string().optional(),
   checkpoint: z.object({ name: z.string(), at: z.string(), lastId: z.number().int(), count: z.number().int() }).nullable(),
   problems: z.array(
-    z.object({ kind: z.enum(['broken', 'rewritten', 'truncated', 'bad_checkpoint']), eventId: z.number().int().optional(), checkpoint: z.string().optional(), message: z.string() }),
+    z.object({
+      kind: z.enum(['broken', 'rewritten', 'truncated', 'bad_checkpoint']),
+      eventId: z.number().int().optional(),
+      checkpoint: z.string().optional(),
+      message: z.string(),
+    }),
   ),
 });

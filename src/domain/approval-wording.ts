@@ -17,7 +17,12 @@ export function voidedBecause(reason: string | null): string {
 }
 
 /** What an approver is told after deciding: approved only once the quorum is reached, not after the first of two. */
-export function decisionOutcome(outcome: { decision: 'approve' | 'reject'; status: CampaignStatus; approved: number; required: number }): string {
+export function decisionOutcome(outcome: {
+  decision: 'approve' | 'reject';
+  status: CampaignStatus;
+  approved: number;
+  required: number;
+}): string {
   if (outcome.decision === 'reject') return 'rejected; the author has it back as a draft';
   if (outcome.status === 'pending_approval') {
     const missing = Math.max(1, outcome.required - outcome.approved);

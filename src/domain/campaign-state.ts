@@ -1,23 +1,7 @@
-export const CAMPAIGN_STATUSES = [
-  'draft',
-  'pending_approval',
-  'scheduled',
-  'sending',
-  'sent',
-  'halted',
-  'cancelled',
-] as const;
+export const CAMPAIGN_STATUSES = ['draft', 'pending_approval', 'scheduled', 'sending', 'sent', 'halted', 'cancelled'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
-export type CampaignAction =
-  | 'edit'
-  | 'submit'
-  | 'reject'
-  | 'reach_quorum'
-  | 'cancel'
-  | 'start'
-  | 'finish'
-  | 'halt';
+export type CampaignAction = 'edit' | 'submit' | 'reject' | 'reach_quorum' | 'cancel' | 'start' | 'finish' | 'halt';
 
 /** The whole life of a campaign: anything not listed here is refused. */
 const TRANSITIONS: Record<CampaignAction, Partial<Record<CampaignStatus, CampaignStatus>>> = {

@@ -60,7 +60,12 @@ export function deliveryBreakdown(counts: DeliveryCounts, recipientCount: number
     count: values[key],
     percent: total > 0 ? Math.round((values[key] / total) * 1000) / 10 : 0,
   }));
-  return { total, segments, percentSent: total > 0 ? Math.floor((counts.sent / total) * 100) : 0, summary: summarise(segments, total, status) };
+  return {
+    total,
+    segments,
+    percentSent: total > 0 ? Math.floor((counts.sent / total) * 100) : 0,
+    summary: summarise(segments, total, status),
+  };
 }
 
 function summarise(segments: ProgressSegment[], total: number, status: CampaignStatus): string {

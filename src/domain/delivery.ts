@@ -46,7 +46,19 @@ interface SmtpErrorLike {
 // nodemailer reports every dropped or timed-out connection with command 'CONN', whatever
 // stage it came at (a drop inside the body and one after the final dot raise the same
 // error); only these codes and timeouts say for certain that no message had gone out yet.
-const BEFORE_THE_MESSAGE = new Set(['EDNS', 'ETLS', 'EAUTH', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const BEFORE_THE_MESSAGE = new Set([
+  'EDNS',
+  'ETLS',
+  'EAUTH',
+  'EENVELOPE',
+  'EMESSAGE',
+  'EREQUIRETLS',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 const SETUP_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
 const CONNECTION_LOST = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EPROTOCOL']);
 

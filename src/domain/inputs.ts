@@ -121,7 +121,7 @@ export const campaignsQuery = paging.extend({
 });
 export const deliveriesQuery = z.object({
   status: z.enum(DELIVERY_STATUSES).optional(),
-  after: pagePosition.default(0).describe('the seq to continue after: the previous page\'s `next`'),
+  after: pagePosition.default(0).describe("the seq to continue after: the previous page's `next`"),
   limit: z.coerce.number().int().min(1).max(5000).default(500),
   format: z.enum(['json', 'csv']).default('json'),
 });

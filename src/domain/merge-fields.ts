@@ -27,22 +27,13 @@ export function mergeValues(recipient: MergeRecipient): Record<string, string> {
 }
 
 /** Replaces `{{field}}`; `escape` guards HTML output. A missing value renders as empty text. */
-export function renderMerge(
-  template: string,
-  values: Record<string, string>,
-  escape: (value: string) => string = (v) => v,
-): string {
+export function renderMerge(template: string, values: Record<string, string>, escape: (value: string) => string = (v) => v): string {
   // Own properties only: {{constructor}} must not reach Object.prototype.
   return template.replace(FIELD_PATTERN, (_, name: string) => escape(Object.hasOwn(values, name) ? values[name]! : ''));
 }
 
 export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /**
@@ -87,7 +78,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
   for (let i = 1; i <= x.length; i++) {
     const current = [i];
-    for (let j = 1; j <= y.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    for (let j = 1; j <= y.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[y.length]!;
@@ -95,7 +87,9 @@ function editDistance(a: string, b: string): number {
 
 /** The available field a typo most likely meant: the nearest within two edits, if one is. */
 function likelyMeant(field: string, available: readonly string[]): string | null {
-  const ranked = available.map((candidate) => ({ candidate, distance: editDistance(field, candidate) })).filter(({ distance }) => distance <= 2);
+  const ranked = available
+    .map((candidate) => ({ candidate, distance: editDistance(field, candidate) }))
+    .filter(({ distance }) => distance <= 2);
   ranked.sort((a, b) => a.distance - b.distance);
   return ranked[0]?.candidate ?? null;
 }
@@ -111,7 +105,11 @@ export function checkMergeFields(used: readonly string[], audience: AudienceFiel
   const unknown = used.filter((field) => !available.includes(field)).map((field) => ({ field, suggestion: likelyMeant(field, available) }));
   const empty = used
     .filter((field) => available.includes(field))
-    .map((field) => ({ field, empty: audience.recipients - (audience.filled.get(field) ?? audience.recipients), refusedAtSubmit: !builtins.includes(field) }))
+    .map((field) => ({
+      field,
+      empty: audience.recipients - (audience.filled.get(field) ?? audience.recipients),
+      refusedAtSubmit: !builtins.includes(field),
+    }))
     .filter(({ empty }) => empty > 0);
   return { unknown, empty };
 }

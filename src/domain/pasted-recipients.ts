@@ -12,7 +12,9 @@ export function parsePastedRecipients(text: string): { recipients: RecipientInpu
   text.split(/\r?\n/).forEach((raw, index) => {
     for (const entry of entriesOf(raw.trim())) {
       const angle = /^(.*)<([^>]+)>$/.exec(entry);
-      const [email, name] = angle ? [angle[2]!, angle[1]!.trim().replace(/^"|"$/g, '')] : (entry.split(/\s*[,;\t]\s*/) as [string, string?]);
+      const [email, name] = angle
+        ? [angle[2]!, angle[1]!.trim().replace(/^"|"$/g, '')]
+        : (entry.split(/\s*[,;\t]\s*/) as [string, string?]);
       const parsed = recipientInput.safeParse({ email, name: name ?? '' });
       if (!parsed.success) {
         errors.push({ line: index + 1, message: `"${entry}": ${parsed.error.issues[0]!.message}` });

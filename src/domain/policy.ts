@@ -13,18 +13,31 @@ import { isTimeZone, utcToZonedLocal } from './time-zone.js';
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time such as 20:00');
 
-
 export const policySchema = z
   .object({
     /** At or above `minRecipients`, at least `required` approvers (the highest matching rule wins). */
-    approvals: z.array(z.object({ minRecipients: z.number().int().min(1), required: z.number().int().min(1).max(20) }).strict()).default([]),
+    approvals: z
+      .array(z.object({ minRecipients: z.number().int().min(1), required: z.number().int().min(1).max(20) }).strict())
+      .default([]),
     /** At or above `minRecipients`, the campaign goes first to a first wave of this share or count. */
     firstWave: z
-      .array(z.object({ minRecipients: z.number().int().min(1), share: z.number().gt(0).lt(1).optional(), count: z.number().int().min(1).optional() }).strict())
+      .array(
+        z
+          .object({
+            minRecipients: z.number().int().min(1),
+            share: z.number().gt(0).lt(1).optional(),
+            count: z.number().int().min(1).optional(),
+          })
+          .strict(),
+      )
       .default([]),
     /** Lists that need more care: an admin among the approvers and a longer hold after the last approval. */
     sensitiveLists: z
-      .array(z.object({ list: z.string().min(1), adminApprover: z.boolean().default(true), holdMinutes: z.number().int().min(0).default(0) }).strict())
+      .array(
+        z
+          .object({ list: z.string().min(1), adminApprover: z.boolean().default(true), holdMinutes: z.number().int().min(0).default(0) })
+          .strict(),
+      )
       .default([]),
     /** Recipients outside the organisation's domains: `allow`, `when_marked` (the campaign says it is external), or `refuse`. */
     externalRecipients: z.enum(['allow', 'when_marked', 'refuse']).default('allow'),
@@ -105,7 +118,9 @@ export function evaluatePolicy(policy: Policy, facts: CampaignFacts): { decision
   const sizeRule = policy.approvals.filter((r) => n >= r.minRecipients).sort((a, b) => b.required - a.required)[0];
   if (sizeRule && sizeRule.required > requiredApprovals) {
     requiredApprovals = sizeRule.required;
-    applied.push(`${n.toLocaleString('en-US')} recipients (${sizeRule.minRecipients.toLocaleString('en-US')} or more) need ${sizeRule.required} approvers`);
+    applied.push(
+      `${n.toLocaleString('en-US')} recipients (${sizeRule.minRecipients.toLocaleString('en-US')} or more) need ${sizeRule.required} approvers`,
+    );
   }
 
   let adminApprover = false;
@@ -113,7 +128,10 @@ export function evaluatePolicy(policy: Policy, facts: CampaignFacts): { decision
   for (const rule of policy.sensitiveLists.filter((r) => facts.listNames.includes(r.list))) {
     adminApprover ||= rule.adminApprover;
     holdMinutes = Math.max(holdMinutes, rule.holdMinutes);
-    const needs = [rule.adminApprover ? 'an admin among the approvers' : '', rule.holdMinutes ? `a hold of ${rule.holdMinutes} minutes` : ''].filter(Boolean);
+    const needs = [
+      rule.adminApprover ? 'an admin among the approvers' : '',
+      rule.holdMinutes ? `a hold of ${rule.holdMinutes} minutes` : '',
+    ].filter(Boolean);
     applied.push(`the list "${rule.list}" is sensitive${needs.length ? `: it needs ${needs.join(' and ')}` : ''}`);
   }
 
@@ -167,7 +185,11 @@ function mayUseSender(sender: NonNullable<Policy['senders']>[number], author: Ca
 }
 
 export function describeQuietHours(quiet: QuietHours): string {
-  const parts = [quiet.nights ? `${quiet.nights.from}–${quiet.nights.to}` : '', quiet.weekends ? 'weekends' : '', quiet.holidays.length ? `${quiet.holidays.length} holiday(s)` : ''];
+  const parts = [
+    quiet.nights ? `${quiet.nights.from}–${quiet.nights.to}` : '',
+    quiet.weekends ? 'weekends' : '',
+    quiet.holidays.length ? `${quiet.holidays.length} holiday(s)` : '',
+  ];
   return `${parts.filter(Boolean).join(', ') || 'none'}, ${quiet.timeZone}`;
 }
 

@@ -53,11 +53,7 @@ export type DecisionRefusal =
   | { code: 'stale_hash'; message: string };
 
 /** Why this person may not decide on this content, or null when they may. */
-export function refuseDecision(
-  input: QuorumInput,
-  approverId: string,
-  reviewedHash: string,
-): DecisionRefusal | null {
+export function refuseDecision(input: QuorumInput, approverId: string, reviewedHash: string): DecisionRefusal | null {
   if (reviewedHash !== input.contentHash) {
     return {
       code: 'stale_hash',
@@ -73,9 +69,7 @@ export function refuseDecision(
   if (input.listContributorIds.includes(approverId)) {
     return { code: 'list_contributor', message: "someone who changed a list in the campaign's audience cannot approve or reject it" };
   }
-  const already = input.approvals.some(
-    (a) => !a.voided && a.approverId === approverId && a.contentHash === input.contentHash,
-  );
+  const already = input.approvals.some((a) => !a.voided && a.approverId === approverId && a.contentHash === input.contentHash);
   if (already) {
     return { code: 'duplicate', message: 'you have already decided on this version of the campaign' };
   }

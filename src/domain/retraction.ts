@@ -13,9 +13,25 @@ export const MAILBOX_FINDINGS = ['found', 'not_found', 'already_deleted'] as con
 export type MailboxFinding = (typeof MAILBOX_FINDINGS)[number];
 
 /** A recipient's row in the retraction's ledger: `pending`, `working` (a worker holds it), then final. */
-export const RETRACTION_ITEM_STATUSES = ['pending', 'working', 'removed', 'not_found', 'already_deleted', 'failed', 'not_retractable', 'halted'] as const;
+export const RETRACTION_ITEM_STATUSES = [
+  'pending',
+  'working',
+  'removed',
+  'not_found',
+  'already_deleted',
+  'failed',
+  'not_retractable',
+  'halted',
+] as const;
 export type RetractionItemStatus = (typeof RETRACTION_ITEM_STATUSES)[number];
-export const FINAL_ITEM_STATUSES: readonly RetractionItemStatus[] = ['removed', 'not_found', 'already_deleted', 'failed', 'not_retractable', 'halted'];
+export const FINAL_ITEM_STATUSES: readonly RetractionItemStatus[] = [
+  'removed',
+  'not_found',
+  'already_deleted',
+  'failed',
+  'not_retractable',
+  'halted',
+];
 
 /** What the dry run says would happen to each recipient's message. */
 export const DRY_RUN_OUTCOMES = ['would_remove', 'not_found', 'already_deleted', 'failed', 'not_retractable'] as const;
@@ -69,9 +85,12 @@ export function retractionQuorum(
   approvals: readonly RetractionApproval[],
   requesterId: string,
 ): { met: boolean; approvers: number; admin: boolean; missing: string[] } {
-  const counted = approvals.filter((a, i) => a.approverId !== requesterId && approvals.findIndex((b) => b.approverId === a.approverId) === i);
+  const counted = approvals.filter(
+    (a, i) => a.approverId !== requesterId && approvals.findIndex((b) => b.approverId === a.approverId) === i,
+  );
   // The admin seat goes to an admin who is not also an approver when there is one, so approvers fill the rest.
-  const admin = counted.find((a) => a.roles.includes('admin') && !a.roles.includes('approver')) ?? counted.find((a) => a.roles.includes('admin'));
+  const admin =
+    counted.find((a) => a.roles.includes('admin') && !a.roles.includes('approver')) ?? counted.find((a) => a.roles.includes('admin'));
   const approvers = counted.filter((a) => a !== admin && a.roles.includes('approver')).length;
   const missing = [
     approvers < required ? `${required - approvers} more approver${required - approvers === 1 ? '' : 's'}` : '',

@@ -35,10 +35,13 @@ const DAY_MS = 86_400_000;
 export function zonedLocalToUtc(local: string, timeZone: string): Date {
   const wall = LOCAL_DATE_TIME.test(local) ? Date.parse(`${local.length === 16 ? `${local}:00` : local}Z`) : NaN;
   // Date.parse rolls 30 February over into March: a time the calendar lacks is a typo, not a date.
-  if (Number.isNaN(wall) || new Date(wall).toISOString().slice(0, local.length) !== local) throw new RangeError(`not a date and time: ${local}`);
+  if (Number.isNaN(wall) || new Date(wall).toISOString().slice(0, local.length) !== local)
+    throw new RangeError(`not a date and time: ${local}`);
   const offsetBefore = zoneOffsetMs(new Date(wall - DAY_MS), timeZone);
   const offsetAfter = zoneOffsetMs(new Date(wall + DAY_MS), timeZone);
-  const showing = [wall - offsetBefore, wall - offsetAfter].filter((instant) => instant + zoneOffsetMs(new Date(instant), timeZone) === wall);
+  const showing = [wall - offsetBefore, wall - offsetAfter].filter(
+    (instant) => instant + zoneOffsetMs(new Date(instant), timeZone) === wall,
+  );
   return new Date(showing.length ? Math.min(...showing) : wall - offsetBefore);
 }
 

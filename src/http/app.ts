@@ -70,7 +70,9 @@ export function createApp(ctx: AppContext, logger: Logger = silentLogger): expre
     if (error instanceof AppError && !api) {
       if (error.status === 401) return res.redirect(303, `/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);
       const chrome = await chromeFor(ctx, req).catch(() => ({ session: req.webSession ?? null }));
-      res.status(error.status).send(messagePage(error.status === 404 ? 'Not found' : 'That did not work', error.message, chrome, wayBack(req)));
+      res
+        .status(error.status)
+        .send(messagePage(error.status === 404 ? 'Not found' : 'That did not work', error.message, chrome, wayBack(req)));
       return;
     }
     if (error instanceof AppError) {
@@ -79,7 +81,9 @@ export function createApp(ctx: AppContext, logger: Logger = silentLogger): expre
     }
     const parseFailure = error as { type?: string; status?: number; message?: string };
     if (parseFailure.type === 'entity.parse.failed') {
-      sendError(res, 400, 'malformed_json', 'the request body is not valid JSON', [{ field: '(body)', message: parseFailure.message ?? '' }]);
+      sendError(res, 400, 'malformed_json', 'the request body is not valid JSON', [
+        { field: '(body)', message: parseFailure.message ?? '' },
+      ]);
       return;
     }
     if (parseFailure.type === 'entity.too.large') {

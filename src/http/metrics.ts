@@ -44,7 +44,16 @@ export function observeRequests(logger: Logger) {
       const campaignId = route.includes('/campaigns/:id') ? req.params.id : undefined;
       const actor = req.actor?.email ?? req.webSession?.actor.email;
       logger.info(
-        { reqId, method: req.method, route, path: redactLinks(req.path), status: res.statusCode, ms: Math.round(seconds * 1000), actor, campaignId },
+        {
+          reqId,
+          method: req.method,
+          route,
+          path: redactLinks(req.path),
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+          actor,
+          campaignId,
+        },
         'request',
       );
     });

@@ -14,7 +14,8 @@ const NOTICES = {
   recalled: () => 'Correction created and sent to the approvers.',
   'retraction-approved': () => 'Approval recorded. The retraction starts once it has all the approvals it needs.',
   'retraction-started': () => 'Approved: the retraction is moving the message to Trash in each mailbox.',
-  'retraction-halted': (q: Record<string, string>) => `Retraction halted. ${q.stopped ?? 0} mailboxes will not be touched; ${q.inFlight ?? 0} were being worked on.`,
+  'retraction-halted': (q: Record<string, string>) =>
+    `Retraction halted. ${q.stopped ?? 0} mailboxes will not be touched; ${q.inFlight ?? 0} were being worked on.`,
   'recall-drafted': () => 'The original is halted and a correction is drafted: an author must submit it for approval.',
   imported: (q: Record<string, string>) => `Imported ${q.imported ?? 0} members (${q.merged ?? 0} duplicates merged).`,
   'kill-engaged': () => 'Kill switch engaged: everything scheduled or sending is halted.',
@@ -24,7 +25,8 @@ const NOTICES = {
   'grant-requested': () => 'Saved. The approver or admin role waits for a second admin to confirm it.',
   'grant-confirmed': () => 'Role grant confirmed.',
   'grant-cancelled': () => 'Role grant cancelled.',
-  'user-deactivated': () => 'Deactivated: their sessions and tokens no longer work, and their approvals of campaigns not yet sending are void.',
+  'user-deactivated': () =>
+    'Deactivated: their sessions and tokens no longer work, and their approvals of campaigns not yet sending are void.',
   'user-reactivated': () => 'Reactivated.',
   'token-revoked': () => 'Token revoked: anything using it can no longer call the API.',
 } satisfies Record<string, (query: Record<string, string>) => string>;
@@ -34,7 +36,8 @@ export type Notice = keyof typeof NOTICES;
 /** The page's chrome, with the notice its URL names. */
 export async function consoleChrome(ctx: AppContext, req: Request): Promise<Chrome> {
   const name = req.query.notice;
-  const notice = typeof name === 'string' && Object.hasOwn(NOTICES, name) ? NOTICES[name as Notice](req.query as Record<string, string>) : undefined;
+  const notice =
+    typeof name === 'string' && Object.hasOwn(NOTICES, name) ? NOTICES[name as Notice](req.query as Record<string, string>) : undefined;
   return { ...(await chromeFor(ctx, req)), notice };
 }
 

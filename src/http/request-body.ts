@@ -38,7 +38,13 @@ export function jsonOnly(alsoAccepted: Record<string, string[]> = {}) {
     // `is` is null for a request without a body, false for a body of any other type; an empty body has none to read.
     if (req.get('content-length') === '0' || req.is(accepted) !== false) return next();
     const sent = req.get('content-type') ?? 'no Content-Type';
-    next(new AppError(415, 'unsupported_media_type', `the API reads ${accepted.join(' or ')} bodies, not ${sent}: send JSON with Content-Type: application/json`));
+    next(
+      new AppError(
+        415,
+        'unsupported_media_type',
+        `the API reads ${accepted.join(' or ')} bodies, not ${sent}: send JSON with Content-Type: application/json`,
+      ),
+    );
   };
 }
 

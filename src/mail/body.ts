@@ -15,8 +15,31 @@ const LINK_SCHEMES = ['http', 'https', 'mailto'];
 
 const SANITISE: sanitizeHtml.IOptions = {
   allowedTags: [
-    'p', 'br', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'strong', 'em', 'del', 'blockquote',
-    'code', 'pre', 'hr', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'a',
+    'p',
+    'br',
+    'h1',
+    'h2',
+    'h3',
+    'h4',
+    'h5',
+    'h6',
+    'ul',
+    'ol',
+    'li',
+    'strong',
+    'em',
+    'del',
+    'blockquote',
+    'code',
+    'pre',
+    'hr',
+    'table',
+    'thead',
+    'tbody',
+    'tr',
+    'th',
+    'td',
+    'a',
   ],
   allowedAttributes: { a: ['href'], th: ['align'], td: ['align'], ol: ['start'] },
   allowedSchemes: LINK_SCHEMES,
@@ -24,7 +47,10 @@ const SANITISE: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   // A link to somewhere relative means nothing in an inbox: keep its text, drop the target.
   transformTags: {
-    a: (tagName, attribs) => ({ tagName, attribs: isAllowedTarget(attribs.href ?? '') ? { href: attribs.href! } : ({} as sanitizeHtml.Attributes) }),
+    a: (tagName, attribs) => ({
+      tagName,
+      attribs: isAllowedTarget(attribs.href ?? '') ? { href: attribs.href! } : ({} as sanitizeHtml.Attributes),
+    }),
   },
   disallowedTagsMode: 'discard',
 };

@@ -16,8 +16,21 @@ export interface ImapMailboxOptions {
 
 // Errors from the socket or the protocol layer: the server may answer the next try.
 const TEMPORARY_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
-  'NoConnection', 'EConnectionClosed', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'ETIMEOUT', 'ETHROTTLE', 'LockTimeout', 'ClosedAfterConnectText',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'NoConnection',
+  'EConnectionClosed',
+  'CONNECT_TIMEOUT',
+  'GREETING_TIMEOUT',
+  'ETIMEOUT',
+  'ETHROTTLE',
+  'LockTimeout',
+  'ClosedAfterConnectText',
 ]);
 // RFC 5530 response codes that say "later": the mailbox is busy or the server is short of something.
 const TEMPORARY_RESPONSE_CODES = new Set(['UNAVAILABLE', 'INUSE', 'LIMIT', 'OVERQUOTA', 'SERVERBUG', 'CONTACTADMIN']);
@@ -116,7 +129,8 @@ export function imapMailbox(options: ImapMailboxOptions): MailboxBackend {
           if (dryRun) return { finding: 'found', response: `in ${folder.path}` };
           return { finding: 'found', response: await moveToTrash(client, folder, trash, uids) };
         }
-        if ((await matching(client, trash.path, messageId)).length > 0) return { finding: 'already_deleted', response: `only in ${trash.path}` };
+        if ((await matching(client, trash.path, messageId)).length > 0)
+          return { finding: 'already_deleted', response: `only in ${trash.path}` };
         return { finding: 'not_found', response: `not in any of ${folders.length} folders` };
       } catch (error) {
         throw error instanceof MailboxError ? error : classify(error as ImapErrorLike);

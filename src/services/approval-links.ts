@@ -98,7 +98,12 @@ export async function sendApprovalRequest(ctx: AppContext, job: ApprovalEmailJob
   if (!(await setLinkTokenHash(ctx.db, job.approvalLinkId, hashToken(token)))) return;
   const placeholder = linkPlaceholder(job.approvalLinkId);
   const url = reviewUrl(ctx, token);
-  await sendStaffEmail(ctx, { to: job.to, subject: job.subject, html: job.html.replaceAll(placeholder, escapeHtml(url)), text: job.text.replaceAll(placeholder, url) });
+  await sendStaffEmail(ctx, {
+    to: job.to,
+    subject: job.subject,
+    html: job.html.replaceAll(placeholder, escapeHtml(url)),
+    text: job.text.replaceAll(placeholder, url),
+  });
 }
 
 export type LinkState = 'valid' | 'expired' | 'used' | 'edited' | 'closed';

@@ -3,7 +3,15 @@ import { isOwnDomain } from '../domain/addresses.js';
 import { diffLines, type DiffLine } from '../domain/line-diff.js';
 import { mergeFieldsIn } from '../domain/merge-fields.js';
 import { describeSendTime } from '../domain/schedule.js';
-import { findCampaign, lastVersionSeenBy, sampleRecipients, searchSnapshot, skipReasons, snapshotDomains, snapshotFieldValues } from '../db/campaigns.js';
+import {
+  findCampaign,
+  lastVersionSeenBy,
+  sampleRecipients,
+  searchSnapshot,
+  skipReasons,
+  snapshotDomains,
+  snapshotFieldValues,
+} from '../db/campaigns.js';
 import type { CampaignRow } from '../db/schema.js';
 import { countByStatus, sampleInFlight } from '../db/deliveries.js';
 import { findUserById } from '../db/users.js';

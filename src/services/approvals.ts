@@ -18,7 +18,9 @@ import { tellApproved, tellRejected } from './campaign-notices.js';
 import { findUserById } from '../db/users.js';
 import { transition } from './transition.js';
 
-export const approveInput = z.object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') }).strict();
+export const approveInput = z
+  .object({ contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex content hash you reviewed') })
+  .strict();
 
 interface Decision {
   approver: Actor;
@@ -63,7 +65,8 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
     }
     const quorumInput = await quorumInputOf(trx, { ...current, content_hash: current.content_hash! });
     const refusal = refuseDecision(quorumInput, decision.approver.id, decision.reviewedHash);
-    if (refusal) throw new AppError(refusal.code === 'duplicate' || refusal.code === 'stale_hash' ? 409 : 403, refusal.code, refusal.message);
+    if (refusal)
+      throw new AppError(refusal.code === 'duplicate' || refusal.code === 'stale_hash' ? 409 : 403, refusal.code, refusal.message);
     if (decision.linkId && !(await consumeLink(trx, decision.linkId, now))) {
       throw conflict('link_used', 'this approval link has already been used or has expired');
     }
@@ -107,9 +110,19 @@ export async function decide(ctx: AppContext, decision: Decision): Promise<Campa
   return campaign;
 }
 
-async function reachQuorum(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow, approvedBy: string[], now: Date): Promise<CampaignRow> {
+async function reachQuorum(
+  ctx: AppContext,
+  trx: Transaction<DB>,
+  campaign: CampaignRow,
+  approvedBy: string[],
+  now: Date,
+): Promise<CampaignRow> {
   // A sensitive list may ask for a longer hold than the configured one; corrections have none.
-  const scheduledFor = effectiveSendAt(campaign.send_at, now, holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS, campaign.policy?.holdMinutes));
+  const scheduledFor = effectiveSendAt(
+    campaign.send_at,
+    now,
+    holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS, campaign.policy?.holdMinutes),
+  );
   const updated = await updateCampaignIf(trx, campaign.id, ['pending_approval'], {
     status: transition(campaign.status, 'reach_quorum'),
     quorum_reached_at: now,
@@ -143,7 +156,11 @@ export async function decideByLink(ctx: AppContext, token: string, body: unknown
   const resolved = await resolveLink(ctx.db, token);
   if (!resolved) throw notFound('approval link');
   if (resolved.approver.id !== signedInAs.id) {
-    throw new AppError(403, 'wrong_approver', `This link was sent to ${resolved.approver.email}; you are signed in as ${signedInAs.email}. Only they can decide with it.`);
+    throw new AppError(
+      403,
+      'wrong_approver',
+      `This link was sent to ${resolved.approver.email}; you are signed in as ${signedInAs.email}. Only they can decide with it.`,
+    );
   }
   const campaign = await findCampaign(ctx.db, resolved.link.campaign_id);
   if (!campaign) throw notFound('campaign');

@@ -26,7 +26,8 @@ async function approversOf(ctx: AppContext, campaign: CampaignRow): Promise<stri
   return Promise.all(approvedBy.map(async (id) => (await findUserById(ctx.db, id))?.email ?? '')).then((emails) => emails.filter(Boolean));
 }
 
-const counted = (d: DeliveryCounts) => `${d.sent} delivered, ${d.failed} failed, ${d.unknown} unknown, ${d.skipped} skipped, ${d.halted} stopped`;
+const counted = (d: DeliveryCounts) =>
+  `${d.sent} delivered, ${d.failed} failed, ${d.unknown} unknown, ${d.skipped} skipped, ${d.halted} stopped`;
 
 export async function tellApproved(ctx: AppContext, campaign: CampaignRow, approverNames: string[]): Promise<void> {
   await tell(ctx, [await authorOf(ctx, campaign)], `Approved: ${campaign.subject}`, [
@@ -58,12 +59,20 @@ export async function tellSent(ctx: AppContext, campaign: CampaignRow, deliverie
 }
 
 /** A halt by a person: its author hears of it unless they made it. Countersign's own halts go to everyone responsible. */
-export async function tellHalted(ctx: AppContext, campaign: CampaignRow, by: string, reason: string, report: { inFlight: number; stopped: number }): Promise<void> {
+export async function tellHalted(
+  ctx: AppContext,
+  campaign: CampaignRow,
+  by: string,
+  reason: string,
+  report: { inFlight: number; stopped: number },
+): Promise<void> {
   const automatic = by === 'system';
   const author = await authorOf(ctx, campaign);
   const to = automatic ? [author, ...(await usersWithRole(ctx.db, 'approver')).map((a) => a.email)] : author === by ? [] : [author];
   await tell(ctx, to, `${automatic ? 'Halted automatically' : 'Halted'}: ${campaign.subject}`, [
-    automatic ? `Countersign halted the campaign "${campaign.subject}" by itself: ${reason}.` : `${by} halted "${campaign.subject}": ${reason}.`,
+    automatic
+      ? `Countersign halted the campaign "${campaign.subject}" by itself: ${reason}.`
+      : `${by} halted "${campaign.subject}": ${reason}.`,
     `${report.stopped} deliveries were stopped; ${report.inFlight} were already in flight.\nIt sends again only after it is submitted and approved again.`,
     campaignUrl(ctx, campaign),
   ]);

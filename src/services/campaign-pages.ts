@@ -10,7 +10,15 @@ import { livePollMs } from '../domain/live-poll.js';
 import { holdWindowMs } from '../domain/schedule.js';
 import { bucketSecondsFor, describeBucket } from '../domain/timeline.js';
 import { approvalHistory } from '../db/approvals.js';
-import { askedApprovers, campaignAuthors, countCampaigns, findCampaign, listCampaigns, openCorrectionOf, sampleRecipients } from '../db/campaigns.js';
+import {
+  askedApprovers,
+  campaignAuthors,
+  countCampaigns,
+  findCampaign,
+  listCampaigns,
+  openCorrectionOf,
+  sampleRecipients,
+} from '../db/campaigns.js';
 import { countByStatus, countsForCampaigns, outcomesPerBucket, outcomeSpan } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
 import { findUserById, namesByEmail } from '../db/users.js';
@@ -26,7 +34,6 @@ import { retractionOff, retractionReport, type RetractionReport } from './retrac
 
 /** What the console's pages show, read once here so that the pages only render. */
 
-
 export const CAMPAIGN_LIST_PAGE_SIZE = 50;
 
 /** The campaign list's search and filters, as its form sends them. */
@@ -35,7 +42,12 @@ export const campaignListQuery = z.object({
   status: anyIfEmpty(z.enum(CAMPAIGN_STATUSES)),
   kind: anyIfEmpty(z.enum(['policy', 'correction'])),
   author: anyIfEmpty(z.string().max(100)),
-  page: z.coerce.number().int().min(1).max(Math.floor(1_000_000 / CAMPAIGN_LIST_PAGE_SIZE)).default(1),
+  page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(Math.floor(1_000_000 / CAMPAIGN_LIST_PAGE_SIZE))
+    .default(1),
 });
 export type CampaignListQuery = z.infer<typeof campaignListQuery>;
 
@@ -61,7 +73,10 @@ export async function campaignListModel(ctx: AppContext, rawQuery: unknown): Pro
     countCampaigns(ctx.db, search),
     campaignAuthors(ctx.db),
   ]);
-  const counts = await countsForCampaigns(ctx.db, rows.map((c) => c.id));
+  const counts = await countsForCampaigns(
+    ctx.db,
+    rows.map((c) => c.id),
+  );
   const items = await Promise.all(
     rows.map(async (campaign) => ({
       campaign,
@@ -112,7 +127,13 @@ async function auditLines(ctx: AppContext, campaignId: string): Promise<AuditLin
   const names = await namesByEmail(ctx.db, [...new Set(events.map((e) => e.actor))]);
   return events.map((event) => {
     const who = event.actor === SYSTEM_ACTOR ? 'Countersign' : (names.get(event.actor) ?? event.actor);
-    return { at: new Date(event.at), who, sentence: auditSentence({ action: event.action, who, data: event.data, timeZone: ctx.config.ORG_TIME_ZONE }), action: event.action, data: event.data };
+    return {
+      at: new Date(event.at),
+      who,
+      sentence: auditSentence({ action: event.action, who, data: event.data, timeZone: ctx.config.ORG_TIME_ZONE }),
+      action: event.action,
+      data: event.data,
+    };
   });
 }
 
@@ -158,8 +179,10 @@ export async function campaignLiveModel(ctx: AppContext, id: string, viewer: Act
     openCorrectionOf(ctx.db, campaign.id),
   ]);
   const names = new Map(history.map((d) => [d.approver_id, d.approver_name]));
-  const asked = campaign.content_hash && campaign.status === 'pending_approval' ? await askedApprovers(ctx.db, campaign.id, campaign.content_hash) : [];
-  const decidedThisVersion = (approverId: string) => history.some((d) => d.approver_id === approverId && d.content_hash === campaign.content_hash);
+  const asked =
+    campaign.content_hash && campaign.status === 'pending_approval' ? await askedApprovers(ctx.db, campaign.id, campaign.content_hash) : [];
+  const decidedThisVersion = (approverId: string) =>
+    history.some((d) => d.approver_id === approverId && d.content_hash === campaign.content_hash);
   const reachedAnyone = counts.sent + counts.unknown + counts.sending > 0;
   const retraction = await retractionReport(ctx, campaign.id);
   const deciders = viewer.roles.includes('approver') || viewer.roles.includes('admin');
@@ -182,12 +205,23 @@ export async function campaignLiveModel(ctx: AppContext, id: string, viewer: Act
     recallable: mayBeRecalled(campaign.status) && !correction && reachedAnyone && mayHalt(viewer, campaign),
     canHalt: mayHalt(viewer, campaign),
     isAuthor: campaign.author_id === viewer.id,
-    holdWindow: describeHoldWindow(campaign.kind, holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS, campaign.policy?.holdMinutes) / 1000),
-    pollMs: livePollMs(campaign.status, counts.sending, Object.values(counts).reduce((sum, n) => sum + n, 0)),
+    holdWindow: describeHoldWindow(
+      campaign.kind,
+      holdWindowMs(campaign.kind, ctx.config.HOLD_WINDOW_SECONDS, campaign.policy?.holdMinutes) / 1000,
+    ),
+    pollMs: livePollMs(
+      campaign.status,
+      counts.sending,
+      Object.values(counts).reduce((sum, n) => sum + n, 0),
+    ),
     retraction,
     canApproveRetraction:
-      retraction?.status === 'pending_approval' && deciders && retraction.requestedBy !== viewer.id && !retraction.approvals.some((a) => a.email === viewer.email),
-    canHaltRetraction: ['checking', 'pending_approval', 'running'].includes(retraction?.status ?? '') && (deciders || retraction?.requestedBy === viewer.id),
+      retraction?.status === 'pending_approval' &&
+      deciders &&
+      retraction.requestedBy !== viewer.id &&
+      !retraction.approvals.some((a) => a.email === viewer.email),
+    canHaltRetraction:
+      ['checking', 'pending_approval', 'running'].includes(retraction?.status ?? '') && (deciders || retraction?.requestedBy === viewer.id),
   };
 }
 

@@ -100,7 +100,13 @@ export async function createCampaign(ctx: AppContext, actor: Actor, body: unknow
       updated_at: now,
     });
     await addEditor(trx, campaign.id, actor.id);
-    await recordEvent(trx, { actor: actor.email, action: 'campaign.create', campaignId: campaign.id, data: { subject: input.subject }, at: now });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'campaign.create',
+      campaignId: campaign.id,
+      data: { subject: input.subject },
+      at: now,
+    });
     return campaign;
   });
 }
@@ -118,7 +124,9 @@ export async function editCampaign(ctx: AppContext, actor: Actor, id: string, bo
     if (!current) throw notFound('campaign');
     transition(current.status, 'edit');
     if (current.kind === 'correction' && input.audience) {
-      throw invalid([{ field: 'audience', message: "a correction's audience comes from the original's delivery ledger and cannot be edited" }]);
+      throw invalid([
+        { field: 'audience', message: "a correction's audience comes from the original's delivery ledger and cannot be edited" },
+      ]);
     }
     const voided = await voidDecisions(trx, id, 'edited');
     const updated = await updateCampaignIf(trx, id, [current.status], {
@@ -164,7 +172,12 @@ export async function submitCampaign(ctx: AppContext, actor: Actor, id: string):
 }
 
 /** Submit inside the caller's transaction (a recall submits its correction with its halt); the approval emails go after commit. */
-export async function submitWithin(ctx: AppContext, trx: Transaction<DB>, actor: Actor, id: string): Promise<{ campaign: CampaignRow; requests: { enqueue(): Promise<void> } }> {
+export async function submitWithin(
+  ctx: AppContext,
+  trx: Transaction<DB>,
+  actor: Actor,
+  id: string,
+): Promise<{ campaign: CampaignRow; requests: { enqueue(): Promise<void> } }> {
   requireRole(actor, 'author');
   const now = ctx.now();
   const current = await lockCampaign(trx, id);
@@ -264,26 +277,34 @@ async function freeze(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignR
     recipientCount = await insertSnapshotFromLedger(trx, campaign.id, campaign.original_campaign_id!, CORRECTION_AUDIENCE_STATUSES);
     // Nobody recorded yet but some in flight: they join the correction as their results arrive.
     if (recipientCount === 0 && (await countInFlight(trx, campaign.original_campaign_id!)) === 0) {
-      throw invalid([{ field: 'audience', message: 'nobody has received the original, and none of it is in flight: there is nobody to correct' }]);
+      throw invalid([
+        { field: 'audience', message: 'nobody has received the original, and none of it is in flight: there is nobody to correct' },
+      ]);
     }
   } else {
     await assertListsExist(trx, campaign.audience.listIds);
     recipientCount = await snapshotAudience(trx, campaign.id, campaign.audience);
-    if (recipientCount === 0) throw invalid([{ field: 'audience', message: 'the audience is empty: add a list with members or recipients' }]);
+    if (recipientCount === 0)
+      throw invalid([{ field: 'audience', message: 'the audience is empty: add a list with members or recipients' }]);
   }
   const coverage = await fieldCoverage(trx, campaign.id);
   const issues = (['subject', 'body'] as const).flatMap((field) =>
-    unfilledMergeFields(mergeFieldsIn(field === 'subject' ? campaign.subject : campaign.body_markdown), coverage, recipientCount).map(({ field: name, missing }) => ({
-      field,
-      message:
-        missing === recipientCount
-          ? `unknown merge field {{${name}}}: no recipient has it`
-          : `merge field {{${name}}} has no value for ${missing} of ${recipientCount} recipients`,
-    })),
+    unfilledMergeFields(mergeFieldsIn(field === 'subject' ? campaign.subject : campaign.body_markdown), coverage, recipientCount).map(
+      ({ field: name, missing }) => ({
+        field,
+        message:
+          missing === recipientCount
+            ? `unknown merge field {{${name}}}: no recipient has it`
+            : `merge field {{${name}}} has no value for ${missing} of ${recipientCount} recipients`,
+      }),
+    ),
   );
   if (issues.length) throw invalid(issues);
   // A correction goes to who got the original, whatever the suppressions and the policy say now.
-  const guarded = campaign.kind === 'correction' ? { skipped: 0, waveSize: null, policy: null } : await applyGuardrails(ctx, trx, campaign, recipientCount);
+  const guarded =
+    campaign.kind === 'correction'
+      ? { skipped: 0, waveSize: null, policy: null }
+      : await applyGuardrails(ctx, trx, campaign, recipientCount);
   const digest = new AudienceDigest();
   let after: string | null = null;
   for (;;) {
@@ -300,7 +321,12 @@ async function freeze(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignR
  * What catches what two approvers might let slip, frozen with the snapshot: suppressions mark
  * rows skipped, the policy decides (or refuses), and a first wave is chosen and put first.
  */
-async function applyGuardrails(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignRow, recipientCount: number): Promise<Omit<Frozen, 'hash' | 'audienceDigest' | 'recipientCount'>> {
+async function applyGuardrails(
+  ctx: AppContext,
+  trx: Transaction<DB>,
+  campaign: CampaignRow,
+  recipientCount: number,
+): Promise<Omit<Frozen, 'hash' | 'audienceDigest' | 'recipientCount'>> {
   const skipped = await markSuppressed(trx, campaign.id, campaign.mandatory);
   const reaching = recipientCount - skipped;
   if (reaching === 0) throw invalid([{ field: 'audience', message: `every one of the ${recipientCount} recipients is suppressed` }]);
@@ -333,8 +359,17 @@ export async function cancelCampaign(ctx: AppContext, actor: Actor, id: string):
   const { campaign, previous } = await ctx.db.transaction().execute(async (trx) => {
     const current = await lockCampaign(trx, id);
     if (!current) throw notFound('campaign');
-    const updated = await updateCampaignIf(trx, id, [current.status], { status: transition(current.status, 'cancel'), scheduled_for: null });
-    await recordEvent(trx, { actor: actor.email, action: 'campaign.cancel', campaignId: id, data: { previousStatus: current.status }, at: now });
+    const updated = await updateCampaignIf(trx, id, [current.status], {
+      status: transition(current.status, 'cancel'),
+      scheduled_for: null,
+    });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'campaign.cancel',
+      campaignId: id,
+      data: { previousStatus: current.status },
+      at: now,
+    });
     return { campaign: updated!, previous: current };
   });
   if (previous.status === 'scheduled' && previous.content_hash) await cancelStartJob(ctx, id, previous.content_hash);
@@ -355,7 +390,11 @@ async function correctionAudience(ctx: AppContext, correction: CampaignRow) {
 
 /** The campaign as the API shows it: state, hash, approvals and delivery counts. */
 export async function describeCampaign(ctx: AppContext, campaign: CampaignRow): Promise<CampaignView> {
-  const [history, quorum, deliveries] = await Promise.all([approvalHistory(ctx.db, campaign.id), quorumOf(ctx.db, campaign), countByStatus(ctx.db, campaign.id)]);
+  const [history, quorum, deliveries] = await Promise.all([
+    approvalHistory(ctx.db, campaign.id),
+    quorumOf(ctx.db, campaign),
+    countByStatus(ctx.db, campaign.id),
+  ]);
   return {
     id: campaign.id,
     kind: campaign.kind,
@@ -403,4 +442,3 @@ export async function describeCampaign(ctx: AppContext, campaign: CampaignRow): 
     updatedAt: campaign.updated_at,
   };
 }
-

@@ -1,6 +1,16 @@
 import { escapeHtml } from '../domain/merge-fields.js';
 import type { CampaignRow } from '../db/schema.js';
-import { deliverJobId, retractJobId, startJobId, type ClearHaltJob, type RetractJob, type ContinueJob, type DeliverJob, type NotifyJob, type StartJob } from '../queue/jobs.js';
+import {
+  deliverJobId,
+  retractJobId,
+  startJobId,
+  type ClearHaltJob,
+  type RetractJob,
+  type ContinueJob,
+  type DeliverJob,
+  type NotifyJob,
+  type StartJob,
+} from '../queue/jobs.js';
 import type { AppContext } from './context.js';
 
 /**
@@ -42,7 +52,13 @@ export async function ensureStartJob(ctx: AppContext, campaign: CampaignRow): Pr
 }
 
 /** Delivery windows of `DELIVERY_BATCH_SIZE` seqs over [fromSeq, toSeq]. */
-export async function queueWindows(ctx: AppContext, campaign: CampaignRow, contentHash: string, fromSeq: number, toSeq: number): Promise<void> {
+export async function queueWindows(
+  ctx: AppContext,
+  campaign: CampaignRow,
+  contentHash: string,
+  fromSeq: number,
+  toSeq: number,
+): Promise<void> {
   const size = ctx.config.DELIVERY_BATCH_SIZE;
   // Corrections jump the queue: BullMQ takes unprioritised jobs before prioritised ones.
   const priority = campaign.kind === 'correction' ? undefined : POLICY_PRIORITY;
@@ -69,7 +85,10 @@ export async function queueHaltClearing(ctx: AppContext, campaignId: string): Pr
 /** The rest of a campaign after its first wave, once the pause is over (the sweep repeats it if the job is lost). */
 export async function queueContinue(ctx: AppContext, campaignId: string, at: Date): Promise<void> {
   const data: ContinueJob = { campaignId };
-  await ctx.queues.dispatch.add('continue', data, { jobId: `continue-${campaignId}-${at.getTime()}`, delay: Math.max(0, at.getTime() - ctx.now().getTime()) });
+  await ctx.queues.dispatch.add('continue', data, {
+    jobId: `continue-${campaignId}-${at.getTime()}`,
+    delay: Math.max(0, at.getTime() - ctx.now().getTime()),
+  });
 }
 
 /** A retraction's dry run or run; one job per phase at a time (the id), which the sweep puts back if lost. */
@@ -93,8 +112,16 @@ export async function queueNotifications(ctx: AppContext, notifications: NotifyJ
 }
 
 /** A plain-text notice to several people, shown as preformatted text in the HTML part too. */
-export async function queuePlainNotices(ctx: AppContext, to: readonly (string | undefined)[], subject: string, text: string): Promise<void> {
+export async function queuePlainNotices(
+  ctx: AppContext,
+  to: readonly (string | undefined)[],
+  subject: string,
+  text: string,
+): Promise<void> {
   const recipients = [...new Set(to.filter((e): e is string => Boolean(e)))];
   const html = `<pre style="font:inherit;white-space:pre-wrap">${escapeHtml(text)}</pre>`;
-  await queueNotifications(ctx, recipients.map((address) => ({ to: address, subject, text, html })));
+  await queueNotifications(
+    ctx,
+    recipients.map((address) => ({ to: address, subject, text, html })),
+  );
 }

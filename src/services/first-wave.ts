@@ -10,7 +10,11 @@ import { fanOut } from './sending.js';
  * in the wave can halt it while it is small. It then continues by itself, or earlier when an
  * approver presses "continue now". A halt during the pause stops everything after the wave.
  */
-export async function continueCampaign(ctx: AppContext, campaignId: string, by: Actor | null = null): Promise<'continued' | 'not_yet' | 'nothing'> {
+export async function continueCampaign(
+  ctx: AppContext,
+  campaignId: string,
+  by: Actor | null = null,
+): Promise<'continued' | 'not_yet' | 'nothing'> {
   if (by) requireRole(by, 'approver', 'admin');
   const now = ctx.now();
   const outcome = await ctx.db.transaction().execute(async (trx) => {
@@ -20,15 +24,26 @@ export async function continueCampaign(ctx: AppContext, campaignId: string, by: 
       if (by) throw conflict('illegal_transition', 'only a campaign paused after its first wave can continue');
       return { result: 'nothing' } as const;
     }
-    if (!by && campaign.wave_paused_until && campaign.wave_paused_until > now) return { result: 'not_yet', until: campaign.wave_paused_until } as const;
+    if (!by && campaign.wave_paused_until && campaign.wave_paused_until > now)
+      return { result: 'not_yet', until: campaign.wave_paused_until } as const;
     await updateCampaignIf(trx, campaignId, ['sending'], { wave_stage: 'rest', wave_paused_until: null });
-    await recordEvent(trx, { actor: by?.email ?? SYSTEM_ACTOR, action: 'campaign.continue', campaignId, data: { early: by !== null }, at: now });
+    await recordEvent(trx, {
+      actor: by?.email ?? SYSTEM_ACTOR,
+      action: 'campaign.continue',
+      campaignId,
+      data: { early: by !== null },
+      at: now,
+    });
     return { result: 'continued', campaign } as const;
   });
   if (outcome.result === 'not_yet') await queueContinue(ctx, campaignId, outcome.until);
   if (outcome.result !== 'continued') return outcome.result;
   const { campaign } = outcome;
-  await fanOut(ctx, { campaignId, contentHash: campaign.content_hash! }, { fromSeq: campaign.wave_size! + 1, toSeq: campaign.recipient_count ?? 0 });
+  await fanOut(
+    ctx,
+    { campaignId, contentHash: campaign.content_hash! },
+    { fromSeq: campaign.wave_size! + 1, toSeq: campaign.recipient_count ?? 0 },
+  );
   return 'continued';
 }
 

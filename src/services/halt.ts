@@ -24,11 +24,27 @@ export type { HaltReport } from '../domain/api-shapes.js';
  * on; `clearHaltedRows` rewrites them afterwards, so the halt's time does not grow with the
  * audience. Approvals are voided: only a fresh quorum resumes it.
  */
-export async function haltWithin(trx: Transaction<DB>, campaign: CampaignRow, actor: string, reason: string, now: Date): Promise<HaltReport> {
-  await updateCampaignIf(trx, campaign.id, [campaign.status], { status: transition(campaign.status, 'halt'), halted_at: now, halt_reason: reason });
+export async function haltWithin(
+  trx: Transaction<DB>,
+  campaign: CampaignRow,
+  actor: string,
+  reason: string,
+  now: Date,
+): Promise<HaltReport> {
+  await updateCampaignIf(trx, campaign.id, [campaign.status], {
+    status: transition(campaign.status, 'halt'),
+    halted_at: now,
+    halt_reason: reason,
+  });
   await voidDecisions(trx, campaign.id, 'halted');
   const { stopped, inFlight } = await countHaltable(trx, campaign.id, campaign.recipient_count ?? 0);
-  await recordEvent(trx, { actor, action: 'campaign.halt', campaignId: campaign.id, data: { reason, inFlight, stopped, previousStatus: campaign.status }, at: now });
+  await recordEvent(trx, {
+    actor,
+    action: 'campaign.halt',
+    campaignId: campaign.id,
+    data: { reason, inFlight, stopped, previousStatus: campaign.status },
+    at: now,
+  });
   return { campaignId: campaign.id, status: 'halted', inFlight, stopped };
 }
 
@@ -78,7 +94,12 @@ export async function clearHaltedRows(ctx: AppContext, campaignId: string): Prom
  * Countersign's own halt (too many permanent failures, approvals that no longer hold, a
  * renderer other than the one approved), from the given statuses only; tells the people responsible.
  */
-export async function autoHalt(ctx: AppContext, campaignId: string, reason: string, from: readonly CampaignStatus[] = ['sending']): Promise<HaltReport | null> {
+export async function autoHalt(
+  ctx: AppContext,
+  campaignId: string,
+  reason: string,
+  from: readonly CampaignStatus[] = ['sending'],
+): Promise<HaltReport | null> {
   const now = ctx.now();
   const halted = await ctx.db.transaction().execute(async (trx) => {
     const campaign = await lockCampaignForHalt(trx, campaignId);
@@ -93,7 +114,11 @@ export async function autoHalt(ctx: AppContext, campaignId: string, reason: stri
 }
 
 /** The global kill switch: halts everything scheduled or sending, and keeps anything from sending until resumed. */
-export async function haltAll(ctx: AppContext, actor: Actor, reason = 'global kill switch'): Promise<{ engaged: true; campaigns: HaltReport[] }> {
+export async function haltAll(
+  ctx: AppContext,
+  actor: Actor,
+  reason = 'global kill switch',
+): Promise<{ engaged: true; campaigns: HaltReport[] }> {
   requireRole(actor, 'approver', 'admin');
   const now = ctx.now();
   const { reports, scheduled } = await ctx.db.transaction().execute(async (trx) => {
@@ -105,7 +130,8 @@ export async function haltAll(ctx: AppContext, actor: Actor, reason = 'global ki
     const reports: HaltReport[] = [];
     for (const campaign of active) {
       const locked = await lockCampaignForHalt(trx, campaign.id);
-      if (locked && (locked.status === 'scheduled' || locked.status === 'sending')) reports.push(await haltWithin(trx, locked, actor.email, reason, now));
+      if (locked && (locked.status === 'scheduled' || locked.status === 'sending'))
+        reports.push(await haltWithin(trx, locked, actor.email, reason, now));
     }
     return { reports, scheduled: active.filter((c) => c.status === 'scheduled') };
   });

@@ -73,7 +73,9 @@ export class LedgerWriter {
         items,
         (s) => `${s.campaignId} ${s.contentHash}`,
         async (group) => {
-          const started = new Map((await beginDeliveries(ctx.db, group[0]!.campaignId, group[0]!.contentHash, group)).map((r) => [r.seq, r.attempts]));
+          const started = new Map(
+            (await beginDeliveries(ctx.db, group[0]!.campaignId, group[0]!.contentHash, group)).map((r) => [r.seq, r.attempts]),
+          );
           return group.map((s) => started.get(s.seq) ?? null);
         },
       ),
@@ -83,7 +85,11 @@ export class LedgerWriter {
         items,
         (r) => r.campaignId,
         async (group) => {
-          await recordResults(ctx.db, group[0]!.campaignId, group.map((g) => g.result));
+          await recordResults(
+            ctx.db,
+            group[0]!.campaignId,
+            group.map((g) => g.result),
+          );
           return group.map(() => null);
         },
       ),

@@ -17,7 +17,11 @@ export interface LedgerFilter {
 }
 
 /** One page of a campaign's ledger in seq order, after `afterSeq`. */
-export async function deliveriesPage(ctx: AppContext, campaignId: string, page: LedgerFilter & { afterSeq: number; limit: number }): Promise<DeliveryView[]> {
+export async function deliveriesPage(
+  ctx: AppContext,
+  campaignId: string,
+  page: LedgerFilter & { afterSeq: number; limit: number },
+): Promise<DeliveryView[]> {
   const rows = await pageDeliveries(ctx.db, campaignId, page);
   return rows.map((r) => ({
     seq: r.seq,
@@ -67,7 +71,12 @@ export async function deliveriesPageModel(ctx: AppContext, campaignId: string, r
   const query = parseInput(deliveriesPageQuery, rawQuery, 'query');
   const campaign = await getCampaign(ctx, campaignId);
   const [rows, counts] = await Promise.all([
-    deliveriesPage(ctx, campaign.id, { status: query.status, search: query.q || undefined, afterSeq: query.after, limit: DELIVERIES_PAGE_SIZE + 1 }),
+    deliveriesPage(ctx, campaign.id, {
+      status: query.status,
+      search: query.q || undefined,
+      afterSeq: query.after,
+      limit: DELIVERIES_PAGE_SIZE + 1,
+    }),
     countByStatus(ctx.db, campaign.id),
   ]);
   const more = rows.length > DELIVERIES_PAGE_SIZE;
@@ -76,7 +85,11 @@ export async function deliveriesPageModel(ctx: AppContext, campaignId: string, r
 }
 
 /** The same filter for a CSV export: the campaign, checked to exist, and what to keep. */
-export async function ledgerExport(ctx: AppContext, campaignId: string, rawQuery: unknown): Promise<{ campaign: CampaignRow; filter: LedgerFilter }> {
+export async function ledgerExport(
+  ctx: AppContext,
+  campaignId: string,
+  rawQuery: unknown,
+): Promise<{ campaign: CampaignRow; filter: LedgerFilter }> {
   const query = parseInput(deliveriesPageQuery.omit({ after: true }), rawQuery, 'query');
   const campaign = await getCampaign(ctx, campaignId);
   return { campaign, filter: { status: query.status, search: query.q || undefined } };

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { ImportReport, ListSummary, ListView } from '../domain/api-shapes.js';
 import { importLimits } from '../domain/import-limits.js';
 import { newListInput, recipientInput, type RecipientInput } from '../domain/inputs.js';
-import { countMembers, findList, findListByName, insertList, listLists, pageMembers, recordListChange, upsertMembers } from '../db/lists.js';
+import {
+  countMembers,
+  findList,
+  findListByName,
+  insertList,
+  listLists,
+  pageMembers,
+  recordListChange,
+  upsertMembers,
+} from '../db/lists.js';
 import { requireRole, type Actor, type DataContext } from './context.js';
 import { AppError, conflict, invalid, issuesFromZod, notFound, parseInput, type FieldIssue } from './errors.js';
 import { recordEvent } from './audit.js';
@@ -67,7 +76,12 @@ export async function readImport(ctx: DataContext, source: ImportSource): Promis
   let mergedDuplicates = 0;
   for await (const row of rowsOf(source, limits)) {
     rows += 1;
-    if (rows > limits.maxRows) throw new AppError(413, 'list_too_large', `the import has more than ${limits.maxRows} rows; the limit is ${limits.maxRows}; nothing was imported`);
+    if (rows > limits.maxRows)
+      throw new AppError(
+        413,
+        'list_too_large',
+        `the import has more than ${limits.maxRows} rows; the limit is ${limits.maxRows}; nothing was imported`,
+      );
     if ('problem' in row) {
       issues.push({ field: row.where, message: row.problem });
       continue;
@@ -105,7 +119,12 @@ export async function importMembers(ctx: DataContext, actor: Actor, listId: stri
 }
 
 /** Adds or updates the members of an import already read and checked, all in one transaction. */
-export async function saveImport(ctx: DataContext, actor: Actor, listId: string, { members, mergedDuplicates }: ValidatedImport): Promise<ImportReport> {
+export async function saveImport(
+  ctx: DataContext,
+  actor: Actor,
+  listId: string,
+  { members, mergedDuplicates }: ValidatedImport,
+): Promise<ImportReport> {
   await checkCanImport(ctx, actor, listId);
   return ctx.db.transaction().execute(async (trx) => {
     await upsertMembers(trx, listId, members);

@@ -39,7 +39,12 @@ export const httpDuration = new Histogram({
   registers,
 });
 
-const queueJobs = new Gauge({ name: 'countersign_queue_jobs', help: 'Jobs per queue and state, read from Redis at scrape', labelNames: ['queue', 'state'], registers });
+const queueJobs = new Gauge({
+  name: 'countersign_queue_jobs',
+  help: 'Jobs per queue and state, read from Redis at scrape',
+  labelNames: ['queue', 'state'],
+  registers,
+});
 const oldestWaiting = new Gauge({
   name: 'countersign_queue_oldest_waiting_seconds',
   help: 'Age of the oldest job waiting for a worker (0 when none waits), read from Redis at scrape',

@@ -47,7 +47,13 @@ export async function addUserAsAdmin(ctx: AppContext, actor: Actor, input: unkno
   const { applied, granted, held } = splitGrant(ctx, [], [...new Set(person.roles)]);
   const user = await insertPerson(ctx, { email: person.email, name: person.name, roles: applied });
   await ctx.db.transaction().execute(async (trx) => {
-    await recordEvent(trx, { actor: actor.email, action: 'user.add', campaignId: null, data: { userId: user.id, email: user.email, roles: applied }, at: ctx.now() });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'user.add',
+      campaignId: null,
+      data: { userId: user.id, email: user.email, roles: applied },
+      at: ctx.now(),
+    });
     if (held.length) await requestGrant(ctx, trx, actor, user, held);
   });
   await tellAdmins(ctx, actor, user, granted, held);
@@ -64,7 +70,13 @@ export async function changeRoles(ctx: AppContext, actor: Actor, userId: string,
     const { applied, granted, held } = splitGrant(ctx, current.roles, [...new Set(roles)]);
     const user = (await setRoles(trx, userId, applied))!;
     const removed = current.roles.filter((role) => !applied.includes(role));
-    await recordEvent(trx, { actor: actor.email, action: 'user.roles', campaignId: null, data: { userId, roles: applied, granted, removed }, at: ctx.now() });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'user.roles',
+      campaignId: null,
+      data: { userId, roles: applied, granted, removed },
+      at: ctx.now(),
+    });
     await cancelOpenGrantsFor(trx, userId, actor.id, ctx.now());
     if (held.length) await requestGrant(ctx, trx, actor, user, held);
     const voided = removed.includes('approver') ? await voidApprovalsOf(ctx, trx, actor, user, 'lost the approver role') : [];
@@ -87,7 +99,8 @@ export async function confirmRoleGrant(ctx: AppContext, actor: Actor, grantId: s
   const { user, roles } = await ctx.db.transaction().execute(async (trx) => {
     const grant = (await openRoleGrants(trx)).find((g) => g.id === grantId);
     if (!grant) throw notFound('open role grant');
-    if (grant.requested_by === actor.id) throw conflict('own_roles', 'a grant needs a second admin: someone other than the admin who asked for it');
+    if (grant.requested_by === actor.id)
+      throw conflict('own_roles', 'a grant needs a second admin: someone other than the admin who asked for it');
     if (grant.user_id === actor.id) throw conflict('own_roles', 'nobody can confirm a grant of their own roles');
     await decideRoleGrant(trx, grantId, actor.id, 'confirmed', ctx.now());
     const current = (await findUserById(trx, grant.user_id))!;
@@ -110,7 +123,13 @@ export async function cancelRoleGrant(ctx: AppContext, actor: Actor, grantId: st
   await ctx.db.transaction().execute(async (trx) => {
     const grant = await decideRoleGrant(trx, grantId, actor.id, 'cancelled', ctx.now());
     if (!grant) throw notFound('open role grant');
-    await recordEvent(trx, { actor: actor.email, action: 'user.roles.cancelled', campaignId: null, data: { userId: grant.user_id, roles: grant.roles }, at: ctx.now() });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'user.roles.cancelled',
+      campaignId: null,
+      data: { userId: grant.user_id, roles: grant.roles },
+      at: ctx.now(),
+    });
   });
 }
 
@@ -124,7 +143,13 @@ export async function deactivateUser(ctx: AppContext, actor: Actor, userId: stri
     if (!user) throw notFound('user');
     await revokeAccessOf(trx, userId, now);
     await cancelOpenGrantsFor(trx, userId, actor.id, now);
-    await recordEvent(trx, { actor: actor.email, action: 'user.deactivate', campaignId: null, data: { userId, email: user.email }, at: now });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'user.deactivate',
+      campaignId: null,
+      data: { userId, email: user.email },
+      at: now,
+    });
     return { user, voided: await voidApprovalsOf(ctx, trx, actor, user, 'was deactivated') };
   });
   await haltWhereQuorumLost(ctx, voided, `${user.name} was deactivated`);
@@ -137,21 +162,39 @@ export async function reactivateUser(ctx: AppContext, actor: Actor, userId: stri
   return ctx.db.transaction().execute(async (trx) => {
     const user = await setDisabled(trx, userId, null);
     if (!user) throw notFound('user');
-    await recordEvent(trx, { actor: actor.email, action: 'user.reactivate', campaignId: null, data: { userId, email: user.email }, at: ctx.now() });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'user.reactivate',
+      campaignId: null,
+      data: { userId, email: user.email },
+      at: ctx.now(),
+    });
     return user;
   });
 }
 
 async function requestGrant(ctx: AppContext, trx: Transaction<DB>, actor: Actor, user: UserRow, roles: Role[]): Promise<void> {
   await insertRoleGrant(trx, { id: randomUUID(), userId: user.id, roles, requestedBy: actor.id });
-  await recordEvent(trx, { actor: actor.email, action: 'user.roles.requested', campaignId: null, data: { userId: user.id, roles }, at: ctx.now() });
+  await recordEvent(trx, {
+    actor: actor.email,
+    action: 'user.roles.requested',
+    campaignId: null,
+    data: { userId: user.id, roles },
+    at: ctx.now(),
+  });
 }
 
 /** Their approvals of campaigns not yet sending stop counting; returns the campaigns touched. */
 async function voidApprovalsOf(ctx: AppContext, trx: Transaction<DB>, actor: Actor, user: UserRow, why: string): Promise<string[]> {
   const campaignIds = await voidDecisionsBy(trx, user.id);
   for (const campaignId of campaignIds) {
-    await recordEvent(trx, { actor: actor.email, action: 'approvals.void', campaignId, data: { approverId: user.id, reason: `${user.email} ${why}` }, at: ctx.now() });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'approvals.void',
+      campaignId,
+      data: { approverId: user.id, reason: `${user.email} ${why}` },
+      at: ctx.now(),
+    });
   }
   return campaignIds;
 }
@@ -172,11 +215,20 @@ async function tellAdmins(ctx: AppContext, actor: Actor, user: UserRow, granted:
   const adminUrl = new URL('/admin', ctx.config.PUBLIC_URL).toString();
   const lines = [
     granted.length ? `${actor.name} <${actor.email}> gave ${user.name} <${user.email}> the role(s): ${granted.join(', ')}.` : '',
-    held.length ? `${actor.name} <${actor.email}> asks to give ${user.name} <${user.email}> the role(s): ${held.join(', ')}. A second admin must confirm it.` : '',
+    held.length
+      ? `${actor.name} <${actor.email}> asks to give ${user.name} <${user.email}> the role(s): ${held.join(', ')}. A second admin must confirm it.`
+      : '',
     `If this is not expected, review it now: ${adminUrl}`,
   ].filter(Boolean);
   const text = lines.join('\n\n');
-  const subject = held.length ? `Role grant waiting for a second admin: ${user.email}` : `Role granted: ${user.email} is now ${granted.join(' and ')}`;
+  const subject = held.length
+    ? `Role grant waiting for a second admin: ${user.email}`
+    : `Role granted: ${user.email} is now ${granted.join(' and ')}`;
   const admins = await usersWithRole(ctx.db, 'admin');
-  await queuePlainNotices(ctx, admins.map((admin) => admin.email), subject, text);
+  await queuePlainNotices(
+    ctx,
+    admins.map((admin) => admin.email),
+    subject,
+    text,
+  );
 }

@@ -13,7 +13,13 @@ export async function recordPolicyChange(ctx: AppContext, source: string): Promi
   // Two processes starting at once with a new policy may both record it: a repeat, never a gap.
   if ((last?.data as { digest?: string } | undefined)?.digest === digest) return false;
   await ctx.db.transaction().execute(async (trx) => {
-    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'policy.change', campaignId: null, data: { digest, file: ctx.config.POLICY_FILE ?? null, policy: ctx.policy }, at: ctx.now() });
+    await recordEvent(trx, {
+      actor: SYSTEM_ACTOR,
+      action: 'policy.change',
+      campaignId: null,
+      data: { digest, file: ctx.config.POLICY_FILE ?? null, policy: ctx.policy },
+      at: ctx.now(),
+    });
   });
   return true;
 }

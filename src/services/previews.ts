@@ -40,7 +40,10 @@ export interface DraftPreview {
 }
 
 /** For compose: how many the audience would reach, and the message for a sample recipient; nothing is frozen. */
-export async function previewDraft(ctx: AppContext, draft: { subject: string; body: string; audience: AudienceSpec }): Promise<DraftPreview> {
+export async function previewDraft(
+  ctx: AppContext,
+  draft: { subject: string; body: string; audience: AudienceSpec },
+): Promise<DraftPreview> {
   const known = await Promise.all(draft.audience.listIds.map((id) => findList(ctx.db, id)));
   const spec = { listIds: known.flatMap((list) => (list ? [list.id] : [])), recipients: draft.audience.recipients };
   const [audience, sample] = await Promise.all([audienceFieldFill(ctx.db, spec), sampleOfAudience(ctx.db, spec)]);
@@ -51,6 +54,11 @@ export async function previewDraft(ctx: AppContext, draft: { subject: string; bo
     mergeFields: checkMergeFields(mergeFieldsIn(draft.subject, draft.body), audience),
   };
   if (!sample || !draft.body) return { ...checked, html: null };
-  const content = { subject: draft.subject, body_markdown: draft.body, from_address: ctx.config.DEFAULT_FROM, from_name: ctx.config.DEFAULT_FROM_NAME };
+  const content = {
+    subject: draft.subject,
+    body_markdown: draft.body,
+    from_address: ctx.config.DEFAULT_FROM,
+    from_name: ctx.config.DEFAULT_FROM_NAME,
+  };
   return { ...checked, html: previewFor(content, sample).html };
 }

@@ -13,7 +13,11 @@ export function listContributions(db: Kysely<DB>, campaign: CampaignRow) {
 
 /** The quorum rule's input for the campaign's current content, read from the records. */
 export async function quorumInputOf(db: Kysely<DB>, campaign: CampaignRow & { content_hash: string }): Promise<QuorumInput> {
-  const [editors, approvals, changes] = await Promise.all([editorIds(db, campaign.id), approvalRecords(db, campaign.id), listContributions(db, campaign)]);
+  const [editors, approvals, changes] = await Promise.all([
+    editorIds(db, campaign.id),
+    approvalRecords(db, campaign.id),
+    listContributions(db, campaign),
+  ]);
   return {
     requiredApprovals: campaign.required_approvals,
     contentHash: campaign.content_hash,
@@ -40,8 +44,14 @@ export async function quorumOf(db: Kysely<DB>, campaign: CampaignRow, roles: 'cu
 
 /** The people who shaped a campaign, by name, for the approval email and page. */
 export async function contributorsOf(db: Kysely<DB>, campaign: CampaignRow): Promise<Contributors> {
-  const [author, editors, changes] = await Promise.all([findUserById(db, campaign.author_id), editorIds(db, campaign.id), listContributions(db, campaign)]);
-  const editorNames = await Promise.all(editors.filter((id) => id !== campaign.author_id).map(async (id) => (await findUserById(db, id))?.name ?? id));
+  const [author, editors, changes] = await Promise.all([
+    findUserById(db, campaign.author_id),
+    editorIds(db, campaign.id),
+    listContributions(db, campaign),
+  ]);
+  const editorNames = await Promise.all(
+    editors.filter((id) => id !== campaign.author_id).map(async (id) => (await findUserById(db, id))?.name ?? id),
+  );
   return {
     author: author?.name ?? 'unknown',
     editors: editorNames.sort(),

@@ -41,7 +41,8 @@ export interface RecallReport {
 }
 
 /** Said in the default correction when the recall also retracts: the removal may still be under way as it arrives. */
-export const RETRACTION_SENTENCE = 'We are also removing it from your mailbox (it moves to your Trash); if you still see it, please delete it.';
+export const RETRACTION_SENTENCE =
+  'We are also removing it from your mailbox (it moves to your Trash); if you still see it, please delete it.';
 
 /** The correction's text; `timeZone` names when the original went (ORG_TIME_ZONE). */
 export function correctionBody(original: CampaignRow, note: string | undefined, timeZone: string, retract = false): string {
@@ -67,7 +68,9 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
   if (!original) throw notFound('campaign');
   if (!mayHalt(actor, original)) throw forbidden('only the campaign author, an approver or an admin may recall it');
   if (input.submit && !actor.roles.includes('author')) {
-    throw forbidden('submitting the correction for approval needs the author role: recall with submit: false to leave it as a draft for an author');
+    throw forbidden(
+      'submitting the correction for approval needs the author role: recall with submit: false to leave it as a draft for an author',
+    );
   }
   const off = input.retract ? retractionOff(ctx) : null;
   if (off) throw conflict('retraction_off', off);
@@ -76,13 +79,18 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
     // The halt's lock on the original: claims wait for it, and two recalls happen one after the other.
     const locked = await lockCampaignForHalt(trx, originalId);
     if (!locked) throw notFound('campaign');
-    if (!mayBeRecalled(locked.status)) throw conflict('not_recallable', `a ${locked.status.replace('_', ' ')} campaign has reached nobody: cancel it instead`);
-    if (await openCorrectionOf(trx, originalId)) throw conflict('already_recalled', 'this campaign already has a correction; halt or cancel that one first');
+    if (!mayBeRecalled(locked.status))
+      throw conflict('not_recallable', `a ${locked.status.replace('_', ' ')} campaign has reached nobody: cancel it instead`);
+    if (await openCorrectionOf(trx, originalId))
+      throw conflict('already_recalled', 'this campaign already has a correction; halt or cancel that one first');
     const reached = await countByStatus(trx, originalId);
     if (reached.sent + reached.unknown + reached.sending === 0) {
       throw conflict('not_recallable', 'none of this campaign has reached anyone or is on its way: halt or cancel it instead');
     }
-    const halt = locked.status === 'sending' ? await haltWithin(trx, locked, actor.email, input.note ? `recalled: ${input.note}` : 'recalled', now) : null;
+    const halt =
+      locked.status === 'sending'
+        ? await haltWithin(trx, locked, actor.email, input.note ? `recalled: ${input.note}` : 'recalled', now)
+        : null;
     const created = await insertCampaign(trx, {
       id: randomUUID(),
       kind: 'correction',
@@ -106,10 +114,22 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       data: { correctionId: created.id, note: input.note ?? null, halted: halt !== null, retract: input.retract },
       at: now,
     });
-    await recordEvent(trx, { actor: actor.email, action: 'campaign.create', campaignId: created.id, data: { kind: 'correction', originalId }, at: now });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'campaign.create',
+      campaignId: created.id,
+      data: { kind: 'correction', originalId },
+      at: now,
+    });
     const retraction = input.retract ? await requestRetractionWithin(ctx, trx, actor, locked, created) : null;
     const submitted = input.submit ? await submitWithin(ctx, trx, actor, created.id) : null;
-    return { correction: submitted?.campaign ?? created, halt, requests: submitted?.requests, counts: await countByStatus(trx, originalId), retraction };
+    return {
+      correction: submitted?.campaign ?? created,
+      halt,
+      requests: submitted?.requests,
+      counts: await countByStatus(trx, originalId),
+      retraction,
+    };
   });
   if (retraction) await startRetractionCheck(ctx, retraction.retraction.id);
   if (halt) await queueHaltClearing(ctx, originalId);

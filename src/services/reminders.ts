@@ -24,7 +24,13 @@ export async function remindApprovers(ctx: AppContext): Promise<number> {
       const author = campaign && (await findUserById(trx, campaign.author_id));
       if (!campaign || !approver || !author) return null;
       const requests = await issueApprovalRequests(ctx, trx, campaign, [approver], author, true);
-      await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'approval.reminder', campaignId: campaign.id, data: { approver: approver.email }, at: now });
+      await recordEvent(trx, {
+        actor: SYSTEM_ACTOR,
+        action: 'approval.reminder',
+        campaignId: campaign.id,
+        data: { approver: approver.email },
+        at: now,
+      });
       return requests;
     });
     if (sent) {
@@ -43,7 +49,14 @@ export async function escalateUnapproved(ctx: AppContext): Promise<number> {
   for (const campaign of due) {
     const marked = await ctx.db.transaction().execute(async (trx) => {
       const updated = await updateCampaignIf(trx, campaign.id, ['pending_approval'], { escalated_at: now });
-      if (updated) await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'approval.escalated', campaignId: campaign.id, data: { sendAt: campaign.send_at!.toISOString() }, at: now });
+      if (updated)
+        await recordEvent(trx, {
+          actor: SYSTEM_ACTOR,
+          action: 'approval.escalated',
+          campaignId: campaign.id,
+          data: { sendAt: campaign.send_at!.toISOString() },
+          at: now,
+        });
       return updated;
     });
     if (!marked) continue;
@@ -52,7 +65,12 @@ export async function escalateUnapproved(ctx: AppContext): Promise<number> {
       `"${campaign.subject}" is due to go at ${describeInZone(campaign.send_at!, ctx.config.ORG_TIME_ZONE)} and has ${quorum.approvedBy.length} of ${quorum.required} approvals.`,
       `It will not go out until it has them. Review who was asked: ${new URL(`/campaigns/${campaign.id}`, ctx.config.PUBLIC_URL)}`,
     ].join('\n\n');
-    await queuePlainNotices(ctx, admins.map((admin) => admin.email), `Not yet approved, due soon: ${campaign.subject}`, text);
+    await queuePlainNotices(
+      ctx,
+      admins.map((admin) => admin.email),
+      `Not yet approved, due soon: ${campaign.subject}`,
+      text,
+    );
   }
   return due.length;
 }

@@ -54,9 +54,11 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
   await remindApprovers(ctx);
   await escalateUnapproved(ctx);
   for (const { campaign_id, n } of stale) {
-    await ctx.db.transaction().execute((trx) =>
-      recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),
-    );
+    await ctx.db
+      .transaction()
+      .execute((trx) =>
+        recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),
+      );
   }
   return { markedUnknown: stale.reduce((sum, s) => sum + Number(s.n), 0), restarted };
 }

@@ -116,7 +116,12 @@ function limiter(ctx: AppContext): GlobalRateLimiter {
 }
 
 /** One mailbox operation under the global rate, retried on temporary errors with backoff. */
-async function withRetries<T>(ctx: AppContext, rate: GlobalRateLimiter, operation: () => Promise<T>, beforeRetry: () => Promise<void>): Promise<T> {
+async function withRetries<T>(
+  ctx: AppContext,
+  rate: GlobalRateLimiter,
+  operation: () => Promise<T>,
+  beforeRetry: () => Promise<void>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     await rate.take(1);
     try {
@@ -158,17 +163,33 @@ export async function checkRetraction(ctx: AppContext, retractionId: string): Pr
     const moved = await updateRetractionIf(trx, retractionId, ['checking'], { status: 'pending_approval', checked_at: now });
     if (!moved) return null;
     const dryRun = countOf(DRY_RUN_OUTCOMES, await countDryRun(trx, retractionId));
-    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'retraction.checked', campaignId: moved.campaign_id, data: { retractionId, dryRun }, at: now });
+    await recordEvent(trx, {
+      actor: SYSTEM_ACTOR,
+      action: 'retraction.checked',
+      campaignId: moved.campaign_id,
+      data: { retractionId, dryRun },
+      at: now,
+    });
     return { retraction: moved, dryRun };
   });
   if (checked) await askForApproval(ctx, checked.retraction, checked.dryRun);
 }
 
-async function lookFor(ctx: AppContext, rate: GlobalRateLimiter, mailbox: MailboxBackend, item: RetractionTarget): Promise<[DryRunOutcome, string]> {
+async function lookFor(
+  ctx: AppContext,
+  rate: GlobalRateLimiter,
+  mailbox: MailboxBackend,
+  item: RetractionTarget,
+): Promise<[DryRunOutcome, string]> {
   const refused = refusal(mailbox, item);
   if (refused) return ['not_retractable', refused];
   try {
-    const { finding, response } = await withRetries(ctx, rate, () => mailbox.retract(item.email, item.message_id!, { dryRun: true }), async () => {});
+    const { finding, response } = await withRetries(
+      ctx,
+      rate,
+      () => mailbox.retract(item.email, item.message_id!, { dryRun: true }),
+      async () => {},
+    );
     return [dryRunOutcome(finding), response];
   } catch (error) {
     return ['failed', (error as Error).message];
@@ -176,7 +197,9 @@ async function lookFor(ctx: AppContext, rate: GlobalRateLimiter, mailbox: Mailbo
 }
 
 async function askForApproval(ctx: AppContext, retraction: RetractionRow, dryRun: Counts<DryRunOutcome>): Promise<void> {
-  const people = [...(await usersWithRole(ctx.db, 'approver')), ...(await usersWithRole(ctx.db, 'admin'))].filter((u) => u.id !== retraction.requested_by);
+  const people = [...(await usersWithRole(ctx.db, 'approver')), ...(await usersWithRole(ctx.db, 'admin'))].filter(
+    (u) => u.id !== retraction.requested_by,
+  );
   const counts = DRY_RUN_OUTCOMES.map((o) => `  ${o.replace('_', ' ')}: ${dryRun[o]}`).join('\n');
   await queuePlainNotices(
     ctx,
@@ -218,7 +241,12 @@ async function act(
     await keepClaim();
   };
   try {
-    const { finding, response } = await withRetries(ctx, rate, () => mailbox.retract(item.email, item.message_id!, { dryRun: false }), beforeRetry);
+    const { finding, response } = await withRetries(
+      ctx,
+      rate,
+      () => mailbox.retract(item.email, item.message_id!, { dryRun: false }),
+      beforeRetry,
+    );
     const { status, note } = itemOutcome(finding, item.resumed || retried);
     return [status, [response, note].filter(Boolean).join('; ')];
   } catch (error) {
@@ -232,7 +260,14 @@ async function finishIfComplete(ctx: AppContext, retractionId: string): Promise<
     const outcomes = countOf(RETRACTION_ITEM_STATUSES, await countItemStatuses(trx, retractionId));
     if (outcomes.pending + outcomes.working > 0) return;
     const done = await updateRetractionIf(trx, retractionId, ['running'], { status: 'done', finished_at: now });
-    if (done) await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'retraction.finish', campaignId: done.campaign_id, data: { retractionId, outcomes }, at: now });
+    if (done)
+      await recordEvent(trx, {
+        actor: SYSTEM_ACTOR,
+        action: 'retraction.finish',
+        campaignId: done.campaign_id,
+        data: { retractionId, outcomes },
+        at: now,
+      });
   });
 }
 
@@ -247,11 +282,23 @@ export async function approveRetraction(ctx: AppContext, actor: Actor, campaignI
     const retraction = await lockRetractionOf(trx, campaignId);
     if (!retraction) throw notFound('retraction');
     if (retraction.status !== 'pending_approval') {
-      throw conflict('not_pending', retraction.status === 'checking' ? 'the dry run is still under way: approve once it has shown what it would remove' : `the retraction is ${retraction.status.replace('_', ' ')}`);
+      throw conflict(
+        'not_pending',
+        retraction.status === 'checking'
+          ? 'the dry run is still under way: approve once it has shown what it would remove'
+          : `the retraction is ${retraction.status.replace('_', ' ')}`,
+      );
     }
     if (retraction.requested_by === actor.id) throw new AppError(403, 'self_approval', 'whoever asked for a retraction cannot approve it');
-    if (!(await addRetractionApproval(trx, retraction.id, actor.id, now))) throw conflict('duplicate', 'you have already approved this retraction');
-    await recordEvent(trx, { actor: actor.email, action: 'retraction.approve', campaignId, data: { retractionId: retraction.id }, at: now });
+    if (!(await addRetractionApproval(trx, retraction.id, actor.id, now)))
+      throw conflict('duplicate', 'you have already approved this retraction');
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'retraction.approve',
+      campaignId,
+      data: { retractionId: retraction.id },
+      at: now,
+    });
     const quorum = retractionQuorum(retraction.required_approvals, await retractionApprovals(trx, retraction.id), retraction.requested_by);
     if (!quorum.met) return null;
     const running = await updateRetractionIf(trx, retraction.id, ['pending_approval'], { status: 'running', started_at: now });
@@ -268,7 +315,12 @@ export const haltRetractionInput = z.object({ reason: z.string().trim().min(1).m
  * Stops a retraction before it touches another mailbox: rows not yet taken become `halted` in
  * the same transaction; the few being worked on (at most RETRACT_CONCURRENCY) finish and say so.
  */
-export async function haltRetraction(ctx: AppContext, actor: Actor, campaignId: string, body: unknown): Promise<z.infer<typeof retractionHaltReport>> {
+export async function haltRetraction(
+  ctx: AppContext,
+  actor: Actor,
+  campaignId: string,
+  body: unknown,
+): Promise<z.infer<typeof retractionHaltReport>> {
   const { reason = 'halted by hand' } = parseInput(haltRetractionInput, body ?? {});
   const now = ctx.now();
   return ctx.db.transaction().execute(async (trx) => {
@@ -344,7 +396,11 @@ export const retractionItemsQuery = z
   .strict();
 
 /** The retraction's ledger, paged: each recipient's Message-ID, what the dry run found and what was done. */
-export async function retractionItems(ctx: Pick<AppContext, 'db'>, campaignId: string, query: unknown): Promise<z.infer<typeof retractionItemsView>> {
+export async function retractionItems(
+  ctx: Pick<AppContext, 'db'>,
+  campaignId: string,
+  query: unknown,
+): Promise<z.infer<typeof retractionItemsView>> {
   const { after, limit, status } = parseInput(retractionItemsQuery, query, 'query');
   const retraction = await findRetractionOf(ctx.db, campaignId);
   if (!retraction) throw notFound('retraction');
@@ -367,7 +423,8 @@ export async function retractionItems(ctx: Pick<AppContext, 'db'>, campaignId: s
 export async function repairRetractions(ctx: AppContext): Promise<number> {
   let requeued = 0;
   for (const retraction of await retractionsInStatus(ctx.db, ['checking', 'running'])) {
-    if (await ensureRetractionJob(ctx, { retractionId: retraction.id, phase: retraction.status === 'checking' ? 'check' : 'run' })) requeued += 1;
+    if (await ensureRetractionJob(ctx, { retractionId: retraction.id, phase: retraction.status === 'checking' ? 'check' : 'run' }))
+      requeued += 1;
   }
   return requeued;
 }

@@ -55,7 +55,13 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
     const quietUntil = await quietHoursHold(trx, campaign, now);
     if (quietUntil) {
       await updateCampaignIf(trx, campaign.id, ['scheduled'], { scheduled_for: quietUntil });
-      await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.quiet_hours', campaignId: campaign.id, data: { startsAt: quietUntil.toISOString() }, at: now });
+      await recordEvent(trx, {
+        actor: SYSTEM_ACTOR,
+        action: 'campaign.quiet_hours',
+        campaignId: campaign.id,
+        data: { startsAt: quietUntil.toISOString() },
+        at: now,
+      });
       return { waitUntil: quietUntil } as const;
     }
     // A campaign resumed after a halt already has its ledger: the rest goes with the wave.
@@ -66,7 +72,13 @@ export async function startCampaign(ctx: AppContext, job: StartJob): Promise<'st
       wave_stage: campaign.wave_size ? (resumed ? 'rest' : 'first') : null,
     });
     await requeueHalted(trx, campaign.id);
-    await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.start', campaignId: campaign.id, data: { recipientCount: campaign.recipient_count, firstWave: resumed ? null : campaign.wave_size }, at: now });
+    await recordEvent(trx, {
+      actor: SYSTEM_ACTOR,
+      action: 'campaign.start',
+      campaignId: campaign.id,
+      data: { recipientCount: campaign.recipient_count, firstWave: resumed ? null : campaign.wave_size },
+      at: now,
+    });
     return 'started' as const;
   });
   if (typeof outcome === 'object') {
@@ -106,7 +118,9 @@ async function quietHoursHold(db: Kysely<DB>, campaign: CampaignRow, now: Date):
   if (!until) return null;
   if (quiet?.adminMayApprove) {
     const input = await quorumInputOf(db, { ...campaign, content_hash: campaign.content_hash! });
-    const byAdmin = input.approvals.some((a) => a.approverIsAdmin && a.decision === 'approve' && !a.voided && a.contentHash === campaign.content_hash);
+    const byAdmin = input.approvals.some(
+      (a) => a.approverIsAdmin && a.decision === 'approve' && !a.voided && a.contentHash === campaign.content_hash,
+    );
     if (byAdmin) return null;
   }
   return until;
@@ -193,7 +207,10 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
     body: prepareBody(campaign.body_markdown),
     token: randomUUID(),
   };
-  const refresh = setInterval(() => void refreshReservations(ctx.db, campaign.id, send.token).catch(() => {}), (RESERVATION_SECONDS * 1000) / 3);
+  const refresh = setInterval(
+    () => void refreshReservations(ctx.db, campaign.id, send.token).catch(() => {}),
+    (RESERVATION_SECONDS * 1000) / 3,
+  );
   // Rows that met a temporary failure wait for the job's retry (with backoff), not for the next round.
   const retryLater: number[] = [];
   const sending = new Set<Promise<void>>();
@@ -298,14 +315,16 @@ async function sendOne(send: Sender, row: ReservedDelivery): Promise<DeliveryRes
 function failedDelivery(ctx: AppContext, seq: number, attempt: number, outcome: SmtpOutcome): DeliveryResult {
   if (outcome.kind === 'permanent') return { seq, status: 'failed', response: outcome.response };
   if (outcome.kind === 'ambiguous') return { seq, status: 'unknown', response: outcome.response };
-  if (attempt >= ctx.config.DELIVERY_MAX_ATTEMPTS) return { seq, status: 'failed', response: `gave up after ${attempt} attempts: ${outcome.response}` };
+  if (attempt >= ctx.config.DELIVERY_MAX_ATTEMPTS)
+    return { seq, status: 'failed', response: `gave up after ${attempt} attempts: ${outcome.response}` };
   return { seq, status: 'queued', response: outcome.response };
 }
 
 async function haltedForFailures(ctx: AppContext, campaignId: string): Promise<boolean> {
   const counts = await countByStatus(ctx.db, campaignId);
   const attempted = counts.sent + counts.failed + counts.unknown;
-  if (!shouldAutoHalt({ failed: counts.failed, attempted }, ctx.config.AUTO_HALT_FAILURE_RATE, ctx.config.AUTO_HALT_MIN_ATTEMPTS)) return false;
+  if (!shouldAutoHalt({ failed: counts.failed, attempted }, ctx.config.AUTO_HALT_FAILURE_RATE, ctx.config.AUTO_HALT_MIN_ATTEMPTS))
+    return false;
   const reason = `${counts.failed} of ${attempted} deliveries failed permanently, more than ${Math.round(ctx.config.AUTO_HALT_FAILURE_RATE * 100)}%`;
   await autoHalt(ctx, campaignId, reason);
   return true;
@@ -328,7 +347,13 @@ export async function finishIfComplete(ctx: AppContext, campaignId: string): Pro
       const until = new Date(now.getTime() + ctx.config.FIRST_WAVE_HOLD_MINUTES * 60_000);
       await updateCampaignIf(trx, campaignId, ['sending'], { wave_stage: 'paused', wave_paused_until: until });
       const deliveries = await countByStatus(trx, campaignId);
-      await recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'campaign.first_wave_sent', campaignId, data: { deliveries, continuesAt: until.toISOString() }, at: now });
+      await recordEvent(trx, {
+        actor: SYSTEM_ACTOR,
+        action: 'campaign.first_wave_sent',
+        campaignId,
+        data: { deliveries, continuesAt: until.toISOString() },
+        at: now,
+      });
       return { finished: false, paused: { campaign, until, deliveries } } as const;
     }
     // Every row so far may be final while the fan-out is still copying the rest.

@@ -65,7 +65,10 @@ async function rateLimited(ctx: AppContext, kind: keyof typeof SIGN_IN_LIMITS, v
  */
 export async function requestSignIn(ctx: AppContext, body: unknown, request: { client: string; browserNonce: string }): Promise<void> {
   const input = parseInput(signInRequest, body);
-  if ((await rateLimited(ctx, 'addressAndClient', `${input.email} ${request.client}`)) || (await rateLimited(ctx, 'client', request.client))) {
+  if (
+    (await rateLimited(ctx, 'addressAndClient', `${input.email} ${request.client}`)) ||
+    (await rateLimited(ctx, 'client', request.client))
+  ) {
     throw new AppError(429, 'rate_limited', 'Too many sign-in requests from here. Wait a few minutes and try again.');
   }
   const id = randomUUID();
@@ -99,7 +102,15 @@ export async function sendSignInEmail(ctx: AppContext, requestId: string): Promi
   if (!user || user.disabled_at) return;
   const token = newSecretToken();
   const code = newSignInCode();
-  if (!(await writeSignInSecrets(ctx.db, request.id, { userId: user.id, tokenHash: hashToken(token), codeHash: codeHash(request.id, code), now }))) return;
+  if (
+    !(await writeSignInSecrets(ctx.db, request.id, {
+      userId: user.id,
+      tokenHash: hashToken(token),
+      codeHash: codeHash(request.id, code),
+      now,
+    }))
+  )
+    return;
   const values = {
     name: user.name,
     url: new URL(`/sign-in/${token}`, ctx.config.PUBLIC_URL).toString(),
@@ -109,7 +120,12 @@ export async function sendSignInEmail(ctx: AppContext, requestId: string): Promi
   await sendStaffEmail(ctx, {
     to: user.email,
     subject: 'Your Countersign sign-in link',
-    html: template('layout.html').render({ subject: 'Sign in to Countersign', preheader: `Your sign-in code is ${values.code}`, content: template('sign-in.html').render(values), footer: 'Sent because someone asked to sign in with this address.' }),
+    html: template('layout.html').render({
+      subject: 'Sign in to Countersign',
+      preheader: `Your sign-in code is ${values.code}`,
+      content: template('sign-in.html').render(values),
+      footer: 'Sent because someone asked to sign in with this address.',
+    }),
     text: template('sign-in.txt').render(values),
   });
 }
@@ -153,7 +169,10 @@ export async function completeSignInWithCode(ctx: AppContext, body: unknown, bro
     return request.code_attempts < CODE_ATTEMPTS && expected.length === given.length && timingSafeEqual(expected, given);
   });
   if (!match?.user_id || !(await consumeSignInLink(ctx.db, match.id, browserHash, ctx.now(), CODE_ATTEMPTS))) {
-    await countCodeAttempt(ctx.db, live.map((request) => request.id));
+    await countCodeAttempt(
+      ctx.db,
+      live.map((request) => request.id),
+    );
     throw new AppError(403, 'sign_in_code', 'That code does not sign in this browser. Check it, or ask for a new one.');
   }
   return startSession(ctx, match.user_id);

@@ -19,7 +19,9 @@ export interface SubmitReview {
 export async function submitReview(ctx: AppContext, campaignId: string): Promise<SubmitReview> {
   const campaign = await getCampaign(ctx, campaignId);
   const resuming = campaign.status === 'halted';
-  const checks = resuming ? null : await previewDraft(ctx, { subject: campaign.subject, body: campaign.body_markdown, audience: campaign.audience });
+  const checks = resuming
+    ? null
+    : await previewDraft(ctx, { subject: campaign.subject, body: campaign.body_markdown, audience: campaign.audience });
   return {
     campaign,
     resuming,

@@ -18,7 +18,12 @@ export function suppressionsFrom(body: unknown, contentType: 'csv' | 'json', max
   if (contentType === 'csv') {
     let records: Record<string, string>[];
     try {
-      records = parse(String(body ?? '').replace(/\r\n?/g, '\n'), { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), bom: true, skip_empty_lines: true, trim: true });
+      records = parse(String(body ?? '').replace(/\r\n?/g, '\n'), {
+        columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
+        bom: true,
+        skip_empty_lines: true,
+        trim: true,
+      });
     } catch (error) {
       throw invalid([{ field: 'csv', message: (error as Error).message }]);
     }
@@ -45,7 +50,13 @@ export async function importSuppressions(ctx: AppContext, actor: Actor, rows: Su
   requireRole(actor, 'admin');
   await ctx.db.transaction().execute(async (trx) => {
     await upsertSuppressions(trx, rows, actor.email);
-    await recordEvent(trx, { actor: actor.email, action: 'suppressions.import', campaignId: null, data: { count: rows.length }, at: ctx.now() });
+    await recordEvent(trx, {
+      actor: actor.email,
+      action: 'suppressions.import',
+      campaignId: null,
+      data: { count: rows.length },
+      at: ctx.now(),
+    });
   });
   return { imported: rows.length };
 }

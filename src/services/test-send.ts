@@ -29,13 +29,21 @@ export async function sendTest(ctx: AppContext, actor: Actor, campaignId: string
   const { recipient: query = '' } = parseInput(testSendInput, body ?? {});
   const campaign = await getCampaign(ctx, campaignId);
   if (await overLimit(ctx, `test-send:${actor.id}`, TEST_SENDS.limit, TEST_SENDS.windowSeconds)) {
-    throw new AppError(429, 'rate_limited', `at most ${TEST_SENDS.limit} test sends in ${TEST_SENDS.windowSeconds / 60} minutes; try again later`);
+    throw new AppError(
+      429,
+      'rate_limited',
+      `at most ${TEST_SENDS.limit} test sends in ${TEST_SENDS.windowSeconds / 60} minutes; try again later`,
+    );
   }
   // A frozen campaign renders for a recipient of its snapshot; a draft for one of its audience as it stands.
   const recipient = campaign.content_hash
-    ? ((await searchSnapshot(ctx.db, campaign.id, query.toLowerCase(), 1))[0] ?? (query ? undefined : (await sampleRecipients(ctx.db, campaign.id, 1))[0]))
+    ? ((await searchSnapshot(ctx.db, campaign.id, query.toLowerCase(), 1))[0] ??
+      (query ? undefined : (await sampleRecipients(ctx.db, campaign.id, 1))[0]))
     : await sampleOfAudience(ctx.db, campaign.audience, query);
-  if (!recipient) throw invalid([{ field: 'recipient', message: query ? `no recipient's address contains "${query}"` : 'the campaign has no recipients yet' }]);
+  if (!recipient)
+    throw invalid([
+      { field: 'recipient', message: query ? `no recipient's address contains "${query}"` : 'the campaign has no recipients yet' },
+    ]);
   const preview = previewFor(campaign, recipient);
   await ctx.notifier.send({
     from: preview.from,
@@ -46,7 +54,13 @@ export async function sendTest(ctx: AppContext, actor: Actor, campaignId: string
     headers: { ...BULK_HEADERS, [TEST_HEADER]: `campaign=${campaign.id}; rendered-for=${recipient.email}` },
   });
   await ctx.db.transaction().execute((trx) =>
-    recordEvent(trx, { actor: actor.email, action: 'campaign.test_send', campaignId: campaign.id, data: { to: actor.email, renderedFor: recipient.email }, at: ctx.now() }),
+    recordEvent(trx, {
+      actor: actor.email,
+      action: 'campaign.test_send',
+      campaignId: campaign.id,
+      data: { to: actor.email, renderedFor: recipient.email },
+      at: ctx.now(),
+    }),
   );
   return { sentTo: actor.email, renderedFor: recipient.email };
 }
@@ -55,6 +69,7 @@ export async function sendTest(ctx: AppContext, actor: Actor, campaignId: string
 export async function sendTestByLink(ctx: AppContext, token: string, body: unknown, signedInAs: Actor): Promise<TestSendReport> {
   const resolved = await resolveLink(ctx.db, token);
   if (!resolved) throw notFound('approval link');
-  if (resolved.approver.id !== signedInAs.id) throw new AppError(403, 'wrong_approver', `This link was sent to ${resolved.approver.email}; only they can use it.`);
+  if (resolved.approver.id !== signedInAs.id)
+    throw new AppError(403, 'wrong_approver', `This link was sent to ${resolved.approver.email}; only they can use it.`);
   return sendTest(ctx, signedInAs, resolved.link.campaign_id, body);
 }

@@ -74,7 +74,13 @@ export function revokeToken(ctx: DataContext, tokenId: string): Promise<boolean>
 export async function addUserFromCli(ctx: DataContext, input: NewUserInput): Promise<UserRow> {
   const user = await createUser(ctx, input);
   await ctx.db.transaction().execute((trx) =>
-    recordEvent(trx, { actor: 'cli', action: 'user.add', campaignId: null, data: { userId: user.id, email: user.email, roles: user.roles }, at: ctx.now() }),
+    recordEvent(trx, {
+      actor: 'cli',
+      action: 'user.add',
+      campaignId: null,
+      data: { userId: user.id, email: user.email, roles: user.roles },
+      at: ctx.now(),
+    }),
   );
   return user;
 }

@@ -24,7 +24,10 @@ describe('the approval page on a phone', () => {
       '',
       'Hello {{firstName}}, the expenses policy changes on Monday: see https://intranet.example.com/policies/finance/expenses/2026/a-very-long-path-that-does-not-break-by-itself?section=travel&lang=en for every detail.',
       '',
-      ...Array.from({ length: 12 }, (_, i) => `${i + 1}. Rule number ${i + 1} of the policy, in a sentence long enough to wrap on a phone screen.`),
+      ...Array.from(
+        { length: 12 },
+        (_, i) => `${i + 1}. Rule number ${i + 1} of the policy, in a sentence long enough to wrap on a phone screen.`,
+      ),
       '',
       '| Item | Limit per night | Receipts |',
       '|------|-----------------|----------|',
@@ -33,7 +36,11 @@ describe('the approval page on a phone', () => {
       '',
       'The end of the message.',
     ].join('\n');
-    const id = await h.createCampaign({ subject: 'Expenses policy', body, recipients: [...people(30, 'staff'), ...people(3, 'contractor', 'partner.example.org')] });
+    const id = await h.createCampaign({
+      subject: 'Expenses policy',
+      body,
+      recipients: [...people(30, 'staff'), ...people(3, 'contractor', 'partner.example.org')],
+    });
     await h.submitCampaign(id);
     await h.sink.waitUntil(() => h.approvalLinks('Expenses policy').size === 2, 30_000, 'approval requests');
 
@@ -53,7 +60,13 @@ describe('the approval page on a phone', () => {
     const message = await page.evaluate(() => {
       const iframe = document.querySelector('iframe.message') as HTMLIFrameElement;
       const doc = iframe.contentDocument!;
-      return { frameWidth: iframe.clientWidth, contentWidth: doc.documentElement.scrollWidth, frameHeight: iframe.clientHeight, contentHeight: doc.documentElement.scrollHeight, text: doc.body.innerText };
+      return {
+        frameWidth: iframe.clientWidth,
+        contentWidth: doc.documentElement.scrollWidth,
+        frameHeight: iframe.clientHeight,
+        contentHeight: doc.documentElement.scrollHeight,
+        text: doc.body.innerText,
+      };
     });
     // Nothing of the message is cut off to the right or below: the frame holds all of it.
     expect(message.contentWidth).toBeLessThanOrEqual(message.frameWidth);

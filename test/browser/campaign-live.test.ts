@@ -2,7 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { buttonsUnreachableByKeyboard, launchChromium, pageWidth, screenshot, seriousAccessibilityProblems, unlabelledControls } from '../support/browser.js';
+import {
+  buttonsUnreachableByKeyboard,
+  launchChromium,
+  pageWidth,
+  screenshot,
+  seriousAccessibilityProblems,
+  unlabelledControls,
+} from '../support/browser.js';
 import { Harness, people } from '../support/harness.js';
 
 /** A message to `address` waits inside its SMTP transaction until the test lets go of it. */
@@ -67,7 +74,11 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
   }
 
   const ledgerOf = async (id: string) => (await h.api('author', 'GET', `/campaigns/${id}`)).body.deliveries as Record<string, number>;
-  const countOnPage = (page: Page, key: string) => page.locator(`[data-count="${key}"]`).textContent().then((t) => Number(t!.replace(/,/g, '')));
+  const countOnPage = (page: Page, key: string) =>
+    page
+      .locator(`[data-count="${key}"]`)
+      .textContent()
+      .then((t) => Number(t!.replace(/,/g, '')));
 
   it('a page left open on a pending campaign follows it to scheduled, sending and sent without a reload', async () => {
     const release = holds.hold('live0000@corp.example.com');
@@ -106,11 +117,19 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     await page.locator('[data-fragment="status"]').filter({ hasText: 'sending' }).waitFor();
     await page.waitForFunction(() => document.querySelector('[data-count="inFlight"]')?.textContent === '1');
     release();
-    await page.locator('[data-fragment="status"]').filter({ hasText: /^sent$/ }).waitFor();
+    await page
+      .locator('[data-fragment="status"]')
+      .filter({ hasText: /^sent$/ })
+      .waitFor();
     await page.getByTestId('progress-percent').filter({ hasText: '100%' }).waitFor();
     expect(await countOnPage(page, 'sent')).toBe(6);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-    expect(await page.evaluate(() => (window as unknown as { seenStatuses: string[] }).seenStatuses)).toEqual(['pending approval', 'scheduled', 'sending', 'sent']);
+    expect(await page.evaluate(() => (window as unknown as { seenStatuses: string[] }).seenStatuses)).toEqual([
+      'pending approval',
+      'scheduled',
+      'sending',
+      'sent',
+    ]);
     // Followed live, the audit trail says what happened in sentences.
     const trail = await page.getByTestId('audit-trail').textContent();
     expect(trail).toContain('Alice Tester approved it through the API.');
@@ -129,7 +148,11 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     const { inFlight, stopped } = halted.body as { inFlight: number; stopped: number };
     expect(stopped).toBeGreaterThan(0);
     // What was in flight at the halt lands, except the held message; what was stopped stays stopped.
-    haltedLedger = await h.until(() => ledgerOf(id), (counts) => counts.queued === 0 && counts.sending === 1, 'the halted rows to be rewritten');
+    haltedLedger = await h.until(
+      () => ledgerOf(id),
+      (counts) => counts.queued === 0 && counts.sending === 1,
+      'the halted rows to be rewritten',
+    );
     expect(haltedLedger).toMatchObject({ halted: stopped, sent: recipients.length - stopped - 1 });
 
     const page = await pageAs('author');
@@ -145,16 +168,29 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
       `Halted: ${haltedLedger.sent} of ${recipients.length} sent; ${haltedLedger.halted} stopped by the halt, 1 in flight.`,
     );
     // The bar: green only for what was sent; the stopped part drawn apart, in its own colour.
-    const widths = await page.locator('.progress [data-segment]').evaluateAll((segments) =>
-      Object.fromEntries(segments.map((s) => [s.getAttribute('data-segment'), [s.getBoundingClientRect().width / s.parentElement!.getBoundingClientRect().width, getComputedStyle(s).backgroundColor]])),
-    );
+    const widths = await page
+      .locator('.progress [data-segment]')
+      .evaluateAll((segments) =>
+        Object.fromEntries(
+          segments.map((s) => [
+            s.getAttribute('data-segment'),
+            [s.getBoundingClientRect().width / s.parentElement!.getBoundingClientRect().width, getComputedStyle(s).backgroundColor],
+          ]),
+        ),
+      );
     expect(widths.sent![0]).toBeCloseTo(haltedLedger.sent! / recipients.length, 2);
     expect(widths.stopped![0]).toBeCloseTo(haltedLedger.halted! / recipients.length, 2);
     expect(widths.stopped![1]).not.toBe(widths.sent![1]);
     // Approvals voided by the halt say so, and the trail names who halted it and what it stopped.
-    expect(await page.getByTestId('voided').allTextContents()).toEqual(Array(2).fill('(voided by the halt: only a fresh approval resumes it)'));
+    expect(await page.getByTestId('voided').allTextContents()).toEqual(
+      Array(2).fill('(voided by the halt: only a fresh approval resumes it)'),
+    );
     const trail = page.getByTestId('audit-trail');
-    await trail.getByText(`Bob Tester halted it: “wrong list”. ${stopped} deliveries were stopped; ${inFlight} ${inFlight === 1 ? 'was' : 'were'} already in flight.`).waitFor();
+    await trail
+      .getByText(
+        `Bob Tester halted it: “wrong list”. ${stopped} deliveries were stopped; ${inFlight} ${inFlight === 1 ? 'was' : 'were'} already in flight.`,
+      )
+      .waitFor();
     const details = trail.locator('li', { hasText: 'Bob Tester halted it' }).locator('details');
     expect(await details.locator('pre').isVisible()).toBe(false);
     await details.locator('summary').click();
@@ -163,7 +199,8 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     // The chart counts what the ledger says was sent, and follows the held message as it lands.
     const chart = page.getByTestId('delivery-chart');
     expect(Number(await chart.getAttribute('data-total-sent'))).toBe(haltedLedger.sent);
-    const barSum = () => page.locator('[data-bucket]').evaluateAll((bars) => bars.reduce((sum, bar) => sum + Number(bar.getAttribute('data-sent')), 0));
+    const barSum = () =>
+      page.locator('[data-bucket]').evaluateAll((bars) => bars.reduce((sum, bar) => sum + Number(bar.getAttribute('data-sent')), 0));
     expect(await barSum()).toBe(haltedLedger.sent);
     await screenshot(page, 'campaign-halted-breakdown');
     expect(await seriousAccessibilityProblems(page)).toEqual([]);
@@ -178,7 +215,11 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
   });
 
   it('the deliveries page searches, filters and pages the ledger, and its CSV downloads with the browser session', async () => {
-    const ledger = await h.until(() => ledgerOf(haltedId), (counts) => counts.sending === 0, 'the held message to land');
+    const ledger = await h.until(
+      () => ledgerOf(haltedId),
+      (counts) => counts.sending === 0,
+      'the held message to land',
+    );
     const page = await pageAs('alice');
     await page.goto(`${h.baseUrl}/campaigns/${haltedId}`);
     await page.getByRole('link', { name: 'Every recipient’s delivery' }).click();
@@ -193,7 +234,9 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     await page.getByRole('link', { name: '← First page' }).click();
     await page.getByLabel('Address contains').fill('LATE001');
     await page.getByRole('button', { name: 'Find' }).click();
-    expect(await rows.locator('td:nth-child(2)').allTextContents()).toEqual(Array.from({ length: 10 }, (_, i) => `late ${10 + i} <late00${10 + i}@corp.example.com>`));
+    expect(await rows.locator('td:nth-child(2)').allTextContents()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `late ${10 + i} <late00${10 + i}@corp.example.com>`),
+    );
 
     await page.getByLabel('Address contains').fill('');
     await page.getByLabel('Status').selectOption('halted');
@@ -211,7 +254,9 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
 
     await page.getByLabel('Address contains').fill('nobody-like-this');
     await page.getByRole('button', { name: 'Find' }).click();
-    expect(await page.getByTestId('empty-state').textContent()).toMatch(/^No deliveries match “nobody-like-this” with the status stopped by the halt\. Clear the search/);
+    expect(await page.getByTestId('empty-state').textContent()).toMatch(
+      /^No deliveries match “nobody-like-this” with the status stopped by the halt\. Clear the search/,
+    );
     await screenshot(page, 'deliveries');
   });
 
@@ -255,7 +300,13 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     await page.getByRole('link', { name: 'Older →' }).click();
     await page.getByRole('link', { name: 'Older →' }).click();
     expect(await page.getByTestId('list-range').textContent()).toBe('101–105 of 105');
-    expect(await page.locator('tbody tr td:first-child').allTextContents()).toEqual(['Bulk draft 004', 'Bulk draft 003', 'Bulk draft 002', 'Bulk draft 001', 'Bulk draft 000']);
+    expect(await page.locator('tbody tr td:first-child').allTextContents()).toEqual([
+      'Bulk draft 004',
+      'Bulk draft 003',
+      'Bulk draft 002',
+      'Bulk draft 001',
+      'Bulk draft 000',
+    ]);
     expect(await page.getByRole('link', { name: 'Older →' }).count()).toBe(0);
     await page.getByRole('link', { name: '← Newer' }).click();
     expect(await page.getByTestId('list-range').textContent()).toBe('51–100 of 105');
@@ -280,7 +331,9 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
 
     await page.getByLabel('Subject contains').fill('nothing is called this');
     await page.getByRole('button', { name: 'Find' }).click();
-    expect(await page.getByTestId('empty-state').textContent()).toBe('No campaigns match these filters. Clear the filters to see every campaign.');
+    expect(await page.getByTestId('empty-state').textContent()).toBe(
+      'No campaigns match these filters. Clear the filters to see every campaign.',
+    );
     await page.getByRole('link', { name: 'Clear the filters' }).click();
     expect(await page.getByTestId('list-range').textContent()).toBe(`1–50 of ${total}`);
     await screenshot(page, 'campaign-list-filters');

@@ -25,7 +25,12 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
 
   /** A browser of its own, in New York, so that pages must show times in the reader's zone, not the server's or UTC. */
   async function newPage(viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'America/New_York', ...(viewport === PHONE ? { isMobile: true, hasTouch: true } : {}) });
+    const context = await browser.newContext({
+      viewport,
+      locale: 'en-US',
+      timezoneId: 'America/New_York',
+      ...(viewport === PHONE ? { isMobile: true, hasTouch: true } : {}),
+    });
     contexts.push(context);
     const page = await context.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
@@ -76,7 +81,11 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     await page.getByLabel(/^Message/).fill('Hello {{fristName}}, your desk is {{desk}}.');
     await page.getByLabel(/Finance team/).check();
     const warnings = page.getByTestId('merge-warnings');
-    await warnings.getByText('{{fristName}} is not a field of these recipients: it would be blank for everyone, so submitting is refused. Did you mean {{firstName}}?').waitFor();
+    await warnings
+      .getByText(
+        '{{fristName}} is not a field of these recipients: it would be blank for everyone, so submitting is refused. Did you mean {{firstName}}?',
+      )
+      .waitFor();
     await warnings.getByText('{{desk}} is empty for 3 of 12 recipients: submitting is refused until each has a value').waitFor();
     await page.getByText('Fields you can use: {{email}}, {{name}}, {{firstName}}, {{lastName}}, {{desk}}').waitFor();
     await page.getByLabel(/^Message/).fill('Hello {{firstName}}, your desk is {{desk}}.');
@@ -124,7 +133,12 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     await page.waitForFunction(() => {
       const frame = document.querySelector('iframe.message') as HTMLIFrameElement | null;
       const doc = frame?.contentDocument;
-      return !!doc && doc.readyState === 'complete' && doc.body.innerText.includes('your desk moves on Monday') && frame!.clientHeight >= doc.documentElement.scrollHeight;
+      return (
+        !!doc &&
+        doc.readyState === 'complete' &&
+        doc.body.innerText.includes('your desk moves on Monday') &&
+        frame!.clientHeight >= doc.documentElement.scrollHeight
+      );
     });
 
     // The approval email names its times in the organisation's zone; the page in the reader's.
@@ -134,15 +148,29 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     expect(request).not.toMatch(/GMT|UTC/);
     const submittedAt = page.locator('time[data-local]').first();
     const instant = new Date((await submittedAt.getAttribute('datetime'))!);
-    const inNewYork = instant.toLocaleString('en-US', { timeZone: 'America/New_York', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+    const inNewYork = instant.toLocaleString('en-US', {
+      timeZone: 'America/New_York',
+      year: 'numeric',
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZoneName: 'short',
+    });
     expect(await submittedAt.textContent()).toBe(inNewYork);
   });
 
   it('a submit refused, or overtaken by a change to the list, says why on the confirmation and leads back to the campaign, which stays a draft', async () => {
     const list = await h.api('author', 'POST', '/lists', { name: 'Night shift' });
-    const members = (n: number) => ['email,name', ...Array.from({ length: n }, (_, i) => `night${i}@corp.example.com,Night ${i}`)].join('\n');
+    const members = (n: number) =>
+      ['email,name', ...Array.from({ length: n }, (_, i) => `night${i}@corp.example.com,Night ${i}`)].join('\n');
     await h.api('author', 'POST', `/lists/${list.body.id}/members`, members(2), { 'content-type': 'text/csv' });
-    const created = await h.api('author', 'POST', '/campaigns', { subject: 'Needs five', body: 'Hello {{firstName}}', audience: { listIds: [list.body.id], recipients: [] }, requiredApprovals: 5 });
+    const created = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Needs five',
+      body: 'Hello {{firstName}}',
+      audience: { listIds: [list.body.id], recipients: [] },
+      requiredApprovals: 5,
+    });
     const page = await newPage(PHONE);
     await signInAs(h, page, 'author');
     await page.goto(`${h.baseUrl}/campaigns/${created.body.id}`);
@@ -199,9 +227,15 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     const admin = await newPage(PHONE);
     await signInAs(h, admin, 'admin');
     await admin.goto(`${h.baseUrl}/admin`);
-    await admin.getByRole('row', { name: new RegExp(bob.email) }).getByRole('button', { name: 'Deactivate' }).click();
+    await admin
+      .getByRole('row', { name: new RegExp(bob.email) })
+      .getByRole('button', { name: 'Deactivate' })
+      .click();
     await admin.getByText('Deactivated: their sessions and tokens no longer work').waitFor();
-    await admin.getByRole('row', { name: new RegExp(bob.email) }).getByText('deactivated').waitFor();
+    await admin
+      .getByRole('row', { name: new RegExp(bob.email) })
+      .getByText('deactivated')
+      .waitFor();
     expect((await h.api('bob', 'GET', '/campaigns')).status).toBe(401);
   });
 });

@@ -28,7 +28,9 @@ describe('the web console in Chromium', () => {
     await h.addUser('admin', ['admin', 'approver']);
     const list = await h.api('author', 'POST', '/lists', { name: 'Finance team' });
     listId = list.body.id;
-    const csv = ['email,name,desk', ...Array.from({ length: 120 }, (_, i) => `fin${i}@corp.example.com,Person${i} Fin,Desk ${i}`)].join('\n');
+    const csv = ['email,name,desk', ...Array.from({ length: 120 }, (_, i) => `fin${i}@corp.example.com,Person${i} Fin,Desk ${i}`)].join(
+      '\n',
+    );
     await h.api('author', 'POST', `/lists/${listId}/members`, csv, { 'content-type': 'text/csv' });
     browser = await launchChromium();
   });
@@ -70,14 +72,29 @@ describe('the web console in Chromium', () => {
     return { id: created.body.id, approvalLink: h.approvalLinks(subject).get(email)! };
   }
 
-  const sessionsOf = (key: string) => h.db.selectFrom('sessions').select(['id', 'revoked_at']).where('user_id', '=', h.users[key]!.id).orderBy('created_at').execute();
+  const sessionsOf = (key: string) =>
+    h.db.selectFrom('sessions').select(['id', 'revoked_at']).where('user_id', '=', h.users[key]!.id).orderBy('created_at').execute();
   const approvalLinkRow = (campaignId: string, key: string) =>
-    h.db.selectFrom('approval_links').select(['id', 'consumed_at']).where('campaign_id', '=', campaignId).where('approver_id', '=', h.users[key]!.id).executeTakeFirstOrThrow();
-  const signInLinkRow = (link: string) => h.db.selectFrom('sign_in_links').select('consumed_at').where('token_hash', '=', hashToken(tokenIn(link))).executeTakeFirstOrThrow();
+    h.db
+      .selectFrom('approval_links')
+      .select(['id', 'consumed_at'])
+      .where('campaign_id', '=', campaignId)
+      .where('approver_id', '=', h.users[key]!.id)
+      .executeTakeFirstOrThrow();
+  const signInLinkRow = (link: string) =>
+    h.db
+      .selectFrom('sign_in_links')
+      .select('consumed_at')
+      .where('token_hash', '=', hashToken(tokenIn(link)))
+      .executeTakeFirstOrThrow();
   const signInRequestsFor = (email: string) => h.db.selectFrom('sign_in_links').select('id').where('email', '=', email).execute();
   /** Waits until the notify worker has taken every queued email. */
   const notificationsSent = () =>
-    h.until(() => h.ctx.queues.notify.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), (counts) => Object.values(counts).every((n) => n === 0), 'the notify queue to drain');
+    h.until(
+      () => h.ctx.queues.notify.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+      (counts) => Object.values(counts).every((n) => n === 0),
+      'the notify queue to drain',
+    );
   const tokenIn = (link: string) => new URL(link).pathname.split('/').at(-1)!;
   /** Puts names in place of the tokens in a scan report's paths, so expectations can be written down. */
   const namer = (tokens: Record<string, string>) => (path: string) =>
@@ -160,7 +177,9 @@ describe('the web console in Chromium', () => {
     const asBob = await browser.newContext();
     const [signedOut, signedInAsBob] = await Promise.all([
       browser.newContext().then((context) => scan(context, [approvalLink, signInLink])),
-      newPage(asBob).then((page) => signIn(page, 'bob')).then(() => scan(asBob, [approvalLink, signInLink])),
+      newPage(asBob)
+        .then((page) => signIn(page, 'bob'))
+        .then(() => scan(asBob, [approvalLink, signInLink])),
     ]);
 
     // Signed out, the approval page has no form: it links to sign-in, whose form is empty: the address is typed.
@@ -216,7 +235,11 @@ describe('the web console in Chromium', () => {
     expect(await signInLinkRow(signInLink)).toMatchObject({ consumed_at: null });
     expect(await sessionsOf('alice')).toEqual(sessionsBefore);
     expect(signInEmails(h.users.alice!.email)).toHaveLength(emailsBefore);
-    const openings = await h.db.selectFrom('approval_link_openings').select('method').where('link_id', '=', (await approvalLinkRow(id, 'alice')).id).execute();
+    const openings = await h.db
+      .selectFrom('approval_link_openings')
+      .select('method')
+      .where('link_id', '=', (await approvalLinkRow(id, 'alice')).id)
+      .execute();
     expect(openings.filter((o) => o.method === 'HEAD')).toHaveLength(1);
 
     // Alice, in the browser that asked, signs in with the same link, is taken back to the request and approves.
@@ -226,7 +249,10 @@ describe('the web console in Chromium', () => {
     await alice.getByLabel(/type the number of recipients/).fill('3');
     await alice.getByRole('button', { name: 'Approve' }).click();
     await alice.getByText('Your decision is recorded').waitFor();
-    expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.approvals).toMatchObject({ approved: 1, approvedBy: [h.users.alice!.id] });
+    expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.approvals).toMatchObject({
+      approved: 1,
+      approvedBy: [h.users.alice!.id],
+    });
   });
 
   it('a scanner in one cookie jar that submits every form on the approval page, then scans the sign-in email the approver asked for, is never signed in as the approver', async () => {
@@ -239,7 +265,9 @@ describe('the web console in Chromium', () => {
     const scanner = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': '192.0.2.99' } });
     const first = describeScan(await scan(scanner, [approvalLink]), namer({ '<approval>': tokenIn(approvalLink) }));
     // The sign-in form on the way asks for an address: the scanner's own made-up one goes in, and nothing is asked for Bob.
-    expect(first.submissions).toContain('Email me a sign-in link on /sign-in?returnTo=%2Fapprove%2F<approval>: POST /sign-in → 200 /sign-in');
+    expect(first.submissions).toContain(
+      'Email me a sign-in link on /sign-in?returnTo=%2Fapprove%2F<approval>: POST /sign-in → 200 /sign-in',
+    );
     await notificationsSent();
     expect(signInEmails(bob)).toHaveLength(emailsBefore);
     expect(await signInRequestsFor(bob)).toHaveLength(requestsBefore);
@@ -250,7 +278,10 @@ describe('the web console in Chromium', () => {
     await bobsBrowser.getByRole('link', { name: 'Sign in to decide' }).click();
     const bobsLink = await askForSignInLink(bobsBrowser, 'bob');
     const code = /^ {4}([A-Z2-9]{4}-[A-Z2-9]{4})$/m.exec(signInEmails(bob).at(-1)!.parsed.text ?? '')![1]!;
-    const report = describeScan(await scan(scanner, [bobsLink]), namer({ '<approval>': tokenIn(approvalLink), '<bobs-sign-in>': tokenIn(bobsLink) }));
+    const report = describeScan(
+      await scan(scanner, [bobsLink]),
+      namer({ '<approval>': tokenIn(approvalLink), '<bobs-sign-in>': tokenIn(bobsLink) }),
+    );
     // Fixed (issue 16): the link works only in the browser that asked, which is Bob's, and the
     // scanner never asked for him; no code it types signs its browser in. It stays signed out.
     expect(report).toEqual({
@@ -268,7 +299,11 @@ describe('the web console in Chromium', () => {
       notFollowed: [],
     });
     expect(await sessionsOf('bob')).toEqual(sessionsBefore);
-    expect((await h.api('author', 'GET', `/campaigns/${id}`)).body).toMatchObject({ status: 'pending_approval', approvals: { approved: 0 }, decisions: [] });
+    expect((await h.api('author', 'GET', `/campaigns/${id}`)).body).toMatchObject({
+      status: 'pending_approval',
+      approvals: { approved: 0 },
+      decisions: [],
+    });
     expect(await approvalLinkRow(id, 'bob')).toMatchObject({ consumed_at: null });
     expect(await signInLinkRow(bobsLink)).toMatchObject({ consumed_at: null });
 
@@ -283,8 +318,16 @@ describe('the web console in Chromium', () => {
   });
 
   it('halts and recalls through the buttons, showing the correction reach before confirming', async () => {
-    const recipients = [...Array.from({ length: 30 }, (_, i) => ({ email: `early${String(i).padStart(2, '0')}@corp.example.com`, name: `Early ${i}` })), { email: 'hold0@corp.example.com', name: 'Hold 0' }, ...Array.from({ length: 40 }, (_, i) => ({ email: `late${i}@corp.example.com`, name: `Late ${i}` }))];
-    const created = await h.api('author', 'POST', '/campaigns', { subject: 'Delete the app', body: 'Hello {{firstName}}, delete the app today.', audience: { recipients } });
+    const recipients = [
+      ...Array.from({ length: 30 }, (_, i) => ({ email: `early${String(i).padStart(2, '0')}@corp.example.com`, name: `Early ${i}` })),
+      { email: 'hold0@corp.example.com', name: 'Hold 0' },
+      ...Array.from({ length: 40 }, (_, i) => ({ email: `late${i}@corp.example.com`, name: `Late ${i}` })),
+    ];
+    const created = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Delete the app',
+      body: 'Hello {{firstName}}, delete the app today.',
+      audience: { recipients },
+    });
     const submitted = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
     await h.api('alice', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
     await h.api('bob', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
@@ -296,7 +339,9 @@ describe('the web console in Chromium', () => {
     const notice = author.getByText(/^Halted\./);
     await notice.waitFor();
     // The halt's own report, as its audit event keeps it: the page shows exactly those numbers.
-    const halts = (await h.api('author', 'GET', `/campaigns/${created.body.id}/audit`)).body.events.filter((e: { action: string }) => e.action === 'campaign.halt');
+    const halts = (await h.api('author', 'GET', `/campaigns/${created.body.id}/audit`)).body.events.filter(
+      (e: { action: string }) => e.action === 'campaign.halt',
+    );
     expect(halts).toHaveLength(1);
     const { inFlight, stopped } = halts[0].data as { inFlight: number; stopped: number };
     expect(await notice.textContent()).toBe(`Halted. ${inFlight} deliveries were already in flight; ${stopped} were stopped.`);
@@ -309,7 +354,13 @@ describe('the web console in Chromium', () => {
       (counts) => counts.queued === 0,
       'the halted rows to be rewritten',
     );
-    expect(ledger).toMatchObject({ sending: inFlight, halted: stopped, sent: recipients.length - inFlight - stopped, failed: 0, unknown: 0 });
+    expect(ledger).toMatchObject({
+      sending: inFlight,
+      halted: stopped,
+      sent: recipients.length - inFlight - stopped,
+      failed: 0,
+      unknown: 0,
+    });
     await screenshot(author, 'campaign-halted');
 
     await author.getByRole('link', { name: 'Recall and correct…' }).click();
@@ -332,7 +383,11 @@ describe('the web console in Chromium', () => {
   });
 
   it('labels every form field and lets the keyboard reach every button', async () => {
-    const draft = await h.api('author', 'POST', '/campaigns', { subject: 'Draft to inspect', body: 'Hello {{firstName}}', audience: { listIds: [listId] } });
+    const draft = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Draft to inspect',
+      body: 'Hello {{firstName}}',
+      audience: { listIds: [listId] },
+    });
     const admin = await newPage();
     await signIn(admin, 'admin');
     const pages = ['/', '/lists', `/lists/${listId}`, '/admin', `/campaigns/${draft.body.id}`];

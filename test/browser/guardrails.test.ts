@@ -27,7 +27,11 @@ describe('guardrails in Chromium', () => {
 
   it('sends an approver a [Test] copy as the recipient they searched for, to them only, and nothing to the ledger', async () => {
     const staff = people(40, 'staff');
-    const id = await h.createCampaign({ subject: 'Travel rules', body: 'Hello {{firstName}}, the travel rules change on Monday.', recipients: staff });
+    const id = await h.createCampaign({
+      subject: 'Travel rules',
+      body: 'Hello {{firstName}}, the travel rules change on Monday.',
+      recipients: staff,
+    });
     await h.submitCampaign(id);
     await h.sink.waitUntil(() => h.approvalLinks('Travel rules').size === 2, 30_000, 'approval requests');
     const alice = await signedIn('alice');
@@ -49,7 +53,11 @@ describe('guardrails in Chromium', () => {
   });
 
   it('sends the author a test of the saved draft from the compose page, and names a search that matches nobody', async () => {
-    const id = await h.createCampaign({ subject: 'Parking permits', body: 'Hello {{firstName}}, renew your parking permit.', recipients: people(5, 'park') });
+    const id = await h.createCampaign({
+      subject: 'Parking permits',
+      body: 'Hello {{firstName}}, renew your parking permit.',
+      recipients: people(5, 'park'),
+    });
     const author = await signedIn('author');
     await author.goto(`${h.baseUrl}/campaigns/${id}/edit`);
     await author.getByLabel(/Rendered as this recipient gets it/).fill('nobody-matches');
@@ -58,15 +66,26 @@ describe('guardrails in Chromium', () => {
 
     await author.getByLabel(/Rendered as this recipient gets it/).fill('park0003');
     await author.getByRole('button', { name: 'Send a test to me' }).click();
-    await expect.poll(() => author.getByRole('status').first().textContent()).toContain(`A test went to ${h.users.author!.email}, as park0003@`);
+    await expect
+      .poll(() => author.getByRole('status').first().textContent())
+      .toContain(`A test went to ${h.users.author!.email}, as park0003@`);
     await h.sink.waitUntil(() => h.sink.withSubject('[Test] Parking permits').length === 1, 30_000, 'the test message');
     expect(h.sink.withSubject(/Parking permits/).map((m) => m.envelopeTo)).toEqual([[h.users.author!.email]]);
     expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.status).toBe('draft');
   });
 
   it('shows the pause after a first wave with its countdown, and an approver continues it from the page', async () => {
-    const { id } = await h.approvedCampaign({ subject: 'Badge update', body: 'Hello {{firstName}}, update your badge.', recipients: people(60, 'badge'), firstWave: { count: 6 } });
-    await h.until(() => h.api('alice', 'GET', `/campaigns/${id}`), (r) => r.body.wave?.stage === 'paused', 'the pause after the first wave');
+    const { id } = await h.approvedCampaign({
+      subject: 'Badge update',
+      body: 'Hello {{firstName}}, update your badge.',
+      recipients: people(60, 'badge'),
+      firstWave: { count: 6 },
+    });
+    await h.until(
+      () => h.api('alice', 'GET', `/campaigns/${id}`),
+      (r) => r.body.wave?.stage === 'paused',
+      'the pause after the first wave',
+    );
     const alice = await signedIn('alice');
     await alice.goto(`${h.baseUrl}/campaigns/${id}`);
     const wave = alice.getByTestId('wave');

@@ -223,10 +223,10 @@ describe('no single person makes a quorum', () => {
 
     const frank = await h.addUser('frank', ['author']);
     const granted = await admin.post(`/admin/users/${frank.id}/roles`, [
-        ['_csrf', await admin.csrf('/admin')],
-        ['roles', 'author'],
-        ['roles', 'approver'],
-      ]);
+      ['_csrf', await admin.csrf('/admin')],
+      ['roles', 'author'],
+      ['roles', 'approver'],
+    ]);
     expect(granted.status).toBe(303);
     expect(await rolesOf('frank')).toEqual(['author', 'approver']);
     await h.flushNotifications();
@@ -252,7 +252,13 @@ describe('no single person makes a quorum', () => {
 
     const pending = (await h.api('author', 'GET', `/campaigns/${pendingId}`)).body;
     expect(pending.approvals.approved).toBe(0);
-    expect(pending.decisions).toEqual([expect.objectContaining({ approver: expect.objectContaining({ email: h.users.ivy!.email }), voided: true, voidReason: 'approver_removed' })]);
+    expect(pending.decisions).toEqual([
+      expect.objectContaining({
+        approver: expect.objectContaining({ email: h.users.ivy!.email }),
+        voided: true,
+        voidReason: 'approver_removed',
+      }),
+    ]);
     const scheduled = (await h.api('author', 'GET', `/campaigns/${scheduledId}`)).body;
     expect(scheduled.status).toBe('halted');
     expect(scheduled.haltReason).toMatch(/no longer make a quorum: Ivy Tester lost the approver role/);
@@ -326,20 +332,20 @@ describe('with ROLE_GRANTS_NEED_SECOND_ADMIN', () => {
   it('an admin cannot make an approver alone: the role waits for a second admin, and only a second admin can confirm it', async () => {
     const admin = await h.signIn('admin');
     const outside = await admin.post('/admin/users', [
-        ['_csrf', await admin.csrf('/admin')],
-        ['email', 'me@elsewhere.example.net'],
-        ['name', 'Me Again'],
-        ['roles', 'approver'],
-      ]);
+      ['_csrf', await admin.csrf('/admin')],
+      ['email', 'me@elsewhere.example.net'],
+      ['name', 'Me Again'],
+      ['roles', 'approver'],
+    ]);
     expect(outside.status).toBe(403);
     expect(await outside.text()).toContain('people can only be added with an address on staff.example.com');
 
     const added = await admin.post('/admin/users', [
-        ['_csrf', await admin.csrf('/admin')],
-        ['email', 'gus@staff.example.com'],
-        ['name', 'Gus Grant'],
-        ['roles', 'approver'],
-      ]);
+      ['_csrf', await admin.csrf('/admin')],
+      ['email', 'gus@staff.example.com'],
+      ['name', 'Gus Grant'],
+      ['roles', 'approver'],
+    ]);
     expect(added.headers.get('location')).toContain('notice=grant-requested');
     const gus = await h.db.selectFrom('users').selectAll().where('email', '=', 'gus@staff.example.com').executeTakeFirstOrThrow();
     expect(gus.roles).toEqual([]);

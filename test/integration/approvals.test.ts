@@ -3,7 +3,6 @@ import { deliverWindow, deliveryTools, startCampaign } from '../../src/services/
 import { startJobId } from '../../src/queue/jobs.js';
 import { Harness, people } from '../support/harness.js';
 
-
 describe('approvals bound to content, cancel and duplicate jobs', () => {
   let h: Harness;
 
@@ -17,7 +16,11 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
   afterAll(() => h?.stop());
 
   async function submitted(tag: string, count = 3) {
-    const created = await h.api('author', 'POST', '/campaigns', { subject: `Notice ${tag}`, body: 'Hello {{firstName}}', audience: { recipients: people(count, tag) } });
+    const created = await h.api('author', 'POST', '/campaigns', {
+      subject: `Notice ${tag}`,
+      body: 'Hello {{firstName}}',
+      audience: { recipients: people(count, tag) },
+    });
     const result = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
     expect(result.status).toBe(200);
     return result.body as { id: string; contentHash: string };
@@ -62,7 +65,9 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
     beforeAll(async () => {
       const list = async (name: string, members: { email: string; name: string }[]) => {
         const created = await h.api('author', 'POST', '/lists', { name });
-        expect((await h.api('author', 'POST', `/lists/${created.body.id}/members`, members)).body).toMatchObject({ memberCount: members.length });
+        expect((await h.api('author', 'POST', `/lists/${created.body.id}/members`, members)).body).toMatchObject({
+          memberCount: members.length,
+        });
         return created.body.id as string;
       };
       staff = await list('Frozen staff', people(2, 'frozen-staff'));
@@ -88,7 +93,10 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
       ['audience, a list added', () => ({ audience: { listIds: [staff, contractors], recipients: [dana] } })],
       ['audience, a list removed', () => ({ audience: { listIds: [], recipients: [dana] } })],
       ['audience, a recipient added', () => ({ audience: { listIds: [staff], recipients: [dana, eve] } })],
-      ['audience, a recipient renamed (same count)', () => ({ audience: { listIds: [staff], recipients: [{ ...dana, name: 'Dana K. Scully' }] } })],
+      [
+        'audience, a recipient renamed (same count)',
+        () => ({ audience: { listIds: [staff], recipients: [{ ...dana, name: 'Dana K. Scully' }] } }),
+      ],
     ];
 
     /** Submitted, approved by alice (one of the two needed), then edited by its author. */
@@ -106,7 +114,12 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
       const state = await h.api('author', 'GET', `/campaigns/${id}`);
       expect(state.body).toMatchObject({ status: 'draft', contentHash: null, approvals: { approved: 0, approvedBy: [] } });
       expect(state.body.decisions).toEqual([
-        expect.objectContaining({ approver: expect.objectContaining({ email: h.users.alice!.email }), decision: 'approve', contentHash: first.body.contentHash, voided: true }),
+        expect.objectContaining({
+          approver: expect.objectContaining({ email: h.users.alice!.email }),
+          decision: 'approve',
+          contentHash: first.body.contentHash,
+          voided: true,
+        }),
       ]);
       return { id, firstHash: first.body.contentHash as string };
     }
@@ -135,7 +148,10 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
       const { id, firstHash } = await approvedOnceThenEdited({ subject: original().subject });
       const resubmitted = await h.api('author', 'POST', `/campaigns/${id}/submit`);
       expect(resubmitted.body.contentHash).toBe(firstHash);
-      expect((await h.api('author', 'GET', `/campaigns/${id}`)).body).toMatchObject({ status: 'pending_approval', approvals: { approved: 0 } });
+      expect((await h.api('author', 'GET', `/campaigns/${id}`)).body).toMatchObject({
+        status: 'pending_approval',
+        approvals: { approved: 0 },
+      });
     });
   });
 
@@ -199,7 +215,11 @@ describe('approvals bound to content, cancel and duplicate jobs', () => {
     await h.api('alice', 'POST', `/campaigns/${campaign.id}/approve`, { contentHash: campaign.contentHash });
     await h.api('bob', 'POST', `/campaigns/${campaign.id}/approve`, { contentHash: campaign.contentHash });
     // The hold window of this harness is an hour: bring the schedule forward as if it had passed.
-    await h.db.updateTable('campaigns').set({ scheduled_for: new Date(Date.now() - 1) }).where('id', '=', campaign.id).execute();
+    await h.db
+      .updateTable('campaigns')
+      .set({ scheduled_for: new Date(Date.now() - 1) })
+      .where('id', '=', campaign.id)
+      .execute();
 
     expect(await startCampaign(h.ctx, { campaignId: campaign.id, contentHash: campaign.contentHash })).toBe('started');
     expect(await startCampaign(h.ctx, { campaignId: campaign.id, contentHash: campaign.contentHash })).toBe('refed');

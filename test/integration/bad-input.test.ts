@@ -41,11 +41,22 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
   /** Everything a refused request could have touched, as the system of record and the API show it. */
   async function everything() {
     const count = async (table: 'campaign_recipients' | 'approval_links' | 'list_members' | 'lists' | 'campaign_editors' | 'deliveries') =>
-      Number((await h.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await h.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const listed = await h.api('author', 'GET', '/campaigns?limit=1000');
     expect(listed.status).toBe(200);
     return {
-      campaignsViaApi: (listed.body.campaigns as { id: string; status: string; updatedAt: string }[]).map((c) => ({ id: c.id, status: c.status, updatedAt: c.updatedAt })),
+      campaignsViaApi: (listed.body.campaigns as { id: string; status: string; updatedAt: string }[]).map((c) => ({
+        id: c.id,
+        status: c.status,
+        updatedAt: c.updatedAt,
+      })),
       campaigns: await h.db.selectFrom('campaigns').selectAll().orderBy('id').execute(),
       approvals: await h.db.selectFrom('approvals').selectAll().orderBy('id').execute(),
       audit: await h.db.selectFrom('audit_events').select(['id', 'action', 'campaign_id', 'hash']).orderBy('id').execute(),
@@ -94,7 +105,10 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
 
   it('refuses an invalid email address in explicit recipients', async () => {
     const first = await refusedWithoutChange(() =>
-      h.api('author', 'POST', '/campaigns', { ...valid(), audience: { recipients: [{ email: 'dana(at)corp.example.com', name: 'Dana Scully' }] } }),
+      h.api('author', 'POST', '/campaigns', {
+        ...valid(),
+        audience: { recipients: [{ email: 'dana(at)corp.example.com', name: 'Dana Scully' }] },
+      }),
     );
     const issues = expectIssues(first, 400, 'invalid_input', ['audience.recipients.0.email']);
     expect(issueFor(issues, 'audience.recipients.0.email').message).toMatch(/not a valid email address/);
@@ -146,7 +160,13 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
 
     const after = await h.api('author', 'GET', `/campaigns/${campaign.id}`);
     expect(after.body).toEqual(before.body);
-    expect(after.body).toMatchObject({ status: 'draft', contentHash: null, recipientCount: null, submittedAt: null, approvals: { approved: 0 } });
+    expect(after.body).toMatchObject({
+      status: 'draft',
+      contentHash: null,
+      recipientCount: null,
+      submittedAt: null,
+      approvals: { approved: 0 },
+    });
     expect(await auditActions(campaign.id)).toEqual(['campaign.create']);
 
     // Whatever the notify queue holds goes to SMTP now, as the worker would send it: nothing.
@@ -171,7 +191,9 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
 
     const campaign = await draft();
     const before = await h.api('author', 'GET', `/campaigns/${campaign.id}`);
-    const patched = await refusedWithoutChange(() => h.api('author', 'PATCH', `/campaigns/${campaign.id}`, "{subject: 'single quotes'}", { 'content-type': 'application/json' }));
+    const patched = await refusedWithoutChange(() =>
+      h.api('author', 'PATCH', `/campaigns/${campaign.id}`, "{subject: 'single quotes'}", { 'content-type': 'application/json' }),
+    );
     expectIssues(patched, 400, 'malformed_json', ['(body)']);
     expect((await h.api('author', 'GET', `/campaigns/${campaign.id}`)).body).toEqual(before.body);
   });
@@ -199,7 +221,10 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
     expect(`${issues[0]!.field} ${issues[0]!.message}`).toContain('priority');
 
     const nested = await refusedWithoutChange(() =>
-      h.api('author', 'POST', '/campaigns', { ...valid(), audience: { recipients: [{ email: 'dana@corp.example.com', name: 'Dana', department: 'X-Files' }] } }),
+      h.api('author', 'POST', '/campaigns', {
+        ...valid(),
+        audience: { recipients: [{ email: 'dana@corp.example.com', name: 'Dana', department: 'X-Files' }] },
+      }),
     );
     expect(nested.status).toBe(400);
     const nestedIssues = nested.body.issues as Issue[];
@@ -238,7 +263,9 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
   });
 
   it('refuses an unknown list id', async () => {
-    const created = await refusedWithoutChange(() => h.api('author', 'POST', '/campaigns', { ...valid(), audience: { listIds: [staffListId, 'no-such-list'] } }));
+    const created = await refusedWithoutChange(() =>
+      h.api('author', 'POST', '/campaigns', { ...valid(), audience: { listIds: [staffListId, 'no-such-list'] } }),
+    );
     const issues = expectIssues(created, 400, 'invalid_input', ['audience.listIds.1']);
     expect(issueFor(issues, 'audience.listIds.1').message).toContain('no-such-list');
   });
@@ -277,9 +304,13 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
     expect(approved.body).toMatchObject({ status: 'pending_approval', approvals: { approved: 1, required: 2 } });
     const before = await h.api('author', 'GET', `/campaigns/${campaign.id}`);
 
-    const injected = await refusedWithoutChange(() => h.api('author', 'PATCH', `/campaigns/${campaign.id}`, { subject: 'Travel\r\nBcc: all@corp.example.com' }));
+    const injected = await refusedWithoutChange(() =>
+      h.api('author', 'PATCH', `/campaigns/${campaign.id}`, { subject: 'Travel\r\nBcc: all@corp.example.com' }),
+    );
     expectIssues(injected, 400, 'invalid_input', ['subject']);
-    const unknownList = await refusedWithoutChange(() => h.api('author', 'PATCH', `/campaigns/${campaign.id}`, { audience: { listIds: ['no-such-list'] } }));
+    const unknownList = await refusedWithoutChange(() =>
+      h.api('author', 'PATCH', `/campaigns/${campaign.id}`, { audience: { listIds: ['no-such-list'] } }),
+    );
     expectIssues(unknownList, 400, 'invalid_input', ['audience.listIds.0']);
 
     const after = await h.api('author', 'GET', `/campaigns/${campaign.id}`);
@@ -318,11 +349,15 @@ describe('bad input gets a clear 4xx naming the field, and changes nothing', () 
     expect(submitted.body.status).toBe('pending_approval');
     const before = await h.api('author', 'GET', `/campaigns/${campaign.id}`);
 
-    const approve = await refusedWithoutChange(() => h.api('admin', 'POST', `/campaigns/${campaign.id}/approve`, { contentHash: submitted.body.contentHash }));
+    const approve = await refusedWithoutChange(() =>
+      h.api('admin', 'POST', `/campaigns/${campaign.id}/approve`, { contentHash: submitted.body.contentHash }),
+    );
     expect(approve.status).toBe(403);
     expect(approve.body.error).toBe('forbidden');
     expect(approve.body.message).toMatch(/approver/);
-    const reject = await refusedWithoutChange(() => h.api('admin', 'POST', `/campaigns/${campaign.id}/reject`, { reason: 'I am the admin' }));
+    const reject = await refusedWithoutChange(() =>
+      h.api('admin', 'POST', `/campaigns/${campaign.id}/reject`, { reason: 'I am the admin' }),
+    );
     expect(reject.status).toBe(403);
 
     const after = await h.api('author', 'GET', `/campaigns/${campaign.id}`);

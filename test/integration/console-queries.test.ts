@@ -25,7 +25,17 @@ describe('the console queries', () => {
     ];
     await h.db
       .insertInto('deliveries')
-      .values(rows.map((r) => ({ campaign_id: campaignId, seq: r.seq, email: r.email, name: r.email.split('@')[0]!, fields: '{}', status: r.status, finished_at: new Date(start + r.at * 1000) })))
+      .values(
+        rows.map((r) => ({
+          campaign_id: campaignId,
+          seq: r.seq,
+          email: r.email,
+          name: r.email.split('@')[0]!,
+          fields: '{}',
+          status: r.status,
+          finished_at: new Date(start + r.at * 1000),
+        })),
+      )
       .execute();
     await h.db.updateTable('campaigns').set({ status: 'halted', recipient_count: rows.length }).where('id', '=', campaignId).execute();
   });
@@ -66,7 +76,11 @@ describe('the console queries', () => {
     expect(halted.items[0]!.breakdown.summary).toBe('Halted: 4 of 7 sent; 1 failed, 1 unknown (may have arrived), 1 stopped by the halt.');
     await expect(campaignListModel(h.ctx, { page: '0' })).rejects.toBeInstanceOf(AppError);
     // The API finds the same way.
-    const api = await h.api('bob', 'GET', `/campaigns?q=${encodeURIComponent('100%')}&kind=policy&author=${h.users.author!.id}&status=halted`);
+    const api = await h.api(
+      'bob',
+      'GET',
+      `/campaigns?q=${encodeURIComponent('100%')}&kind=policy&author=${h.users.author!.id}&status=halted`,
+    );
     expect(api.body.campaigns.map((c: { id: string }) => c.id)).toEqual([campaignId]);
     expect((await h.api('bob', 'GET', '/campaigns?kind=correction')).body.campaigns).toEqual([]);
     expect((await h.api('bob', 'GET', '/campaigns?kind=other')).status).toBe(400);

@@ -25,7 +25,12 @@ describe('a first wave', () => {
   afterAll(() => h?.stop());
 
   const waveOf = (id: string) =>
-    h.until(() => h.api('author', 'GET', `/campaigns/${id}`), (r) => r.body.wave?.stage === 'paused' && r.body.deliveries.sending === 0, 'the first wave to go out', 60_000);
+    h.until(
+      () => h.api('author', 'GET', `/campaigns/${id}`),
+      (r) => r.body.wave?.stage === 'paused' && r.body.deliveries.sending === 0,
+      'the first wave to go out',
+      60_000,
+    );
 
   it('goes to 5 % of 2,000 across the domains, then nothing more during the pause; a halt then stops the rest and a recall corrects exactly the wave', async () => {
     const recipients = [...people(1000, 'a', 'corp.example.com'), ...people(1000, 'b', 'plant.corp.example.com')];
@@ -40,7 +45,11 @@ describe('a first wave', () => {
     // Nothing more is on its way: the ledger holds the wave only, and once the wave's last job
     // has ended no delivery job is left.
     expect(paused.body.deliveries).toMatchObject({ sent: 100, queued: 0, sending: 0 });
-    await h.until(() => h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), (c) => Object.values(c).every((n) => n === 0), 'the delivery queue to empty');
+    await h.until(
+      () => h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+      (c) => Object.values(c).every((n) => n === 0),
+      'the delivery queue to empty',
+    );
     expect(h.sink.withSubject('Wave policy')).toHaveLength(100);
     // Its people are told the wave went, with the way to halt it.
     await h.sink.waitUntil(() => h.sink.withSubject('First wave sent: Wave policy').length === 3, 30_000, 'wave notices');
@@ -51,7 +60,10 @@ describe('a first wave', () => {
     expect(recall.body.correction.recipientCount).toBe(100);
     await h.approveCampaign(recall.body.correction.id, recall.body.correction.contentHash);
     await h.waitForStatus(recall.body.correction.id, 'sent', 60_000);
-    const corrected = h.sink.withSubject('Re: Wave policy').map((m) => m.envelopeTo[0]).sort();
+    const corrected = h.sink
+      .withSubject('Re: Wave policy')
+      .map((m) => m.envelopeTo[0])
+      .sort();
     expect(corrected).toEqual(wave.map((m) => m.envelopeTo[0]).sort());
     expect(h.sink.withSubject('Wave policy')).toHaveLength(100);
   });
@@ -108,7 +120,13 @@ quietHours: { timeZone: Europe/Berlin, nights: { from: "20:00", to: "07:00" }, w
     await h.addUser('dana', ['approver', 'admin']);
     const list = await h.api('author', 'POST', '/lists', { name: 'All staff' });
     staffList = list.body.id;
-    await h.api('author', 'POST', `/lists/${staffList}/members`, csv([['email', 'name'], ...people(20, 'staff').map((p) => [p.email, p.name])]), { 'content-type': 'text/csv' });
+    await h.api(
+      'author',
+      'POST',
+      `/lists/${staffList}/members`,
+      csv([['email', 'name'], ...people(20, 'staff').map((p) => [p.email, p.name])]),
+      { 'content-type': 'text/csv' },
+    );
   });
   afterAll(() => h?.stop());
 
@@ -145,10 +163,15 @@ quietHours: { timeZone: Europe/Berlin, nights: { from: "20:00", to: "07:00" }, w
   });
 
   it('refuses recipients outside the organisation unless the campaign is marked external, an audience over the maximum, and a sender the author may not use', async () => {
-    const outside = await h.createCampaign({ subject: 'Partners', recipients: [...people(3, 'in'), ...people(2, 'out', 'partner.example.org')] });
+    const outside = await h.createCampaign({
+      subject: 'Partners',
+      recipients: [...people(3, 'in'), ...people(2, 'out', 'partner.example.org')],
+    });
     const refused = await h.api('author', 'POST', `/campaigns/${outside}/submit`);
     expect(refused.status).toBe(400);
-    expect(refused.body.issues).toEqual([{ field: 'audience', message: '2 recipient(s) are outside the organisation: mark the campaign external to send to them' }]);
+    expect(refused.body.issues).toEqual([
+      { field: 'audience', message: '2 recipient(s) are outside the organisation: mark the campaign external to send to them' },
+    ]);
     expect((await h.api('author', 'GET', `/campaigns/${outside}`)).body.status).toBe('draft');
     expect((await h.api('author', 'PATCH', `/campaigns/${outside}`, { external: true })).status).toBe(200);
     const marked = await h.api('author', 'POST', `/campaigns/${outside}/submit`);
@@ -156,9 +179,17 @@ quietHours: { timeZone: Europe/Berlin, nights: { from: "20:00", to: "07:00" }, w
     expect(marked.body.policy.applied).toContain('marked external: 2 recipient(s) outside the organisation');
 
     const huge = await h.createCampaign({ subject: 'Too many', recipients: people(151, 'huge') });
-    expect((await h.api('author', 'POST', `/campaigns/${huge}/submit`)).body.issues).toEqual([{ field: 'audience', message: '151 recipients is more than the policy allows (150)' }]);
+    expect((await h.api('author', 'POST', `/campaigns/${huge}/submit`)).body.issues).toEqual([
+      { field: 'audience', message: '151 recipients is more than the policy allows (150)' },
+    ]);
 
-    const ceo = await h.api('author', 'POST', '/campaigns', { subject: 'From the top', body: 'Hello', fromAddress: 'ceo@example.com', fromName: 'The CEO', audience: { recipients: people(2, 'top') } });
+    const ceo = await h.api('author', 'POST', '/campaigns', {
+      subject: 'From the top',
+      body: 'Hello',
+      fromAddress: 'ceo@example.com',
+      fromName: 'The CEO',
+      audience: { recipients: people(2, 'top') },
+    });
     expect((await h.api('author', 'POST', `/campaigns/${ceo.body.id}/submit`)).body.issues).toEqual([
       { field: 'fromAddress', message: 'author@staff.example.com may not send as ceo@example.com' },
     ]);
@@ -181,11 +212,13 @@ quietHours: { timeZone: Europe/Berlin, nights: { from: "20:00", to: "07:00" }, w
 
   it('refuses a policy file with a wrong rule, naming its line', async () => {
     const { parsePolicy } = await import('../../src/policy-file.js');
-    expect(() => parsePolicy('approvals:\n  - { minRecipients: 50, required: 3 }\n  - { minRecipients: 10, required: "two" }\n', 'policy.yaml')).toThrow(
-      /policy\.yaml, line 3 \(approvals\.1\.required\): Invalid input: expected number/,
-    );
+    expect(() =>
+      parsePolicy('approvals:\n  - { minRecipients: 50, required: 3 }\n  - { minRecipients: 10, required: "two" }\n', 'policy.yaml'),
+    ).toThrow(/policy\.yaml, line 3 \(approvals\.1\.required\): Invalid input: expected number/);
     expect(() => parsePolicy('externalRecipients: sometimes\n', 'policy.yaml')).toThrow(/line 1 \(externalRecipients\)/);
-    expect(() => parsePolicy('maxAudience: 10\nunknownRule: true\n', 'policy.yaml')).toThrow(/policy\.yaml, line 1 \(policy\): Unrecognized key: "unknownRule"/);
+    expect(() => parsePolicy('maxAudience: 10\nunknownRule: true\n', 'policy.yaml')).toThrow(
+      /policy\.yaml, line 1 \(policy\): Unrecognized key: "unknownRule"/,
+    );
   });
 });
 
@@ -193,17 +226,34 @@ describe('suppressions, test sends, reminders and escalation', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ workers: false, env: { HOLD_WINDOW_SECONDS: '0', APPROVAL_REMINDER_HOURS: '24', APPROVAL_ESCALATION_HOURS: '2' } });
+    h = await Harness.start({
+      workers: false,
+      env: { HOLD_WINDOW_SECONDS: '0', APPROVAL_REMINDER_HOURS: '24', APPROVAL_ESCALATION_HOURS: '2' },
+    });
     await h.addAuthorAndApprovers();
     await h.addUser('admin', ['admin']);
   });
   afterAll(() => h?.stop());
 
   it('skips suppressed recipients with the reason, and tells approvers how many and why; mandatory mail still skips who left', async () => {
-    const imported = await h.api('admin', 'POST', '/suppressions', csv([['email', 'kind', 'reason'], ['gone@corp.example.com', 'left', 'left in May'], ['quiet@corp.example.com', 'opted_out', 'asked on 3 June']]), { 'content-type': 'text/csv' });
+    const imported = await h.api(
+      'admin',
+      'POST',
+      '/suppressions',
+      csv([
+        ['email', 'kind', 'reason'],
+        ['gone@corp.example.com', 'left', 'left in May'],
+        ['quiet@corp.example.com', 'opted_out', 'asked on 3 June'],
+      ]),
+      { 'content-type': 'text/csv' },
+    );
     expect(imported.body).toEqual({ imported: 2 });
     expect((await h.api('author', 'POST', '/suppressions', [])).status).toBe(403);
-    const recipients = [...people(3, 'stay'), { email: 'gone@corp.example.com', name: 'Gone' }, { email: 'quiet@corp.example.com', name: 'Quiet' }];
+    const recipients = [
+      ...people(3, 'stay'),
+      { email: 'gone@corp.example.com', name: 'Gone' },
+      { email: 'quiet@corp.example.com', name: 'Quiet' },
+    ];
 
     const id = await h.createCampaign({ subject: 'Optional news', recipients });
     const contentHash = await h.submitCampaign(id);
@@ -221,13 +271,22 @@ describe('suppressions, test sends, reminders and escalation', () => {
       ['quiet@corp.example.com', 'suppressed: opted out of non-mandatory mail (asked on 3 June)'],
     ]);
 
-    const mandatory = await h.api('author', 'POST', '/campaigns', { subject: 'Mandatory', body: 'Hello', mandatory: true, audience: { recipients } });
+    const mandatory = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Mandatory',
+      body: 'Hello',
+      mandatory: true,
+      audience: { recipients },
+    });
     await h.submitCampaign(mandatory.body.id);
     expect((await h.api('author', 'GET', `/campaigns/${mandatory.body.id}`)).body.skipped).toBe(1);
   });
 
   it('a test send goes to the signed-in person alone, rendered for the recipient asked for, and never reaches the ledger', async () => {
-    const id = await h.createCampaign({ subject: 'Test me {{firstName}}', body: 'Hello {{firstName}}', recipients: [...people(2, 'tst'), { email: 'zoe@corp.example.com', name: 'Zoe Zed' }] });
+    const id = await h.createCampaign({
+      subject: 'Test me {{firstName}}',
+      body: 'Hello {{firstName}}',
+      recipients: [...people(2, 'tst'), { email: 'zoe@corp.example.com', name: 'Zoe Zed' }],
+    });
     const sent = await h.api('alice', 'POST', `/campaigns/${id}/test-send`, { recipient: 'zoe' });
     expect(sent.body).toEqual({ sentTo: h.users.alice!.email, renderedFor: 'zoe@corp.example.com' });
     const [test] = h.sink.withSubject('[Test] Test me Zoe');
@@ -242,7 +301,11 @@ describe('suppressions, test sends, reminders and escalation', () => {
   });
 
   it('reminds approvers who have not decided with a fresh link, and tells admins once when the send time nears without a quorum', async () => {
-    const id = await h.createCampaign({ subject: 'Waiting for you', recipients: people(2, 'wait'), sendAt: new Date(Date.now() + 25.5 * 3600_000).toISOString() });
+    const id = await h.createCampaign({
+      subject: 'Waiting for you',
+      recipients: people(2, 'wait'),
+      sendAt: new Date(Date.now() + 25.5 * 3600_000).toISOString(),
+    });
     await h.approveCampaign(id, await h.submitCampaign(id), ['alice']);
     await h.flushNotifications();
     const realNow = h.ctx.now;

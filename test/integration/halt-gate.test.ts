@@ -45,7 +45,16 @@ describe.skipIf(testDb() !== 'postgres')('a halt waits only for the sending work
 
     const halt = h.api('author', 'POST', `/campaigns/${campaignId}/halt`, { reason: 'gate test' });
     await h.until(waitingGateLocks, (n) => n === 1, 'the halt to wait for the gate');
-    const claim = reserveDeliveries(h.db, { campaignId, contentHash, fromSeq: 1, toSeq: 30, limit: 5, messageIdDomain: 'staff.example.com', token: 'late', staleSeconds: 10 });
+    const claim = reserveDeliveries(h.db, {
+      campaignId,
+      contentHash,
+      fromSeq: 1,
+      toSeq: 30,
+      limit: 5,
+      messageIdDomain: 'staff.example.com',
+      token: 'late',
+      staleSeconds: 10,
+    });
     await h.until(waitingGateLocks, (n) => n === 2, 'the claim to queue behind the halt');
 
     release();

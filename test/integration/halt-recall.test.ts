@@ -19,7 +19,11 @@ describe('halt mid-send and recall with a threaded correction', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ validateResponses: true, sink: { dataDelayMs: 15 }, env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' } });
+    h = await Harness.start({
+      validateResponses: true,
+      sink: { dataDelayMs: 15 },
+      env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' },
+    });
     await h.addAuthorAndApprovers();
   });
   afterAll(() => h?.stop());
@@ -37,7 +41,11 @@ describe('halt mid-send and recall with a threaded correction', () => {
     const { inFlight, stopped } = halted.body as { inFlight: number; stopped: number };
     expect(stopped).toBeGreaterThan(0);
 
-    const ledger = await h.until(() => h.api('author', 'GET', `/campaigns/${id}`), (r) => r.body.deliveries.sending === 0, 'in-flight deliveries to settle');
+    const ledger = await h.until(
+      () => h.api('author', 'GET', `/campaigns/${id}`),
+      (r) => r.body.deliveries.sending === 0,
+      'in-flight deliveries to settle',
+    );
     expect(originals().length - receivedAtReturn).toBeLessThanOrEqual(inFlight);
     expect(ledger.body.status).toBe('halted');
     expect(ledger.body.deliveries.halted).toBe(stopped);
@@ -68,7 +76,13 @@ describe('halt mid-send and recall with a threaded correction', () => {
     expect(recall.body.original.sent).toBe(sentRows.length);
     expect(recall.body.correctionAudience).toBe(sentRows.length);
     const correction = recall.body.correction;
-    expect(correction).toMatchObject({ kind: 'correction', status: 'pending_approval', originalCampaignId: id, recipientCount: sentRows.length, subject: 'Re: Delete the app' });
+    expect(correction).toMatchObject({
+      kind: 'correction',
+      status: 'pending_approval',
+      originalCampaignId: id,
+      recipientCount: sentRows.length,
+      subject: 'Re: Delete the app',
+    });
     expect(correction.correctionAudience).toMatchObject({ receivedOriginal: sentRows.length, willReach: sentRows.length });
     expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.correctionCampaignId).toBe(correction.id);
     const again = await h.api('author', 'POST', `/campaigns/${id}/recall`, {});
@@ -117,7 +131,11 @@ describe('a delivery of the original that lands after the recall', () => {
     const id = await approvedCampaign(h, 'Office closed', people(12, 'late'));
     await h.sink.waitUntil(() => held === 2, 30_000, 'two deliveries held in their SMTP transaction');
     // The third connection takes everyone else; the ledger records each as the server accepts it.
-    await h.until(() => h.api('author', 'GET', `/campaigns/${id}`), (r) => r.body.deliveries.sent === 10, 'the other ten in the ledger');
+    await h.until(
+      () => h.api('author', 'GET', `/campaigns/${id}`),
+      (r) => r.body.deliveries.sent === 10,
+      'the other ten in the ledger',
+    );
 
     const halted = await h.api('author', 'POST', `/campaigns/${id}/halt`);
     expect(halted.body).toMatchObject({ inFlight: 2, stopped: 0 });

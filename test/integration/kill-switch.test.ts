@@ -3,7 +3,6 @@ import { sweep } from '../../src/services/repair.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { Harness, people, testDb } from '../support/harness.js';
 
-
 /** Two worker sets in this one process, as PGlite allows one process per data folder. */
 const twoWorkerSets = (h: Harness): Workers[] => [startWorkers(h.ctx), startWorkers(h.ctx)];
 
@@ -13,7 +12,11 @@ describe.skipIf(testDb() !== 'pglite')('the global kill switch with two worker s
   let workers: Workers[] = [];
 
   beforeAll(async () => {
-    h = await Harness.start({ workers: false, sink: { dataDelayMs: 20 }, env: { SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '200' } });
+    h = await Harness.start({
+      workers: false,
+      sink: { dataDelayMs: 20 },
+      env: { SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '200' },
+    });
     await h.addAuthorAndApprovers();
     await h.addUser('admin', ['admin']);
   });
@@ -32,7 +35,10 @@ describe.skipIf(testDb() !== 'pglite')('the global kill switch with two worker s
   const queuesIdle = () =>
     h.until(
       async () => {
-        const [dispatch, deliver] = await Promise.all([h.ctx.queues.dispatch.getJobCounts('waiting', 'active', 'delayed'), h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized')]);
+        const [dispatch, deliver] = await Promise.all([
+          h.ctx.queues.dispatch.getJobCounts('waiting', 'active', 'delayed'),
+          h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+        ]);
         return [...Object.values(dispatch), ...Object.values(deliver)].reduce((a, b) => a + b, 0);
       },
       (n) => n === 0,
@@ -42,7 +48,11 @@ describe.skipIf(testDb() !== 'pglite')('the global kill switch with two worker s
   it('stops two concurrent campaigns across two worker sets, survives their restart, and resumes only re-approved ones', async () => {
     const ids: string[] = [];
     for (const tag of ['alpha', 'beta']) {
-      const created = await h.api('author', 'POST', '/campaigns', { subject: `Campaign ${tag}`, body: 'Hello {{firstName}}', audience: { recipients: people(400, tag) } });
+      const created = await h.api('author', 'POST', '/campaigns', {
+        subject: `Campaign ${tag}`,
+        body: 'Hello {{firstName}}',
+        audience: { recipients: people(400, tag) },
+      });
       ids.push(created.body.id);
       expect((await approve(created.body.id)).body.status).toBe('scheduled');
     }
@@ -58,7 +68,12 @@ describe.skipIf(testDb() !== 'pglite')('the global kill switch with two worker s
     const reports = halted.body.campaigns as { campaignId: string; inFlight: number; stopped: number }[];
     expect(reports.map((r) => r.campaignId).sort()).toEqual([...ids].sort());
     const inFlight = reports.reduce((sum, r) => sum + r.inFlight, 0);
-    for (const id of ids) await h.until(() => h.api('admin', 'GET', `/campaigns/${id}`), (r) => r.body.deliveries.sending === 0, 'in-flight to settle');
+    for (const id of ids)
+      await h.until(
+        () => h.api('admin', 'GET', `/campaigns/${id}`),
+        (r) => r.body.deliveries.sending === 0,
+        'in-flight to settle',
+      );
     const afterHalt = sentOf('alpha').length + sentOf('beta').length;
     expect(afterHalt - atReturn).toBeLessThanOrEqual(inFlight);
     expect((await h.api('admin', 'GET', '/kill-switch')).body.engaged).toBe(true);

@@ -30,7 +30,8 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     return created.body.id as string;
   }
 
-  const importCsv = (listId: string, csv: string) => h.api('author', 'POST', `/lists/${listId}/members`, csv, { 'content-type': 'text/csv' });
+  const importCsv = (listId: string, csv: string) =>
+    h.api('author', 'POST', `/lists/${listId}/members`, csv, { 'content-type': 'text/csv' });
   const importJson = (listId: string, body: unknown) => h.api('author', 'POST', `/lists/${listId}/members`, body);
 
   async function members(listId: string, query = 'limit=1000'): Promise<Member[]> {
@@ -45,7 +46,15 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     return list.memberCount;
   }
 
-  const auditCount = async () => Number((await h.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const auditCount = async () =>
+    Number(
+      (
+        await h.db
+          .selectFrom('audit_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('imports a CSV: addresses normalised, duplicates merged, extra columns become merge fields', async () => {
     const listId = await newList('Finance and Legal');
@@ -86,10 +95,16 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     expect(submitted.body).toMatchObject({ status: 'pending_approval', recipientCount: 3 });
 
     // {{location}} is missing for Bob: the campaign says so instead of sending him a blank.
-    const partial = await h.api('author', 'POST', '/campaigns', { subject: 'Office move', body: 'Hello {{firstName}}, your office in {{location}} moves.', audience: { listIds: [listId] } });
+    const partial = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Office move',
+      body: 'Hello {{firstName}}, your office in {{location}} moves.',
+      audience: { listIds: [listId] },
+    });
     const refused = await h.api('author', 'POST', `/campaigns/${partial.body.id}/submit`);
     expect(refused.status).toBe(400);
-    expect(refused.body.issues).toEqual([{ field: 'body', message: expect.stringMatching(/\{\{location\}\} has no value for 1 of 3 recipients/) }]);
+    expect(refused.body.issues).toEqual([
+      { field: 'body', message: expect.stringMatching(/\{\{location\}\} has no value for 1 of 3 recipients/) },
+    ]);
   });
 
   it('refuses a CSV with bad rows, naming each by line number, and imports nothing', async () => {
@@ -121,7 +136,10 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
 
     // A header injection attempt in a quoted cell is refused the same way, by its line
     // (the record starts on line 3 and ends on line 4; either points the user at it).
-    const injected = await importCsv(listId, 'email,name\nivan@corp.example.com,Ivan Jones\njudy@corp.example.com,"Judy\nBcc: everyone@corp.example.com"\n');
+    const injected = await importCsv(
+      listId,
+      'email,name\nivan@corp.example.com,Ivan Jones\njudy@corp.example.com,"Judy\nBcc: everyone@corp.example.com"\n',
+    );
     expect(injected.status).toBe(400);
     expect((injected.body.issues as Issue[]).map((i) => i.field)).toEqual([expect.stringMatching(/^line [34]\.name$/)]);
     expect((injected.body.issues as Issue[])[0]!.message).toMatch(/line breaks/);
@@ -133,11 +151,17 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     // Ivan's row starts on line 2 and its quoted note runs onto line 3; the bad row is line 4 of the file.
     for (const [what, csv] of [
       ['LF inside the cell', 'email,name,note\nivan@corp.example.com,Ivan Jones,"first floor\nnear the lifts"\nnot-an-address,Kim Lee,\n'],
-      ['CRLF inside the cell (Windows export)', 'email,name,note\r\nivan@corp.example.com,Ivan Jones,"first floor\r\nnear the lifts"\r\nnot-an-address,Kim Lee,\r\n'],
+      [
+        'CRLF inside the cell (Windows export)',
+        'email,name,note\r\nivan@corp.example.com,Ivan Jones,"first floor\r\nnear the lifts"\r\nnot-an-address,Kim Lee,\r\n',
+      ],
     ] as const) {
       const response = await importCsv(listId, csv);
       expect(response.status, what).toBe(400);
-      expect((response.body.issues as Issue[]).map((i) => i.field), what).toEqual(['line 4.email']);
+      expect(
+        (response.body.issues as Issue[]).map((i) => i.field),
+        what,
+      ).toEqual(['line 4.email']);
     }
     expect(await members(listId)).toEqual([]);
   });
@@ -207,7 +231,11 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     expect(first[0]!.email).toBe('member00@corp.example.com');
     expect(third.at(-1)!.email).toBe('percent_sign@corp.example.com');
 
-    expect((await members(listId, 'q=SPECIAL')).map((m) => m.email)).toEqual(['member03@corp.example.com', 'member13@corp.example.com', 'member23@corp.example.com']);
+    expect((await members(listId, 'q=SPECIAL')).map((m) => m.email)).toEqual([
+      'member03@corp.example.com',
+      'member13@corp.example.com',
+      'member23@corp.example.com',
+    ]);
     expect((await members(listId, 'q=Member07@')).map((m) => m.email)).toEqual(['member07@corp.example.com']);
     expect((await members(listId, 'q=special&limit=2&offset=2')).map((m) => m.email)).toEqual(['member23@corp.example.com']);
     // Search is for text, not patterns: _ and % match only themselves.
@@ -232,8 +260,14 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
   it('deduplicates an audience of two overlapping lists plus explicit recipients at submit', async () => {
     const east = await newList('East office');
     const west = await newList('West office');
-    expect((await importCsv(east, 'email,name\nann@corp.example.com,Ann East\nben@corp.example.com,Ben East\ncat@corp.example.com,Cat East\n')).body).toMatchObject({ memberCount: 3 });
-    expect((await importCsv(west, 'email,name\nBen@Corp.Example.com,Ben West\ncat@corp.example.com,Cat West\ndon@corp.example.com,Don West\n')).body).toMatchObject({ memberCount: 3 });
+    expect(
+      (await importCsv(east, 'email,name\nann@corp.example.com,Ann East\nben@corp.example.com,Ben East\ncat@corp.example.com,Cat East\n'))
+        .body,
+    ).toMatchObject({ memberCount: 3 });
+    expect(
+      (await importCsv(west, 'email,name\nBen@Corp.Example.com,Ben West\ncat@corp.example.com,Cat West\ndon@corp.example.com,Don West\n'))
+        .body,
+    ).toMatchObject({ memberCount: 3 });
 
     const created = await h.api('author', 'POST', '/campaigns', {
       subject: 'Office closure',
@@ -258,7 +292,13 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
       .where('campaign_id', '=', created.body.id as string)
       .orderBy('email')
       .execute();
-    expect(snapshot.map((r) => r.email)).toEqual(['ann@corp.example.com', 'ben@corp.example.com', 'cat@corp.example.com', 'don@corp.example.com', 'eve@corp.example.com']);
+    expect(snapshot.map((r) => r.email)).toEqual([
+      'ann@corp.example.com',
+      'ben@corp.example.com',
+      'cat@corp.example.com',
+      'don@corp.example.com',
+      'eve@corp.example.com',
+    ]);
     const nameOf = new Map(snapshot.map((r) => [r.email, r.name]));
     expect(nameOf.get('cat@corp.example.com')).toBe('Catherine Explicit');
     expect(nameOf.get('eve@corp.example.com')).toBe('Eve Extra');
@@ -270,26 +310,52 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
 
     // A later list change does not alter the submitted snapshot.
     await importCsv(east, 'email,name\nfay@corp.example.com,Fay East\n');
-    const after = await h.db.selectFrom('campaign_recipients').select('email').where('campaign_id', '=', created.body.id as string).execute();
+    const after = await h.db
+      .selectFrom('campaign_recipients')
+      .select('email')
+      .where('campaign_id', '=', created.body.id as string)
+      .execute();
     expect(after).toHaveLength(5);
   });
 
   it('freezes the digest of the snapshot as stored, read a page at a time in address order', async () => {
     const listId = await newList('Digest check');
-    const csv = ['email,name,team,site', 'zoe@corp.example.com,Zoë Ünal,Ops,Zürich', 'adam@corp.example.com,"Adam ""AJ"" Jones",Legal,', 'mo@corp.example.com,Mo,,Leeds', 'bea@corp.example.com,Bea,Finance,Oslo', 'kim@corp.example.com,Kim,Ops,Oslo'].join('\n');
+    const csv = [
+      'email,name,team,site',
+      'zoe@corp.example.com,Zoë Ünal,Ops,Zürich',
+      'adam@corp.example.com,"Adam ""AJ"" Jones",Legal,',
+      'mo@corp.example.com,Mo,,Leeds',
+      'bea@corp.example.com,Bea,Finance,Oslo',
+      'kim@corp.example.com,Kim,Ops,Oslo',
+    ].join('\n');
     expect((await importCsv(listId, csv)).body).toMatchObject({ memberCount: 5 });
-    const created = await h.api('author', 'POST', '/campaigns', { subject: 'Digest', body: 'Hello {{name}}.', audience: { listIds: [listId] } });
+    const created = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Digest',
+      body: 'Hello {{name}}.',
+      audience: { listIds: [listId] },
+    });
     const submitted = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
     expect(submitted.status, submitted.text).toBe(200);
     const campaignId = created.body.id as string;
 
     const stored = (
-      await h.db.selectFrom('campaign_recipients').select(['email', 'name', 'fields', 'reply_to_message_id']).where('campaign_id', '=', campaignId).orderBy('email').execute()
+      await h.db
+        .selectFrom('campaign_recipients')
+        .select(['email', 'name', 'fields', 'reply_to_message_id'])
+        .where('campaign_id', '=', campaignId)
+        .orderBy('email')
+        .execute()
     ).map((r) => ({ email: r.email, name: r.name, fields: r.fields, replyToMessageId: r.reply_to_message_id }));
-    expect(stored.map((r) => r.email)).toEqual(['adam@corp.example.com', 'bea@corp.example.com', 'kim@corp.example.com', 'mo@corp.example.com', 'zoe@corp.example.com']);
+    expect(stored.map((r) => r.email)).toEqual([
+      'adam@corp.example.com',
+      'bea@corp.example.com',
+      'kim@corp.example.com',
+      'mo@corp.example.com',
+      'zoe@corp.example.com',
+    ]);
 
     const paged: SnapshotRecipient[] = [];
-    for (let after: string | null = null; ; ) {
+    for (let after: string | null = null; ;) {
       const page = await pageSnapshot(h.db, campaignId, after, 2);
       paged.push(...page);
       if (page.length < 2) break;
@@ -308,12 +374,17 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     await importCsv(listId, 'email,name\numa@corp.example.com,Uma\n');
     const created = await h.api('author', 'POST', '/campaigns', { subject: 'Guard', body: 'Hello.', audience: { listIds: [listId] } });
     expect((await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`)).status).toBe(200);
-    const rows = () => h.db.selectFrom('campaign_recipients').select(['campaign_id', 'email']).where('email', '=', 'uma@corp.example.com').execute();
+    const rows = () =>
+      h.db.selectFrom('campaign_recipients').select(['campaign_id', 'email']).where('email', '=', 'uma@corp.example.com').execute();
     const before = await rows();
 
-    const insert = sql`INSERT INTO campaign_recipients (campaign_id, seq, email, name, fields) VALUES ('no-such-campaign', 1, 'uma@corp.example.com', 'Uma', '{}')`.execute(h.db);
+    const insert =
+      sql`INSERT INTO campaign_recipients (campaign_id, seq, email, name, fields) VALUES ('no-such-campaign', 1, 'uma@corp.example.com', 'Uma', '{}')`.execute(
+        h.db,
+      );
     await expect(insert).rejects.toMatchObject({ code: '23503' });
-    const update = sql`UPDATE campaign_recipients SET campaign_id = 'no-such-campaign' WHERE campaign_id = ${created.body.id as string}`.execute(h.db);
+    const update =
+      sql`UPDATE campaign_recipients SET campaign_id = 'no-such-campaign' WHERE campaign_id = ${created.body.id as string}`.execute(h.db);
     await expect(update).rejects.toMatchObject({ code: '23503' });
     expect(await rows()).toEqual(before);
   });

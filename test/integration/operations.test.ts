@@ -45,7 +45,12 @@ describe('operating it: health, readiness and what the API refuses', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await Harness.start({ workers: false, validateResponses: true, env: { METRICS_TOKEN }, logger: createLogger({ write: (line: string) => logLines.push(line) }) });
+    h = await Harness.start({
+      workers: false,
+      validateResponses: true,
+      env: { METRICS_TOKEN },
+      logger: createLogger({ write: (line: string) => logLines.push(line) }),
+    });
     await h.addAuthorAndApprovers();
     await h.addUser('root', ['admin']);
   });
@@ -113,7 +118,9 @@ describe('operating it: health, readiness and what the API refuses', () => {
     const list = await h.api('author', 'POST', '/lists', { name: 'Documented' });
     expect(list.status).toBe(201);
     expect(Object.keys(list.body).sort()).toEqual(['createdAt', 'createdBy', 'id', 'name']);
-    await h.api('author', 'POST', `/lists/${list.body.id}/members`, [{ email: 'doc0@corp.example.com', name: 'Doc 0', fields: { team: 'A' } }]);
+    await h.api('author', 'POST', `/lists/${list.body.id}/members`, [
+      { email: 'doc0@corp.example.com', name: 'Doc 0', fields: { team: 'A' } },
+    ]);
     await h.api('author', 'GET', `/lists/${list.body.id}`);
     expect((await h.api('author', 'GET', '/lists')).body.lists).toEqual([expect.objectContaining({ memberCount: 1 })]);
     await h.api('author', 'GET', `/lists/${list.body.id}/members?q=doc`);
@@ -127,11 +134,16 @@ describe('operating it: health, readiness and what the API refuses', () => {
     expect(again).toBe(hash);
     expect(await h.approveCampaign(id, again)).toBe('scheduled');
     await h.api('alice', 'POST', `/campaigns/${id}/test-send`, {});
-    expect((await h.api('alice', 'POST', `/campaigns/${id}/halt`, { reason: 'documented' })).body).toMatchObject({ status: 'halted', stopped: 3 });
+    expect((await h.api('alice', 'POST', `/campaigns/${id}/halt`, { reason: 'documented' })).body).toMatchObject({
+      status: 'halted',
+      stopped: 3,
+    });
     await h.api('author', 'GET', `/campaigns/${id}`);
     await h.api('author', 'GET', '/campaigns?status=halted');
     await h.api('author', 'GET', `/campaigns/${id}/deliveries`);
-    expect((await h.api('author', 'GET', `/campaigns/${id}/deliveries?format=csv`)).text.split('\n')[0]).toBe('seq,email,name,status,messageId,attempts,smtpResponse,claimedAt,finishedAt');
+    expect((await h.api('author', 'GET', `/campaigns/${id}/deliveries?format=csv`)).text.split('\n')[0]).toBe(
+      'seq,email,name,status,messageId,attempts,smtpResponse,claimedAt,finishedAt',
+    );
     await h.api('author', 'GET', `/campaigns/${id}/audit`);
     expect((await h.api('author', 'POST', `/campaigns/${id}/recall`, {})).status).toBe(409);
     expect((await h.api('root', 'POST', `/campaigns/${id}/continue`)).status).toBe(409);
@@ -179,14 +191,24 @@ describe('operating it: health, readiness and what the API refuses', () => {
     expect(sample(waiting, 'countersign_queue_jobs{queue="notify",state="waiting"}')).toBeGreaterThan(0);
     expect(sample(waiting, 'countersign_queue_oldest_waiting_seconds{queue="notify"}')).toBeGreaterThan(0);
     expect(sample(waiting, 'countersign_halt_duration_seconds_count') - sample(before, 'countersign_halt_duration_seconds_count')).toBe(1);
-    expect(sample(waiting, 'countersign_time_to_quorum_seconds_count') - sample(before, 'countersign_time_to_quorum_seconds_count')).toBe(2);
-    expect(waiting).toMatch(/countersign_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/campaigns\/:id\/halt",status="200"\} \d+/);
+    expect(sample(waiting, 'countersign_time_to_quorum_seconds_count') - sample(before, 'countersign_time_to_quorum_seconds_count')).toBe(
+      2,
+    );
+    expect(waiting).toMatch(
+      /countersign_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/campaigns\/:id\/halt",status="200"\} \d+/,
+    );
     expect(waiting).not.toContain(halted.id);
 
     h.startWorkers();
     await h.waitForStatus(sent.id, 'sent');
-    const after = await h.until(scrape, (text) => sample(text, 'countersign_queue_jobs{queue="notify",state="waiting"}') === 0, 'the notify queue to drain');
-    expect(sample(after, 'countersign_messages_total{outcome="sent"}') - sample(before, 'countersign_messages_total{outcome="sent"}')).toBe(3);
+    const after = await h.until(
+      scrape,
+      (text) => sample(text, 'countersign_queue_jobs{queue="notify",state="waiting"}') === 0,
+      'the notify queue to drain',
+    );
+    expect(sample(after, 'countersign_messages_total{outcome="sent"}') - sample(before, 'countersign_messages_total{outcome="sent"}')).toBe(
+      3,
+    );
     expect(sample(after, 'countersign_queue_oldest_waiting_seconds{queue="notify"}')).toBe(0);
   });
 
@@ -194,7 +216,11 @@ describe('operating it: health, readiness and what the API refuses', () => {
     if (!h.workers) h.startWorkers();
     const secret = `${h.baseUrl}/approve/Secret-Token-0123456789`;
     const job = await h.ctx.queues.notify.add('malformed', { link: secret, to: 'someone@corp.example.com' }, { attempts: 1 });
-    await h.until(() => job.getState(), (state) => state === 'failed', 'the malformed job to fail');
+    await h.until(
+      () => job.getState(),
+      (state) => state === 'failed',
+      'the malformed job to fail',
+    );
 
     const author = await h.signIn('author');
     expect((await author.get('/admin/queues')).status).toBe(403);
@@ -227,12 +253,18 @@ describe('operating it: health, readiness and what the API refuses', () => {
     expect(events.every((e) => typeof e.time === 'number' && typeof e.level === 'number' && typeof e.msg === 'string')).toBe(true);
     const requests = events.filter((e) => e.msg === 'request');
     expect(requests.every((e) => typeof e.reqId === 'string')).toBe(true);
-    expect(requests).toContainEqual(expect.objectContaining({ route: '/api/v1/campaigns/:id/submit', campaignId: id, actor: h.users.author!.email, status: 200 }));
-    expect(requests).toContainEqual(expect.objectContaining({ route: '/approve/:token', path: '/approve/[redacted]', method: 'POST', actor: h.users.alice!.email }));
+    expect(requests).toContainEqual(
+      expect.objectContaining({ route: '/api/v1/campaigns/:id/submit', campaignId: id, actor: h.users.author!.email, status: 200 }),
+    );
+    expect(requests).toContainEqual(
+      expect.objectContaining({ route: '/approve/:token', path: '/approve/[redacted]', method: 'POST', actor: h.users.alice!.email }),
+    );
     expect(requests).toContainEqual(expect.objectContaining({ route: '/sign-in/:token', path: '/sign-in/[redacted]' }));
 
     // Every one-time link that was mailed during this file, every API token, and the job data with a link in it.
-    const mailed = h.sink.messages.flatMap((m) => [...(m.parsed.text ?? '').matchAll(/\/(?:approve|sign-in)\/([A-Za-z0-9_-]{16,})/g)].map((match) => match[1]!));
+    const mailed = h.sink.messages.flatMap((m) =>
+      [...(m.parsed.text ?? '').matchAll(/\/(?:approve|sign-in)\/([A-Za-z0-9_-]{16,})/g)].map((match) => match[1]!),
+    );
     expect(mailed.length).toBeGreaterThan(4);
     const secrets = [...mailed, ...Object.values(h.users).map((u) => u.token), 'Secret-Token-0123456789'];
     for (const line of logLines) for (const secret of secrets) expect(line).not.toContain(secret);
@@ -241,15 +273,25 @@ describe('operating it: health, readiness and what the API refuses', () => {
   it('refuses a form-encoded body with 415 and a hint to send JSON, and changes nothing', async () => {
     const form = await h.api('author', 'POST', '/lists', 'name=Staff', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(415);
-    expect(form.body).toMatchObject({ error: 'unsupported_media_type', message: expect.stringContaining('Content-Type: application/json') });
+    expect(form.body).toMatchObject({
+      error: 'unsupported_media_type',
+      message: expect.stringContaining('Content-Type: application/json'),
+    });
     expect((await h.api('author', 'GET', '/lists')).body.lists.map((l: { name: string }) => l.name)).not.toContain('Staff');
     // CSV is still welcome where a route reads it.
-    const csv = await h.api('root', 'POST', '/suppressions', 'email,kind,reason\ngone@corp.example.com,left,left in May\n', { 'content-type': 'text/csv' });
+    const csv = await h.api('root', 'POST', '/suppressions', 'email,kind,reason\ngone@corp.example.com,left,left in May\n', {
+      'content-type': 'text/csv',
+    });
     expect(csv.status).toBe(200);
   });
 
   it('refuses a send time in the past, naming it, and keeps the draft as it was', async () => {
-    const past = await h.api('author', 'POST', '/campaigns', { subject: 'Old news', body: 'Hi', audience: { recipients: people(1, 'old') }, sendAt: '2020-03-01T09:00:00Z' });
+    const past = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Old news',
+      body: 'Hi',
+      audience: { recipients: people(1, 'old') },
+      sendAt: '2020-03-01T09:00:00Z',
+    });
     expect(past.status).toBe(400);
     expect(past.body.issues).toEqual([{ field: 'sendAt', message: expect.stringContaining('2020-03-01T09:00:00.000Z is in the past') }]);
 
@@ -276,7 +318,16 @@ describe.runIf(testDb() === 'pglite')('the CLI as a person runs it', () => {
     expect(sub.stdout).toMatch(/^countersign list import --name N --file F/);
     expect(sub.stdout).toContain('--as E');
     expect(readdirSync(dataDir)).toEqual([]);
-    for (const command of ['migrate', 'user add', 'user list', 'token issue', 'token list', 'token revoke', 'list import', 'audit verify']) {
+    for (const command of [
+      'migrate',
+      'user add',
+      'user list',
+      'token issue',
+      'token list',
+      'token revoke',
+      'list import',
+      'audit verify',
+    ]) {
       expect(helpFor([...command.split(' '), '--help'])).toMatch(new RegExp(`^countersign ${command}`));
     }
     expect(helpFor(['-h'])).toContain('user add --email E --name N --roles R[,R]');
@@ -295,7 +346,9 @@ describe.runIf(testDb() === 'pglite')('the CLI as a person runs it', () => {
     expect(add.status).toBe(1);
     expect(add.stderr).toContain(`in use by another Countersign process (pid ${process.pid})`);
     expect(add.stderr).toContain('While the server runs: add the person on the Admin page (/admin)');
-    expect(whileLocked(['token', 'issue', '--email', 'e@example.com'], 'held.')).toContain('While the server runs: stop the server (Ctrl-C on npm start)');
+    expect(whileLocked(['token', 'issue', '--email', 'e@example.com'], 'held.')).toContain(
+      'While the server runs: stop the server (Ctrl-C on npm start)',
+    );
     expect(whileLocked(['list', 'import', '--name', 'Staff'], 'held.')).toContain('the Lists page (/lists)');
   });
 });

@@ -5,7 +5,10 @@ const RECIPIENTS = 500;
 const departments = ['Finance', 'Legal', 'Engineering', 'Sales', 'People'];
 const csv = [
   'email,name,department',
-  ...Array.from({ length: RECIPIENTS }, (_, i) => `Employee${i}@Corp.example.com,Person${i} Number${i},${departments[i % departments.length]}`),
+  ...Array.from(
+    { length: RECIPIENTS },
+    (_, i) => `Employee${i}@Corp.example.com,Person${i} Number${i},${departments[i % departments.length]}`,
+  ),
 ].join('\n');
 
 describe('a policy email from CSV list to 500 inboxes', () => {
@@ -107,7 +110,9 @@ describe('a policy email from CSV list to 500 inboxes', () => {
       expect(message!.receivedAt.getTime()).toBeGreaterThanOrEqual(scheduledFor.getTime());
       expect(message!.parsed.headers.get('auto-submitted')).toBe('auto-generated');
       expect(message!.parsed.headers.get('x-auto-response-suppress')).toBe('OOF, AutoReply');
-      expect(message!.raw.toString()).toMatch(/^List-ID: "Countersign: internal-comms@example.com" <internal-comms\.countersign\.example\.com>\r?$/m);
+      expect(message!.raw.toString()).toMatch(
+        /^List-ID: "Countersign: internal-comms@example.com" <internal-comms\.countersign\.example\.com>\r?$/m,
+      );
     }
 
     const ledger = await h.api('author', 'GET', `/campaigns/${id}/deliveries?limit=1000`);

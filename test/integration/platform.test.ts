@@ -89,7 +89,9 @@ describe('audit chain, CLI and the database', () => {
     release();
     await expect(rolledBack).rejects.toThrow('roll back');
     await committed;
-    const names = (await h.db.selectFrom('lists').select('name').where('name', 'like', 'tx-%').orderBy('name').execute()).map((r) => r.name);
+    const names = (await h.db.selectFrom('lists').select('name').where('name', 'like', 'tx-%').orderBy('name').execute()).map(
+      (r) => r.name,
+    );
     expect(names).toEqual(['tx-committed']);
   });
 

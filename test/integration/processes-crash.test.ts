@@ -99,7 +99,14 @@ describe.skipIf(testDb() !== 'postgres')('a worker process killed with -9 in the
     const subject = 'Notice sent through a crash';
     const id = await h.createCampaign({ subject, recipients: people(RECIPIENTS, 'p') });
     const contentHash = await h.submitCampaign(id);
-    held = (await h.db.selectFrom('campaign_recipients').select('email').where('campaign_id', '=', id).where('seq', '=', 1).executeTakeFirstOrThrow()).email;
+    held = (
+      await h.db
+        .selectFrom('campaign_recipients')
+        .select('email')
+        .where('campaign_id', '=', id)
+        .where('seq', '=', 1)
+        .executeTakeFirstOrThrow()
+    ).email;
 
     eventsRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     stalledEvents = new QueueEvents(QUEUE_NAMES.deliver, { connection: eventsRedis, prefix: h.config.QUEUE_PREFIX });
@@ -119,14 +126,19 @@ describe.skipIf(testDb() !== 'postgres')('a worker process killed with -9 in the
     releaseHeld();
     // Once PostgreSQL has seen the dead process's sessions go, nothing of it can still change the ledger.
     await h.until(
-      () => sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${victimName}`.execute(h.db).then((r) => r.rows[0]!.n),
+      () =>
+        sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${victimName}`
+          .execute(h.db)
+          .then((r) => r.rows[0]!.n),
       (n) => n === 0,
       'the killed process to leave PostgreSQL',
     );
     const ledgerNow = await h.db.selectFrom('deliveries').select(['seq', 'status']).where('campaign_id', '=', id).execute();
     const claimsAtKill = await claimsOf(h.db, id);
     const inFlightAtKill = new Set(
-      ledgerNow.filter((r) => r.status === 'sending' && claimsAtKill.some((c) => c.seq === r.seq && c.process === victimName)).map((r) => r.seq),
+      ledgerNow
+        .filter((r) => r.status === 'sending' && claimsAtKill.some((c) => c.seq === r.seq && c.process === victimName))
+        .map((r) => r.seq),
     );
     expect(inFlightAtKill.has(1)).toBe(true);
     // Only rows whose SMTP transaction had started: at most the dead process's connections.
@@ -137,10 +149,16 @@ describe.skipIf(testDb() !== 'postgres')('a worker process killed with -9 in the
     // No test calls the sweep: BullMQ hands the dead process's windows to the survivor, the sweep marks its claims.
     await h.waitForStatus(id, 'sent', 45_000);
 
-    const ledger = await h.db.selectFrom('deliveries').select(['seq', 'email', 'status', 'attempts']).where('campaign_id', '=', id).orderBy('seq').execute();
+    const ledger = await h.db
+      .selectFrom('deliveries')
+      .select(['seq', 'email', 'status', 'attempts'])
+      .where('campaign_id', '=', id)
+      .orderBy('seq')
+      .execute();
     expect(ledger).toHaveLength(RECIPIENTS);
     const arrivals = new Map<string, number>();
-    for (const message of h.sink.withSubject(subject)) arrivals.set(message.envelopeTo[0]!, (arrivals.get(message.envelopeTo[0]!) ?? 0) + 1);
+    for (const message of h.sink.withSubject(subject))
+      arrivals.set(message.envelopeTo[0]!, (arrivals.get(message.envelopeTo[0]!) ?? 0) + 1);
 
     expect([...arrivals.values()].filter((n) => n > 1)).toEqual([]);
     expect(ledger.filter((r) => r.status !== 'sent' && r.status !== 'unknown')).toEqual([]);

@@ -20,7 +20,13 @@ describe.skipIf(testDb() !== 'postgres')('the kill switch across restarts of the
     h = await Harness.start({
       workers: false,
       sink: { dataDelayMs: 20 },
-      env: { SMTP_MAX_CONNECTIONS: '3', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '200', SWEEP_INTERVAL_MS: '500', WORKER_LOCK_MS: '3000' },
+      env: {
+        SMTP_MAX_CONNECTIONS: '3',
+        WORKER_CONCURRENCY: '2',
+        DELIVERY_BATCH_SIZE: '200',
+        SWEEP_INTERVAL_MS: '500',
+        WORKER_LOCK_MS: '3000',
+      },
     });
     await h.addAuthorAndApprovers();
     await h.addUser('admin', ['admin']);
@@ -64,12 +70,17 @@ describe.skipIf(testDb() !== 'postgres')('the kill switch across restarts of the
    */
   const sweptAgain = (jobId: string) => {
     const seen = startRuns.get(jobId) ?? 0;
-    return h.until(async () => startRuns.get(jobId) ?? 0, (n) => n >= seen + 2, `start job ${jobId} to be refused, put back by the sweep, and refused again`);
+    return h.until(
+      async () => startRuns.get(jobId) ?? 0,
+      (n) => n >= seen + 2,
+      `start job ${jobId} to be refused, put back by the sweep, and refused again`,
+    );
   };
 
   const deliveriesIdle = () =>
     h.until(
-      async () => Object.values(await h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0),
+      async () =>
+        Object.values(await h.ctx.queues.deliver.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0),
       (n) => n === 0,
       'no delivery jobs left',
     );
@@ -78,7 +89,11 @@ describe.skipIf(testDb() !== 'postgres')('the kill switch across restarts of the
     let deployment = await deploy();
     const ids: string[] = [];
     for (const tag of ['alpha', 'beta']) {
-      const created = await h.apiAt(deployment.api, 'author', 'POST', '/campaigns', { subject: `Campaign ${tag}`, body: 'Hello {{firstName}}', audience: { recipients: people(RECIPIENTS, tag) } });
+      const created = await h.apiAt(deployment.api, 'author', 'POST', '/campaigns', {
+        subject: `Campaign ${tag}`,
+        body: 'Hello {{firstName}}',
+        audience: { recipients: people(RECIPIENTS, tag) },
+      });
       ids.push(created.body.id);
       // The workers are running: one may start it before the approval's answer is read.
       expect(['scheduled', 'sending']).toContain((await approve(deployment.api, created.body.id)).status);
@@ -95,7 +110,12 @@ describe.skipIf(testDb() !== 'postgres')('the kill switch across restarts of the
     const reports = halted.body.campaigns as { campaignId: string; inFlight: number; stopped: number }[];
     expect(reports.map((r) => r.campaignId).sort()).toEqual([...ids].sort());
     const inFlight = reports.reduce((sum, r) => sum + r.inFlight, 0);
-    for (const id of ids) await h.until(() => h.apiAt(deployment.api, 'admin', 'GET', `/campaigns/${id}`), (r) => r.body.deliveries.sending === 0, 'in-flight to settle');
+    for (const id of ids)
+      await h.until(
+        () => h.apiAt(deployment.api, 'admin', 'GET', `/campaigns/${id}`),
+        (r) => r.body.deliveries.sending === 0,
+        'in-flight to settle',
+      );
     const afterHalt = sentNow();
     const betaAfterHalt = sentOf('beta').length;
     expect(afterHalt - atReturn).toBeLessThanOrEqual(inFlight);

@@ -26,7 +26,9 @@ describe('the repair sweep', () => {
     const repaired = await sweep(h.ctx);
     expect(repaired.restarted).toBeGreaterThanOrEqual(3);
     const back = await Promise.all(lostJobs.map((id) => h.ctx.queues.deliver.getJob(id)));
-    expect(back.map((job) => job?.data)).toEqual([1, 11, 21].map((fromSeq) => ({ campaignId: lost.id, contentHash: lost.contentHash, fromSeq, toSeq: fromSeq + 9 })));
+    expect(back.map((job) => job?.data)).toEqual(
+      [1, 11, 21].map((fromSeq) => ({ campaignId: lost.id, contentHash: lost.contentHash, fromSeq, toSeq: fromSeq + 9 })),
+    );
     // The busy campaign's windows were there all along: the same ids, nothing added twice.
     expect(await h.ctx.queues.deliver.getJobCounts('prioritized', 'waiting')).toMatchObject({ prioritized: 6 });
   });

@@ -82,7 +82,9 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     await sentCampaign('Canteen menu', staff.slice(0, 3));
     // Another sender's message in the same mailboxes.
     for (const person of staff) {
-      const raw = Buffer.from(`From: hr@corp.example.com\r\nTo: ${person.email}\r\nSubject: Bonus figures\r\nMessage-ID: <hr-${person.email}>\r\n\r\nFrom HR.\r\n`);
+      const raw = Buffer.from(
+        `From: hr@corp.example.com\r\nTo: ${person.email}\r\nSubject: Bonus figures\r\nMessage-ID: <hr-${person.email}>\r\n\r\nFrom HR.\r\n`,
+      );
       await dovecot.deliver(raw, 'hr@corp.example.com', [person.email]);
     }
     const originalIds = await ledgerMessageIds(originalId);
@@ -100,7 +102,12 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     const checked = await untilRetraction(originalId, (r) => r.status === 'pending_approval', 'the dry run');
     expect(checked.dryRun).toEqual({ would_remove: staff.length, not_found: 1, already_deleted: 0, failed: 0, not_retractable: 1 });
     expect(await dovecot.messageIds(staff[0]!.email, 'INBOX')).toEqual(before);
-    const items = (await h.api('alice', 'GET', `/campaigns/${originalId}/retraction/items`)).body.items as { email: string; messageId: string; dryRun: string; dryRunResponse: string }[];
+    const items = (await h.api('alice', 'GET', `/campaigns/${originalId}/retraction/items`)).body.items as {
+      email: string;
+      messageId: string;
+      dryRun: string;
+      dryRunResponse: string;
+    }[];
     for (const item of items) expect(item.messageId).toBe(originalIds.get(item.email));
     expect(items.find((i) => i.email === noMailbox.email)).toMatchObject({ dryRun: 'not_found' });
     expect(items.find((i) => i.email === outsider.email)!.dryRunResponse).toMatch(/partner\.example\.org is not a domain/);
@@ -110,7 +117,11 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     expect(asked()).not.toContain(h.users.author!.email);
 
     // The correction's approvers see on their approval page what the dry run found, and that the removal is approved apart.
-    await h.sink.waitUntil(() => h.approvalLinks('Re: Wrong bonus figures').has(h.users.alice!.email), 30_000, 'the correction\'s approval request');
+    await h.sink.waitUntil(
+      () => h.approvalLinks('Re: Wrong bonus figures').has(h.users.alice!.email),
+      30_000,
+      "the correction's approval request",
+    );
     const review = await (await h.signIn('alice')).get(h.approvalLinks('Re: Wrong bonus figures').get(h.users.alice!.email)!);
     const reviewHtml = await review.text();
     expect(reviewHtml).toContain('This recall also removes the original from mailboxes (waiting for approval)');
@@ -139,7 +150,9 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     expect(done.outcomes).toMatchObject({ removed: staff.length, not_found: 1, not_retractable: 1, failed: 0, pending: 0, working: 0 });
 
     // Checked as each person logging in: the original is in Trash, everything else where it was.
-    const canteen = await ledgerMessageIds((await h.api('alice', 'GET', '/campaigns')).body.campaigns.find((c: { subject: string }) => c.subject === 'Canteen menu').id);
+    const canteen = await ledgerMessageIds(
+      (await h.api('alice', 'GET', '/campaigns')).body.campaigns.find((c: { subject: string }) => c.subject === 'Canteen menu').id,
+    );
     for (const [i, person] of staff.entries()) {
       const inbox = await dovecot.messageIds(person.email, 'INBOX');
       expect(inbox).not.toContain(originalIds.get(person.email));
@@ -150,7 +163,15 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
 
     const audit = await h.api('alice', 'GET', `/campaigns/${originalId}/audit`);
     const actions = (audit.body.events as { action: string }[]).map((e) => e.action).filter((a) => a.startsWith('retraction.'));
-    expect(actions).toEqual(['retraction.request', 'retraction.checked', 'retraction.approve', 'retraction.approve', 'retraction.approve', 'retraction.start', 'retraction.finish']);
+    expect(actions).toEqual([
+      'retraction.request',
+      'retraction.checked',
+      'retraction.approve',
+      'retraction.approve',
+      'retraction.approve',
+      'retraction.start',
+      'retraction.finish',
+    ]);
     // The master password is in no answer, ledger row or audit event.
     const ledger = await h.api('alice', 'GET', `/campaigns/${originalId}/retraction/items`);
     for (const text of [audit.text, ledger.text, JSON.stringify(done)]) expect(text).not.toContain(dovecot.master.password);
@@ -181,7 +202,7 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     const id = await sentCampaign('Desk moves', staff.slice(0, 2));
     const messageIds = await ledgerMessageIds(id);
     expect((await h.api('author', 'POST', `/campaigns/${id}/recall`, { retract: true })).status).toBe(201);
-    const { id: retractionId } = (await untilRetraction(id, (r) => r.status === 'pending_approval', 'the dry run'));
+    const { id: retractionId } = await untilRetraction(id, (r) => r.status === 'pending_approval', 'the dry run');
     // A worker took the first row two minutes ago, moved the message, and died before writing it down.
     const victim = staff[0]!.email;
     await h.db
@@ -191,35 +212,67 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
       .where('email', '=', victim)
       .execute();
     await h.ctx.mailbox!.retract(victim, messageIds.get(victim)!, { dryRun: false });
-    for (const approver of ['alice', 'bob', 'cho']) expect((await h.api(approver, 'POST', `/campaigns/${id}/retraction/approve`)).status).toBe(200);
+    for (const approver of ['alice', 'bob', 'cho'])
+      expect((await h.api(approver, 'POST', `/campaigns/${id}/retraction/approve`)).status).toBe(200);
 
-    expect((await untilRetraction(id, (r) => r.status === 'done', 'the retraction to finish')).outcomes).toMatchObject({ removed: 2, working: 0 });
-    const items = (await h.api('alice', 'GET', `/campaigns/${id}/retraction/items`)).body.items as { email: string; status: string; response: string; attempts: number }[];
-    expect(items.find((i) => i.email === victim)).toMatchObject({ status: 'removed', attempts: 2, response: expect.stringContaining('after an interrupted attempt') });
-    for (const person of staff.slice(0, 2)) expect((await dovecot.messageIds(person.email, 'Trash')).filter((m) => m === messageIds.get(person.email))).toHaveLength(1);
+    expect((await untilRetraction(id, (r) => r.status === 'done', 'the retraction to finish')).outcomes).toMatchObject({
+      removed: 2,
+      working: 0,
+    });
+    const items = (await h.api('alice', 'GET', `/campaigns/${id}/retraction/items`)).body.items as {
+      email: string;
+      status: string;
+      response: string;
+      attempts: number;
+    }[];
+    expect(items.find((i) => i.email === victim)).toMatchObject({
+      status: 'removed',
+      attempts: 2,
+      response: expect.stringContaining('after an interrupted attempt'),
+    });
+    for (const person of staff.slice(0, 2))
+      expect((await dovecot.messageIds(person.email, 'Trash')).filter((m) => m === messageIds.get(person.email))).toHaveLength(1);
   });
 
   it('the IMAP backend moves only an exact Message-ID, and tells a refused master login from a server that is down', async () => {
     const person = staff[5]!.email;
     const backend = (password: string, port = dovecot.imapPort) =>
-      imapMailbox({ url: `imap://127.0.0.1:${port}`, masterUser: dovecot.master.user, masterPassword: password, domains: ['corp.example.com'] });
+      imapMailbox({
+        url: `imap://127.0.0.1:${port}`,
+        masterUser: dovecot.master.user,
+        masterPassword: password,
+        domains: ['corp.example.com'],
+      });
     // IMAP's HEADER search matches substrings: a look-alike must stay where it is.
     for (const id of ['<target.1@corp.example.com>', '<target.1@corp.example.com>.copy', '<x-target.1@corp.example.com>']) {
-      await dovecot.deliver(Buffer.from(`From: a@corp.example.com\r\nTo: ${person}\r\nSubject: t\r\nMessage-ID: ${id}\r\n\r\nx\r\n`), 'a@corp.example.com', [person]);
+      await dovecot.deliver(
+        Buffer.from(`From: a@corp.example.com\r\nTo: ${person}\r\nSubject: t\r\nMessage-ID: ${id}\r\n\r\nx\r\n`),
+        'a@corp.example.com',
+        [person],
+      );
     }
     const mailbox = backend(dovecot.master.password);
-    expect(await mailbox.retract(person, '<target.1@corp.example.com>', { dryRun: true })).toEqual({ finding: 'found', response: 'in INBOX' });
+    expect(await mailbox.retract(person, '<target.1@corp.example.com>', { dryRun: true })).toEqual({
+      finding: 'found',
+      response: 'in INBOX',
+    });
     expect((await mailbox.retract(person, '<target.1@corp.example.com>', { dryRun: false })).finding).toBe('found');
     const trash = await dovecot.messageIds(person, 'Trash');
     expect(trash).toContain('<target.1@corp.example.com>');
     expect(trash.filter((id) => id.includes('target'))).toHaveLength(1);
-    expect(await dovecot.messageIds(person, 'INBOX')).toEqual(expect.arrayContaining(['<target.1@corp.example.com>.copy', '<x-target.1@corp.example.com>']));
+    expect(await dovecot.messageIds(person, 'INBOX')).toEqual(
+      expect.arrayContaining(['<target.1@corp.example.com>.copy', '<x-target.1@corp.example.com>']),
+    );
     expect((await mailbox.retract(person, '<target.1@corp.example.com>', { dryRun: false })).finding).toBe('already_deleted');
 
-    const refused = await backend('not-the-password').retract(person, '<target.1@corp.example.com>', { dryRun: true }).catch((e: unknown) => e);
+    const refused = await backend('not-the-password')
+      .retract(person, '<target.1@corp.example.com>', { dryRun: true })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(MailboxError);
     expect(refused).toMatchObject({ temporary: false, message: expect.stringMatching(/refused the master login/) });
-    const down = await backend(dovecot.master.password, 1).retract(person, '<target.1@corp.example.com>', { dryRun: true }).catch((e: unknown) => e);
+    const down = await backend(dovecot.master.password, 1)
+      .retract(person, '<target.1@corp.example.com>', { dryRun: true })
+      .catch((e: unknown) => e);
     expect(down).toMatchObject({ temporary: true });
     for (const error of [refused, down]) expect((error as Error).message).not.toContain(dovecot.master.password);
   });
@@ -231,12 +284,17 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     const author = await h.signIn('author');
     const recallPage = await (await author.get(`/campaigns/${id}/recall`)).text();
     expect(recallPage).toContain('name="retract"');
-    const recall = await author.post(`/campaigns/${id}/recall`, { _csrf: await author.csrf(`/campaigns/${id}/recall`), subjectStyle: 'reply', retract: 'yes' });
+    const recall = await author.post(`/campaigns/${id}/recall`, {
+      _csrf: await author.csrf(`/campaigns/${id}/recall`),
+      subjectStyle: 'reply',
+      retract: 'yes',
+    });
     expect(recall.status).toBe(303);
     await untilRetraction(id, (r) => r.status === 'pending_approval', 'the dry run');
     const bob = await h.signIn('bob');
     const bobsToken = await bob.csrf(`/campaigns/${id}`);
-    for (const approver of ['alice', 'bob', 'cho']) expect((await h.api(approver, 'POST', `/campaigns/${id}/retraction/approve`)).status).toBe(200);
+    for (const approver of ['alice', 'bob', 'cho'])
+      expect((await h.api(approver, 'POST', `/campaigns/${id}/retraction/approve`)).status).toBe(200);
     await untilRetraction(id, (r) => r.outcomes.removed >= 1, 'the first removal');
 
     const halted = await bob.post(`/campaigns/${id}/retraction/halt`, { _csrf: bobsToken });
@@ -249,16 +307,28 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     expect(settled.outcomes.removed + settled.outcomes.halted).toBe(staff.length);
 
     // Whatever runs later (the job's end, a repeated job) acts on nothing: each mailbox matches the ledger.
-    await h.until(() => h.ctx.queues.retract.getJobCounts('active', 'waiting'), (c) => (c.active ?? 0) + (c.waiting ?? 0) === 0, 'the retract queue to drain');
+    await h.until(
+      () => h.ctx.queues.retract.getJobCounts('active', 'waiting'),
+      (c) => (c.active ?? 0) + (c.waiting ?? 0) === 0,
+      'the retract queue to drain',
+    );
     const items = (await h.api('alice', 'GET', `/campaigns/${id}/retraction/items`)).body.items as { email: string; status: string }[];
     for (const item of items) {
       const inTrash = (await dovecot.messageIds(item.email, 'Trash')).includes(messageIds.get(item.email)!);
       const inInbox = (await dovecot.messageIds(item.email, 'INBOX')).includes(messageIds.get(item.email)!);
-      expect({ email: item.email, inTrash, inInbox }).toEqual({ email: item.email, inTrash: item.status === 'removed', inInbox: item.status === 'halted' });
+      expect({ email: item.email, inTrash, inInbox }).toEqual({
+        email: item.email,
+        inTrash: item.status === 'removed',
+        inInbox: item.status === 'halted',
+      });
     }
     expect((await h.api('cho', 'POST', `/campaigns/${id}/retraction/approve`)).body.error).toBe('not_pending');
     expect((await h.api('bob', 'POST', `/campaigns/${id}/retraction/halt`)).body.error).toBe('illegal_transition');
-    const audit = (await h.api('alice', 'GET', `/campaigns/${id}/audit`)).body.events as { action: string; actor: string; data: { stopped?: number } }[];
+    const audit = (await h.api('alice', 'GET', `/campaigns/${id}/audit`)).body.events as {
+      action: string;
+      actor: string;
+      data: { stopped?: number };
+    }[];
     expect(audit.find((e) => e.action === 'retraction.halt')).toMatchObject({ actor: h.users.bob!.email, data: { stopped } });
   });
 });

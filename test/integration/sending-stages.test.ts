@@ -47,8 +47,14 @@ describe('a campaign whose recipients meet failures at every stage', () => {
   afterAll(() => h?.stop());
 
   it('resends only what cannot have arrived, and records what may have as unknown', async () => {
-    const recipients = GROUPS.flatMap((name) => Array.from({ length: PER_GROUP }, (_, i) => ({ email: `${name}${i}@corp.example.com`, name: `${name} ${i}` })));
-    const created = await h.api('author', 'POST', '/campaigns', { subject: 'Stages', body: 'Hello {{firstName}}', audience: { recipients } });
+    const recipients = GROUPS.flatMap((name) =>
+      Array.from({ length: PER_GROUP }, (_, i) => ({ email: `${name}${i}@corp.example.com`, name: `${name} ${i}` })),
+    );
+    const created = await h.api('author', 'POST', '/campaigns', {
+      subject: 'Stages',
+      body: 'Hello {{firstName}}',
+      audience: { recipients },
+    });
     const submitted = await h.api('author', 'POST', `/campaigns/${created.body.id}/submit`);
     await h.api('alice', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
     const approved = await h.api('bob', 'POST', `/campaigns/${created.body.id}/approve`, { contentHash: submitted.body.contentHash });
@@ -58,8 +64,14 @@ describe('a campaign whose recipients meet failures at every stage', () => {
 
     // Stop waiting as soon as a row that must be tried only once is tried again: a regression
     // then shows as that row rather than as a timeout.
-    const triedAgain = () => recipients.some((r) => !['ok', 'busy', 'lost', 'later', 'cut'].includes(group(r.email)!) && h.sink.rcptAttempts(r.email) > 1);
-    await h.until(() => h.campaignStatus(id), (status) => status === 'sent' || triedAgain(), 'the campaign to be sent', 60_000);
+    const triedAgain = () =>
+      recipients.some((r) => !['ok', 'busy', 'lost', 'later', 'cut'].includes(group(r.email)!) && h.sink.rcptAttempts(r.email) > 1);
+    await h.until(
+      () => h.campaignStatus(id),
+      (status) => status === 'sent' || triedAgain(),
+      'the campaign to be sent',
+      60_000,
+    );
     const rows = (await h.api('author', 'GET', `/campaigns/${id}/deliveries`)).body.deliveries as DeliveryRow[];
     expect(rows).toHaveLength(GROUPS.length * PER_GROUP);
     const rowsOf = (name: string) => {
@@ -71,7 +83,10 @@ describe('a campaign whose recipients meet failures at every stage', () => {
     const offers = (row: DeliveryRow) => h.sink.rcptAttempts(row.email);
 
     // Refused with 5xx: failed with the server's reply, never offered again.
-    for (const [name, reply] of [['gone', /^550 .*No such mailbox/], ['spam', /^554 .*Rejected as spam/]] as const) {
+    for (const [name, reply] of [
+      ['gone', /^550 .*No such mailbox/],
+      ['spam', /^554 .*Rejected as spam/],
+    ] as const) {
       for (const row of rowsOf(name)) {
         expect(row).toMatchObject({ status: 'failed', attempts: 1 });
         expect(row.smtpResponse).toMatch(reply);
@@ -79,7 +94,10 @@ describe('a campaign whose recipients meet failures at every stage', () => {
       }
     }
     // The connection lost after the final dot: the server has the message once, and it is never resent.
-    for (const [name, reason] of [['drop', /Connection closed unexpectedly/], ['reset', /ECONNRESET/]] as const) {
+    for (const [name, reason] of [
+      ['drop', /Connection closed unexpectedly/],
+      ['reset', /ECONNRESET/],
+    ] as const) {
       for (const row of rowsOf(name)) {
         expect(row).toMatchObject({ status: 'unknown', attempts: 1 });
         expect(row.smtpResponse).toMatch(reason);
@@ -92,7 +110,11 @@ describe('a campaign whose recipients meet failures at every stage', () => {
       expect(row).toMatchObject({ status: 'sent', attempts: 2 });
       expect([copies(row), offers(row)]).toEqual([1, 2]);
     }
-    expect(h.sink.cutOff.map((c) => c.envelopeTo[0]).sort()).toEqual(rowsOf('cut').map((r) => r.email).sort());
+    expect(h.sink.cutOff.map((c) => c.envelopeTo[0]).sort()).toEqual(
+      rowsOf('cut')
+        .map((r) => r.email)
+        .sort(),
+    );
 
     // Refused before the message or at its end with 4xx: tried again, and arrived exactly once.
     // Dropped at RCPT: nothing can have arrived. nodemailer's pool itself offers it again on

@@ -22,8 +22,10 @@ describe('sign-in, sessions and CSRF', () => {
   const tokenOf = (link: string) => new URL(link).pathname.split('/').at(-1)!;
   /** A browser behind the trusted proxy (loopback), which names the client's own address. */
   const browserAt = (client: string) => new WebClient(h.baseUrl, { 'X-Forwarded-For': client });
-  const requestsFor = (email: string) => h.db.selectFrom('sign_in_links').selectAll().where('email', '=', email).orderBy('created_at').execute();
-  const queuedJobs = async () => (await h.ctx.queues.notify.getJobs(['waiting', 'prioritized', 'delayed'])).map((job) => job.data as Record<string, unknown>);
+  const requestsFor = (email: string) =>
+    h.db.selectFrom('sign_in_links').selectAll().where('email', '=', email).orderBy('created_at').execute();
+  const queuedJobs = async () =>
+    (await h.ctx.queues.notify.getJobs(['waiting', 'prioritized', 'delayed'])).map((job) => job.data as Record<string, unknown>);
 
   /** The link and code of the email answering the request `browser` made for `email` (an address may get several). */
   async function emailFor(browser: WebClient, email: string): Promise<{ link: string; code: string }> {
@@ -43,7 +45,13 @@ describe('sign-in, sessions and CSRF', () => {
 
     const [knownRows, unknownRows] = [await requestsFor(h.users.carol!.email), await requestsFor('nobody@corp.example.com')];
     expect([knownRows.length, unknownRows.length]).toEqual([1, 1]);
-    const written = (row: (typeof knownRows)[number]) => ({ ...row, id: '(id)', email: '(email)', created_at: '(time)', expires_at: '(time)' });
+    const written = (row: (typeof knownRows)[number]) => ({
+      ...row,
+      id: '(id)',
+      email: '(email)',
+      created_at: '(time)',
+      expires_at: '(time)',
+    });
     expect(written(knownRows[0]!)).toEqual(written(unknownRows[0]!));
     expect(knownRows[0]).toMatchObject({ user_id: null, token_hash: null, code_hash: null, sent_at: null });
     const queued = await queuedJobs();
@@ -53,8 +61,12 @@ describe('sign-in, sessions and CSRF', () => {
     await h.flushNotifications();
     expect(h.sink.to('nobody@corp.example.com')).toHaveLength(0);
     expect(signInEmails(h.users.carol!.email)).toHaveLength(1);
-    expect(await requestsFor('nobody@corp.example.com')).toMatchObject([{ user_id: null, token_hash: null, code_hash: null, sent_at: null }]);
-    expect(await requestsFor(h.users.carol!.email)).toMatchObject([{ user_id: h.users.carol!.id, token_hash: expect.any(String), code_hash: expect.any(String) }]);
+    expect(await requestsFor('nobody@corp.example.com')).toMatchObject([
+      { user_id: null, token_hash: null, code_hash: null, sent_at: null },
+    ]);
+    expect(await requestsFor(h.users.carol!.email)).toMatchObject([
+      { user_id: h.users.carol!.id, token_hash: expect.any(String), code_hash: expect.any(String) },
+    ]);
   });
 
   it('a link opened in another browser neither signs in nor burns the link; it works once in the browser that asked', async () => {
@@ -166,7 +178,9 @@ describe('sign-in, sessions and CSRF', () => {
     const browser = browserAt('198.51.100.40');
     const page = await (await browser.get(approvalLink)).text();
     expect(page).toContain(`href="/sign-in?returnTo=${encodeURIComponent(approvalPath)}"`);
-    const form = await (await browser.get(`/sign-in?returnTo=${encodeURIComponent(approvalPath)}&email=${encodeURIComponent(h.users.alice!.email)}`)).text();
+    const form = await (
+      await browser.get(`/sign-in?returnTo=${encodeURIComponent(approvalPath)}&email=${encodeURIComponent(h.users.alice!.email)}`)
+    ).text();
     expect(form).toContain('name="email" type="email" autocomplete="email" required value=""');
     expect((await browser.post('/sign-in', { email: h.users.alice!.email, returnTo: approvalPath })).status).toBe(200);
     expect((await queuedJobs()).filter((job) => 'signInRequestId' in job).map((job) => Object.keys(job))).toEqual([['signInRequestId']]);
@@ -180,7 +194,13 @@ describe('sign-in, sessions and CSRF', () => {
 
     const database = await everyRow();
     const redis = await everyRedisValue();
-    const secrets = { approvalToken: tokenOf(approvalLink), signInToken: tokenOf(link), code, codeUntyped: code.replace('-', ''), sessionToken };
+    const secrets = {
+      approvalToken: tokenOf(approvalLink),
+      signInToken: tokenOf(link),
+      code,
+      codeUntyped: code.replace('-', ''),
+      sessionToken,
+    };
     for (const [name, secret] of Object.entries(secrets)) {
       expect(database, name).not.toContain(secret);
       expect(redis, name).not.toContain(secret);
@@ -191,9 +211,13 @@ describe('sign-in, sessions and CSRF', () => {
 
   /** Every row of every table, as text. */
   async function everyRow(): Promise<string> {
-    const tables = await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`.execute(h.db);
+    const tables = await sql<{
+      name: string;
+    }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`.execute(h.db);
     expect(tables.rows.map((t) => t.name)).toEqual(expect.arrayContaining(['sign_in_links', 'approval_links', 'sessions', 'audit_events']));
-    const dumps = await Promise.all(tables.rows.map((t) => sql<{ row: string }>`SELECT row_to_json(t)::text AS row FROM ${sql.table(t.name)} t`.execute(h.db)));
+    const dumps = await Promise.all(
+      tables.rows.map((t) => sql<{ row: string }>`SELECT row_to_json(t)::text AS row FROM ${sql.table(t.name)} t`.execute(h.db)),
+    );
     return dumps.flatMap((d) => d.rows.map((r) => r.row)).join('\n');
   }
 
@@ -208,13 +232,19 @@ describe('sign-in, sessions and CSRF', () => {
       for (const key of keys) {
         const type = await redis.type(key);
         const value =
-          type === 'string' ? await redis.get(key)
-          : type === 'hash' ? await redis.hgetall(key)
-          : type === 'list' ? await redis.lrange(key, 0, -1)
-          : type === 'set' ? await redis.smembers(key)
-          : type === 'zset' ? await redis.zrange(key, 0, -1)
-          : type === 'stream' ? await redis.xrange(key, '-', '+')
-          : null;
+          type === 'string'
+            ? await redis.get(key)
+            : type === 'hash'
+              ? await redis.hgetall(key)
+              : type === 'list'
+                ? await redis.lrange(key, 0, -1)
+                : type === 'set'
+                  ? await redis.smembers(key)
+                  : type === 'zset'
+                    ? await redis.zrange(key, 0, -1)
+                    : type === 'stream'
+                      ? await redis.xrange(key, '-', '+')
+                      : null;
         out.push(`${key} ${JSON.stringify(value)}`);
       }
     } while (cursor !== '0');

@@ -11,7 +11,14 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -27,7 +34,9 @@ export function unlabelledControls(page: Page): Promise<string[]> {
       .filter((el) => (el as HTMLInputElement).type !== 'hidden' && (el as HTMLElement).offsetParent !== null)
       .filter((el) => {
         const control = el as HTMLInputElement;
-        return !(control.labels && control.labels.length > 0) && !control.getAttribute('aria-label') && !control.getAttribute('aria-labelledby');
+        return (
+          !(control.labels && control.labels.length > 0) && !control.getAttribute('aria-label') && !control.getAttribute('aria-labelledby')
+        );
       })
       .map((el) => el.outerHTML.slice(0, 120)),
   );
@@ -36,10 +45,12 @@ export function unlabelledControls(page: Page): Promise<string[]> {
 /** Tabs through the page and returns the visible buttons the keyboard never reached. */
 export async function buttonsUnreachableByKeyboard(page: Page): Promise<string[]> {
   const buttons = await page.$$eval('button, a.button', (els) =>
-    els.filter((el) => (el as HTMLElement).offsetParent !== null).map((el, i) => {
-      el.setAttribute('data-kb-probe', String(i));
-      return String(i);
-    }),
+    els
+      .filter((el) => (el as HTMLElement).offsetParent !== null)
+      .map((el, i) => {
+        el.setAttribute('data-kb-probe', String(i));
+        return String(i);
+      }),
   );
   const reached = new Set<string>();
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -63,8 +74,16 @@ export function pageWidth(page: Page): Promise<number> {
 export async function seriousAccessibilityProblems(page: Page): Promise<string[]> {
   // Evaluated by the browser's debugger, which the page's Content-Security-Policy does not govern.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source);
-  const results = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run(document, { iframes: false, resultTypes: ['violations'] }));
+  const results = await page.evaluate(() =>
+    (window as unknown as { axe: typeof axe }).axe.run(document, { iframes: false, resultTypes: ['violations'] }),
+  );
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} at ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(', ')}`,
+    );
 }

@@ -7,7 +7,9 @@ import type { DB } from '../../src/db/schema.js';
  * claimed it (Harness.processEnv sets it per process). Nothing in Countersign reads the table.
  */
 export async function noteClaimingProcesses(db: Kysely<DB>): Promise<void> {
-  await sql`CREATE TABLE test_claims (campaign_id text NOT NULL, seq int NOT NULL, process text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`.execute(db);
+  await sql`CREATE TABLE test_claims (campaign_id text NOT NULL, seq int NOT NULL, process text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`.execute(
+    db,
+  );
   await sql`
     CREATE FUNCTION test_note_claim() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -21,6 +23,9 @@ export async function noteClaimingProcesses(db: Kysely<DB>): Promise<void> {
 
 /** Each claim of the campaign's rows, in the order they were taken: which seq, by which process. */
 export async function claimsOf(db: Kysely<DB>, campaignId: string): Promise<{ seq: number; process: string }[]> {
-  const result = await sql<{ seq: number; process: string }>`SELECT seq, process FROM test_claims WHERE campaign_id = ${campaignId} ORDER BY at, seq`.execute(db);
+  const result = await sql<{
+    seq: number;
+    process: string;
+  }>`SELECT seq, process FROM test_claims WHERE campaign_id = ${campaignId} ORDER BY at, seq`.execute(db);
   return result.rows;
 }

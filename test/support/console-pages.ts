@@ -17,7 +17,10 @@ export interface ConsoleData {
 /** Twelve people in a list with a desk column: three have no desk, two have no surname. */
 export const FINANCE_TEAM = [
   'email,name,desk',
-  ...Array.from({ length: 12 }, (_, i) => `fin${String(i).padStart(2, '0')}@corp.example.com,${i < 2 ? `Solo${i}` : `Person${i} Fin`},${i >= 9 ? '' : `Desk ${i}`}`),
+  ...Array.from(
+    { length: 12 },
+    (_, i) => `fin${String(i).padStart(2, '0')}@corp.example.com,${i < 2 ? `Solo${i}` : `Person${i} Fin`},${i >= 9 ? '' : `Desk ${i}`}`,
+  ),
 ].join('\n');
 
 export async function seedConsole(h: Harness): Promise<ConsoleData> {
@@ -26,14 +29,29 @@ export async function seedConsole(h: Harness): Promise<ConsoleData> {
   const list = await h.api('author', 'POST', '/lists', { name: 'Finance team' });
   const listId: string = list.body.id;
   await h.api('author', 'POST', `/lists/${listId}/members`, FINANCE_TEAM, { 'content-type': 'text/csv' });
-  const body = '# Quarter close\n\nHello {{firstName}}, please file your expenses by Friday.\n\nSee https://intranet.corp.example.com/finance/quarter-close for the details.';
+  const body =
+    '# Quarter close\n\nHello {{firstName}}, please file your expenses by Friday.\n\nSee https://intranet.corp.example.com/finance/quarter-close for the details.';
   const sent = await h.approvedCampaign({ subject: 'Quarter close: file your expenses by Friday', body, listIds: [listId] });
   await h.waitForStatus(sent.id, 'sent', 60_000);
-  const pendingId = await h.createCampaign({ subject: 'The office moves on Monday', body: 'Hello {{firstName}}, from Monday we work from the new office.', listIds: [listId] });
+  const pendingId = await h.createCampaign({
+    subject: 'The office moves on Monday',
+    body: 'Hello {{firstName}}, from Monday we work from the new office.',
+    listIds: [listId],
+  });
   await h.submitCampaign(pendingId);
   await h.sink.waitUntil(() => h.approvalLinks('The office moves on Monday').has(h.users.alice!.email), 30_000, 'the approval request');
-  const draftId = await h.createCampaign({ subject: 'Holiday rota', body: 'Hello {{firstName}}, the holiday rota is out.', listIds: [listId] });
-  return { listId, sentId: sent.id, pendingId, draftId, approvalLink: h.approvalLinks('The office moves on Monday').get(h.users.alice!.email)! };
+  const draftId = await h.createCampaign({
+    subject: 'Holiday rota',
+    body: 'Hello {{firstName}}, the holiday rota is out.',
+    listIds: [listId],
+  });
+  return {
+    listId,
+    sentId: sent.id,
+    pendingId,
+    draftId,
+    approvalLink: h.approvalLinks('The office moves on Monday').get(h.users.alice!.email)!,
+  };
 }
 
 /** The sign-in emails `key` has received. */

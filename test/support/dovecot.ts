@@ -9,7 +9,8 @@ import nodemailer from 'nodemailer';
 
 export const DOVECOT_BINARY = '/usr/sbin/dovecot';
 export const dovecotInstalled = [DOVECOT_BINARY, '/usr/lib/dovecot/imap', '/usr/lib/dovecot/lmtp'].every((path) => existsSync(path));
-export const DOVECOT_MISSING = 'dovecot is not installed (apt-get install -y dovecot-imapd dovecot-lmtpd): the retraction tests need a real IMAP server';
+export const DOVECOT_MISSING =
+  'dovecot is not installed (apt-get install -y dovecot-imapd dovecot-lmtpd): the retraction tests need a real IMAP server';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -183,7 +184,13 @@ lmtp_save_to_detail_mailbox = no
 
   /** The Message-IDs in one mailbox folder, read as its owner logging in. */
   async messageIds(user: string, folder: 'INBOX' | 'Trash'): Promise<string[]> {
-    const client = new ImapFlow({ host: '127.0.0.1', port: this.imapPort, secure: false, logger: false, auth: { user, pass: this.passwords.get(user)! } });
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: this.imapPort,
+      secure: false,
+      logger: false,
+      auth: { user, pass: this.passwords.get(user)! },
+    });
     await client.connect();
     try {
       const lock = await client.getMailboxLock(folder);

@@ -142,8 +142,19 @@ export class Harness {
   processEnv(name = 'countersign'): Record<string, string> {
     if (this.databaseTarget.kind !== 'postgres') throw new Error('separate processes need PostgreSQL');
     const keys = [
-      'REDIS_URL', 'QUEUE_PREFIX', 'SMTP_URL', 'SEND_RATE_PER_SECOND', 'SMTP_MAX_CONNECTIONS', 'WORKER_CONCURRENCY', 'DELIVERY_BATCH_SIZE',
-      'DELIVERY_CLAIM_SIZE', 'SWEEP_INTERVAL_MS', 'STALE_SENDING_SECONDS', 'WORKER_LOCK_MS', 'PUBLIC_URL', 'HOLD_WINDOW_SECONDS',
+      'REDIS_URL',
+      'QUEUE_PREFIX',
+      'SMTP_URL',
+      'SEND_RATE_PER_SECOND',
+      'SMTP_MAX_CONNECTIONS',
+      'WORKER_CONCURRENCY',
+      'DELIVERY_BATCH_SIZE',
+      'DELIVERY_CLAIM_SIZE',
+      'SWEEP_INTERVAL_MS',
+      'STALE_SENDING_SECONDS',
+      'WORKER_LOCK_MS',
+      'PUBLIC_URL',
+      'HOLD_WINDOW_SECONDS',
     ] as const;
     const url = new URL(this.databaseTarget.url);
     url.searchParams.set('application_name', name);
@@ -164,7 +175,11 @@ export class Harness {
   }
 
   async addUser(key: string, roles: Role[]): Promise<TestUser> {
-    const user = await createUser(this.ctx, { email: `${key}@staff.example.com`, name: `${key[0]!.toUpperCase()}${key.slice(1)} Tester`, roles });
+    const user = await createUser(this.ctx, {
+      email: `${key}@staff.example.com`,
+      name: `${key[0]!.toUpperCase()}${key.slice(1)} Tester`,
+      roles,
+    });
     const { token } = await issueApiToken(this.db, user.id, 'test');
     this.users[key] = { id: user.id, email: user.email, token };
     return this.users[key]!;
@@ -202,7 +217,13 @@ export class Harness {
   /** A draft through the API, as `as` (the author by default); returns its id. */
   async createCampaign(draft: CampaignDraft, as = 'author'): Promise<string> {
     const { subject, body = 'Hello {{firstName}}', recipients = [], listIds = [], sendAt, firstWave } = draft;
-    const created = await this.api(as, 'POST', '/campaigns', { subject, body, audience: { listIds, recipients }, ...(sendAt ? { sendAt } : {}), ...(firstWave ? { firstWave } : {}) });
+    const created = await this.api(as, 'POST', '/campaigns', {
+      subject,
+      body,
+      audience: { listIds, recipients },
+      ...(sendAt ? { sendAt } : {}),
+      ...(firstWave ? { firstWave } : {}),
+    });
     if (created.status !== 201) throw new Error(`creating "${subject}" answered ${created.status}: ${created.text}`);
     return created.body.id;
   }
@@ -245,7 +266,13 @@ export class Harness {
 
   campaignStatus(id: string) {
     return this.until(
-      () => this.db.selectFrom('campaigns').select('status').where('id', '=', id).executeTakeFirstOrThrow().then((r) => r.status),
+      () =>
+        this.db
+          .selectFrom('campaigns')
+          .select('status')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+          .then((r) => r.status),
       () => true,
       'campaign',
     );
@@ -253,7 +280,13 @@ export class Harness {
 
   waitForStatus(id: string, status: string, timeoutMs?: number) {
     return this.until(
-      () => this.db.selectFrom('campaigns').select('status').where('id', '=', id).executeTakeFirstOrThrow().then((r) => r.status),
+      () =>
+        this.db
+          .selectFrom('campaigns')
+          .select('status')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+          .then((r) => r.status),
       (s) => s === status,
       `campaign ${id} to be ${status}`,
       timeoutMs,
@@ -276,8 +309,15 @@ export class Harness {
     const asked = await client.post('/sign-in', { email });
     if (asked.status !== 200) throw new Error(`sign-in request answered ${asked.status}`);
     if (!this.workers) await this.flushNotifications();
-    await this.sink.waitUntil(() => this.sink.to(email).filter((m) => m.parsed.subject === 'Your Countersign sign-in link').length > before, 30_000, `sign-in email to ${email}`);
-    const message = this.sink.to(email).filter((m) => m.parsed.subject === 'Your Countersign sign-in link').at(-1)!;
+    await this.sink.waitUntil(
+      () => this.sink.to(email).filter((m) => m.parsed.subject === 'Your Countersign sign-in link').length > before,
+      30_000,
+      `sign-in email to ${email}`,
+    );
+    const message = this.sink
+      .to(email)
+      .filter((m) => m.parsed.subject === 'Your Countersign sign-in link')
+      .at(-1)!;
     const link = /(https?:\/\/\S+\/sign-in\/[A-Za-z0-9_-]+)/.exec(message.parsed.text ?? '')![1]!;
     const done = await client.post(link, {});
     if (done.status !== 303) throw new Error(`sign-in answered ${done.status}: ${await done.text()}`);

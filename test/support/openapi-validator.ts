@@ -23,7 +23,7 @@ export class ResponseValidator {
   constructor(document: Json = openApiDocument('http://localhost')) {
     this.#document = document;
     addFormats.default(this.#ajv);
-    this.#ajv.addSchema({ ...((document.components as Json).schemas as Json).Error as Json, $id: 'error' }, 'error');
+    this.#ajv.addSchema({ ...(((document.components as Json).schemas as Json).Error as Json), $id: 'error' }, 'error');
   }
 
   check(method: string, url: string, status: number, contentType: string | null, body: unknown): void {
@@ -42,7 +42,9 @@ export class ResponseValidator {
       this.#compiled.set(key, validate);
     }
     if (!validate(body)) {
-      throw new Error(`${method} ${route.template} ${status} does not match the document: ${this.#ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+      throw new Error(
+        `${method} ${route.template} ${status} does not match the document: ${this.#ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+      );
     }
     this.checked += 1;
   }

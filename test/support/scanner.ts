@@ -101,26 +101,45 @@ export async function scan(context: BrowserContext, startUrls: string[]): Promis
     const { method, action, buttons } = seen;
     if ((await readForms(page))[formIndex]?.action !== action) {
       // What an earlier submission changed: the page no longer has this form.
-      report.submissions.push({ page: local(url), method, action, button: buttons[buttonIndex] ?? NO_BUTTON, status: 'gone', landedOn: local(page.url()) });
+      report.submissions.push({
+        page: local(url),
+        method,
+        action,
+        button: buttons[buttonIndex] ?? NO_BUTTON,
+        status: 'gone',
+        landedOn: local(page.url()),
+      });
       return;
     }
     const target = new URL(action, origin).pathname;
-    const responded = page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname === target && r.frame() === page.mainFrame());
-    const loaded = page.waitForEvent('load');
-    await page.locator('form').nth(formIndex).evaluate(
-      (form, { selector, buttonIndex }) => {
-        for (const field of form.querySelectorAll('input, textarea')) {
-          const input = field as HTMLInputElement;
-          if (['hidden', 'submit', 'button', 'reset', 'image', 'checkbox', 'radio', 'file'].includes(input.type) || input.value) continue;
-          input.value = input.type === 'email' ? 'scanner@scan.example.net' : '1';
-        }
-        (form as HTMLFormElement).requestSubmit(form.querySelectorAll<HTMLElement>(selector)[buttonIndex] ?? null);
-      },
-      { selector: SUBMIT_BUTTONS, buttonIndex },
+    const responded = page.waitForResponse(
+      (r) => r.request().method() === method && new URL(r.url()).pathname === target && r.frame() === page.mainFrame(),
     );
+    const loaded = page.waitForEvent('load');
+    await page
+      .locator('form')
+      .nth(formIndex)
+      .evaluate(
+        (form, { selector, buttonIndex }) => {
+          for (const field of form.querySelectorAll('input, textarea')) {
+            const input = field as HTMLInputElement;
+            if (['hidden', 'submit', 'button', 'reset', 'image', 'checkbox', 'radio', 'file'].includes(input.type) || input.value) continue;
+            input.value = input.type === 'email' ? 'scanner@scan.example.net' : '1';
+          }
+          (form as HTMLFormElement).requestSubmit(form.querySelectorAll<HTMLElement>(selector)[buttonIndex] ?? null);
+        },
+        { selector: SUBMIT_BUTTONS, buttonIndex },
+      );
     const response = await responded;
     await loaded;
-    report.submissions.push({ page: local(url), method, action, button: buttons[buttonIndex] ?? NO_BUTTON, status: response.status(), landedOn: local(page.url()) });
+    report.submissions.push({
+      page: local(url),
+      method,
+      action,
+      button: buttons[buttonIndex] ?? NO_BUTTON,
+      status: response.status(),
+      landedOn: local(page.url()),
+    });
     queue.push(page.url());
     await follow();
   };
@@ -145,7 +164,13 @@ export async function scan(context: BrowserContext, startUrls: string[]): Promis
     const response = await page.goto(url);
     untouched = url;
     const forms = await readForms(page);
-    report.pages.push({ url: local(url), landedOn: local(page.url()), status: response!.status(), signedIn, forms: forms.map(({ method, action, buttons }) => ({ method, action, buttons })) });
+    report.pages.push({
+      url: local(url),
+      landedOn: local(page.url()),
+      status: response!.status(),
+      signedIn,
+      forms: forms.map(({ method, action, buttons }) => ({ method, action, buttons })),
+    });
     await follow();
     for (const [formIndex, form] of forms.entries()) {
       for (const [buttonIndex, button] of (form.buttons.length ? form.buttons : [NO_BUTTON]).entries()) {
@@ -169,7 +194,9 @@ export async function scan(context: BrowserContext, startUrls: string[]): Promis
 export function describeScan(report: ScanReport, named: (path: string) => string) {
   const pageName = (p: SeenPage) => `${p.landedOn === p.url ? p.url : `${p.url} → ${p.landedOn}`}${p.signedIn ? ' (signed in)' : ''}`;
   return {
-    pages: Object.fromEntries(report.pages.map((p) => [named(pageName(p)), p.forms.map((f) => named(`${f.method} ${f.action} [${f.buttons.join(', ')}]`))])),
+    pages: Object.fromEntries(
+      report.pages.map((p) => [named(pageName(p)), p.forms.map((f) => named(`${f.method} ${f.action} [${f.buttons.join(', ')}]`))]),
+    ),
     submissions: report.submissions.map((s) => named(`${s.button} on ${s.page}: ${s.method} ${s.action} → ${s.status} ${s.landedOn}`)),
     notFollowed: report.notFollowed,
   };

@@ -86,7 +86,8 @@ export class SmtpSink {
       },
       onData: (stream: SMTPServerDataStream, session: SMTPServerSession, callback) => {
         const envelopeTo = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
-        const fault = envelopeTo.map((address) => this.options.dataFault?.(address, this.#attempts.get(address) ?? 1)).find(Boolean) ?? null;
+        const fault =
+          envelopeTo.map((address) => this.options.dataFault?.(address, this.#attempts.get(address) ?? 1)).find(Boolean) ?? null;
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => {
           chunks.push(chunk);
@@ -155,8 +156,17 @@ export class SmtpSink {
   waitUntil(check: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
     if (check()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; ${this.messages.length} messages arrived`)), timeoutMs);
-      this.#waiters.push({ check, resolve: () => { clearTimeout(timer); resolve(); } });
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}; ${this.messages.length} messages arrived`)),
+        timeoutMs,
+      );
+      this.#waiters.push({
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 

@@ -28,7 +28,11 @@ export class WebClient {
 
   /** A form post; pairs let a field repeat, as checkboxes do. */
   post(pathOrUrl: string, fields: Record<string, string> | [string, string][]): Promise<Response> {
-    return this.request(pathOrUrl, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    return this.request(pathOrUrl, {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
   }
 
   /** The CSRF token of the first form on a page this client can see. */

@@ -16,7 +16,13 @@ const BODIES: AuditEventBody[] = [
   { at: '2030-01-02T09:00:00.000Z', actor: 'author@example.com', action: 'create', campaignId: 'c1', data: { subject: 'Update' } },
   { at: '2030-01-02T09:01:00.000Z', actor: 'author@example.com', action: 'submit', campaignId: 'c1', data: { hash: 'ab', recipients: 3 } },
   { at: '2030-01-02T09:02:00.000Z', actor: 'alice@example.com', action: 'approve', campaignId: 'c1', data: { hash: 'ab' } },
-  { at: '2030-01-02T09:03:00.000Z', actor: 'bob@example.com', action: 'approve', campaignId: 'c1', data: { hash: 'ab', nested: { a: [1, 2] } } },
+  {
+    at: '2030-01-02T09:03:00.000Z',
+    actor: 'bob@example.com',
+    action: 'approve',
+    campaignId: 'c1',
+    data: { hash: 'ab', nested: { a: [1, 2] } },
+  },
   { at: '2030-01-02T09:04:00.000Z', actor: 'system', action: 'kill_switch', campaignId: null, data: {} },
 ];
 
@@ -37,9 +43,19 @@ function copy(events: ChainedEvent[]): ChainedEvent[] {
 
 describe('chainHash', () => {
   it('is sha256(prev_hash || canonical(event)), independent of key order', () => {
-    const body: AuditEventBody = { data: { z: 1, a: 'x' }, campaignId: 'c1', action: 'approve', actor: 'alice', at: '2030-01-02T09:00:00.000Z' };
+    const body: AuditEventBody = {
+      data: { z: 1, a: 'x' },
+      campaignId: 'c1',
+      action: 'approve',
+      actor: 'alice',
+      at: '2030-01-02T09:00:00.000Z',
+    };
     const canonical = '{"action":"approve","actor":"alice","at":"2030-01-02T09:00:00.000Z","campaignId":"c1","data":{"a":"x","z":1}}';
-    expect(chainHash(GENESIS_HASH, body)).toBe(createHash('sha256').update(GENESIS_HASH + canonical).digest('hex'));
+    expect(chainHash(GENESIS_HASH, body)).toBe(
+      createHash('sha256')
+        .update(GENESIS_HASH + canonical)
+        .digest('hex'),
+    );
   });
 
   it('depends on the previous hash', () => {
@@ -92,7 +108,11 @@ describe('verifyChain', () => {
       const events = copy(chain);
       tamper(events[index]!);
       const verdict = verifyChain(events);
-      expect(verdict).toEqual({ ok: false, brokenAt: chain[index]!.id, reason: expect.stringMatching(/hash does not match the event content/) });
+      expect(verdict).toEqual({
+        ok: false,
+        brokenAt: chain[index]!.id,
+        reason: expect.stringMatching(/hash does not match the event content/),
+      });
     });
   });
 
@@ -117,7 +137,13 @@ describe('verifyChain', () => {
   it('rewriting an event and recomputing its own hash is detected at the next event', () => {
     const events = copy(chain);
     events[1]!.actor = 'mallory@example.com';
-    events[1]!.hash = chainHash(events[1]!.prevHash, { at: events[1]!.at, actor: events[1]!.actor, action: events[1]!.action, campaignId: events[1]!.campaignId, data: events[1]!.data });
+    events[1]!.hash = chainHash(events[1]!.prevHash, {
+      at: events[1]!.at,
+      actor: events[1]!.actor,
+      action: events[1]!.action,
+      campaignId: events[1]!.campaignId,
+      data: events[1]!.data,
+    });
     expect(verifyChain(events)).toEqual({ ok: false, brokenAt: 3, reason: expect.stringMatching(/prev_hash/) });
   });
 
@@ -132,16 +158,25 @@ describe('verifyChain', () => {
     expect(verifyChain(copy(chain).slice(0, -1))).toEqual({ ok: true, count: BODIES.length - 1 });
   });
 
-  it.each(chain.slice(0, -1).map((_, index) => index))('swapping events #%i and the next is detected at the first out-of-place event', (index) => {
-    const events = copy(chain);
-    [events[index], events[index + 1]] = [events[index + 1]!, events[index]!];
-    expect(verifyChain(events)).toMatchObject({ ok: false, brokenAt: chain[index + 1]!.id });
-  });
+  it.each(chain.slice(0, -1).map((_, index) => index))(
+    'swapping events #%i and the next is detected at the first out-of-place event',
+    (index) => {
+      const events = copy(chain);
+      [events[index], events[index + 1]] = [events[index + 1]!, events[index]!];
+      expect(verifyChain(events)).toMatchObject({ ok: false, brokenAt: chain[index + 1]!.id });
+    },
+  );
 
   it('an inserted event is detected', () => {
     const events = copy(chain);
     const forged: ChainedEvent = { ...copy(chain)[2]!, id: 99, actor: 'mallory@example.com' };
-    forged.hash = chainHash(forged.prevHash, { at: forged.at, actor: forged.actor, action: forged.action, campaignId: forged.campaignId, data: forged.data });
+    forged.hash = chainHash(forged.prevHash, {
+      at: forged.at,
+      actor: forged.actor,
+      action: forged.action,
+      campaignId: forged.campaignId,
+      data: forged.data,
+    });
     events.splice(3, 0, forged);
     expect(verifyChain(events)).toMatchObject({ ok: false, brokenAt: 99 });
   });
@@ -215,7 +250,10 @@ describe('AnchoredChainVerifier: the chain against signed checkpoints', () => {
   const checkpointAt = (events: ChainedEvent[], id: number, key = KEY): CheckpointFile => {
     const index = events.findIndex((e) => e.id === id);
     const at = `2032-01-01T00:00:${String(index).padStart(2, '0')}.000Z`;
-    return { name: `checkpoint-${id}.json`, content: signCheckpoint({ at, reason: 'interval', lastId: id, lastHash: events[index]!.hash, count: index + 1 }, key) };
+    return {
+      name: `checkpoint-${id}.json`,
+      content: signCheckpoint({ at, reason: 'interval', lastId: id, lastHash: events[index]!.hash, count: index + 1 }, key),
+    };
   };
   const verify = (events: ChainedEvent[], files: CheckpointFile[]) => {
     const verifier = new AnchoredChainVerifier(files, KEY);
@@ -250,7 +288,13 @@ describe('AnchoredChainVerifier: the chain against signed checkpoints', () => {
   });
 
   it('without checkpoints it can only check the links, and says there is no anchor', () => {
-    expect(verify(chain.slice(0, 7), [])).toEqual({ ok: true, count: 7, last: { id: 7, hash: chain[6]!.hash }, checkpoint: null, problems: [] });
+    expect(verify(chain.slice(0, 7), [])).toEqual({
+      ok: true,
+      count: 7,
+      last: { id: 7, hash: chain[6]!.hash },
+      checkpoint: null,
+      problems: [],
+    });
   });
 
   it.each([1, 2, 5])('truncation of the newest %i event(s) behind a checkpoint is reported, though every link holds', (dropped) => {
@@ -269,42 +313,60 @@ describe('AnchoredChainVerifier: the chain against signed checkpoints', () => {
   });
 
   it('an emptied table is truncation too', () => {
-    expect(verify([], [checkpointAt(chain, 10)]).problems).toMatchObject([{ kind: 'truncated', message: expect.stringContaining('the chain ends at no event at all') }]);
-  });
-
-  it.each([0, 3, 6, 9])('rewriting event #%i and recomputing every hash after it is reported at the first checkpoint that covers it', (index) => {
-    const events = copy(chain);
-    events[index]!.actor = 'mallory@example.com';
-    const forged = recomputed(events);
-    expect(verifyChain(forged)).toEqual({ ok: true, count: 10 });
-    const report = verify(forged, [checkpointAt(chain, 2), checkpointAt(chain, 5), checkpointAt(chain, 10)]);
-    const firstCovering = [2, 5, 10].find((id) => id >= index + 1)!;
-    const lastGood = [2, 5, 10].filter((id) => id < index + 1).at(-1);
-    expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([
-      {
-        kind: 'rewritten',
-        eventId: firstCovering,
-        checkpoint: `checkpoint-${firstCovering}.json`,
-        message: expect.stringMatching(
-          new RegExp(`^event ${firstCovering} is not the one the checkpoint of .* signed .*: the history up to it was rewritten ${lastGood ? `after event ${lastGood}, which matches` : 'from the first event on'}`),
-        ),
-      },
+    expect(verify([], [checkpointAt(chain, 10)]).problems).toMatchObject([
+      { kind: 'truncated', message: expect.stringContaining('the chain ends at no event at all') },
     ]);
   });
+
+  it.each([0, 3, 6, 9])(
+    'rewriting event #%i and recomputing every hash after it is reported at the first checkpoint that covers it',
+    (index) => {
+      const events = copy(chain);
+      events[index]!.actor = 'mallory@example.com';
+      const forged = recomputed(events);
+      expect(verifyChain(forged)).toEqual({ ok: true, count: 10 });
+      const report = verify(forged, [checkpointAt(chain, 2), checkpointAt(chain, 5), checkpointAt(chain, 10)]);
+      const firstCovering = [2, 5, 10].find((id) => id >= index + 1)!;
+      const lastGood = [2, 5, 10].filter((id) => id < index + 1).at(-1);
+      expect(report.ok).toBe(false);
+      expect(report.problems).toEqual([
+        {
+          kind: 'rewritten',
+          eventId: firstCovering,
+          checkpoint: `checkpoint-${firstCovering}.json`,
+          message: expect.stringMatching(
+            new RegExp(
+              `^event ${firstCovering} is not the one the checkpoint of .* signed .*: the history up to it was rewritten ${lastGood ? `after event ${lastGood}, which matches` : 'from the first event on'}`,
+            ),
+          ),
+        },
+      ]);
+    },
+  );
 
   it('deleting an event and recomputing the rest is reported: the count or the checkpointed event no longer fits', () => {
     const withoutFourth = recomputed(copy(chain).filter((e) => e.id !== 4));
     expect(verify(withoutFourth, [checkpointAt(chain, 10)]).problems).toMatchObject([{ kind: 'rewritten', eventId: 10 }]);
     // The checkpointed event itself deleted, later ones kept.
     const withoutFifth = recomputed(copy(chain).filter((e) => e.id !== 5));
-    expect(verify(withoutFifth, [checkpointAt(chain, 5)]).problems).toMatchObject([{ kind: 'rewritten', eventId: 6, message: expect.stringMatching(/^event 5, the newest the checkpoint .* covers, is gone while later events remain/) }]);
+    expect(verify(withoutFifth, [checkpointAt(chain, 5)]).problems).toMatchObject([
+      {
+        kind: 'rewritten',
+        eventId: 6,
+        message: expect.stringMatching(/^event 5, the newest the checkpoint .* covers, is gone while later events remain/),
+      },
+    ]);
   });
 
   it('the same hashes with an event fewer before the checkpoint cannot pass: the count is signed too', () => {
     const good = checkpointAt(chain, 10);
-    const content = signCheckpoint({ ...(good.content as { at: string; lastHash: string }), reason: 'interval', lastId: 10, count: 11 }, KEY);
-    expect(verify(chain, [{ name: 'checkpoint-10.json', content }]).problems).toMatchObject([{ kind: 'rewritten', message: expect.stringMatching(/counts 11 events up to event 10, the chain has 10/) }]);
+    const content = signCheckpoint(
+      { ...(good.content as { at: string; lastHash: string }), reason: 'interval', lastId: 10, count: 11 },
+      KEY,
+    );
+    expect(verify(chain, [{ name: 'checkpoint-10.json', content }]).problems).toMatchObject([
+      { kind: 'rewritten', message: expect.stringMatching(/counts 11 events up to event 10, the chain has 10/) },
+    ]);
   });
 
   it('refuses a checkpoint that was altered, forged with another key, or is not one, and still checks against the good ones', () => {
@@ -319,7 +381,9 @@ describe('AnchoredChainVerifier: the chain against signed checkpoints', () => {
       ['bad_checkpoint', 'checkpoint-8.json', 'it is not a checkpoint (unreadable or incomplete)'],
     ]);
     expect(report).toMatchObject({ ok: false, checkpoint: { lastId: 6 } });
-    expect(new AnchoredChainVerifier([checkpointAt(chain, 6)], undefined).report().problems).toMatchObject([{ kind: 'bad_checkpoint', message: expect.stringMatching(/AUDIT_KEY is not set/) }]);
+    expect(new AnchoredChainVerifier([checkpointAt(chain, 6)], undefined).report().problems).toMatchObject([
+      { kind: 'bad_checkpoint', message: expect.stringMatching(/AUDIT_KEY is not set/) },
+    ]);
   });
 
   it('a broken link is reported as such, with the event, and no checkpoint is compared past it', () => {

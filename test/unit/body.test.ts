@@ -24,17 +24,24 @@ describe('bodyProblems', () => {
 
   it('refuses javascript:, data: and relative link targets', () => {
     expect(bodyProblems('[click](javascript:alert(1))')).toEqual([{ line: 1, message: expect.stringMatching(/http:, https: or mailto:/) }]);
-    expect(bodyProblems('Hi\n\n[x](data:text/html;base64,PHNjcmlwdD4=)')).toEqual([{ line: 3, message: expect.stringMatching(/http:, https: or mailto:/) }]);
+    expect(bodyProblems('Hi\n\n[x](data:text/html;base64,PHNjcmlwdD4=)')).toEqual([
+      { line: 3, message: expect.stringMatching(/http:, https: or mailto:/) },
+    ]);
     expect(bodyProblems('[x](/relative/path)')).toHaveLength(1);
   });
 
   it('refuses images, and merge fields in a link address', () => {
-    expect(bodyProblems('Hi\n![pixel](https://tracker.example.net/p.gif)')).toEqual([{ line: 2, message: expect.stringMatching(/images are not allowed/) }]);
-    expect(bodyProblems('[yours](https://intranet.example.com/u/{{id}})')).toEqual([{ line: 1, message: expect.stringMatching(/merge field/) }]);
+    expect(bodyProblems('Hi\n![pixel](https://tracker.example.net/p.gif)')).toEqual([
+      { line: 2, message: expect.stringMatching(/images are not allowed/) },
+    ]);
+    expect(bodyProblems('[yours](https://intranet.example.com/u/{{id}})')).toEqual([
+      { line: 1, message: expect.stringMatching(/merge field/) },
+    ]);
   });
 
   it('accepts ordinary Markdown, and HTML shown as code', () => {
-    const body = '# Title\n\nHello **{{firstName}}**, see [the policy](https://intranet.example.com/p).\n\n- a\n- b\n\n```\n<script>shown as code</script>\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n';
+    const body =
+      '# Title\n\nHello **{{firstName}}**, see [the policy](https://intranet.example.com/p).\n\n- a\n- b\n\n```\n<script>shown as code</script>\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n';
     expect(bodyProblems(body)).toEqual([]);
   });
 
@@ -54,7 +61,9 @@ describe('prepareBody', () => {
   });
 
   it('makes a text part with no Markdown markers, each link as its text and its address', () => {
-    const { text } = prepareBody('# Travel policy\n\nHello **{{firstName}}**, _please_ read [the policy](https://intranet.example.com/travel).\n\n- one\n- two');
+    const { text } = prepareBody(
+      '# Travel policy\n\nHello **{{firstName}}**, _please_ read [the policy](https://intranet.example.com/travel).\n\n- one\n- two',
+    );
     expect(text).not.toMatch(/\*\*|(^|\s)_|#|\]\(/);
     expect(text).toContain('Travel policy');
     expect(text).toContain('Hello {{firstName}}, please read the policy <https://intranet.example.com/travel>');
@@ -68,7 +77,9 @@ describe('prepareBody', () => {
   });
 
   it('lists every link with where it really goes', () => {
-    const { html } = prepareBody('[Intranet](https://intranet.example.com/a?b=1&c=2) and [mail us](mailto:help@Example.com) and https://evil.example.net/x');
+    const { html } = prepareBody(
+      '[Intranet](https://intranet.example.com/a?b=1&c=2) and [mail us](mailto:help@Example.com) and https://evil.example.net/x',
+    );
     expect(linksIn(html)).toEqual([
       { text: 'Intranet', href: 'https://intranet.example.com/a?b=1&c=2', domain: 'intranet.example.com' },
       { text: 'mail us', href: 'mailto:help@Example.com', domain: 'example.com' },

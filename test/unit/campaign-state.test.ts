@@ -11,15 +11,7 @@ import {
 
 // The whole life of a campaign, written out independently of the implementation
 // (DESIGN.md, "The life of a campaign"). Anything not in this table must be refused.
-const STATUSES: readonly CampaignStatus[] = [
-  'draft',
-  'pending_approval',
-  'scheduled',
-  'sending',
-  'sent',
-  'halted',
-  'cancelled',
-];
+const STATUSES: readonly CampaignStatus[] = ['draft', 'pending_approval', 'scheduled', 'sending', 'sent', 'halted', 'cancelled'];
 
 const EXPECTED: Record<CampaignAction, Partial<Record<CampaignStatus, CampaignStatus>>> = {
   // any edit returns the campaign to draft (and voids approvals)
@@ -88,7 +80,11 @@ describe('campaign state machine', () => {
 
   it('nothing moves a campaign to sending or sent except start and finish', () => {
     const into = (target: CampaignStatus) =>
-      CAMPAIGN_STATUSES.flatMap((from) => ACTIONS.filter((action) => canTransition(from, action) && nextStatus(from, action) === target).map((action) => `${from} --${action}-->`));
+      CAMPAIGN_STATUSES.flatMap((from) =>
+        ACTIONS.filter((action) => canTransition(from, action) && nextStatus(from, action) === target).map(
+          (action) => `${from} --${action}-->`,
+        ),
+      );
     expect(into('sending')).toEqual(['scheduled --start-->']);
     expect(into('sent')).toEqual(['sending --finish-->']);
   });

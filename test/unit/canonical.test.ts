@@ -8,9 +8,7 @@ describe('canonicalJson', () => {
   });
 
   it('sorts keys at every depth, including objects inside arrays', () => {
-    expect(canonicalJson({ z: { y: 1, x: [{ b: 1, a: 2 }] }, a: null })).toBe(
-      '{"a":null,"z":{"x":[{"a":2,"b":1}],"y":1}}',
-    );
+    expect(canonicalJson({ z: { y: 1, x: [{ b: 1, a: 2 }] }, a: null })).toBe('{"a":null,"z":{"x":[{"a":2,"b":1}],"y":1}}');
   });
 
   it('the same value gives the same text whatever the key insertion order', () => {

@@ -20,7 +20,14 @@ const BASE: FrozenContent = {
   policy: null,
 };
 
-const DECISION = { applied: ['1,000 or more recipients need 3 approvers'], requiredApprovals: 3, adminApprover: false, holdMinutes: 0, firstWave: null, quietHours: null };
+const DECISION = {
+  applied: ['1,000 or more recipients need 3 approvers'],
+  requiredApprovals: 3,
+  adminApprover: false,
+  holdMinutes: 0,
+  firstWave: null,
+  quietHours: null,
+};
 
 /**
  * For every frozen field, values that differ from BASE. A mapped type, so a field
@@ -29,7 +36,11 @@ const DECISION = { applied: ['1,000 or more recipients need 3 approvers'], requi
 const VARIANTS: { [K in keyof FrozenContent]-?: FrozenContent[K][] } = {
   kind: ['correction'],
   subject: ['Please update your laptop ', 'please update your laptop', 'Please update your laptop!', ''],
-  bodyMarkdown: ['Hello {{firstName}},\n\nUpdate today!', 'Hello {{lastName}},\n\nUpdate today.', 'Hello {{firstName}},\r\n\r\nUpdate today.'],
+  bodyMarkdown: [
+    'Hello {{firstName}},\n\nUpdate today!',
+    'Hello {{lastName}},\n\nUpdate today.',
+    'Hello {{firstName}},\r\n\r\nUpdate today.',
+  ],
   fromAddress: ['comms2@example.com', 'comms@example.org'],
   fromName: ['Internal Comms ', 'IT'],
   sendAt: [null, '2030-01-02T09:00:00.001Z', '2030-01-02T10:00:00.000Z'],
@@ -51,7 +62,9 @@ describe('contentHash', () => {
 
   it('is the SHA-256 of the versioned canonical JSON (stored hashes must stay valid across releases)', () => {
     const canonical =
-      '{"audienceDigest":"' + 'c'.repeat(64) + '",' +
+      '{"audienceDigest":"' +
+      'c'.repeat(64) +
+      '",' +
       '"bodyMarkdown":"Hello {{firstName}},\\n\\nUpdate today.",' +
       '"external":false,' +
       '"fromAddress":"comms@example.com",' +
@@ -150,10 +163,7 @@ describe('AudienceDigest', () => {
     const shuffled = AUDIENCE.map(
       (r) => ({ replyToMessageId: r.replyToMessageId, fields: { ...r.fields }, name: r.name, email: r.email }) as SnapshotRecipient,
     );
-    const two = [
-      recipient('a@example.com', { fields: { a: '1', b: '2' } }),
-      recipient('b@example.com', { fields: { b: '2', a: '1' } }),
-    ];
+    const two = [recipient('a@example.com', { fields: { a: '1', b: '2' } }), recipient('b@example.com', { fields: { b: '2', a: '1' } })];
     const twoSwapped = [
       recipient('a@example.com', { fields: { b: '2', a: '1' } }),
       recipient('b@example.com', { fields: { a: '1', b: '2' } }),
@@ -195,8 +205,7 @@ describe('AudienceDigest', () => {
 
   describe('any change to the recipients changes the digest', () => {
     const base = digestOf(AUDIENCE);
-    const withSecond = (change: Partial<SnapshotRecipient>) =>
-      digestOf([AUDIENCE[0]!, { ...AUDIENCE[1]!, ...change }, AUDIENCE[2]!]);
+    const withSecond = (change: Partial<SnapshotRecipient>) => digestOf([AUDIENCE[0]!, { ...AUDIENCE[1]!, ...change }, AUDIENCE[2]!]);
 
     it.each([
       ['email', { email: 'bb@example.com' }],

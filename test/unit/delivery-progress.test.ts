@@ -25,7 +25,9 @@ describe('deliveryBreakdown', () => {
     const breakdown = deliveryBreakdown(noDeliveries(), 120, 'scheduled');
     expect(segmentCounts(breakdown)).toMatchObject({ waiting: 120, sent: 0 });
     expect(breakdown.summary).toBe('Nothing sent yet: 120 waiting.');
-    expect(deliveryBreakdown(noDeliveries(), 0, 'draft').summary).toBe('No recipients yet: the audience is frozen when the campaign is submitted.');
+    expect(deliveryBreakdown(noDeliveries(), 0, 'draft').summary).toBe(
+      'No recipients yet: the audience is frozen when the campaign is submitted.',
+    );
   });
 
   it('sent: failures, unknowns and suppressed recipients stay visible', () => {

@@ -10,7 +10,10 @@ import {
 import { CAMPAIGN_STATUSES } from '../../src/domain/campaign-state.js';
 
 /** Builds an error shaped like nodemailer's: an Error with SMTP details attached. */
-function smtpError(message: string, details: { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number; response?: string; command?: string }) {
+function smtpError(
+  message: string,
+  details: { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number; response?: string; command?: string },
+) {
   return Object.assign(new Error(message), details);
 }
 
@@ -27,15 +30,44 @@ describe('classifySmtpError', () => {
     });
 
     it.each([
-      ['a 554 greeting (seen)', smtpError('Invalid greeting. response=554 No service: 554 No service', { code: 'EPROTOCOL', responseCode: 554, response: '554 No service', command: 'CONN' })],
-      ['MAIL FROM 550 (seen)', smtpError('Mail command failed: 550 Sender refused', { code: 'EENVELOPE', responseCode: 550, response: '550 Sender refused', command: 'MAIL FROM' })],
-      ['DATA command 554 (seen)', smtpError('Data command failed: 554 No data now', { code: 'EENVELOPE', responseCode: 554, response: '554 No data now', command: 'DATA' })],
+      [
+        'a 554 greeting (seen)',
+        smtpError('Invalid greeting. response=554 No service: 554 No service', {
+          code: 'EPROTOCOL',
+          responseCode: 554,
+          response: '554 No service',
+          command: 'CONN',
+        }),
+      ],
+      [
+        'MAIL FROM 550 (seen)',
+        smtpError('Mail command failed: 550 Sender refused', {
+          code: 'EENVELOPE',
+          responseCode: 550,
+          response: '550 Sender refused',
+          command: 'MAIL FROM',
+        }),
+      ],
+      [
+        'DATA command 554 (seen)',
+        smtpError('Data command failed: 554 No data now', {
+          code: 'EENVELOPE',
+          responseCode: 554,
+          response: '554 No data now',
+          command: 'DATA',
+        }),
+      ],
     ])('%s', (_label, error) => {
       expect(classifySmtpError(error)).toEqual({ kind: 'permanent', response: error.response });
     });
 
     it('a 5xx reply to the end of DATA is permanent, not ambiguous: the server said no (seen)', () => {
-      const error = smtpError('Message failed: 554 Message refused', { code: 'EMESSAGE', responseCode: 554, response: '554 Message refused', command: 'DATA' });
+      const error = smtpError('Message failed: 554 Message refused', {
+        code: 'EMESSAGE',
+        responseCode: 554,
+        response: '554 Message refused',
+        command: 'DATA',
+      });
       expect(classifySmtpError(error).kind).toBe('permanent');
     });
   });
@@ -43,36 +75,79 @@ describe('classifySmtpError', () => {
   describe('4xx replies are transient', () => {
     it.each([400, 421, 450, 451, 452, 499])('%i', (responseCode) => {
       const response = `${responseCode} 4.7.0 try later`;
-      const outcome = classifySmtpError(smtpError('Temporary failure', { code: 'EENVELOPE', responseCode, response, command: 'MAIL FROM' }));
+      const outcome = classifySmtpError(
+        smtpError('Temporary failure', { code: 'EENVELOPE', responseCode, response, command: 'MAIL FROM' }),
+      );
       expect(outcome).toEqual({ kind: 'transient', response });
     });
 
     it.each([
-      ['a 421 greeting (seen)', smtpError('Invalid greeting. response=421 Too busy: 421 Too busy', { code: 'EPROTOCOL', responseCode: 421, response: '421 Too busy', command: 'CONN' })],
-      ['RCPT TO 450 (seen)', smtpError("Can't send mail - all recipients were rejected: 450 Mailbox unavailable", { code: 'EENVELOPE', responseCode: 450, response: '450 Mailbox unavailable', command: 'RCPT TO' })],
-      ['DATA command 451 (seen)', smtpError('Data command failed: 451 No data now', { code: 'EENVELOPE', responseCode: 451, response: '451 No data now', command: 'DATA' })],
+      [
+        'a 421 greeting (seen)',
+        smtpError('Invalid greeting. response=421 Too busy: 421 Too busy', {
+          code: 'EPROTOCOL',
+          responseCode: 421,
+          response: '421 Too busy',
+          command: 'CONN',
+        }),
+      ],
+      [
+        'RCPT TO 450 (seen)',
+        smtpError("Can't send mail - all recipients were rejected: 450 Mailbox unavailable", {
+          code: 'EENVELOPE',
+          responseCode: 450,
+          response: '450 Mailbox unavailable',
+          command: 'RCPT TO',
+        }),
+      ],
+      [
+        'DATA command 451 (seen)',
+        smtpError('Data command failed: 451 No data now', {
+          code: 'EENVELOPE',
+          responseCode: 451,
+          response: '451 No data now',
+          command: 'DATA',
+        }),
+      ],
     ])('%s', (_label, error) => {
       expect(classifySmtpError(error)).toEqual({ kind: 'transient', response: error.response });
     });
 
     it('a 4xx reply to the end of DATA is transient: the server did not take it (seen)', () => {
-      const error = smtpError('Message failed: 451 Message refused', { code: 'EMESSAGE', responseCode: 451, response: '451 Message refused', command: 'DATA' });
+      const error = smtpError('Message failed: 451 Message refused', {
+        code: 'EMESSAGE',
+        responseCode: 451,
+        response: '451 Message refused',
+        command: 'DATA',
+      });
       expect(classifySmtpError(error).kind).toBe('transient');
     });
   });
 
   describe('failures that happen before any message goes out are transient', () => {
     it.each([
-      ['connection refused (seen)', smtpError('connect ECONNREFUSED 127.0.0.1:25', { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' })],
-      ['closed before the greeting, the pool gave up reconnecting (seen)', smtpError('Reached maximum number of retries after connection was closed', { code: 'ECONNECTION' })],
+      [
+        'connection refused (seen)',
+        smtpError('connect ECONNREFUSED 127.0.0.1:25', { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' }),
+      ],
+      [
+        'closed before the greeting, the pool gave up reconnecting (seen)',
+        smtpError('Reached maximum number of retries after connection was closed', { code: 'ECONNECTION' }),
+      ],
       ['the pool already closed (seen)', smtpError('Connection pool was closed', { code: 'ECONNECTION' })],
       ['the pool closed with the message still queued', smtpError('Connection pool was closed', {})],
       ['raw ECONNREFUSED', smtpError('connect ECONNREFUSED', { code: 'ECONNREFUSED' })],
       ['DNS failure', smtpError('getaddrinfo ENOTFOUND smtp.example.com', { code: 'EDNS', command: 'CONN' })],
       ['unknown host', smtpError('getaddrinfo ENOTFOUND', { code: 'ESOCKET', originalCode: 'ENOTFOUND', command: 'CONN' })],
       ['connect timeout', smtpError('Connection timeout', { code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT', command: 'CONN' })],
-      ['greeting never received', smtpError('Greeting never received', { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', command: 'CONN' })],
-      ['TLS handshake timeout', smtpError('TLS handshake timed out', { code: 'ETIMEDOUT', timeoutType: 'UPGRADE_TIMEOUT', command: 'CONN' })],
+      [
+        'greeting never received',
+        smtpError('Greeting never received', { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', command: 'CONN' }),
+      ],
+      [
+        'TLS handshake timeout',
+        smtpError('TLS handshake timed out', { code: 'ETIMEDOUT', timeoutType: 'UPGRADE_TIMEOUT', command: 'CONN' }),
+      ],
       ['TLS failure', smtpError('Error initiating TLS', { code: 'ETLS', command: 'CONN' })],
       ['authentication failure without a reply code', smtpError('Invalid login', { code: 'EAUTH', command: 'AUTH PLAIN' })],
       ['invalid envelope', smtpError('Invalid recipient', { code: 'EENVELOPE', command: 'API' })],
@@ -85,7 +160,10 @@ describe('classifySmtpError', () => {
     it.each([
       ['closed without a reply to the final dot (seen)', { code: 'ECONNECTION', command: 'CONN' }],
       ['reset without a reply to the final dot (seen)', { code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN' }],
-      ['socket timeout waiting for the reply to the final dot (seen)', { code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' }],
+      [
+        'socket timeout waiting for the reply to the final dot (seen)',
+        { code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' },
+      ],
       // Nothing had arrived whole, but the error is the very one of a close after the dot.
       ['closed inside the body (seen)', { code: 'ECONNECTION', command: 'CONN' }],
       ['unexpected response', { code: 'EPROTOCOL', command: 'CONN' }],
@@ -110,7 +188,9 @@ describe('classifySmtpError', () => {
     });
 
     it('falls back to the error message', () => {
-      expect(classifySmtpError(smtpError('Connection closed unexpectedly', { code: 'ECONNECTION', command: 'CONN' })).response).toBe('Connection closed unexpectedly');
+      expect(classifySmtpError(smtpError('Connection closed unexpectedly', { code: 'ECONNECTION', command: 'CONN' })).response).toBe(
+        'Connection closed unexpectedly',
+      );
     });
 
     it('works on a plain object with nothing but a message', () => {

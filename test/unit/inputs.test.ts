@@ -166,11 +166,16 @@ describe('createCampaignInput', () => {
         audience: { recipients: [{ email: 'ada@example.com' }, { email: 'bob@example.com' }, { email: '  ADA@example.com ' }] },
       };
       const issues = issuesOf(createCampaignInput, value);
-      expect(issues).toEqual([{ path: ['audience', 'recipients', 2, 'email'], message: 'duplicate address ada@example.com', code: 'custom' }]);
+      expect(issues).toEqual([
+        { path: ['audience', 'recipients', 2, 'email'], message: 'duplicate address ada@example.com', code: 'custom' },
+      ]);
     });
 
     it('reports every repeat of a duplicated address', () => {
-      const value = { ...MINIMAL, audience: { recipients: [{ email: 'a@example.com' }, { email: 'a@example.com' }, { email: 'A@example.com' }] } };
+      const value = {
+        ...MINIMAL,
+        audience: { recipients: [{ email: 'a@example.com' }, { email: 'a@example.com' }, { email: 'A@example.com' }] },
+      };
       expect(issuesOf(createCampaignInput, value).map((i) => i.path)).toEqual([
         ['audience', 'recipients', 1, 'email'],
         ['audience', 'recipients', 2, 'email'],
@@ -215,9 +220,12 @@ describe('createCampaignInput', () => {
   });
 
   describe('sendAt', () => {
-    it.each(['2030-01-02T09:00:00Z', '2030-01-02T09:00:00.123Z', '2030-01-02T10:00:00+01:00', '2030-01-02T04:00:00-05:00'])('accepts %s', (sendAt) => {
-      expect(createCampaignInput.parse({ ...MINIMAL, sendAt }).sendAt).toBe(sendAt);
-    });
+    it.each(['2030-01-02T09:00:00Z', '2030-01-02T09:00:00.123Z', '2030-01-02T10:00:00+01:00', '2030-01-02T04:00:00-05:00'])(
+      'accepts %s',
+      (sendAt) => {
+        expect(createCampaignInput.parse({ ...MINIMAL, sendAt }).sendAt).toBe(sendAt);
+      },
+    );
 
     it('accepts null (send as soon as approved) and absence', () => {
       expect(createCampaignInput.parse({ ...MINIMAL, sendAt: null }).sendAt).toBeNull();

@@ -8,8 +8,14 @@ const removed = (text: string): DiffLine => ({ kind: 'removed', text });
 /** The two bodies a diff claims to describe: an approver reading it must be able to trust both. */
 function sides(diff: DiffLine[]): { before: string; after: string } {
   return {
-    before: diff.filter((l) => l.kind !== 'added').map((l) => l.text).join('\n'),
-    after: diff.filter((l) => l.kind !== 'removed').map((l) => l.text).join('\n'),
+    before: diff
+      .filter((l) => l.kind !== 'added')
+      .map((l) => l.text)
+      .join('\n'),
+    after: diff
+      .filter((l) => l.kind !== 'removed')
+      .map((l) => l.text)
+      .join('\n'),
   };
 }
 
@@ -92,6 +98,10 @@ describe('diffLines (what an approver sees changed in a resubmitted body)', () =
   it('keeps the longest run of lines in common unchanged', () => {
     // Longest common subsequence of 1..6 and its reverse is one line; of these two, three lines.
     expect(diffLines('1\n2\n3\n4\n5\n6', '6\n5\n4\n3\n2\n1').filter((l) => l.kind === 'same')).toHaveLength(1);
-    expect(diffLines('a\nb\nc\nd\ne', 'b\nx\nd\ny\ne').filter((l) => l.kind === 'same').map((l) => l.text)).toEqual(['b', 'd', 'e']);
+    expect(
+      diffLines('a\nb\nc\nd\ne', 'b\nx\nd\ny\ne')
+        .filter((l) => l.kind === 'same')
+        .map((l) => l.text),
+    ).toEqual(['b', 'd', 'e']);
   });
 });

@@ -44,8 +44,7 @@ describe('mergeFieldsIn', () => {
 });
 
 describe('mergeValues', () => {
-  const values = (name: string, fields: Record<string, string> = {}) =>
-    mergeValues({ email: 'ada@example.com', name, fields });
+  const values = (name: string, fields: Record<string, string> = {}) => mergeValues({ email: 'ada@example.com', name, fields });
 
   it('derives firstName and lastName from the name', () => {
     expect(values('Ada Lovelace')).toMatchObject({ name: 'Ada Lovelace', firstName: 'Ada', lastName: 'Lovelace' });
@@ -193,7 +192,14 @@ describe('checkMergeFields', () => {
   // 120 recipients: all named, 100 with a surname; a desk column 90 of them fill, and a region column nobody fills.
   const audience = {
     recipients: 120,
-    filled: new Map([['email', 120], ['name', 120], ['firstName', 120], ['lastName', 100], ['desk', 90], ['region', 0]]),
+    filled: new Map([
+      ['email', 120],
+      ['name', 120],
+      ['firstName', 120],
+      ['lastName', 100],
+      ['desk', 90],
+      ['region', 0],
+    ]),
   };
 
   it('flags a field no recipient has, with the field it most likely meant', () => {

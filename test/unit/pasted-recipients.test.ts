@@ -12,7 +12,8 @@ describe('parsePastedRecipients (the compose form\'s "more recipients" box)', ()
   });
 
   it('takes "Name <address>", with or without quotes around the name', () => {
-    const pasted = 'Ann Lee <ann@corp.example.com>\n"Ray, Bob" <bob@corp.example.com>\nLee, Cho <cho@corp.example.com>\n<dee@corp.example.com>';
+    const pasted =
+      'Ann Lee <ann@corp.example.com>\n"Ray, Bob" <bob@corp.example.com>\nLee, Cho <cho@corp.example.com>\n<dee@corp.example.com>';
     expect(parsePastedRecipients(pasted).recipients).toEqual([
       person('ann@corp.example.com', 'Ann Lee'),
       person('bob@corp.example.com', 'Ray, Bob'),
@@ -70,7 +71,14 @@ describe('parsePastedRecipients (the compose form\'s "more recipients" box)', ()
   });
 
   it('names each bad line by its number in the box, counting blank lines, and says what is wrong', () => {
-    const pasted = ['ann@corp.example.com', '', 'Bob Ray', 'cho(at)corp.example.com', 'dee@corp.example.com', 'Eve <eve@corp.example.com'].join('\n');
+    const pasted = [
+      'ann@corp.example.com',
+      '',
+      'Bob Ray',
+      'cho(at)corp.example.com',
+      'dee@corp.example.com',
+      'Eve <eve@corp.example.com',
+    ].join('\n');
     const { recipients, errors } = parsePastedRecipients(pasted);
     expect(errors).toEqual([
       { line: 3, message: '"Bob Ray": is not a valid email address' },

@@ -13,11 +13,28 @@ const HASH = 'a'.repeat(64);
 const OLD_HASH = 'b'.repeat(64);
 
 function approve(approverId: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
-  return { approverId, contentHash: HASH, decision: 'approve', voided: false, approverEligible: true, approverIsAdmin: false, ...overrides };
+  return {
+    approverId,
+    contentHash: HASH,
+    decision: 'approve',
+    voided: false,
+    approverEligible: true,
+    approverIsAdmin: false,
+    ...overrides,
+  };
 }
 
 function input(approvals: ApprovalRecord[], overrides: Partial<QuorumInput> = {}): QuorumInput {
-  return { requiredApprovals: 2, contentHash: HASH, authorId: 'author', editorIds: ['author'], listContributorIds: [], approvals, adminApprover: false, ...overrides };
+  return {
+    requiredApprovals: 2,
+    contentHash: HASH,
+    authorId: 'author',
+    editorIds: ['author'],
+    listContributorIds: [],
+    approvals,
+    adminApprover: false,
+    ...overrides,
+  };
 }
 
 describe('evaluateQuorum', () => {
@@ -70,7 +87,9 @@ describe('evaluateQuorum', () => {
 
   it('a sensitive list needs an admin among the approvers: without one, two approvals are not a quorum', () => {
     expect(evaluateQuorum(input([approve('alice'), approve('bob')], { adminApprover: true })).reached).toBe(false);
-    expect(evaluateQuorum(input([approve('alice'), approve('cho', { approverIsAdmin: true })], { adminApprover: true })).reached).toBe(true);
+    expect(evaluateQuorum(input([approve('alice'), approve('cho', { approverIsAdmin: true })], { adminApprover: true })).reached).toBe(
+      true,
+    );
   });
 
   it('approvals for a stale content hash do not count', () => {
@@ -92,9 +111,7 @@ describe('evaluateQuorum', () => {
   });
 
   it('a voided old approval plus a fresh one by the same person counts once', () => {
-    const state = evaluateQuorum(
-      input([approve('alice', { contentHash: OLD_HASH, voided: true }), approve('alice'), approve('bob')]),
-    );
+    const state = evaluateQuorum(input([approve('alice', { contentHash: OLD_HASH, voided: true }), approve('alice'), approve('bob')]));
     expect([...state.approvedBy].sort()).toEqual(['alice', 'bob']);
     expect(state.reached).toBe(true);
   });

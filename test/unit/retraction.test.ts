@@ -4,14 +4,19 @@ import { NO_POLICY } from '../../src/domain/policy.js';
 import { countOf, DRY_RUN_OUTCOMES, dryRunOutcome, itemOutcome, retractionQuorum, servesAddress } from '../../src/domain/retraction.js';
 import { parsePolicy } from '../../src/policy-file.js';
 
-describe('retractionQuorum: the correction\'s approvers plus an admin', () => {
+describe("retractionQuorum: the correction's approvers plus an admin", () => {
   const approver = (id: string) => ({ approverId: id, roles: ['approver' as const] });
   const admin = (id: string) => ({ approverId: id, roles: ['admin' as const] });
 
   it('two approvers are not enough without an admin, and an admin alone is not enough', () => {
     expect(retractionQuorum(2, [approver('a'), approver('b')], 'req')).toMatchObject({ met: false, missing: ['an admin'] });
     expect(retractionQuorum(2, [admin('c')], 'req')).toMatchObject({ met: false, missing: ['2 more approvers'] });
-    expect(retractionQuorum(2, [approver('a'), approver('b'), admin('c')], 'req')).toMatchObject({ met: true, approvers: 2, admin: true, missing: [] });
+    expect(retractionQuorum(2, [approver('a'), approver('b'), admin('c')], 'req')).toMatchObject({
+      met: true,
+      approvers: 2,
+      admin: true,
+      missing: [],
+    });
   });
 
   it('counts each person once, as approver or as the admin, and never the requester', () => {
@@ -52,7 +57,12 @@ describe('retraction outcomes', () => {
   });
 
   it('counts every outcome, zero when absent, and ignores keys it does not know', () => {
-    expect(countOf(DRY_RUN_OUTCOMES, [{ key: 'would_remove', n: '3' }, { key: 'bogus', n: 9 }])).toEqual({ would_remove: 3, not_found: 0, already_deleted: 0, failed: 0, not_retractable: 0 });
+    expect(
+      countOf(DRY_RUN_OUTCOMES, [
+        { key: 'would_remove', n: '3' },
+        { key: 'bogus', n: 9 },
+      ]),
+    ).toEqual({ would_remove: 3, not_found: 0, already_deleted: 0, failed: 0, not_retractable: 0 });
   });
 });
 
@@ -64,11 +74,23 @@ describe('turning retraction on', () => {
   });
 
   it('an IMAP backend needs its master login and the domains it serves, and a URL without credentials', () => {
-    expect(() => loadConfig({ RETRACT_IMAP_URL: 'imaps://mail.example.com:993' })).toThrow(/RETRACT_IMAP_URL: needs RETRACT_IMAP_MASTER_USER/);
-    expect(() => loadConfig({ RETRACT_IMAP_URL: 'imaps://admin:secret@mail.example.com:993', RETRACT_IMAP_MASTER_USER: 'm', RETRACT_IMAP_MASTER_PASSWORD: 'p', RETRACT_DOMAINS: 'example.com' })).toThrow(
-      /RETRACT_IMAP_URL: an imap:\/\/ or imaps:\/\/ URL with host and port only/,
+    expect(() => loadConfig({ RETRACT_IMAP_URL: 'imaps://mail.example.com:993' })).toThrow(
+      /RETRACT_IMAP_URL: needs RETRACT_IMAP_MASTER_USER/,
     );
-    const config = loadConfig({ RETRACT_IMAP_URL: 'imaps://mail.example.com:993', RETRACT_IMAP_MASTER_USER: 'm', RETRACT_IMAP_MASTER_PASSWORD: 'p', RETRACT_DOMAINS: 'Example.com, corp.example.com' });
+    expect(() =>
+      loadConfig({
+        RETRACT_IMAP_URL: 'imaps://admin:secret@mail.example.com:993',
+        RETRACT_IMAP_MASTER_USER: 'm',
+        RETRACT_IMAP_MASTER_PASSWORD: 'p',
+        RETRACT_DOMAINS: 'example.com',
+      }),
+    ).toThrow(/RETRACT_IMAP_URL: an imap:\/\/ or imaps:\/\/ URL with host and port only/);
+    const config = loadConfig({
+      RETRACT_IMAP_URL: 'imaps://mail.example.com:993',
+      RETRACT_IMAP_MASTER_USER: 'm',
+      RETRACT_IMAP_MASTER_PASSWORD: 'p',
+      RETRACT_DOMAINS: 'Example.com, corp.example.com',
+    });
     expect(config.RETRACT_DOMAINS).toEqual(['example.com', 'corp.example.com']);
     expect(config).toMatchObject({ RETRACT_CONCURRENCY: 4, RETRACT_RATE_PER_SECOND: 10, RETRACT_MAX_ATTEMPTS: 4 });
   });

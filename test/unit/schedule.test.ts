@@ -79,7 +79,7 @@ describe('holdWindowMs', () => {
 });
 
 describe('describeSendTime', () => {
-  it('names a requested time in the organisation\'s zone, and names the zone', () => {
+  it("names a requested time in the organisation's zone, and names the zone", () => {
     expect(describeSendTime(new Date('2030-01-02T12:00:00.000Z'), 'UTC')).toBe('Wed 2 Jan 2030, 12:00 UTC');
     expect(describeSendTime(new Date('2030-07-02T12:00:00.000Z'), 'Europe/Paris')).toBe('Tue 2 Jul 2030, 14:00 Europe/Paris');
   });

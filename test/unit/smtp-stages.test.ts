@@ -36,10 +36,23 @@ async function dataRefuser(code: number, message: string): Promise<DataRefusingS
 /** A message as a worker composes it. */
 function message(bodyMarkdown = 'The canteen opens at **eight** on Monday.') {
   const content = { subject: SUBJECT, fromAddress: 'comms@corp.example.com', fromName: 'Internal Comms' };
-  return composeMessage(content, prepareBody(bodyMarkdown), { email: RECIPIENT, name: 'Dana', fields: {}, messageId: '<stage@corp.example.com>', replyToMessageId: null });
+  return composeMessage(content, prepareBody(bodyMarkdown), {
+    email: RECIPIENT,
+    name: 'Dana',
+    fields: {},
+    messageId: '<stage@corp.example.com>',
+    replyToMessageId: null,
+  });
 }
 
-type NodemailerError = Error & { code?: string; originalCode?: string; command?: string; responseCode?: number; timeoutType?: string; bodyStage?: BodyStage };
+type NodemailerError = Error & {
+  code?: string;
+  originalCode?: string;
+  command?: string;
+  responseCode?: number;
+  timeoutType?: string;
+  bodyStage?: BodyStage;
+};
 
 /** Sends one message through the project's mailer and returns what nodemailer raised. */
 async function failure(url: string, options: { bodyMarkdown?: string; socketTimeoutMs?: number } = {}): Promise<NodemailerError> {
@@ -57,7 +70,9 @@ async function failure(url: string, options: { bodyMarkdown?: string; socketTime
 /** The fields classifySmtpError reads, as nodemailer set them, and how far the mailer saw the body go. */
 function shape(error: NodemailerError) {
   const { code, originalCode, command, responseCode, timeoutType, bodyStage } = error;
-  return Object.fromEntries(Object.entries({ code, originalCode, command, responseCode, timeoutType, bodyStage }).filter(([, v]) => v !== undefined));
+  return Object.fromEntries(
+    Object.entries({ code, originalCode, command, responseCode, timeoutType, bodyStage }).filter(([, v]) => v !== undefined),
+  );
 }
 
 async function portWithNothingListening(): Promise<number> {

@@ -5,7 +5,11 @@ import { escapeMarkdown, template } from '../../src/mail/templates.js';
 describe('templates', () => {
   it('a correction of a subject full of Markdown and HTML is still a body that renders, and shows the subject as written', () => {
     const subject = 'Use <b>this</b> *now* [here](javascript:x) # 1_000 `code`';
-    const body = template('correction.md').render({ originalSubject: subject, originalSentAt: 'Mon, 30 Nov 2026 09:00:00 GMT', note: 'Ignore <i>it</i>.' });
+    const body = template('correction.md').render({
+      originalSubject: subject,
+      originalSentAt: 'Mon, 30 Nov 2026 09:00:00 GMT',
+      note: 'Ignore <i>it</i>.',
+    });
     expect(bodyProblems(body)).toEqual([]);
     const { text } = prepareBody(body);
     expect(text).toContain(`The message "${subject}" that we sent you on Mon, 30 Nov 2026 09:00:00 GMT was sent in error.`);

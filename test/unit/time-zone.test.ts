@@ -131,7 +131,7 @@ describe('zonedLocalToUtc (the compose form\'s "send at" in the author\'s zone)'
   });
 });
 
-describe('utcToZonedLocal (the form shows a saved send time back in the author\'s zone)', () => {
+describe("utcToZonedLocal (the form shows a saved send time back in the author's zone)", () => {
   it.each([
     ['2026-12-01T08:30:00.000Z', 'Europe/Berlin', '2026-12-01T09:30'],
     ['2026-07-01T13:30:45.500Z', 'America/New_York', '2026-07-01T09:30'],
@@ -178,16 +178,19 @@ describe('round trips across the clock changes of 2026', () => {
     expect(repeated).toHaveLength(Math.max(0, fallBack / (15 * MINUTE)));
   });
 
-  it.each(DAYS)('%s around %s: every wall-clock time converts to an instant the clock shows as that time, or later if skipped', (zone, day) => {
-    const start = Date.parse(`${day}T00:00:00Z`) - 24 * HOUR;
-    const locals = Array.from({ length: 3 * 24 * 4 }, (_, i) => new Date(start + i * 15 * MINUTE).toISOString().slice(0, 16));
-    const skipped = locals.filter((local) => utcToZonedLocal(zonedLocalToUtc(local, zone), zone) !== local);
-    for (const local of skipped) {
-      expect(utcToZonedLocal(zonedLocalToUtc(local, zone), zone) > local).toBe(true);
-    }
-    const springForward = zoneOffsetMs(new Date(start + 3 * 24 * HOUR), zone) - zoneOffsetMs(new Date(start), zone);
-    expect(skipped).toHaveLength(Math.max(0, springForward / (15 * MINUTE)));
-  });
+  it.each(DAYS)(
+    '%s around %s: every wall-clock time converts to an instant the clock shows as that time, or later if skipped',
+    (zone, day) => {
+      const start = Date.parse(`${day}T00:00:00Z`) - 24 * HOUR;
+      const locals = Array.from({ length: 3 * 24 * 4 }, (_, i) => new Date(start + i * 15 * MINUTE).toISOString().slice(0, 16));
+      const skipped = locals.filter((local) => utcToZonedLocal(zonedLocalToUtc(local, zone), zone) !== local);
+      for (const local of skipped) {
+        expect(utcToZonedLocal(zonedLocalToUtc(local, zone), zone) > local).toBe(true);
+      }
+      const springForward = zoneOffsetMs(new Date(start + 3 * 24 * HOUR), zone) - zoneOffsetMs(new Date(start), zone);
+      expect(skipped).toHaveLength(Math.max(0, springForward / (15 * MINUTE)));
+    },
+  );
 });
 
 describe('describeInZone', () => {

@@ -30,7 +30,9 @@ describe('approval wording', () => {
     );
     expect(decisionOutcome({ decision: 'approve', status: 'scheduled', approved: 2, required: 2 })).toMatch(/^approved and scheduled/);
     expect(decisionOutcome({ decision: 'approve', status: 'sending', approved: 2, required: 2 })).toBe('approved and sending');
-    expect(decisionOutcome({ decision: 'reject', status: 'draft', approved: 0, required: 2 })).toBe('rejected; the author has it back as a draft');
+    expect(decisionOutcome({ decision: 'reject', status: 'draft', approved: 0, required: 2 })).toBe(
+      'rejected; the author has it back as a draft',
+    );
   });
 
   it('a voided decision says why: a halt is not "a later change"', () => {
@@ -50,7 +52,8 @@ describe('the chart buckets', () => {
     // However the span falls on the clock's bucket boundaries, it touches no more than MAX_BUCKETS of them.
     for (const span of [0, 7, 59.5, 61, 600, 3599, 86_400, 10 * 86_400]) {
       const bucket = bucketSecondsFor(span);
-      for (const offset of [0, 0.5, bucket - 0.25]) expect(Math.floor((offset + span) / bucket) - Math.floor(offset / bucket) + 1).toBeLessThanOrEqual(MAX_BUCKETS);
+      for (const offset of [0, 0.5, bucket - 0.25])
+        expect(Math.floor((offset + span) / bucket) - Math.floor(offset / bucket) + 1).toBeLessThanOrEqual(MAX_BUCKETS);
     }
   });
 

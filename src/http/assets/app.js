@@ -27,7 +27,14 @@
     root.querySelectorAll('time[data-local]').forEach(function (el) {
       const date = new Date(el.getAttribute('datetime'));
       if (isNaN(date.getTime())) return;
-      el.textContent = date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+      el.textContent = date.toLocaleString(undefined, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        timeZoneName: 'short',
+      });
       el.title = date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' });
     });
     // A second thought before the irreversible buttons.
@@ -63,7 +70,12 @@
   const zone = document.querySelector('select[data-auto-zone="true"]');
   if (zone) {
     const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if ([].some.call(zone.options, function (o) { return o.value === mine; })) zone.value = mine;
+    if (
+      [].some.call(zone.options, function (o) {
+        return o.value === mine;
+      })
+    )
+      zone.value = mine;
   }
 
   // Live preview and recipient count while composing. One request at a time: on a large
@@ -78,8 +90,14 @@
         return;
       }
       inFlight = true;
-      fetch(compose.dataset.previewUrl, { method: 'POST', body: new URLSearchParams(new FormData(compose)), headers: { accept: 'application/json' } })
-        .then(function (r) { return r.json(); })
+      fetch(compose.dataset.previewUrl, {
+        method: 'POST',
+        body: new URLSearchParams(new FormData(compose)),
+        headers: { accept: 'application/json' },
+      })
+        .then(function (r) {
+          return r.json();
+        })
         .then(function (data) {
           document.getElementById('audience-count').textContent = data.count.toLocaleString('en-US');
           if (data.html) document.getElementById('preview').srcdoc = data.html;
@@ -134,7 +152,9 @@
           live.setAttribute('data-status', data.status);
           if (data.pollMs) setTimeout(poll, data.pollMs);
         })
-        .catch(function () { setTimeout(poll, 5000); });
+        .catch(function () {
+          setTimeout(poll, 5000);
+        });
     };
     setTimeout(poll, Number(live.getAttribute('data-poll-ms')));
   }
@@ -145,7 +165,9 @@
     const status = retraction.getAttribute('data-status');
     const poll = function () {
       fetch(retraction.getAttribute('data-live-retraction'), { headers: { accept: 'application/json' } })
-        .then(function (r) { return r.json(); })
+        .then(function (r) {
+          return r.json();
+        })
         .then(function (data) {
           ['dryRun', 'outcomes'].forEach(function (group) {
             Object.keys(data[group]).forEach(function (key) {
@@ -156,7 +178,9 @@
           if (data.status !== status) window.location.reload();
           else setTimeout(poll, 1000);
         })
-        .catch(function () { setTimeout(poll, 3000); });
+        .catch(function () {
+          setTimeout(poll, 3000);
+        });
     };
     setTimeout(poll, 1000);
   }
@@ -165,7 +189,10 @@
   document.querySelectorAll('input[type=file][data-fills]').forEach(function (input) {
     input.addEventListener('change', function () {
       const file = input.files && input.files[0];
-      if (file) file.text().then(function (text) { document.getElementById(input.dataset.fills).value = text; });
+      if (file)
+        file.text().then(function (text) {
+          document.getElementById(input.dataset.fills).value = text;
+        });
     });
   });
 })();

@@ -14,7 +14,10 @@ export function accountRouter(ctx: AppContext): Router {
   const render = async (req: Request, res: Response, extra: Omit<AccountModel, 'tokens'> = {}, status = 200) => {
     const tokens = await ownApiTokens(ctx, signedIn(req).actor);
     // A page with a token on it is never kept by a cache.
-    res.status(status).set('Cache-Control', 'no-store').send(accountPage({ tokens, ...extra }, await consoleChrome(ctx, req)));
+    res
+      .status(status)
+      .set('Cache-Control', 'no-store')
+      .send(accountPage({ tokens, ...extra }, await consoleChrome(ctx, req)));
   };
 
   router.get('/account', (req, res) => render(req, res));

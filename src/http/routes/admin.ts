@@ -3,7 +3,15 @@ import { requireRole, type AppContext } from '../../services/context.js';
 import { queueHealth, recentFailures } from '../../services/queue-health.js';
 import { AppError } from '../../services/errors.js';
 import { haltAll, resumeAll } from '../../services/halt.js';
-import { addUserAsAdmin, cancelRoleGrant, changeRoles, confirmRoleGrant, deactivateUser, pendingRoleGrants, reactivateUser } from '../../services/people.js';
+import {
+  addUserAsAdmin,
+  cancelRoleGrant,
+  changeRoles,
+  confirmRoleGrant,
+  deactivateUser,
+  pendingRoleGrants,
+  reactivateUser,
+} from '../../services/people.js';
 import { allUsers } from '../../services/users.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { adminPage, queuesPage } from '../views/admin.js';
@@ -52,7 +60,11 @@ export function adminRouter(ctx: AppContext): Router {
     '/admin/users',
     orRefusal(async (req, res) => {
       const session = checkCsrf(req);
-      const user = await addUserAsAdmin(ctx, session.actor, { email: req.body?.email ?? '', name: req.body?.name ?? '', roles: rolesOf(req.body) });
+      const user = await addUserAsAdmin(ctx, session.actor, {
+        email: req.body?.email ?? '',
+        name: req.body?.name ?? '',
+        roles: rolesOf(req.body),
+      });
       const held = (await pendingRoleGrants(ctx)).some((g) => g.user_id === user.id);
       redirectWithNotice(res, '/admin', held ? 'grant-requested' : 'user-added');
     }),

@@ -2,14 +2,29 @@ import express, { Router, type Request, type Response } from 'express';
 import { campaignsQuery, deliveriesQuery, haltInput, membersQuery } from '../../domain/inputs.js';
 import { approveByApi, rejectByApi } from '../../services/approvals.js';
 import { campaignAudit, verifyAuditChain } from '../../services/audit.js';
-import { cancelCampaign, createCampaign, describeCampaign, editCampaign, findCampaigns, getCampaign, submitCampaign, type Campaign } from '../../services/campaigns.js';
+import {
+  cancelCampaign,
+  createCampaign,
+  describeCampaign,
+  editCampaign,
+  findCampaigns,
+  getCampaign,
+  submitCampaign,
+  type Campaign,
+} from '../../services/campaigns.js';
 import { requireRole, type AppContext } from '../../services/context.js';
 import { notFound, parseInput } from '../../services/errors.js';
 import { haltAll, haltCampaign, killSwitch, resumeAll } from '../../services/halt.js';
 import { deliveriesPage, everyDelivery } from '../../services/ledger.js';
 import { continueCampaign } from '../../services/first-wave.js';
 import { allLists, createList, getList, importMembers, listMembers } from '../../services/lists.js';
-import { importSuppressions, listSuppressions, removeSuppression, suppressionPaging, suppressionsFrom } from '../../services/suppressions.js';
+import {
+  importSuppressions,
+  listSuppressions,
+  removeSuppression,
+  suppressionPaging,
+  suppressionsFrom,
+} from '../../services/suppressions.js';
 import { sendTest } from '../../services/test-send.js';
 import { recallCampaign } from '../../services/recall.js';
 import { approveRetraction, haltRetraction, retractionItems, retractionReport } from '../../services/retraction.js';
@@ -55,7 +70,11 @@ export function apiRouter(ctx: AppContext): Router {
   });
   router.get('/campaigns', async (req, res) => {
     const query = parseInput(campaignsQuery, req.query, 'query');
-    const campaigns = await findCampaigns(ctx, { status: query.status, kind: query.kind, authorId: query.author, subject: query.q || undefined }, query);
+    const campaigns = await findCampaigns(
+      ctx,
+      { status: query.status, kind: query.kind, authorId: query.author, subject: query.q || undefined },
+      query,
+    );
     res.json({ campaigns: await Promise.all(campaigns.map((c) => describeCampaign(ctx, c))) });
   });
   router.get('/campaigns/:id', async (req, res) => {
@@ -69,10 +88,22 @@ export function apiRouter(ctx: AppContext): Router {
   const action = (run: (req: Request) => Promise<Campaign>) => async (req: Request, res: Response) => {
     res.json(await describeCampaign(ctx, await run(req)));
   };
-  router.post('/campaigns/:id/submit', action((req) => submitCampaign(ctx, actorOf(req), req.params.id as string)));
-  router.post('/campaigns/:id/approve', action((req) => approveByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})));
-  router.post('/campaigns/:id/reject', action((req) => rejectByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})));
-  router.post('/campaigns/:id/cancel', action((req) => cancelCampaign(ctx, actorOf(req), req.params.id as string)));
+  router.post(
+    '/campaigns/:id/submit',
+    action((req) => submitCampaign(ctx, actorOf(req), req.params.id as string)),
+  );
+  router.post(
+    '/campaigns/:id/approve',
+    action((req) => approveByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})),
+  );
+  router.post(
+    '/campaigns/:id/reject',
+    action((req) => rejectByApi(ctx, actorOf(req), req.params.id as string, req.body ?? {})),
+  );
+  router.post(
+    '/campaigns/:id/cancel',
+    action((req) => cancelCampaign(ctx, actorOf(req), req.params.id as string)),
+  );
 
   router.post('/campaigns/:id/test-send', async (req, res) => {
     res.json(await sendTest(ctx, actorOf(req), req.params.id as string, req.body));

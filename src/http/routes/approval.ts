@@ -26,8 +26,10 @@ export function approvalRouter(ctx: AppContext): Router {
     const opening = error ? undefined : { method: req.method, ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '' };
     const recipient = typeof req.query.recipient === 'string' ? req.query.recipient : '';
     const view = await openApprovalLink(ctx, token, opening, recipient);
-    if (view.state === 'invalid') return res.status(404).send(messagePage('Link not recognised', 'This approval link is not valid.', chrome));
-    if (view.state !== 'valid') return res.status(410).send(messagePage('This link decides nothing', LINK_STATE_MESSAGES[view.state], chrome));
+    if (view.state === 'invalid')
+      return res.status(404).send(messagePage('Link not recognised', 'This approval link is not valid.', chrome));
+    if (view.state !== 'valid')
+      return res.status(410).send(messagePage('This link decides nothing', LINK_STATE_MESSAGES[view.state], chrome));
     const viewer = !req.webSession ? 'signed_out' : req.webSession.actor.id === view.review.approver.id ? 'approver' : 'someone_else';
     res.status(error ? 400 : 200).send(approvalPage({ ...view.review, token, viewer, error }, { ...chrome, notice }));
   };
@@ -49,7 +51,9 @@ export function approvalRouter(ctx: AppContext): Router {
       const session = checkCsrf(req);
       const campaign = await decideByLink(ctx, req.params.token as string, req.body ?? {}, session.actor);
       const what = await decisionOutcomeOf(ctx, campaign, req.body?.decision === 'reject' ? 'reject' : 'approve');
-      res.send(messagePage('Thank you', `Your decision is recorded: the campaign "${campaign.subject}" is ${what}.`, await chromeFor(ctx, req)));
+      res.send(
+        messagePage('Thank you', `Your decision is recorded: the campaign "${campaign.subject}" is ${what}.`, await chromeFor(ctx, req)),
+      );
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.status === 400) return show(req, res, error.issues[0] ?? { field: 'form', message: error.message });

@@ -61,7 +61,10 @@ function campaignInputFrom(values: ComposeValues): { input: CampaignDraft; error
       }
     }
   }
-  return { input: { subject: values.subject, body: values.body, audience: { listIds: values.listIds, recipients: pasted.recipients }, sendAt }, errors };
+  return {
+    input: { subject: values.subject, body: values.body, audience: { listIds: values.listIds, recipients: pasted.recipients }, sendAt },
+    errors,
+  };
 }
 
 /** API field paths onto the form's fields, so each error shows beside its input. */
@@ -94,7 +97,9 @@ export function campaignsRouter(ctx: AppContext): Router {
     res.status(status).send(composePage({ ...model, lists: await allLists(ctx), timeZones: TIME_ZONES }, await consoleChrome(ctx, req)));
   };
 
-  router.get('/campaigns/new', (req, res) => renderCompose(req, res, { action: '/campaigns', values: emptyValues, errors: {}, editing: false }));
+  router.get('/campaigns/new', (req, res) =>
+    renderCompose(req, res, { action: '/campaigns', values: emptyValues, errors: {}, editing: false }),
+  );
 
   router.post('/campaigns/preview', async (req, res) => {
     checkCsrf(req);
@@ -109,12 +114,19 @@ export function campaignsRouter(ctx: AppContext): Router {
     const values = composeForm.parse(req.body ?? {});
     const { input, errors } = campaignInputFrom(values);
     const action = campaignId ? `/campaigns/${campaignId}/edit` : '/campaigns';
-    const model = { action, values, editing: campaignId !== null, testSendAction: campaignId ? `/campaigns/${campaignId}/test-send` : undefined };
+    const model = {
+      action,
+      values,
+      editing: campaignId !== null,
+      testSendAction: campaignId ? `/campaigns/${campaignId}/test-send` : undefined,
+    };
     if (req.body?.intent === 'preview' || Object.keys(errors).length) {
       return renderCompose(req, res, { ...model, errors, preview: await previewDraft(ctx, input) }, Object.keys(errors).length ? 400 : 200);
     }
     try {
-      const campaign = campaignId ? await editCampaign(ctx, session.actor, campaignId, input) : await createCampaign(ctx, session.actor, input);
+      const campaign = campaignId
+        ? await editCampaign(ctx, session.actor, campaignId, input)
+        : await createCampaign(ctx, session.actor, input);
       if (req.body?.intent === 'review') res.redirect(303, `/campaigns/${campaign.id}/submit`);
       else redirectWithNotice(res, `/campaigns/${campaign.id}`, 'saved');
     } catch (error) {
@@ -125,7 +137,13 @@ export function campaignsRouter(ctx: AppContext): Router {
   router.post('/campaigns', (req, res) => handleCompose(req, res, null));
 
   /** The edit page of a saved campaign, with `errors` beside their fields (a refused submit lands here). */
-  const renderEdit = async (req: Request, res: Response, campaign: SubmitReview['campaign'], errors: Record<string, string> = {}, status = 200) => {
+  const renderEdit = async (
+    req: Request,
+    res: Response,
+    campaign: SubmitReview['campaign'],
+    errors: Record<string, string> = {},
+    status = 200,
+  ) => {
     const zone = 'UTC';
     const values: ComposeValues = {
       subject: campaign.subject,
@@ -136,7 +154,19 @@ export function campaignsRouter(ctx: AppContext): Router {
       timeZone: zone,
     };
     const { input } = campaignInputFrom(values);
-    await renderCompose(req, res, { action: `/campaigns/${campaign.id}/edit`, values, errors, editing: true, testSendAction: `/campaigns/${campaign.id}/test-send`, preview: await previewDraft(ctx, input) }, status);
+    await renderCompose(
+      req,
+      res,
+      {
+        action: `/campaigns/${campaign.id}/edit`,
+        values,
+        errors,
+        editing: true,
+        testSendAction: `/campaigns/${campaign.id}/test-send`,
+        preview: await previewDraft(ctx, input),
+      },
+      status,
+    );
   };
   router.get('/campaigns/:id/edit', async (req, res) => renderEdit(req, res, await getCampaign(ctx, req.params.id!)));
   router.post('/campaigns/:id/edit', (req, res) => handleCompose(req, res, req.params.id!));
@@ -159,7 +189,9 @@ export function campaignsRouter(ctx: AppContext): Router {
   // What an open campaign page polls: its changing parts, rendered here as on the page, so it follows the campaign without a reload.
   router.get('/campaigns/:id/live', async (req, res) => {
     const model = await campaignLiveModel(ctx, req.params.id!, signedIn(req).actor);
-    res.set('Cache-Control', 'no-store').json({ status: model.campaign.status, pollMs: model.pollMs, fragments: campaignFragments(model, await consoleChrome(ctx, req)) });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ status: model.campaign.status, pollMs: model.pollMs, fragments: campaignFragments(model, await consoleChrome(ctx, req)) });
   });
 
   router.get('/campaigns/:id/deliveries', async (req, res) => {
@@ -194,7 +226,13 @@ export function campaignsRouter(ctx: AppContext): Router {
       if (!(error instanceof AppError) || error.status === 401 || error.status === 404) throw error;
       if (error.status === 400 && review.campaign.status === 'draft') {
         const errors = formErrors(error.issues);
-        return renderEdit(req, res, review.campaign, { ...errors, form: ['Not submitted: fix what is marked below.', errors.form].filter(Boolean).join(' ') }, 400);
+        return renderEdit(
+          req,
+          res,
+          review.campaign,
+          { ...errors, form: ['Not submitted: fix what is marked below.', errors.form].filter(Boolean).join(' ') },
+          400,
+        );
       }
       res.status(error.status).send(submitReviewPage(review, await consoleChrome(ctx, req), error.message));
     }
@@ -232,7 +270,11 @@ export function campaignsRouter(ctx: AppContext): Router {
   });
   router.post('/campaigns/:id/retraction/approve', async (req, res) => {
     const report = await approveRetraction(ctx, checkCsrf(req).actor, req.params.id!);
-    redirectWithNotice(res, `/campaigns/${req.params.id!}`, report.status === 'pending_approval' ? 'retraction-approved' : 'retraction-started');
+    redirectWithNotice(
+      res,
+      `/campaigns/${req.params.id!}`,
+      report.status === 'pending_approval' ? 'retraction-approved' : 'retraction-started',
+    );
   });
   router.post('/campaigns/:id/retraction/halt', async (req, res) => {
     const report = await haltRetraction(ctx, checkCsrf(req).actor, req.params.id!, { reason: 'halted from the console' });

@@ -21,7 +21,9 @@ export function listsRouter(ctx: AppContext): Router {
     const search = typeof req.query.q === 'string' ? req.query.q : '';
     const offset = parseInput(pagePosition.default(0), req.query.offset, 'offset');
     const { members, total } = await listMembers(ctx, list.id, { limit: MEMBERS_PAGE, offset, search });
-    res.status(status).send(listPage({ list, members, total, search, offset, pageSize: MEMBERS_PAGE, ...extra }, await consoleChrome(ctx, req)));
+    res
+      .status(status)
+      .send(listPage({ list, members, total, search, offset, pageSize: MEMBERS_PAGE, ...extra }, await consoleChrome(ctx, req)));
   };
   router.post('/lists/:id/import', requireSignedIn, importRoute(ctx, renderList));
   router.use('/lists', express.urlencoded({ extended: false, limit: '20kb' }), requireSignedIn);
@@ -63,7 +65,12 @@ function importRoute(ctx: AppContext, renderList: RenderList) {
       endAfterEarlyAnswer(req, res);
       const bad = error.issues.length ? error.issues : [{ field: 'csv', message: error.message }];
       // A refusal before the end of the form has only part of the CSV: the person chooses the file again.
-      await renderList(req, res, { csv: form.complete ? received.join('') : '', preview: { rows: [], bad, total: 0 } }, error.status === 413 ? 413 : 400);
+      await renderList(
+        req,
+        res,
+        { csv: form.complete ? received.join('') : '', preview: { rows: [], bad, total: 0 } },
+        error.status === 413 ? 413 : 400,
+      );
     };
     let validated: ValidatedImport;
     try {

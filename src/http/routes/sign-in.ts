@@ -1,7 +1,15 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../services/context.js';
 import { AppError } from '../../services/errors.js';
-import { completeSignIn, completeSignInWithCode, endSession, requestSignIn, safeReturnTo, SESSION_TTL_MS, signInLinkState } from '../../services/sessions.js';
+import {
+  completeSignIn,
+  completeSignInWithCode,
+  endSession,
+  requestSignIn,
+  safeReturnTo,
+  SESSION_TTL_MS,
+  signInLinkState,
+} from '../../services/sessions.js';
 import { messagePage } from '../views/html.js';
 import { SIGN_IN_MESSAGES, signInCodePage, signInLinkPage, signInPage, signInRefusal } from '../views/sign-in.js';
 import { BROWSER_COOKIE, browserNonce, checkCsrf, chromeFor, cookieOptions, cookies, RETURN_COOKIE, SESSION_COOKIE } from '../web.js';
@@ -40,7 +48,9 @@ export function signInRouter(ctx: AppContext): Router {
       res.send(signInCodePage({ sent: true }, await chromeFor(ctx, req)));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      res.status(error.status).send(signInPage({ returnTo, email: String(req.body?.email ?? ''), error: error.message }, await chromeFor(ctx, req)));
+      res
+        .status(error.status)
+        .send(signInPage({ returnTo, email: String(req.body?.email ?? ''), error: error.message }, await chromeFor(ctx, req)));
     }
   });
 

@@ -7,7 +7,8 @@ const pretty = (value: unknown) => html`<pre class="schema">${JSON.stringify(val
 function parametersTable(parameters: Json[]): SafeHtml {
   if (!parameters.length) return html``;
   return html`<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th></tr></thead><tbody>${parameters.map(
-    (p) => html`<tr><td><code>${String(p.name)}</code></td><td>${String(p.in)}</td><td>${p.required ? 'yes' : 'no'}</td><td><code>${JSON.stringify(p.schema)}</code></td></tr>`,
+    (p) =>
+      html`<tr><td><code>${String(p.name)}</code></td><td>${String(p.in)}</td><td>${p.required ? 'yes' : 'no'}</td><td><code>${JSON.stringify(p.schema)}</code></td></tr>`,
   )}</tbody></table>`;
 }
 
@@ -45,7 +46,10 @@ export function apiReferencePage(document: Json): string {
 <p>Base URL <code>${String((document.servers as Json[])[0]!.url)}</code>; send <code>Authorization: Bearer &lt;token&gt;</code>. The machine-readable document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI ${String(document.openapi)}).</p>
 <h2>Errors</h2><p>Every refusal has this shape; bad input is a 400 naming each field and changes nothing.</p>${pretty(errorSchema)}
 <nav aria-label="Operations"><ul>${paths.flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, op]) => html`<li><a href="#${String(op.operationId)}"><code>${method.toUpperCase()} ${path}</code></a> ${String(op.summary)}</li>`),
+      Object.entries(methods).map(
+        ([method, op]) =>
+          html`<li><a href="#${String(op.operationId)}"><code>${method.toUpperCase()} ${path}</code></a> ${String(op.summary)}</li>`,
+      ),
     )}</ul></nav>
 ${paths.flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => operationSection(path, method, op)))}`,
   );

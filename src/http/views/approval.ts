@@ -40,11 +40,17 @@ function changesSection(changes: VersionChanges | null): SafeHtml | string {
 <section class="panel" aria-labelledby="changes-title" data-testid="changes">
   <h2 id="changes-title">What changed since the version you saw (submitted ${localTime(changes.submittedAt)})</h2>
   <dl class="facts diff">${row('Subject', changes.subject)}${row('Recipients', changes.recipientCount)}${row('Sends', changes.sendAt)}${row('From', changes.from)}</dl>
-  ${changes.body
-    ? html`<pre class="diff">${changes.body.map((line) =>
-        line.kind === 'same' ? html`  ${line.text}\n` : line.kind === 'added' ? html`<ins>+ ${line.text}</ins>\n` : html`<del>- ${line.text}</del>\n`,
-      )}</pre>`
-    : html`<p class="muted">The body is unchanged.</p>`}
+  ${
+    changes.body
+      ? html`<pre class="diff">${changes.body.map((line) =>
+          line.kind === 'same'
+            ? html`  ${line.text}\n`
+            : line.kind === 'added'
+              ? html`<ins>+ ${line.text}</ins>\n`
+              : html`<del>- ${line.text}</del>\n`,
+        )}</pre>`
+      : html`<p class="muted">The body is unchanged.</p>`
+  }
 </section>`;
 }
 
@@ -106,9 +112,11 @@ function messageSection(model: ApprovalPageModel): SafeHtml {
   <div class="search-row"><input id="recipient" name="recipient" value="${recipientSearch.query}" autocomplete="off"><button type="submit">Show</button></div>
 </form>
 ${recipientSearch.query && recipientSearch.matches.length === 0 ? html`<p class="error" role="status">No recipient’s address contains “${recipientSearch.query}”; showing the first recipient.</p>` : ''}
-${recipientSearch.matches.length > 1
-  ? html`<p class="muted">Matches: ${recipientSearch.matches.map((m, i) => html`${i ? ', ' : ''}<a href="/approve/${token}?recipient=${encodeURIComponent(m.email)}">${m.email}</a>`)}</p>`
-  : ''}
+${
+  recipientSearch.matches.length > 1
+    ? html`<p class="muted">Matches: ${recipientSearch.matches.map((m, i) => html`${i ? ', ' : ''}<a href="/approve/${token}?recipient=${encodeURIComponent(m.email)}">${m.email}</a>`)}</p>`
+    : ''
+}
 <div class="inbox" data-testid="inbox-line">
   <div class="inbox-from">${preview.from.name} &lt;${preview.from.address}&gt;</div>
   <div class="inbox-subject" data-testid="inbox-subject">${preview.subject}</div>
@@ -117,10 +125,12 @@ ${recipientSearch.matches.length > 1
 <iframe class="message" title="The message as HTML" sandbox="allow-same-origin" srcdoc="${preview.html}" data-fit-content></iframe>
 <details class="panel" open><summary>The plain-text part</summary><pre class="text-part" data-testid="text-part">${preview.text}</pre></details>
 <h3>Links in it</h3>
-${preview.links.length === 0
-  ? html`<p class="muted">The message has no links.</p>`
-  : html`<div class="scroll"><table class="grid links" data-testid="links"><thead><tr><th scope="col">Link text</th><th scope="col">Goes to</th><th scope="col">Domain</th></tr></thead>
-  <tbody>${preview.links.map((l) => html`<tr><td>${l.text}</td><td><code>${l.href}</code></td><td>${l.domain}${external(isOwn(l.domain))}</td></tr>`)}</tbody></table></div>`}
+${
+  preview.links.length === 0
+    ? html`<p class="muted">The message has no links.</p>`
+    : html`<div class="scroll"><table class="grid links" data-testid="links"><thead><tr><th scope="col">Link text</th><th scope="col">Goes to</th><th scope="col">Domain</th></tr></thead>
+  <tbody>${preview.links.map((l) => html`<tr><td>${l.text}</td><td><code>${l.href}</code></td><td>${l.domain}${external(isOwn(l.domain))}</td></tr>`)}</tbody></table></div>`
+}
 </section>`;
 }
 

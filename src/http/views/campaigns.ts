@@ -1,5 +1,11 @@
 import { CAMPAIGN_STATUSES, type CampaignStatus } from '../../domain/campaign-state.js';
-import type { CampaignListModel, CampaignListQuery, CampaignLiveModel, CampaignPageModel, RecallPageModel } from '../../services/campaign-pages.js';
+import type {
+  CampaignListModel,
+  CampaignListQuery,
+  CampaignLiveModel,
+  CampaignPageModel,
+  RecallPageModel,
+} from '../../services/campaign-pages.js';
 import { auditTrail } from './audit.js';
 import { progressBar, progressPanel } from './delivery-progress.js';
 import { csrfField, html, page, type Chrome, type SafeHtml } from './html.js';
@@ -8,7 +14,8 @@ import { dryRunTable, outcomesTable, retractionStatusLabel } from './retraction.
 
 const statusLabel = (status: string) => status.replace('_', ' ');
 const badge = (status: string) => html`<span class="badge ${status}">${statusLabel(status)}</span>`;
-const when = (date: Date | null | undefined) => (date ? html`<time datetime="${date.toISOString()}" data-local>${date.toUTCString()}</time>` : html`—`);
+const when = (date: Date | null | undefined) =>
+  date ? html`<time datetime="${date.toISOString()}" data-local>${date.toUTCString()}</time>` : html`—`;
 
 const STATUS_CHOICES: { value: CampaignStatus; label: string }[] = CAMPAIGN_STATUSES.map((value) => ({ value, label: statusLabel(value) }));
 
@@ -16,14 +23,16 @@ const STATUS_CHOICES: { value: CampaignStatus; label: string }[] = CAMPAIGN_STAT
 function listHref(query: CampaignListQuery, change: Partial<CampaignListQuery>): string {
   const merged = { ...query, ...change };
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(merged)) if (value !== undefined && value !== '' && !(key === 'page' && value === 1)) params.set(key, String(value));
+  for (const [key, value] of Object.entries(merged))
+    if (value !== undefined && value !== '' && !(key === 'page' && value === 1)) params.set(key, String(value));
   const search = params.toString();
   return search ? `/?${search}` : '/';
 }
 
 function listFilters(model: CampaignListModel): SafeHtml {
   const { query } = model;
-  const option = (value: string, label: string, current: string | undefined) => html`<option value="${value}"${value === (current ?? '') ? ' selected' : ''}>${label}</option>`;
+  const option = (value: string, label: string, current: string | undefined) =>
+    html`<option value="${value}"${value === (current ?? '') ? ' selected' : ''}>${label}</option>`;
   return html`<form method="get" action="/" class="filters" role="search" aria-label="Find campaigns">
   <div><label for="q">Subject contains</label><input id="q" name="q" type="search" value="${query.q}"></div>
   <div><label for="status">Status</label><select id="status" name="status">${option('', 'Any status', query.status)}${STATUS_CHOICES.map((s) => option(s.value, s.label, query.status))}</select></div>
@@ -47,8 +56,10 @@ function listPaging(model: CampaignListModel): SafeHtml {
 function listEmptyState(model: CampaignListModel, chrome: Chrome): SafeHtml {
   const { query } = model;
   const filtered = query.q || query.status || query.kind || query.author;
-  if (filtered) return html`<p class="empty" data-testid="empty-state">No campaigns match these filters. <a href="/">Clear the filters</a> to see every campaign.</p>`;
-  if (query.page > 1) return html`<p class="empty" data-testid="empty-state">There are no campaigns on this page. <a href="/">Go to the first page</a>.</p>`;
+  if (filtered)
+    return html`<p class="empty" data-testid="empty-state">No campaigns match these filters. <a href="/">Clear the filters</a> to see every campaign.</p>`;
+  if (query.page > 1)
+    return html`<p class="empty" data-testid="empty-state">There are no campaigns on this page. <a href="/">Go to the first page</a>.</p>`;
   const author = chrome.session?.actor.roles.includes('author');
   return html`<p class="empty" data-testid="empty-state">No campaigns yet. ${author ? html`<a class="button primary" href="/campaigns/new">Write the first one</a>` : 'An author writes one; it shows here as soon as it is saved.'}</p>`;
 }
@@ -59,22 +70,26 @@ export function campaignListPage(model: CampaignListModel, chrome: Chrome): stri
     html`
 <h1>Campaigns</h1>
 ${listFilters(model)}
-${model.items.length === 0
-  ? listEmptyState(model, chrome)
-  : html`<div class="scroll"><table class="grid">
+${
+  model.items.length === 0
+    ? listEmptyState(model, chrome)
+    : html`<div class="scroll"><table class="grid">
   <caption class="muted">Newest first</caption>
   <thead><tr><th scope="col">Subject</th><th scope="col">Status</th><th scope="col">Audience</th><th scope="col">Sends</th><th scope="col">Approvals</th><th scope="col">Progress</th></tr></thead>
   <tbody>
-  ${model.items.map(({ campaign, approved, breakdown }) => html`<tr>
+  ${model.items.map(
+    ({ campaign, approved, breakdown }) => html`<tr>
     <td><a href="/campaigns/${campaign.id}">${campaign.subject}</a>${campaign.kind === 'correction' ? html` <span class="badge">correction</span>` : ''}</td>
     <td>${badge(campaign.status)}</td>
     <td>${campaign.recipient_count?.toLocaleString('en-US') ?? html`<span class="muted">not frozen</span>`}</td>
     <td>${when(campaign.scheduled_for ?? campaign.send_at)}</td>
     <td>${approved} of ${campaign.required_approvals}</td>
     <td>${campaign.recipient_count === null ? html`<span class="muted">—</span>` : html`${progressBar(breakdown)} <span title="${breakdown.summary}">${breakdown.percentSent}% sent</span>`}</td>
-  </tr>`)}
+  </tr>`,
+  )}
   </tbody>
-</table></div>`}
+</table></div>`
+}
 ${listPaging(model)}`,
     { ...chrome, current: 'campaigns' },
   );
@@ -99,8 +114,10 @@ function waveNotice(model: CampaignLiveModel, chrome: Chrome): SafeHtml {
   const { campaign } = model;
   if (!campaign.wave_size || campaign.status !== 'sending') return html``;
   const size = campaign.wave_size.toLocaleString('en-US');
-  if (campaign.wave_stage === 'first') return html`<p class="notice" data-testid="wave">First wave: sending to ${size} recipients first; the rest waits until the wave has gone out and the pause after it.</p>`;
-  if (campaign.wave_stage === 'rest') return html`<p class="notice" data-testid="wave">The first wave of ${size} went out; now sending to the rest.</p>`;
+  if (campaign.wave_stage === 'first')
+    return html`<p class="notice" data-testid="wave">First wave: sending to ${size} recipients first; the rest waits until the wave has gone out and the pause after it.</p>`;
+  if (campaign.wave_stage === 'rest')
+    return html`<p class="notice" data-testid="wave">The first wave of ${size} went out; now sending to the rest.</p>`;
   const until = campaign.wave_paused_until;
   const canContinue = chrome.session?.actor.roles.some((role) => role === 'approver' || role === 'admin');
   return html`<div class="notice" data-testid="wave"><p>Paused after the first wave of ${size}. Check what they received: halt now and nobody else gets it. The rest continues by itself${until ? html` at ${when(until)} <span data-countdown="${until.toISOString()}" class="muted"></span>` : ''}.</p>
@@ -124,9 +141,11 @@ function approvalsPanel(model: CampaignLiveModel): SafeHtml {
   return html`<h2 id="approvals-title">Approvals: <span data-testid="approvals-count">${model.approvedBy.length} of ${campaign.required_approvals}</span></h2>
   ${model.approvedBy.length ? html`<p>Approved by ${model.approvedBy.join(', ')}.</p>` : ''}
   ${model.asked.length ? html`<p>Asked: ${model.asked.map((a, i) => html`${i ? ', ' : ''}${a.name}${a.decided ? ' (decided)' : ' (waiting)'}`)}</p>` : ''}
-  ${model.decisions.length
-    ? html`<ul>${model.decisions.map((d) => html`<li>${d.name} ${d.decision === 'approve' ? 'approved' : 'rejected'}${d.reason ? `: “${d.reason}”` : ''} — ${when(d.at)}${d.voided ? html` <span class="muted" data-testid="voided">(${d.voided})</span>` : ''}</li>`)}</ul>`
-    : ''}`;
+  ${
+    model.decisions.length
+      ? html`<ul>${model.decisions.map((d) => html`<li>${d.name} ${d.decision === 'approve' ? 'approved' : 'rejected'}${d.reason ? `: “${d.reason}”` : ''} — ${when(d.at)}${d.voided ? html` <span class="muted" data-testid="voided">(${d.voided})</span>` : ''}</li>`)}</ul>`
+      : ''
+  }`;
 }
 
 function deliveryPanel(model: CampaignLiveModel): SafeHtml {
@@ -150,7 +169,6 @@ export function campaignFragments(model: CampaignLiveModel, chrome: Chrome): Rec
     audit: auditTrail(model.audit, when).value,
   };
 }
-
 
 export function campaignPage(model: CampaignPageModel, chrome: Chrome): string {
   const { campaign } = model;
@@ -228,9 +246,11 @@ export function recallPage(model: RecallPageModel, chrome: Chrome): string {
     <label><input type="radio" name="subjectStyle" value="reply" checked> Re: ${campaign.subject} (threads under the original in Gmail and Outlook)</label>
     <label><input type="radio" name="subjectStyle" value="sent_in_error"> Sent in error: ${campaign.subject} (plainer, but will not thread)</label>
   </fieldset>
-  ${model.retractionOff
-    ? ''
-    : html`<label><input type="checkbox" name="retract" value="yes"> Also remove the original from the recipients' mailboxes (it moves to their Trash, after a dry run and an approval that needs an admin)</label>`}
+  ${
+    model.retractionOff
+      ? ''
+      : html`<label><input type="checkbox" name="retract" value="yes"> Also remove the original from the recipients' mailboxes (it moves to their Trash, after a dry run and an approval that needs an admin)</label>`
+  }
   <details><summary>The correction text</summary><pre>${model.defaultBody}</pre></details>
   <p class="muted">The correction goes through the same approval as any campaign; approvers are asked at once and it sends as soon as approved.</p>
   <div class="actions"><button type="submit" class="danger">Recall and send the correction for approval</button> <a href="/campaigns/${campaign.id}">Back</a></div>
@@ -238,4 +258,3 @@ export function recallPage(model: RecallPageModel, chrome: Chrome): string {
     chrome,
   );
 }
-

@@ -22,9 +22,7 @@ export function draftWarnings(preview: Pick<DraftPreview, 'count' | 'mergeFields
   )}${empty.map(
     (e) =>
       html`<li>${field(e.field)} is empty for ${count(e.empty)} of ${count(preview.count)} recipients: ${e.refusedAtSubmit ? 'submitting is refused until each has a value, or the message does without it.' : 'they would see a blank.'}</li>`,
-  )}${preview.problems.map(
-    (problem) => html`<li>Saving will refuse this: ${problem}</li>`,
-  )}`;
+  )}${preview.problems.map((problem) => html`<li>Saving will refuse this: ${problem}</li>`)}`;
 }
 
 export interface ComposeModel {
@@ -41,7 +39,8 @@ export interface ComposeModel {
 
 export function composePage(model: ComposeModel, chrome: Chrome): string {
   const { values, errors } = model;
-  const error = (field: string) => (errors[field] ? html`<p class="field-error" id="${field}-error" role="alert">${errors[field]}</p>` : '');
+  const error = (field: string) =>
+    errors[field] ? html`<p class="field-error" id="${field}-error" role="alert">${errors[field]}</p>` : '';
   const described = (field: string) => (errors[field] ? html` aria-describedby="${field}-error" aria-invalid="true"` : '');
   return page(
     model.editing ? 'Edit campaign' : 'New campaign',
@@ -63,7 +62,8 @@ ${errors.form ? html`<p class="error" role="alert">${errors.form}</p>` : ''}
     <legend>Lists</legend>
     ${model.lists.length === 0 ? html`<p class="muted">No lists yet: <a href="/lists">create one</a> or paste addresses below.</p>` : ''}
     ${model.lists.map(
-      (list) => html`<label><input type="checkbox" name="listIds" value="${list.id}"${values.listIds.includes(list.id) ? ' checked' : ''}> ${list.name} (${list.memberCount.toLocaleString('en-US')})</label>`,
+      (list) =>
+        html`<label><input type="checkbox" name="listIds" value="${list.id}"${values.listIds.includes(list.id) ? ' checked' : ''}> ${list.name} (${list.memberCount.toLocaleString('en-US')})</label>`,
     )}
   </fieldset>
   ${error('lists')}

@@ -23,7 +23,8 @@ export function progressPanel(breakdown: DeliveryBreakdown): SafeHtml {
   const listed = breakdown.segments.filter((s) => ALWAYS_LISTED.includes(s.key) || s.count > 0);
   return html`
 <ul class="legend" data-testid="delivery-legend">${listed.map(
-    (s) => html`<li><span class="swatch ${s.key}" aria-hidden="true"></span><strong data-count="${s.key}">${s.count.toLocaleString('en-US')}</strong> ${s.label}</li>`,
+    (s) =>
+      html`<li><span class="swatch ${s.key}" aria-hidden="true"></span><strong data-count="${s.key}">${s.count.toLocaleString('en-US')}</strong> ${s.label}</li>`,
   )}</ul>
 ${progressBar(breakdown, { ids: true })}
 <p><strong id="progress-percent" data-testid="progress-percent">${breakdown.percentSent}%</strong> sent. <span data-testid="progress-summary">${breakdown.summary}</span></p>`;

@@ -79,5 +79,9 @@ ${body}
 
 /** A page that only tells the visitor one thing: an outcome, a refusal, a missing page; `next` is where to go from it. */
 export function messagePage(title: string, message: string, chrome: Chrome = {}, next?: { href: string; label: string }): string {
-  return page(title, html`<h1>${title}</h1><p class="notice" role="status">${message}</p>${next ? html`<p><a href="${next.href}">${next.label}</a></p>` : ''}`, chrome);
+  return page(
+    title,
+    html`<h1>${title}</h1><p class="notice" role="status">${message}</p>${next ? html`<p><a href="${next.href}">${next.label}</a></p>` : ''}`,
+    chrome,
+  );
 }

@@ -5,10 +5,12 @@ export function listsPage(lists: { id: string; name: string; memberCount: number
     'Lists',
     html`
 <h1>Recipient lists</h1>
-${lists.length === 0
-  ? html`<p class="empty" data-testid="no-lists">No lists yet. Name your first list below and create it; then import its members from a CSV file, or paste them. A campaign can also go to addresses pasted into it, without a list.</p>`
-  : html`<div class="scroll"><table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
-<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${l.memberCount.toLocaleString('en-US')}</td></tr>`)}</tbody></table></div>`}
+${
+  lists.length === 0
+    ? html`<p class="empty" data-testid="no-lists">No lists yet. Name your first list below and create it; then import its members from a CSV file, or paste them. A campaign can also go to addresses pasted into it, without a list.</p>`
+    : html`<div class="scroll"><table class="grid"><thead><tr><th scope="col">List</th><th scope="col">Members</th></tr></thead>
+<tbody>${lists.map((l) => html`<tr><td><a href="/lists/${l.id}">${l.name}</a></td><td>${l.memberCount.toLocaleString('en-US')}</td></tr>`)}</tbody></table></div>`
+}
 <form method="post" action="/lists" class="panel">
   ${csrfField(chrome)}
   <label for="list-name">New list name</label>
@@ -28,7 +30,11 @@ export interface ListPageModel {
   offset: number;
   pageSize: number;
   csv?: string;
-  preview?: { rows: { email: string; name: string; fields: Record<string, string> }[]; bad: { field: string; message: string }[]; total: number };
+  preview?: {
+    rows: { email: string; name: string; fields: Record<string, string> }[];
+    bad: { field: string; message: string }[];
+    total: number;
+  };
 }
 
 export function listPage(model: ListPageModel, chrome: Chrome): string {
@@ -53,14 +59,18 @@ export function listPage(model: ListPageModel, chrome: Chrome): string {
       ${model.preview && model.preview.bad.length === 0 ? html`<button type="submit" name="intent" value="import" class="primary">Import ${model.preview.total} rows</button>` : ''}
     </div>
   </form>
-  ${model.preview
-    ? html`<div data-testid="import-preview">
-    ${model.preview.bad.length
-      ? html`<p class="error" role="alert">${model.preview.bad.length} problem(s) — nothing will be imported until they are fixed:</p><ul>${model.preview.bad.map((b) => html`<li><strong>${b.field}</strong>: ${b.message}</li>`)}</ul>`
-      : html`<p>${model.preview.total} rows are valid. The first ones:</p>`}
+  ${
+    model.preview
+      ? html`<div data-testid="import-preview">
+    ${
+      model.preview.bad.length
+        ? html`<p class="error" role="alert">${model.preview.bad.length} problem(s) — nothing will be imported until they are fixed:</p><ul>${model.preview.bad.map((b) => html`<li><strong>${b.field}</strong>: ${b.message}</li>`)}</ul>`
+        : html`<p>${model.preview.total} rows are valid. The first ones:</p>`
+    }
     <div class="scroll"><table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
     <tbody>${model.preview.rows.map((r) => html`<tr><td>${r.email}</td><td>${r.name}</td><td><code>${JSON.stringify(r.fields)}</code></td></tr>`)}</tbody></table></div></div>`
-    : ''}
+      : ''
+  }
 </section>
 <section aria-labelledby="members-title">
   <h2 id="members-title">Members (${model.total.toLocaleString('en-US')})</h2>
@@ -69,10 +79,12 @@ export function listPage(model: ListPageModel, chrome: Chrome): string {
     <input id="q" name="q" value="${model.search}">
     <div class="actions"><button type="submit">Search</button></div>
   </form>
-  ${model.members.length === 0
-    ? html`<p class="empty" data-testid="no-members">${model.search ? `No member’s address or name contains “${model.search}”.` : 'No members yet: import them from a CSV file above.'}</p>`
-    : html`<div class="scroll"><table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
-  <tbody>${model.members.map((m) => html`<tr><td>${m.email}</td><td>${m.name}</td><td><code>${JSON.stringify(m.fields)}</code></td></tr>`)}</tbody></table></div>`}
+  ${
+    model.members.length === 0
+      ? html`<p class="empty" data-testid="no-members">${model.search ? `No member’s address or name contains “${model.search}”.` : 'No members yet: import them from a CSV file above.'}</p>`
+      : html`<div class="scroll"><table class="grid"><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Fields</th></tr></thead>
+  <tbody>${model.members.map((m) => html`<tr><td>${m.email}</td><td>${m.name}</td><td><code>${JSON.stringify(m.fields)}</code></td></tr>`)}</tbody></table></div>`
+  }
   <div class="actions">
     ${model.offset > 0 ? html`<a class="button" href="${query(Math.max(0, model.offset - model.pageSize))}">Previous</a>` : ''}
     ${next ? html`<a class="button" href="${query(model.offset + model.pageSize)}">Next</a>` : ''}
@@ -81,4 +93,3 @@ export function listPage(model: ListPageModel, chrome: Chrome): string {
     { ...chrome, current: 'lists' },
   );
 }
-

@@ -13,7 +13,8 @@ const clock = (date: Date, withSeconds: boolean) => date.toISOString().slice(11,
  * unknown), a scale, and a caption with the totals. No script or style attribute is needed.
  */
 export function progressChart(timeline: DeliveryTimeline | null): SafeHtml {
-  if (!timeline) return html`<p class="muted" data-testid="delivery-chart-empty">The chart of deliveries over time appears once the first message is handed over.</p>`;
+  if (!timeline)
+    return html`<p class="muted" data-testid="delivery-chart-empty">The chart of deliveries over time appears once the first message is handed over.</p>`;
   const { buckets, totals, bucketSeconds } = timeline;
   const peak = Math.max(1, ...buckets.map((b) => b.sent + b.failed + b.unknown));
   const plotWidth = WIDTH - PLOT.left - PLOT.right;

@@ -32,7 +32,10 @@ const ITEM_LABELS: Record<RetractionItemStatus, string> = {
 export const retractionStatusLabel = (status: RetractionStatus) => STATUS_LABELS[status];
 
 function countRows<K extends string>(group: 'dryRun' | 'outcomes', labels: Record<K, string>, counts: Record<K, number>): SafeHtml[] {
-  return (Object.keys(labels) as K[]).map((k) => html`<tr><th scope="row">${labels[k]}</th><td data-retraction-count="${group}.${k}">${counts[k].toLocaleString('en-US')}</td></tr>`);
+  return (Object.keys(labels) as K[]).map(
+    (k) =>
+      html`<tr><th scope="row">${labels[k]}</th><td data-retraction-count="${group}.${k}">${counts[k].toLocaleString('en-US')}</td></tr>`,
+  );
 }
 
 /** What the dry run found, per outcome: what approvers decide on. */

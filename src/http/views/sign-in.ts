@@ -45,9 +45,11 @@ export function signInCodePage(options: { sent?: boolean; error?: string }, chro
     'Sign in',
     html`
 <h1>Sign in</h1>
-${options.sent
-  ? html`<p class="notice" role="status" data-testid="sign-in-sent">If that address belongs to a Countersign user, a sign-in link and a code are on their way. Open the link in this browser, or type the code here.</p>`
-  : ''}
+${
+  options.sent
+    ? html`<p class="notice" role="status" data-testid="sign-in-sent">If that address belongs to a Countersign user, a sign-in link and a code are on their way. Open the link in this browser, or type the code here.</p>`
+    : ''
+}
 ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 <form method="post" action="/sign-in/code" class="panel">
   <label for="code">The code from the sign-in email</label>

@@ -23,19 +23,23 @@ ${error ? html`<p class="error" role="alert" data-testid="submit-error">Not subm
 <div class="panel" data-testid="submit-review">
   <p class="lead">“${campaign.subject}”</p>
   <p>It goes to <strong data-testid="confirm-count">${count}</strong> recipient${review.recipients === 1 ? '' : 's'}${
-    review.resuming ? html`: the rest of the audience it was approved for.` : html`${sources.length ? html`, from ${sources.join(' and ')}` : ''}. Submitting freezes that audience and the message; anyone who has left or opted out is skipped.`
+    review.resuming
+      ? html`: the rest of the audience it was approved for.`
+      : html`${sources.length ? html`, from ${sources.join(' and ')}` : ''}. Submitting freezes that audience and the message; anyone who has left or opted out is skipped.`
   }</p>
   <p>${campaign.send_at ? html`It sends at ${localTime(campaign.send_at)} at the earliest` : 'It sends as soon as it is approved'}, after ${campaign.required_approvals} approvals. Approvers are emailed a link to review it.</p>
   ${warnings.value ? html`<h2>Check before you submit</h2><ul class="warnings" data-testid="submit-warnings">${warnings}</ul>` : ''}
 </div>
-${SUBMITTABLE.includes(campaign.status)
-  ? html`<form method="post" action="/campaigns/${campaign.id}/submit" class="actions">
+${
+  SUBMITTABLE.includes(campaign.status)
+    ? html`<form method="post" action="/campaigns/${campaign.id}/submit" class="actions">
   ${csrfField(chrome)}
   <input type="hidden" name="expectedCount" value="${review.recipients}">
   <button type="submit" class="primary">${review.resuming ? 'Ask for approval to resume' : `Submit to ${count} recipients for approval`}</button>
   ${review.resuming ? '' : html`<a class="button" href="/campaigns/${campaign.id}/edit">Edit it first</a>`}
 </form>`
-  : html`<p class="notice">This campaign is ${campaign.status.replace('_', ' ')}: there is nothing to submit.</p>`}`,
+    : html`<p class="notice">This campaign is ${campaign.status.replace('_', ' ')}: there is nothing to submit.</p>`
+}`,
     chrome,
   );
 }
