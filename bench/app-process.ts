@@ -15,7 +15,11 @@ export async function freePort(): Promise<number> {
 export type Role = 'all' | 'api' | 'workers';
 
 /** What each role logs once it is ready. */
-const READY: Record<Role, RegExp[]> = { all: [/API and pages on/, /workers running/], api: [/API and pages on/], workers: [/workers running/] };
+const READY: Record<Role, RegExp[]> = {
+  all: [/API and pages on/, /workers running/],
+  api: [/API and pages on/],
+  workers: [/workers running/],
+};
 
 /**
  * A Countersign process as a deployment runs it, `main all`, `main api` or `main workers`: from the build
@@ -28,7 +32,10 @@ export class AppProcess {
   ) {}
 
   static async start(role: Role, env: Record<string, string>): Promise<AppProcess> {
-    const child = forkBeside(import.meta.url, '../src/main', [role], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = forkBeside(import.meta.url, '../src/main', [role], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     let output = '';
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
@@ -53,6 +60,13 @@ export class AppProcess {
     } catch {
       return null;
     }
+  }
+
+  /** kill -9: the process dies mid-work, with whatever it holds. */
+  killHard(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    return exited;
   }
 
   /** SIGTERM, as a process manager stops it, and SIGKILL if it has not exited after `graceMs`; resolves once it has exited. */

@@ -31,8 +31,16 @@ function poolRows(pool: number): Row[] {
   };
   const targeted = pool >= THROUGHPUT_FROM_POOL;
   return [
-    { label: `pool ${pool}: raw nodemailer`, target: '', value: (r) => or(r, (p) => `${rate(p.baseline.perSecond)}, ${cpu(p.baseline.cpuMsPerMessage)}`) },
-    { label: `pool ${pool}: pipeline`, target: '', value: (r) => or(r, (p) => `${rate(p.pipeline.perSecond)}, ${cpu(p.pipeline.cpuMsPerMessage)}`) },
+    {
+      label: `pool ${pool}: raw nodemailer`,
+      target: '',
+      value: (r) => or(r, (p) => `${rate(p.baseline.perSecond)}, ${cpu(p.baseline.cpuMsPerMessage)}`),
+    },
+    {
+      label: `pool ${pool}: pipeline`,
+      target: '',
+      value: (r) => or(r, (p) => `${rate(p.pipeline.perSecond)}, ${cpu(p.pipeline.cpuMsPerMessage)}`),
+    },
     {
       label: `pool ${pool}: pipeline / raw, rate`,
       target: targeted ? '>= 0.90 PG, >= 0.75 PGlite' : '',
@@ -49,9 +57,23 @@ function poolRows(pool: number): Row[] {
 }
 
 const SCALE_ROWS: Row[] = [
-  { label: 'fan-out: ledger holds all rows', target: '< 15 s', value: (r) => `${s(r.fanOut.ledgerFullSeconds)} (${r.fanOut.recipients})`, met: (r) => r.fanOut.ledgerFullSeconds < 15 },
-  { label: 'fan-out: first message at sink', target: '< 2 s', value: (r) => s(r.fanOut.firstMessageSeconds), met: (r) => r.fanOut.firstMessageSeconds < 2 },
-  { label: 'fan-out: all sent', target: '', value: (r) => `${s(r.fanOut.allSentSeconds)} (${rate(r.fanOut.recipients / r.fanOut.allSentSeconds)})` },
+  {
+    label: 'fan-out: ledger holds all rows',
+    target: '< 15 s',
+    value: (r) => `${s(r.fanOut.ledgerFullSeconds)} (${r.fanOut.recipients})`,
+    met: (r) => r.fanOut.ledgerFullSeconds < 15,
+  },
+  {
+    label: 'fan-out: first message at sink',
+    target: '< 2 s',
+    value: (r) => s(r.fanOut.firstMessageSeconds),
+    met: (r) => r.fanOut.firstMessageSeconds < 2,
+  },
+  {
+    label: 'fan-out: all sent',
+    target: '',
+    value: (r) => `${s(r.fanOut.allSentSeconds)} (${rate(r.fanOut.recipients / r.fanOut.allSentSeconds)})`,
+  },
   {
     label: 'fan-out rate / pipeline rate, same pool',
     target: '>= 0.90',
@@ -67,21 +89,36 @@ const SCALE_ROWS: Row[] = [
     value: (r) => `${mb(r.fanOut.peakRedisMb)} (+${r.fanOut.redisDeltaMb.toFixed(1)} MB)`,
     met: (r) => r.fanOut.redisDeltaMb < 100,
   },
-  { label: 'halt a quarter into the send', target: '< 250 ms', value: (r) => `${r.halt.haltMs.toFixed(0)} ms`, met: (r) => r.halt.haltMs < 250 },
+  {
+    label: 'halt a quarter into the send',
+    target: '< 250 ms',
+    value: (r) => `${r.halt.haltMs.toFixed(0)} ms`,
+    met: (r) => r.halt.haltMs < 250,
+  },
   {
     label: '  arrived after / in flight',
     target: 'after <= in flight',
     value: (r) => `${r.halt.arrivedAfterHalt} / ${r.halt.inFlight} (${r.halt.stopped} stopped)`,
     met: (r) => r.halt.withinInFlight,
   },
-  { label: 'halt early in the fan-out send', target: '< 250 ms', value: (r) => `${r.haltAtScale.haltMs.toFixed(0)} ms`, met: (r) => r.haltAtScale.haltMs < 250 },
+  {
+    label: 'halt early in the fan-out send',
+    target: '< 250 ms',
+    value: (r) => `${r.haltAtScale.haltMs.toFixed(0)} ms`,
+    met: (r) => r.haltAtScale.haltMs < 250,
+  },
   {
     label: '  arrived after / in flight',
     target: 'after <= in flight',
     value: (r) => `${r.haltAtScale.arrivedAfterHalt} / ${r.haltAtScale.inFlight} (${r.haltAtScale.stopped} stopped)`,
     met: (r) => r.haltAtScale.withinInFlight,
   },
-  { label: 'correction audience built', target: '< 3 s', value: (r) => `${s(r.correction.seconds)} (${r.correction.audience})`, met: (r) => r.correction.seconds < 3 },
+  {
+    label: 'correction audience built',
+    target: '< 3 s',
+    value: (r) => `${s(r.correction.seconds)} (${r.correction.audience})`,
+    met: (r) => r.correction.seconds < 3,
+  },
   {
     label: 'every message arrived once',
     target: 'yes',
@@ -101,7 +138,10 @@ export function markdownTable(header: string[], body: string[][]): string {
 export function formatTable(results: SuiteResult[]): string {
   const pools = [...new Set(results.flatMap((r) => r.pools.map((p) => p.pool)))].sort((a, b) => a - b);
   const scalePools = [...new Set(results.map((r) => r.scalePool))];
-  const rows = [...pools.flatMap(poolRows), ...SCALE_ROWS.map((row) => ({ ...row, label: row.label.startsWith(' ') ? row.label : `${row.label} (pool ${scalePools.join('/')})` }))];
+  const rows = [
+    ...pools.flatMap(poolRows),
+    ...SCALE_ROWS.map((row) => ({ ...row, label: row.label.startsWith(' ') ? row.label : `${row.label} (pool ${scalePools.join('/')})` })),
+  ];
   const body = rows.map((row) => [
     row.label,
     row.target,
@@ -115,7 +155,17 @@ export function formatTable(results: SuiteResult[]): string {
 
 /** One row per worker process count of the split shape. */
 export function formatSplit(results: SplitResult[]): string {
-  const header = ['worker processes', 'SMTP connections', 'throughput', 'rate limit held (within 5 %)', 'halt', 'after / in flight', 'peak RSS: API, workers', 'arrived once'];
+  const header = [
+    'worker processes',
+    'SMTP connections',
+    'throughput',
+    'rate limit held (within 5 %)',
+    'halt',
+    'after / in flight',
+    'peak RSS: API, workers',
+    'kill -9 of a worker: takeover, finished',
+    'arrived once',
+  ];
   const body = results.map((r) => [
     String(r.workers),
     String(r.connections),
@@ -124,7 +174,8 @@ export function formatSplit(results: SplitResult[]): string {
     `${r.halt.haltMs.toFixed(0)} ms ${r.halt.haltMs < 250 ? 'ok' : 'MISSED'}`,
     `${r.halt.arrivedAfterHalt} / ${r.halt.inFlight} ${r.halt.withinInFlight ? 'ok' : 'MISSED'}`,
     `${r.peakRssMb.api === null ? '-' : mb(r.peakRssMb.api)}, ${r.peakRssMb.workers.map((w) => (w === null ? '-' : mb(w))).join(' / ')}`,
-    r.throughput.arrivedOnce && r.limited.arrivedOnce && r.halt.arrivedOnce ? 'yes' : 'NO',
+    `${(r.death.takeoverMs / 1000).toFixed(1)} s ${r.death.takeoverMs <= 15_000 ? 'ok' : 'MISSED'} (${r.death.reservedAtKill} reserved at the kill), ${(r.death.finishedMs / 1000).toFixed(1)} s`,
+    r.throughput.arrivedOnce && r.limited.arrivedOnce && r.halt.arrivedOnce && r.death.arrivedOnce ? 'yes' : 'NO',
   ]);
   return markdownTable(header, body);
 }
@@ -137,11 +188,32 @@ export function formatScale(results: ScaleResult[]): string {
     ['fan-out: ledger holds all rows', '', (r) => s(r.fanOutSeconds)],
     ['first message at sink', '< 2 s', (r) => `${s(r.firstMessageSeconds)} ${r.firstMessageSeconds < 2 ? 'ok' : 'MISSED'}`],
     ['send rate (up to the halt, if any)', '', (r) => rate(r.sendPerSecond)],
-    ['halt', '< 250 ms', (r) => (r.halt ? `${r.halt.ms.toFixed(0)} ms ${r.halt.ms < 250 ? 'ok' : 'MISSED'} (${r.halt.stopped} queued stopped, ${r.halt.inFlight} in flight)` : 'none: sent to all')],
-    ['correction audience built (recall)', '< 10 s', (r) => `${s(r.correction.seconds)} ${r.correction.seconds < 10 ? 'ok' : 'MISSED'} (${r.correction.audience})`],
-    ['peak RSS per process', '<= 400 MB', (r) => Object.entries(r.peakRssMb).map(([name, value]) => `${name} ${value === null ? '-' : mb(value)}${value !== null && value > 400 ? ' MISSED' : ''}`).join(', ')],
+    [
+      'halt',
+      '< 250 ms',
+      (r) =>
+        r.halt
+          ? `${r.halt.ms.toFixed(0)} ms ${r.halt.ms < 250 ? 'ok' : 'MISSED'} (${r.halt.stopped} queued stopped, ${r.halt.inFlight} in flight)`
+          : 'none: sent to all',
+    ],
+    [
+      'correction audience built (recall)',
+      '< 10 s',
+      (r) => `${s(r.correction.seconds)} ${r.correction.seconds < 10 ? 'ok' : 'MISSED'} (${r.correction.audience})`,
+    ],
+    [
+      'peak RSS per process',
+      '<= 400 MB',
+      (r) =>
+        Object.entries(r.peakRssMb)
+          .map(([name, value]) => `${name} ${value === null ? '-' : mb(value)}${value !== null && value > 400 ? ' MISSED' : ''}`)
+          .join(', '),
+    ],
     ['peak Redis (delta)', '', (r) => `${mb(r.peakRedisMb)} (+${r.redisDeltaMb.toFixed(1)} MB)`],
     ['database size', '', (r) => mb(r.databaseMb)],
   ];
-  return markdownTable(['', 'target', ...results.map((r) => `${r.database}, ${r.shape}`)], rows.map(([label, target, value]) => [label, target, ...results.map(value)]));
+  return markdownTable(
+    ['', 'target', ...results.map((r) => `${r.database}, ${r.shape}`)],
+    rows.map(([label, target, value]) => [label, target, ...results.map(value)]),
+  );
 }

@@ -6,7 +6,13 @@ import type { DB } from './schema.js';
 import { containsPattern } from './search.js';
 
 /** Creates a ledger row for each snapshot recipient in `fromSeq..toSeq`, in the database alone. Safe to repeat. */
-export async function seedLedger(db: Kysely<DB>, campaignId: string, fromSeq: number, toSeq: number, status: 'queued' | 'halted' = 'queued'): Promise<void> {
+export async function seedLedger(
+  db: Kysely<DB>,
+  campaignId: string,
+  fromSeq: number,
+  toSeq: number,
+  status: 'queued' | 'halted' = 'queued',
+): Promise<void> {
   // A recipient suppressed when the audience was frozen is recorded as skipped, with why.
   await sql`
     INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status, smtp_response, finished_at)
@@ -38,7 +44,12 @@ export async function seededThrough(db: Kysely<DB>, campaignId: string, recipien
 
 /** A campaign resumed after a halt sends again to those the halt stopped, and only to them. */
 export async function requeueHalted(trx: Transaction<DB>, campaignId: string): Promise<void> {
-  await trx.updateTable('deliveries').set({ status: 'queued', claim_token: null }).where('campaign_id', '=', campaignId).where('status', '=', 'halted').execute();
+  await trx
+    .updateTable('deliveries')
+    .set({ status: 'queued', claim_token: null })
+    .where('campaign_id', '=', campaignId)
+    .where('status', '=', 'halted')
+    .execute();
 }
 
 export interface ReservedDelivery {
@@ -109,12 +120,36 @@ export async function reserveDeliveries(
 
 /** Keeps a worker's reservations fresh while its rows wait for a free SMTP connection. */
 export async function refreshReservations(db: Kysely<DB>, campaignId: string, token: string): Promise<void> {
-  await db.updateTable('deliveries').set({ claimed_at: new Date() }).where('campaign_id', '=', campaignId).where('claim_token', '=', token).where('status', '=', 'queued').execute();
+  await db
+    .updateTable('deliveries')
+    .set({ claimed_at: new Date() })
+    .where('campaign_id', '=', campaignId)
+    .where('claim_token', '=', token)
+    .where('status', '=', 'queued')
+    .execute();
+}
+
+/** The queued rows some job holds a reservation on, with its token: what a worker that dies strands until the takeover. */
+export async function reservedRows(db: Kysely<DB>, campaignId: string): Promise<{ seq: number; claim_token: string }[]> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .select(['seq', 'claim_token'])
+    .where('campaign_id', '=', campaignId)
+    .where('status', '=', 'queued')
+    .where('claim_token', 'is not', null)
+    .execute();
+  return rows.map((r) => ({ seq: r.seq, claim_token: r.claim_token! }));
 }
 
 /** Hands back what a job reserved and never started, so the next job (after a halt is lifted, say) need not wait out the reservation. */
 export async function releaseReservations(db: Kysely<DB>, campaignId: string, token: string): Promise<void> {
-  await db.updateTable('deliveries').set({ claim_token: null }).where('campaign_id', '=', campaignId).where('claim_token', '=', token).where('status', '=', 'queued').execute();
+  await db
+    .updateTable('deliveries')
+    .set({ claim_token: null })
+    .where('campaign_id', '=', campaignId)
+    .where('claim_token', '=', token)
+    .where('status', '=', 'queued')
+    .execute();
 }
 
 /**
@@ -180,7 +215,11 @@ export async function hasUnfinishedDeliveries(db: Kysely<DB>, campaignId: string
   return row !== undefined;
 }
 
-export function pageDeliveries(db: Kysely<DB>, campaignId: string, options: { status?: DeliveryStatus; search?: string; afterSeq: number; limit: number }) {
+export function pageDeliveries(
+  db: Kysely<DB>,
+  campaignId: string,
+  options: { status?: DeliveryStatus; search?: string; afterSeq: number; limit: number },
+) {
   let query = db
     .selectFrom('deliveries')
     .select(['seq', 'email', 'name', 'status', 'message_id', 'attempts', 'smtp_response', 'claimed_at', 'finished_at'])
@@ -256,7 +295,11 @@ export function lastActivity(db: Kysely<DB>, campaignId: string) {
  * What a halt finds: queued rows (reserved or not) and snapshot recipients the fan-out has not
  * yet copied (it stops both), and rows whose SMTP transaction has started (they may complete).
  */
-export async function countHaltable(db: Kysely<DB>, campaignId: string, recipientCount: number): Promise<{ stopped: number; inFlight: number }> {
+export async function countHaltable(
+  db: Kysely<DB>,
+  campaignId: string,
+  recipientCount: number,
+): Promise<{ stopped: number; inFlight: number }> {
   const row = await db
     .selectFrom('deliveries')
     .select((eb) => [
@@ -300,7 +343,14 @@ export async function haltedNeedingClearing(db: Kysely<DB>): Promise<string[]> {
     .where(({ exists, not, or, selectFrom }) =>
       or([
         exists(selectFrom('deliveries as d').select('d.seq').whereRef('d.campaign_id', '=', 'c.id').where('d.status', '=', 'queued')),
-        not(exists(selectFrom('deliveries as d').select('d.seq').whereRef('d.campaign_id', '=', 'c.id').whereRef('d.seq', '=', 'c.recipient_count'))),
+        not(
+          exists(
+            selectFrom('deliveries as d')
+              .select('d.seq')
+              .whereRef('d.campaign_id', '=', 'c.id')
+              .whereRef('d.seq', '=', 'c.recipient_count'),
+          ),
+        ),
       ]),
     )
     .execute();
@@ -312,7 +362,12 @@ export async function haltedNeedingClearing(db: Kysely<DB>): Promise<string[]> {
  * `unknown` and not yet in the correction's ledger joins it. The caller holds the
  * correction's row lock, so two joins cannot hand out the same sequence numbers.
  */
-export async function joinLateRecipients(trx: Transaction<DB>, correctionId: string, originalId: string, statuses: readonly string[]): Promise<{ fromSeq: number; toSeq: number } | null> {
+export async function joinLateRecipients(
+  trx: Transaction<DB>,
+  correctionId: string,
+  originalId: string,
+  statuses: readonly string[],
+): Promise<{ fromSeq: number; toSeq: number } | null> {
   const result = await sql<{ seq: number }>`
     INSERT INTO deliveries (campaign_id, seq, email, name, fields, reply_to_message_id, status)
     SELECT ${correctionId},
@@ -330,7 +385,14 @@ export async function joinLateRecipients(trx: Transaction<DB>, correctionId: str
 
 /** One recipient whose delivery is inside its SMTP transaction now, if any. */
 export function sampleInFlight(db: Kysely<DB>, campaignId: string) {
-  return db.selectFrom('deliveries').select(['email', 'name', 'fields']).where('campaign_id', '=', campaignId).where('status', '=', 'sending').orderBy('seq').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('deliveries')
+    .select(['email', 'name', 'fields'])
+    .where('campaign_id', '=', campaignId)
+    .where('status', '=', 'sending')
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export async function countInFlight(db: Kysely<DB>, campaignId: string): Promise<number> {
@@ -342,7 +404,6 @@ export async function countInFlight(db: Kysely<DB>, campaignId: string): Promise
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
-
 
 /** Delivery counts of many campaigns in one query, for the campaign list. */
 export async function countsForCampaigns(db: Kysely<DB>, campaignIds: string[]): Promise<Map<string, Record<DeliveryStatus, number>>> {
