@@ -9,7 +9,7 @@ import { freePort, launch, ROOT, runToEnd } from '../support/processes.js';
 
 const require = createRequire(import.meta.url);
 
-/** `src/main.ts` as `npm start` runs it (or, given `builtMain`, that build's main), with only the environment given. */
+/** `src/main.ts` from the sources (or, given `builtMain`, that build's main, as `npm start` runs it), with only the environment given. */
 function start(args: string[], env: Record<string, string>, ready?: string, builtMain?: string) {
   return launch(args, { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, { ready, builtMain });
 }
@@ -20,7 +20,13 @@ describe.skipIf(testDb() !== 'pglite').concurrent('starting Countersign', () => 
   it('runs API and workers in one process on PGlite, refuses a second process on the same data folder, and stops cleanly', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-start-'));
     const port = await freePort();
-    const env = { DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, REDIS_URL, QUEUE_PREFIX: `cs-start-${port}` };
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      REDIS_URL,
+      QUEUE_PREFIX: `cs-start-${port}`,
+    };
     const first = start([], env);
     expect(await first.settled).toEqual({ ready: true });
     expect(first.output()).toContain(`embedded PGlite in ${dataDir}`);
@@ -61,14 +67,25 @@ describe.skipIf(testDb() !== 'pglite').concurrent('starting Countersign', () => 
     const pkg = mkdtempSync(path.join(tmpdir(), 'countersign-package-'));
     try {
       mkdirSync(path.join(pkg, 'src/http'), { recursive: true });
-      for (const entry of ['package.json', 'node_modules', 'templates', 'src/http/assets']) symlinkSync(path.join(ROOT, entry), path.join(pkg, entry));
-      const build = await runToEnd(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')], { cwd: ROOT });
+      for (const entry of ['package.json', 'node_modules', 'templates', 'src/http/assets'])
+        symlinkSync(path.join(ROOT, entry), path.join(pkg, entry));
+      const build = await runToEnd(
+        process.execPath,
+        [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(pkg, 'dist')],
+        { cwd: ROOT },
+      );
       expect(build.stdout + build.stderr).toBe('');
       expect(build.status).toBe(0);
 
       const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-built-'));
       const port = await freePort();
-      const env = { DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, REDIS_URL, QUEUE_PREFIX: `cs-built-${port}` };
+      const env = {
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        REDIS_URL,
+        QUEUE_PREFIX: `cs-built-${port}`,
+      };
       const run = start([], env, undefined, path.join(pkg, 'dist/src/main.js'));
       expect(await run.settled).toEqual({ ready: true });
       const css = await fetch(`http://127.0.0.1:${port}/assets/app.css`);
@@ -80,7 +97,11 @@ describe.skipIf(testDb() !== 'pglite').concurrent('starting Countersign', () => 
       const templatesModule = pathToFileURL(path.join(pkg, 'dist/src/mail/templates.js')).href;
       const templates = await runToEnd(
         process.execPath,
-        ['--input-type=module', '-e', `const { template } = await import('${templatesModule}'); console.log([...template('layout.html').variables].sort().join(' '))`],
+        [
+          '--input-type=module',
+          '-e',
+          `const { template } = await import('${templatesModule}'); console.log([...template('layout.html').variables].sort().join(' '))`,
+        ],
         { cwd: tmpdir() },
       );
       expect(templates.stderr).toBe('');
@@ -102,10 +123,14 @@ describe.skipIf(testDb() !== 'pglite').concurrent('starting Countersign', () => 
 
   it('creates the embedded database from the installed CLI, run from any folder', async () => {
     const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'countersign-cli-')), 'data');
-    const added = await runToEnd(process.execPath, [path.join(ROOT, 'bin/countersign.js'), 'user', 'add', '--email', 'ana@example.com', '--name', 'Ana', '--roles', 'author'], {
-      cwd: tmpdir(),
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir },
-    });
+    const added = await runToEnd(
+      process.execPath,
+      [path.join(ROOT, 'bin/countersign.js'), 'user', 'add', '--email', 'ana@example.com', '--name', 'Ana', '--roles', 'author'],
+      {
+        cwd: tmpdir(),
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir },
+      },
+    );
     expect(added.stderr).toBe('');
     expect(added.status).toBe(0);
     expect(added.stdout).toContain('API token (shown once)');

@@ -17,8 +17,8 @@ export interface Launched {
 }
 
 /**
- * Runs `src/main.ts` as `npm start` does, `node --import tsx`: the tsx CLI would put a wrapper process
- * in between, whose signal relay allows the child 30 ms to answer and SIGKILLs it (exit 143) when a
+ * Runs `src/main.ts` from the sources, `node --import tsx` (what `npm start` runs once built, without
+ * a build per test): the tsx CLI would put a wrapper process in between, whose signal relay allows the child 30 ms to answer and SIGKILLs it (exit 143) when a
  * loaded machine is slower, and which a kill -9 of the wrapper would leave running. Given `builtMain`,
  * runs that build's main as `npm run start:api` does, from a working directory unrelated to it.
  * `settled` resolves when `ready` appears or the process exits.
@@ -43,7 +43,11 @@ export function launch(args: string[], env: NodeJS.ProcessEnv, options: { ready?
 }
 
 /** Runs a command to its end without blocking the event loop, so a file's concurrent tests keep going meanwhile. */
-export function runToEnd(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runToEnd(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
