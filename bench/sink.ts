@@ -58,6 +58,8 @@ export class CountingSink {
 
   constructor(private readonly writeDir?: string) {
     if (writeDir) mkdirSync(writeDir, { recursive: true });
+    // A sender killed with -9 resets its connections: a relay carries on, and so does the sink.
+    this.#server.on('error', () => {});
   }
 
   async #drain(stream: SMTPServerDataStream): Promise<void> {
