@@ -264,29 +264,22 @@ export class Harness {
     }
   }
 
-  campaignStatus(id: string) {
-    return this.until(
-      () =>
-        this.db
-          .selectFrom('campaigns')
-          .select('status')
-          .where('id', '=', id)
-          .executeTakeFirstOrThrow()
-          .then((r) => r.status),
-      () => true,
-      'campaign',
-    );
+  #statusOf(id: string): Promise<string> {
+    return this.db
+      .selectFrom('campaigns')
+      .select('status')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow()
+      .then((r) => r.status);
+  }
+
+  campaignStatus(id: string): Promise<string> {
+    return this.#statusOf(id);
   }
 
   waitForStatus(id: string, status: string, timeoutMs?: number) {
     return this.until(
-      () =>
-        this.db
-          .selectFrom('campaigns')
-          .select('status')
-          .where('id', '=', id)
-          .executeTakeFirstOrThrow()
-          .then((r) => r.status),
+      () => this.#statusOf(id),
       (s) => s === status,
       `campaign ${id} to be ${status}`,
       timeoutMs,
