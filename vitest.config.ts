@@ -15,9 +15,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Most files wait on SMTP, Redis, PostgreSQL or a child process rather than compute, so three
-    // files at once keep two cores busy (vitest's default, one fewer than the cores, runs one file at a time).
-    maxWorkers: 3,
     reporters: ['default'],
   },
 });
