@@ -163,17 +163,7 @@ export async function beginDeliveries(
   contentHash: string,
   rows: { seq: number; token: string }[],
 ): Promise<{ seq: number; attempts: number }[]> {
-  if (rows.length === 0) return [];
-  const seqs = rows.map((r) => r.seq);
-  const result = await sql<{ seq: number; attempts: number }>`
-    WITH ${stillSending(campaignId, contentHash)}
-    UPDATE deliveries d SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1
-    FROM unnest(${seqs}::int[], ${rows.map((r) => r.token)}::text[]) AS r(seq, token)
-    WHERE d.campaign_id = ${campaignId} AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq AND d.claim_token = r.token
-      AND d.status = 'queued' AND EXISTS (SELECT 1 FROM live) AND ${KILL_SWITCH_OFF}
-    RETURNING d.seq, d.attempts
-  `.execute(db);
-  return result.rows.map((r) => ({ seq: Number(r.seq), attempts: Number(r.attempts) }));
+  return writeLedgerStep(db, campaignId, { starts: { contentHash, rows }, results: [] });
 }
 
 export interface DeliveryResult {
@@ -184,18 +174,49 @@ export interface DeliveryResult {
 
 /** Records a batch of outcomes in one statement; only rows still `sending` change. A row back to `queued` is free to reserve. */
 export async function recordResults(db: Kysely<DB>, campaignId: string, results: DeliveryResult[]): Promise<void> {
-  if (results.length === 0) return;
+  await writeLedgerStep(db, campaignId, { results });
+}
+
+/**
+ * One campaign's ledger step in one statement: the outcomes that arrived and the transactions
+ * about to start (see `beginDeliveries` and `recordResults`). A connection that has its reply
+ * usually starts its next message at once, so the two travel together: one round trip a message.
+ */
+export async function writeLedgerStep(
+  db: Kysely<DB>,
+  campaignId: string,
+  step: { starts?: { contentHash: string; rows: { seq: number; token: string }[] }; results: DeliveryResult[] },
+): Promise<{ seq: number; attempts: number }[]> {
+  const starts = step.starts?.rows ?? [];
+  const record = step.results.length > 0 ? recordedUpdate(campaignId, step.results) : null;
+  if (starts.length === 0) {
+    if (record) await record.execute(db);
+    return [];
+  }
+  const seqs = starts.map((r) => r.seq);
+  const result = await sql<{ seq: number; attempts: number }>`
+    WITH ${stillSending(campaignId, step.starts!.contentHash)}${record ? sql`, recorded AS (${record})` : sql``}
+    UPDATE deliveries d SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1
+    FROM unnest(${seqs}::int[], ${starts.map((r) => r.token)}::text[]) AS r(seq, token)
+    WHERE d.campaign_id = ${campaignId} AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq AND d.claim_token = r.token
+      AND d.status = 'queued' AND EXISTS (SELECT 1 FROM live) AND ${KILL_SWITCH_OFF}
+    RETURNING d.seq, d.attempts
+  `.execute(db);
+  return result.rows.map((r) => ({ seq: Number(r.seq), attempts: Number(r.attempts) }));
+}
+
+function recordedUpdate(campaignId: string, results: DeliveryResult[]) {
   const seqs = results.map((r) => r.seq);
   // `seq = ANY` puts the seqs into the index condition: without it the planner walks every
   // (campaign, 'sending') entry, dead ones included, which grows with each message sent.
-  await sql`
+  return sql`
     UPDATE deliveries d
     SET status = r.status, smtp_response = r.response, claim_token = NULL,
         finished_at = CASE WHEN r.status = 'queued' THEN NULL ELSE now() END
     FROM unnest(${seqs}::int[], ${results.map((r) => r.status)}::text[],
                 ${results.map((r) => r.response.slice(0, 1000))}::text[]) AS r(seq, status, response)
     WHERE d.campaign_id = ${campaignId} AND d.status = 'sending' AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq
-  `.execute(db);
+  `;
 }
 
 /** The ledger's counts by status, as `countsAsLedgerSays` reads them for the campaign's status. */
