@@ -204,7 +204,7 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
     tools,
     campaign: { id: campaign.id, contentHash: job.contentHash },
     content: { subject: campaign.subject, fromAddress: campaign.from_address, fromName: campaign.from_name },
-    body: prepareBody(campaign.body_markdown),
+    body: preparedBodyOf(job.contentHash, campaign.body_markdown),
     token: randomUUID(),
   };
   const refresh = setInterval(
@@ -272,6 +272,20 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
   if ((await findCampaign(ctx.db, campaign.id))?.status === 'halted') await followThrough(ctx, campaign.id);
   await finishIfComplete(ctx, campaign.id);
   if (retryLater.length > 0) throw new TransientDeliveryError(`${retryLater.length} deliveries met a temporary SMTP failure; retrying`);
+}
+
+/** A window renders the same body as the campaign's others: the last few are kept, by content hash. */
+const preparedBodies = new Map<string, PreparedBody>();
+const PREPARED_BODIES_KEPT = 16;
+
+function preparedBodyOf(contentHash: string, markdown: string): PreparedBody {
+  let body = preparedBodies.get(contentHash);
+  if (!body) {
+    body = prepareBody(markdown);
+    if (preparedBodies.size >= PREPARED_BODIES_KEPT) preparedBodies.delete(preparedBodies.keys().next().value!);
+    preparedBodies.set(contentHash, body);
+  }
+  return body;
 }
 
 interface Sender {
