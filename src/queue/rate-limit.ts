@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 // Generic cell rate algorithm: one key in Redis holds the time the next slot
 // frees, so every worker process of every machine draws from the same budget.
@@ -18,7 +18,7 @@ export class GlobalRateLimiter {
   readonly #intervalMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     perSecond: number,
   ) {
