@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness, people } from '../support/harness.js';
+import { RedisCluster, REDIS_SERVER_MISSING, redisServerInstalled } from '../support/redis-topologies.js';
+
+if (!redisServerInstalled) console.warn(`skipping test/integration/redis-cluster.test.ts: ${REDIS_SERVER_MISSING}`);
+
+const PASSWORD = 'cluster-secret';
+const RECIPIENTS = 40;
+
+describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three masters', () => {
+  let cluster: RedisCluster;
+  let h: Harness;
+  const prefix = `{cst-cluster-${randomBytes(4).toString('hex')}}`;
+  const onEachMaster = async <T>(read: (node: Redis, port: number) => Promise<T>): Promise<T[]> =>
+    Promise.all(
+      cluster.ports.map(async (port) => {
+        const node = new Redis({ port, password: PASSWORD });
+        try {
+          return await read(node, port);
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(PASSWORD);
+    h = await Harness.start({
+      env: {
+        // One seed node: the client finds the other masters from it.
+        REDIS_URL: '',
+        REDIS_CLUSTER_NODES: `127.0.0.1:${cluster.ports[0]}`,
+        REDIS_PASSWORD: PASSWORD,
+        QUEUE_PREFIX: prefix,
+        SEND_RATE_PER_SECOND: '400',
+        DELIVERY_BATCH_SIZE: '10',
+      },
+    });
+    await h.addAuthorAndApprovers();
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await cluster?.stop();
+  });
+
+  it('is ready only while every master has maxmemory-policy noeviction, and names the one that has not', async () => {
+    const ready = await fetch(`${h.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await ready.json()).checks.redis).toEqual({ ok: true, detail: 'reachable, maxmemory-policy noeviction on all 3 masters' });
+
+    const port = cluster.ports[2]!;
+    await onEachMaster((node, p) => (p === port ? node.config('SET', 'maxmemory-policy', 'allkeys-lru') : Promise.resolve('OK')));
+    try {
+      const unready = await fetch(`${h.baseUrl}/readyz`);
+      expect(unready.status).toBe(503);
+      expect((await unready.json()).checks.redis.detail).toBe(
+        `maxmemory-policy is allkeys-lru on 127.0.0.1:${port}; BullMQ needs noeviction, or Redis may drop queued jobs`,
+      );
+    } finally {
+      await onEachMaster((node, p) => (p === port ? node.config('SET', 'maxmemory-policy', 'noeviction') : Promise.resolve('OK')));
+    }
+  });
+
+  it('signs a person in, and sends an approved campaign once to each recipient, every key in the one slot of its hash tag', async () => {
+    // The sign-in email goes through the notify queue, its request limit through a MULTI on one key.
+    const alice = await h.signIn('alice');
+    expect((await alice.get('/')).status).toBe(200);
+
+    const recipients = people(RECIPIENTS, 'cluster');
+    const { id, status } = await h.approvedCampaign({ subject: 'On the cluster', body: 'Hello {{firstName}}', recipients });
+    expect(status).toBe('scheduled');
+    await h.waitForStatus(id, 'sent');
+
+    const received = h.sink.withSubject('On the cluster');
+    expect(received).toHaveLength(RECIPIENTS);
+    for (const person of recipients) {
+      const mine = h.sink.to(person.email).filter((m) => m.parsed.subject === 'On the cluster');
+      expect(mine, person.email).toHaveLength(1);
+      expect(mine[0]!.parsed.text).toContain(`Hello ${person.name.split(' ')[0]}`);
+    }
+
+    // Every key of the deployment (queues, rate limits, sign-in counters) sits on one master, in one slot.
+    const keysPerMaster = await onEachMaster(async (node) => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      return { keys, slots: new Set(await Promise.all(keys.map((key) => node.cluster('KEYSLOT', key)))) };
+    });
+    const holding = keysPerMaster.filter((m) => m.keys.length > 0);
+    expect(holding).toHaveLength(1);
+    expect([...holding[0]!.slots]).toHaveLength(1);
+    expect(holding[0]!.keys.some((key) => key.startsWith(`${prefix}:deliver:`))).toBe(true);
+    expect(holding[0]!.keys.some((key) => key.startsWith(`${prefix}:signin:`))).toBe(true);
+  });
+});

@@ -1,0 +1,191 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './processes.js';
+
+export const redisServerInstalled = ['redis-server', 'redis-cli'].every(
+  (binary) => spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0,
+);
+export const REDIS_SERVER_MISSING =
+  'redis-server is not installed (apt-get install redis-server): the Sentinel and Cluster tests start their own servers';
+
+/** What every test server runs with: nothing on disk, and the policy Countersign requires. */
+const COMMON = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+
+interface Started {
+  port: number;
+  child: ChildProcess;
+}
+
+/** Starts `redis-server` with `args`; resolves once it logs `ready` (it logs to stdout). */
+async function startServer(args: string[], ready: string | RegExp): Promise<Started> {
+  const port = await freePort();
+  const child = spawn('redis-server', [...args, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (typeof ready === 'string' ? output.includes(ready) : ready.test(output)) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`redis-server ${args.join(' ')} exited with ${code}:\n${output}`)));
+  });
+  return { port, child };
+}
+
+/** A set of redis-server processes in a temp folder of their own, stopped together. */
+export class RedisProcesses {
+  readonly children: ChildProcess[] = [];
+
+  protected constructor(readonly dir: string) {}
+
+  protected async start(name: string, args: string[], ready: string | RegExp): Promise<number> {
+    const dir = path.join(this.dir, name);
+    await mkdir(dir);
+    const started = await startServer([...args, '--dir', dir], ready);
+    this.children.push(started.child);
+    return started.port;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGKILL');
+          }),
+      ),
+    );
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Three masters, no replicas, every slot covered; each node wants `password`. */
+export class RedisCluster extends RedisProcesses {
+  ports: number[] = [];
+
+  static async start(password: string, masters = 3): Promise<RedisCluster> {
+    const cluster = new RedisCluster(await mkdtemp(path.join(tmpdir(), 'cs-redis-cluster-')));
+    const busPorts: number[] = [];
+    try {
+      for (let i = 0; i < masters; i++) {
+        // The bus port is given too: port + 10000, the default, may be out of range or taken.
+        const busPort = await freePort();
+        busPorts.push(busPort);
+        cluster.ports.push(
+          await cluster.start(
+            `node${i}`,
+            [
+              ...COMMON,
+              '--cluster-enabled',
+              'yes',
+              '--cluster-config-file',
+              'nodes.conf',
+              '--cluster-port',
+              String(busPort),
+              '--requirepass',
+              password,
+              '--masterauth',
+              password,
+            ],
+            'Ready to accept connections',
+          ),
+        );
+      }
+      // What `redis-cli --cluster create` does, without its one-second waits: share out the slots and
+      // introduce the nodes; each says ok once gossip has told it the others' slots (no event to wait on).
+      const nodes = cluster.ports.map((port) => new Redis({ port, password }));
+      try {
+        const share = Math.ceil(16384 / masters);
+        await Promise.all(nodes.map((node, i) => node.call('CLUSTER', 'ADDSLOTSRANGE', i * share, Math.min(16383, (i + 1) * share - 1))));
+        await Promise.all(nodes.slice(1).map((node) => node.call('CLUSTER', 'MEET', '127.0.0.1', cluster.ports[0]!, busPorts[0]!)));
+        const deadline = Date.now() + 10_000;
+        for (const node of nodes) {
+          while (!/cluster_state:ok/.test(await node.cluster('INFO'))) {
+            if (Date.now() > deadline) throw new Error(`cluster node ${node.options.port} never reached cluster_state:ok`);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }
+      } finally {
+        for (const node of nodes) node.disconnect();
+      }
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+}
+
+/**
+ * A master and one replica, both wanting `password`, watched by two sentinels as `name` (quorum 1,
+ * so either may fail the master over); the sentinels want `sentinelPassword`.
+ */
+export class RedisSentinels extends RedisProcesses {
+  masterPort = 0;
+  replicaPort = 0;
+  sentinelPorts: number[] = [];
+
+  static async start(name: string, password: string, sentinelPassword: string): Promise<RedisSentinels> {
+    const set = new RedisSentinels(await mkdtemp(path.join(tmpdir(), 'cs-redis-sentinel-')));
+    try {
+      const auth = ['--requirepass', password, '--masterauth', password];
+      // No wait before a diskless full sync (5 s by default, for more replicas to join it).
+      set.masterPort = await set.start('master', [...COMMON, ...auth, '--repl-diskless-sync-delay', '0'], 'Ready to accept connections');
+      set.replicaPort = await set.start(
+        'replica',
+        [...COMMON, ...auth, '--replicaof', '127.0.0.1', String(set.masterPort)],
+        'MASTER <-> REPLICA sync: Finished with success',
+      );
+      for (const i of [0, 1]) {
+        // Sentinel rewrites its configuration file as it learns, so each has its own, writable.
+        const file = path.join(set.dir, `sentinel${i}.conf`);
+        await writeFile(
+          file,
+          [
+            'bind 127.0.0.1',
+            `requirepass ${sentinelPassword}`,
+            `sentinel monitor ${name} 127.0.0.1 ${set.masterPort} 1`,
+            `sentinel auth-pass ${name} ${password}`,
+            `sentinel down-after-milliseconds ${name} 2000`,
+            `sentinel failover-timeout ${name} 10000`,
+            '',
+          ].join('\n'),
+        );
+        set.sentinelPorts.push(await set.start(`sentinel${i}`, [file, '--sentinel'], '+monitor master'));
+      }
+      // A forced failover needs a replica the sentinel has seen healthy, which it learns from the master's INFO.
+      const sentinel = set.sentinel(sentinelPassword);
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const replicas = (await sentinel.call('SENTINEL', 'REPLICAS', name)) as string[][];
+        const healthy = replicas.some((fields) => {
+          const info = Object.fromEntries(fields.flatMap((_, i) => (i % 2 ? [] : [[fields[i], fields[i + 1]]])));
+          return info.port === String(set.replicaPort) && info.flags === 'slave' && info['master-link-status'] === 'ok';
+        });
+        if (healthy) break;
+        if (Date.now() > deadline) throw new Error(`sentinel never saw the replica on ${set.replicaPort}: ${JSON.stringify(replicas)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      sentinel.disconnect();
+      return set;
+    } catch (error) {
+      await set.stop();
+      throw error;
+    }
+  }
+
+  get sentinelList(): string {
+    return this.sentinelPorts.map((port) => `127.0.0.1:${port}`).join(',');
+  }
+
+  /** A plain connection to the first sentinel, for its commands and its `+switch-master` events. */
+  sentinel(sentinelPassword: string): Redis {
+    return new Redis({ port: this.sentinelPorts[0]!, password: sentinelPassword });
+  }
+}
