@@ -9,7 +9,7 @@ if (!redisServerInstalled) console.warn(`skipping test/integration/redis-cluster
 const PASSWORD = 'cluster-secret';
 const RECIPIENTS = 40;
 
-describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three masters', () => {
+describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three masters, each with a replica', () => {
   let cluster: RedisCluster;
   let h: Harness;
   const prefix = `{cst-cluster-${randomBytes(4).toString('hex')}}`;
@@ -34,7 +34,8 @@ describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three 
         REDIS_CLUSTER_NODES: `127.0.0.1:${cluster.ports[0]}`,
         REDIS_PASSWORD: PASSWORD,
         QUEUE_PREFIX: prefix,
-        SEND_RATE_PER_SECOND: '400',
+        // Slow enough that a failover lands mid-send.
+        SEND_RATE_PER_SECOND: '50',
         DELIVERY_BATCH_SIZE: '10',
       },
     });
@@ -97,5 +98,38 @@ describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three 
     expect([...holding[0]!.slots]).toHaveLength(1);
     expect(holding[0]!.keys.some((key) => key.startsWith(`${prefix}:deliver:`))).toBe(true);
     expect(holding[0]!.keys.some((key) => key.startsWith(`${prefix}:signin:`))).toBe(true);
+  });
+
+  it('neither loses nor duplicates a message when the master of its slot fails over to its replica mid-send', async () => {
+    const seed = new Redis({ port: cluster.ports[0]!, password: PASSWORD });
+    const slot = await seed.cluster('KEYSLOT', `${prefix}:deliver:wait`);
+    // [first slot, last slot, [ip, port, id] of the master, …its replicas]
+    const ranges = (await seed.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+    seed.disconnect();
+    const masterPort = ranges.find(([first, last]) => first <= slot && slot <= last)![2][1];
+    const replica = new Redis({ port: cluster.replicaOf.get(masterPort)!, password: PASSWORD });
+
+    const recipients = people(100, 'switch');
+    const subject = 'Sent across a Cluster failover';
+    try {
+      const { id } = await h.approvedCampaign({ subject, recipients });
+      await h.sink.waitUntil(() => h.sink.withSubject(subject).length >= 20, 30_000, 'the first 20 messages');
+      // A manual failover: the master stops writes, the replica catches up and takes over its slots.
+      expect(await replica.cluster('FAILOVER')).toBe('OK');
+      await h.until(
+        async () => ((await replica.call('ROLE')) as string[])[0],
+        (role) => role === 'master',
+        'the replica to be master',
+        15_000,
+      );
+      expect(h.sink.withSubject(subject).length).toBeLessThan(recipients.length);
+
+      await h.waitForStatus(id, 'sent', 45_000);
+      expect(h.sink.withSubject(subject)).toHaveLength(recipients.length);
+      for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+      expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
+    } finally {
+      replica.disconnect();
+    }
   });
 });

@@ -65,51 +65,75 @@ export class RedisProcesses {
   }
 }
 
-/** Three masters, no replicas, every slot covered; each node wants `password`. */
+/** `masters` masters sharing every slot, each with one replica; each node wants `password`. */
 export class RedisCluster extends RedisProcesses {
+  /** The masters as started (a failover makes a replica one). */
   ports: number[] = [];
+  /** Each master's replica, by the master's port. */
+  readonly replicaOf = new Map<number, number>();
 
   static async start(password: string, masters = 3): Promise<RedisCluster> {
     const cluster = new RedisCluster(await mkdtemp(path.join(tmpdir(), 'cs-redis-cluster-')));
-    const busPorts: number[] = [];
     try {
-      for (let i = 0; i < masters; i++) {
-        // The bus port is given too: port + 10000, the default, may be out of range or taken.
-        const busPort = await freePort();
-        busPorts.push(busPort);
-        cluster.ports.push(
-          await cluster.start(
-            `node${i}`,
-            [
-              ...COMMON,
-              '--cluster-enabled',
-              'yes',
-              '--cluster-config-file',
-              'nodes.conf',
-              '--cluster-port',
-              String(busPort),
-              '--requirepass',
-              password,
-              '--masterauth',
-              password,
-            ],
-            'Ready to accept connections',
-          ),
-        );
-      }
-      // What `redis-cli --cluster create` does, without its one-second waits: share out the slots and
-      // introduce the nodes; each says ok once gossip has told it the others' slots (no event to wait on).
-      const nodes = cluster.ports.map((port) => new Redis({ port, password }));
+      const started = await Promise.all(
+        Array.from({ length: 2 * masters }, async (_, i) => {
+          // The bus port is given too: port + 10000, the default, may be out of range or taken.
+          const busPort = await freePort();
+          const args = [
+            ...COMMON,
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-port',
+            String(busPort),
+            '--requirepass',
+            password,
+            '--masterauth',
+            password,
+            // No wait before a replica's diskless full sync (5 s by default).
+            '--repl-diskless-sync-delay',
+            '0',
+          ];
+          return { port: await cluster.start(`node${i}`, args, 'Ready to accept connections'), busPort };
+        }),
+      );
+      cluster.ports = started.slice(0, masters).map((node) => node.port);
+      // What `redis-cli --cluster create` does, without its one-second waits: share out the slots,
+      // introduce the nodes, make the rest replicas. Gossip spreads the news; there is no event to wait on.
+      const nodes = started.map(({ port }) => new Redis({ port, password }));
+      const until = async (what: string, check: () => Promise<boolean>) => {
+        const deadline = Date.now() + 10_000;
+        while (!(await check())) {
+          if (Date.now() > deadline) throw new Error(`Redis Cluster: ${what} did not happen within 10 s`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
       try {
         const share = Math.ceil(16384 / masters);
-        await Promise.all(nodes.map((node, i) => node.call('CLUSTER', 'ADDSLOTSRANGE', i * share, Math.min(16383, (i + 1) * share - 1))));
-        await Promise.all(nodes.slice(1).map((node) => node.call('CLUSTER', 'MEET', '127.0.0.1', cluster.ports[0]!, busPorts[0]!)));
-        const deadline = Date.now() + 10_000;
+        await Promise.all(
+          nodes.slice(0, masters).map((node, i) => node.call('CLUSTER', 'ADDSLOTSRANGE', i * share, Math.min(16383, (i + 1) * share - 1))),
+        );
+        await Promise.all(nodes.slice(1).map((node) => node.call('CLUSTER', 'MEET', '127.0.0.1', started[0]!.port, started[0]!.busPort)));
+        for (let i = 0; i < masters; i++) {
+          const master = nodes[i]!;
+          const replica = nodes[masters + i]!;
+          const id = String(await master.call('CLUSTER', 'MYID'));
+          await until(`node ${replica.options.port} learning of ${master.options.port}`, async () =>
+            String(await replica.call('CLUSTER', 'NODES')).includes(id),
+          );
+          await replica.cluster('REPLICATE', id);
+          cluster.replicaOf.set(started[i]!.port, started[masters + i]!.port);
+        }
         for (const node of nodes) {
-          while (!/cluster_state:ok/.test(await node.cluster('INFO'))) {
-            if (Date.now() > deadline) throw new Error(`cluster node ${node.options.port} never reached cluster_state:ok`);
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
+          await until(`node ${node.options.port} reaching cluster_state:ok`, async () =>
+            /cluster_state:ok/.test(await node.cluster('INFO')),
+          );
+        }
+        for (const replica of nodes.slice(masters)) {
+          await until(`replica ${replica.options.port} in sync`, async () =>
+            /master_link_status:up/.test(await replica.info('replication')),
+          );
         }
       } finally {
         for (const node of nodes) node.disconnect();
