@@ -54,7 +54,7 @@ export function describeRedis(target: RedisTarget): string {
     case 'socket':
       return `private redis-server on ${target.path}`;
     case 'sentinel':
-      return `master group "${target.name}" through sentinels ${nodes(target.sentinels)}`;
+      return `master group ${target.name} through sentinels ${nodes(target.sentinels)}`;
     case 'cluster':
       return `Cluster seeded from ${nodes(target.nodes)}`;
   }

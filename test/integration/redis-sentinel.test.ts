@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, people } from '../support/harness.js';
+import { Harness, people, testDb } from '../support/harness.js';
+import { Processes } from '../support/processes.js';
 import { RedisSentinels, REDIS_SERVER_MISSING, redisServerInstalled } from '../support/redis-topologies.js';
 
 if (!redisServerInstalled) console.warn(`skipping test/integration/redis-sentinel.test.ts: ${REDIS_SERVER_MISSING}`);
@@ -75,6 +76,24 @@ describe.skipIf(!redisServerInstalled)('Countersign on a Redis master and replic
     } finally {
       events.disconnect();
       sentinel.disconnect();
+    }
+  });
+
+  // Separate processes share one database only on PostgreSQL.
+  it.skipIf(testDb() !== 'postgres')('runs as a separate worker process configured only by the environment', async () => {
+    await h.workers!.close();
+    h.workers = undefined;
+    const processes = new Processes();
+    try {
+      const worker = await processes.start('workers', h.processEnv('sentinel-worker'));
+      expect(worker.output()).toContain(`redis: master group ${MASTER_NAME} through sentinels ${redis.sentinelList.replaceAll(',', ', ')}`);
+      const recipients = people(10, 'process');
+      const { id } = await h.approvedCampaign({ subject: 'From a worker process', recipients });
+      await h.waitForStatus(id, 'sent');
+      for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+      expect(await worker.stop()).toBe(0);
+    } finally {
+      await processes.stopAll();
     }
   });
 });

@@ -131,8 +131,9 @@ export class Harness {
     const config = loadConfig(env);
     const runtime = await createRuntime(config, { database: database.target });
     server.on('request', createApp(runtime.ctx, options.logger));
-    // Where Redis is, as given (Sentinel and Cluster lists are parsed in the config), for processEnv.
-    const redisEnv = Object.fromEntries(Object.entries(env).filter(([key, value]) => key.startsWith('REDIS_') && value !== ''));
+    // Where Redis is, as given (Sentinel and Cluster lists are parsed in the config), for processEnv;
+    // an empty value stays, so that it unsets the variable the test runner's own environment has.
+    const redisEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('REDIS_')));
     const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop, redisEnv, options.logger);
     if (options.validateResponses) harness.responses = new ResponseValidator();
     if (options.workers ?? true) harness.startWorkers();
