@@ -8,6 +8,7 @@ if (!redisServerInstalled) console.warn(`skipping test/integration/redis-cluster
 
 const PASSWORD = 'cluster-secret';
 const RECIPIENTS = 40;
+const METRICS_TOKEN = 'metrics-token-for-the-cluster';
 
 describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three masters, each with a replica', () => {
   let cluster: RedisCluster;
@@ -34,6 +35,7 @@ describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three 
         REDIS_CLUSTER_NODES: `127.0.0.1:${cluster.ports[0]}`,
         REDIS_PASSWORD: PASSWORD,
         QUEUE_PREFIX: prefix,
+        METRICS_TOKEN,
         // Slow enough that a failover lands mid-send.
         SEND_RATE_PER_SECOND: '50',
         DELIVERY_BATCH_SIZE: '10',
@@ -98,6 +100,34 @@ describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three 
     expect([...holding[0]!.slots]).toHaveLength(1);
     expect(holding[0]!.keys.some((key) => key.startsWith(`${prefix}:deliver:`))).toBe(true);
     expect(holding[0]!.keys.some((key) => key.startsWith(`${prefix}:signin:`))).toBe(true);
+  });
+
+  it('halts a send mid-way, and reads every queue for the metrics', async () => {
+    const total = 200;
+    const subject = 'Halted on the cluster';
+    const { id } = await h.approvedCampaign({ subject, recipients: people(total, 'halt') });
+    await h.sink.waitUntil(() => h.sink.withSubject(subject).length >= 20, 30_000, 'the first 20 messages');
+    const halted = await h.api('alice', 'POST', `/campaigns/${id}/halt`, { reason: 'wrong list' });
+    const receivedAtReturn = h.sink.withSubject(subject).length;
+    expect(halted.status).toBe(200);
+    const { inFlight, stopped } = halted.body as { inFlight: number; stopped: number };
+    expect(stopped).toBeGreaterThan(0);
+    const ledger = await h.until(
+      () => h.api('author', 'GET', `/campaigns/${id}`),
+      (r) => r.body.deliveries.sending === 0,
+      'in-flight deliveries to settle',
+    );
+    expect(ledger.body.status).toBe('halted');
+    expect(h.sink.withSubject(subject).length - receivedAtReturn).toBeLessThanOrEqual(inFlight);
+    expect(ledger.body.deliveries.sent + ledger.body.deliveries.halted).toBe(total);
+    expect(h.sink.withSubject(subject)).toHaveLength(ledger.body.deliveries.sent);
+
+    const metrics = await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    for (const queue of ['dispatch', 'deliver', 'notify', 'retract']) {
+      expect(text).toMatch(new RegExp(`countersign_queue_jobs\\{queue="${queue}",state="waiting"\\} \\d+`));
+    }
   });
 
   it('neither loses nor duplicates a message when the master of its slot fails over to its replica mid-send', async () => {
