@@ -108,6 +108,8 @@ export const configSchema = z
     REDIS_CLUSTER_NODES: hostPortList.optional(),
     REDIS_USERNAME: z.string().min(1).optional(),
     REDIS_PASSWORD: z.string().min(1).optional(),
+    REDIS_TLS: z.stringbool().default(false),
+    REDIS_TLS_CA: z.string().min(1).optional(),
     QUEUE_PREFIX: z
       .string()
       .regex(
@@ -192,6 +194,11 @@ export const configSchema = z
           'only with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis takes them in REDIS_URL (redis://user:password@host:6379)',
         );
     }
+    if (c.REDIS_TLS && !via)
+      fail('REDIS_TLS', 'only with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis uses TLS with a rediss:// REDIS_URL');
+    if (c.REDIS_TLS_CA && !c.REDIS_TLS) {
+      fail('REDIS_TLS_CA', 'only with REDIS_TLS=true (for a rediss:// REDIS_URL, give Node the CA in NODE_EXTRA_CA_CERTS)');
+    }
     if (c.REDIS_CLUSTER_NODES && !HASH_TAG.test(c.QUEUE_PREFIX)) {
       fail(
         'QUEUE_PREFIX',
@@ -222,8 +229,14 @@ function redisTarget(c: {
   REDIS_CLUSTER_NODES?: { host: string; port: number }[] | undefined;
   REDIS_USERNAME?: string | undefined;
   REDIS_PASSWORD?: string | undefined;
+  REDIS_TLS: boolean;
+  REDIS_TLS_CA?: string | undefined;
 }): RedisTarget {
-  const auth = { ...(c.REDIS_USERNAME ? { username: c.REDIS_USERNAME } : {}), ...(c.REDIS_PASSWORD ? { password: c.REDIS_PASSWORD } : {}) };
+  const auth = {
+    ...(c.REDIS_USERNAME ? { username: c.REDIS_USERNAME } : {}),
+    ...(c.REDIS_PASSWORD ? { password: c.REDIS_PASSWORD } : {}),
+    ...(c.REDIS_TLS ? { tls: c.REDIS_TLS_CA ? { caFile: c.REDIS_TLS_CA } : {} } : {}),
+  };
   if (c.REDIS_SENTINELS) {
     return {
       kind: 'sentinel',

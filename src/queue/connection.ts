@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export interface HostPort {
@@ -5,10 +7,12 @@ export interface HostPort {
   port: number;
 }
 
-/** Node credentials in Sentinel and Cluster mode; a single endpoint carries them in its URL. */
+/** Node credentials and TLS in Sentinel and Cluster mode; a single endpoint carries them in its URL. */
 interface NodeAuth {
   username?: string;
   password?: string;
+  /** TLS to every node (and sentinel), trusting `caFile` (PEM) or else Node's default CAs. */
+  tls?: { caFile?: string };
 }
 
 /** Where Redis is: one endpoint (URL or a private server's socket), a Sentinel-watched primary, or a Cluster. */
@@ -30,13 +34,19 @@ const BULLMQ_OPTIONS: RedisOptions = { maxRetriesPerRequest: null, enableReadyCh
  */
 const reconnectOnReadOnly = (error: Error): 2 | false => (error.message.startsWith('READONLY') ? 2 : false);
 
+function tlsOptions(tls: NodeAuth['tls']): ConnectionOptions | undefined {
+  if (!tls) return undefined;
+  return tls.caFile ? { ca: readFileSync(tls.caFile) } : {};
+}
+
 export function createRedis(target: RedisTarget): RedisClient {
   switch (target.kind) {
     case 'url':
       return new Redis(target.url, BULLMQ_OPTIONS);
     case 'socket':
       return new Redis({ ...BULLMQ_OPTIONS, path: target.path });
-    case 'sentinel':
+    case 'sentinel': {
+      const tls = tlsOptions(target.tls);
       return new Redis({
         ...BULLMQ_OPTIONS,
         sentinels: target.sentinels,
@@ -47,12 +57,14 @@ export function createRedis(target: RedisTarget): RedisClient {
         // Told by the sentinels of a switch, rather than waiting for the old primary to drop the connection.
         failoverDetector: true,
         reconnectOnError: reconnectOnReadOnly,
+        ...(tls ? { tls, enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
       });
+    }
     case 'cluster':
       // BullMQ reads the node options (`redisOptions`) for its maxRetriesPerRequest check.
       return new Cluster(target.nodes, {
         enableReadyCheck: true,
-        redisOptions: { ...BULLMQ_OPTIONS, username: target.username, password: target.password },
+        redisOptions: { ...BULLMQ_OPTIONS, username: target.username, password: target.password, tls: tlsOptions(target.tls) },
       });
   }
 }

@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './processes.js';
+import { freePort, runToEnd } from './processes.js';
 
 export const redisServerInstalled = ['redis-server', 'redis-cli'].every(
   (binary) => spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0,
@@ -19,10 +20,71 @@ interface Started {
   child: ChildProcess;
 }
 
-/** Starts `redis-server` with `args`; resolves once it logs `ready` (it logs to stdout). */
-async function startServer(args: string[], ready: string | RegExp): Promise<Started> {
+/** PEM files: a CA, and a certificate it signed for 127.0.0.1 with its key. */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1, made with openssl in `dir`. */
+async function makeTlsFiles(dir: string): Promise<TlsFiles> {
+  const files = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') };
+  const caKey = path.join(dir, 'ca.key');
+  const request = path.join(dir, 'server.csr');
+  const extensions = path.join(dir, 'server.ext');
+  await writeFile(extensions, 'subjectAltName=IP:127.0.0.1\n');
+  const steps = [
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', files.ca, '-days', '1', '-subj', '/CN=countersign test CA'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', files.key, '-out', request, '-subj', '/CN=127.0.0.1'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      request,
+      '-CA',
+      files.ca,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-out',
+      files.cert,
+      '-days',
+      '1',
+      '-extfile',
+      extensions,
+    ],
+  ];
+  for (const step of steps) {
+    const made = await runToEnd('openssl', step, { cwd: dir });
+    if (made.status !== 0) throw new Error(`openssl ${step.join(' ')} failed:\n${made.stderr}`);
+  }
+  return files;
+}
+
+/** Server arguments that listen on `port` only, over TLS, and replicate over TLS; clients need no certificate. */
+const tlsArgs = (tls: TlsFiles, port: number) => [
+  '--port',
+  '0',
+  '--tls-port',
+  String(port),
+  '--tls-cert-file',
+  tls.cert,
+  '--tls-key-file',
+  tls.key,
+  '--tls-ca-cert-file',
+  tls.ca,
+  '--tls-auth-clients',
+  'no',
+  '--tls-replication',
+  'yes',
+];
+
+/** Starts `redis-server` with `args` (on TLS only, given `tls`); resolves once it logs `ready` (it logs to stdout). */
+async function startServer(args: string[], ready: string | RegExp, tls?: TlsFiles): Promise<Started> {
   const port = await freePort();
-  const child = spawn('redis-server', [...args, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const listen = tls ? tlsArgs(tls, port) : ['--port', String(port)];
+  const child = spawn('redis-server', [...args, ...listen], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -40,12 +102,15 @@ async function startServer(args: string[], ready: string | RegExp): Promise<Star
 export class RedisProcesses {
   readonly children: ChildProcess[] = [];
 
+  /** Set: every server and sentinel listens on TLS only. */
+  tls?: TlsFiles;
+
   protected constructor(readonly dir: string) {}
 
   protected async start(name: string, args: string[], ready: string | RegExp): Promise<number> {
     const dir = path.join(this.dir, name);
     await mkdir(dir);
-    const started = await startServer([...args, '--dir', dir], ready);
+    const started = await startServer([...args, '--dir', dir], ready, this.tls);
     this.children.push(started.child);
     return started.port;
   }
@@ -155,9 +220,10 @@ export class RedisSentinels extends RedisProcesses {
   replicaPort = 0;
   sentinelPorts: number[] = [];
 
-  static async start(name: string, password: string, sentinelPassword: string): Promise<RedisSentinels> {
+  static async start(name: string, password: string, sentinelPassword: string, options: { tls?: boolean } = {}): Promise<RedisSentinels> {
     const set = new RedisSentinels(await mkdtemp(path.join(tmpdir(), 'cs-redis-sentinel-')));
     try {
+      if (options.tls) set.tls = await makeTlsFiles(set.dir);
       const auth = ['--requirepass', password, '--masterauth', password];
       // No wait before a diskless full sync (5 s by default, for more replicas to join it).
       set.masterPort = await set.start('master', [...COMMON, ...auth, '--repl-diskless-sync-delay', '0'], 'Ready to accept connections');
@@ -210,6 +276,11 @@ export class RedisSentinels extends RedisProcesses {
 
   /** A plain connection to the first sentinel, for its commands and its `+switch-master` events. */
   sentinel(sentinelPassword: string): Redis {
-    return new Redis({ port: this.sentinelPorts[0]!, password: sentinelPassword });
+    return new Redis({
+      host: '127.0.0.1',
+      port: this.sentinelPorts[0]!,
+      password: sentinelPassword,
+      ...(this.tls ? { tls: { ca: readFileSync(this.tls.ca) } } : {}),
+    });
   }
 }

@@ -151,4 +151,17 @@ describe('where Redis is', () => {
       /REDIS_CLUSTER_NODES: host:port items, comma-separated, e.g. 10.0.0.1:26379,10.0.0.2:26379 \(not empty\)/,
     );
   });
+
+  it('takes TLS for Sentinel or Cluster, with a CA of its own, and sends a single endpoint to rediss://', () => {
+    const cluster = { REDIS_CLUSTER_NODES: 'r1:6379', QUEUE_PREFIX: '{cs}' };
+    expect(loadConfig({ ...cluster, REDIS_TLS: 'true', REDIS_TLS_CA: '/etc/countersign/redis-ca.pem' }).REDIS).toMatchObject({
+      tls: { caFile: '/etc/countersign/redis-ca.pem' },
+    });
+    expect(loadConfig({ ...cluster, REDIS_TLS: 'true' }).REDIS).toMatchObject({ tls: {} });
+    expect(loadConfig(cluster).REDIS).not.toHaveProperty('tls');
+    expect(() => loadConfig({ REDIS_TLS: 'true' })).toThrow(
+      /REDIS_TLS: only with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis uses TLS with a rediss:\/\/ REDIS_URL/,
+    );
+    expect(() => loadConfig({ ...cluster, REDIS_TLS_CA: '/ca.pem' })).toThrow(/REDIS_TLS_CA: only with REDIS_TLS=true/);
+  });
 });

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../../src/queue/connection.js';
+import { Harness, people } from '../support/harness.js';
+import { RedisSentinels, REDIS_SERVER_MISSING, redisServerInstalled } from '../support/redis-topologies.js';
+
+if (!redisServerInstalled) console.warn(`skipping test/integration/redis-tls.test.ts: ${REDIS_SERVER_MISSING}`);
+
+const MASTER_NAME = 'countersign-tls';
+const PASSWORD = 'node-secret';
+const SENTINEL_PASSWORD = 'sentinel-secret';
+
+describe.skipIf(!redisServerInstalled)('Countersign on Redis Sentinel over TLS only', () => {
+  let redis: RedisSentinels;
+  let h: Harness;
+
+  beforeAll(async () => {
+    redis = await RedisSentinels.start(MASTER_NAME, PASSWORD, SENTINEL_PASSWORD, { tls: true });
+    h = await Harness.start({
+      env: {
+        REDIS_URL: '',
+        REDIS_SENTINELS: redis.sentinelList,
+        REDIS_SENTINEL_NAME: MASTER_NAME,
+        REDIS_PASSWORD: PASSWORD,
+        REDIS_SENTINEL_PASSWORD: SENTINEL_PASSWORD,
+        REDIS_TLS: 'true',
+        // The test's own CA: the servers' certificate is checked against it, for 127.0.0.1.
+        REDIS_TLS_CA: redis.tls!.ca,
+      },
+    });
+    await h.addAuthorAndApprovers();
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await redis?.stop();
+  });
+
+  it('reaches the sentinels and the master over TLS, trusting the given CA, and sends a campaign once to each recipient', async () => {
+    expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
+    const recipients = people(10, 'tls');
+    const { id } = await h.approvedCampaign({ subject: 'Over TLS', recipients });
+    await h.waitForStatus(id, 'sent');
+    for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+  });
+
+  it("checks the servers' certificate: without the CA that signed it, no connection is made", async () => {
+    if (h.config.REDIS.kind !== 'sentinel') throw new Error('expected the sentinel target');
+    const { caFile: _, ...untrusting } = h.config.REDIS.tls!;
+    const client = createRedis({ ...h.config.REDIS, tls: untrusting });
+    try {
+      const refused = await new Promise<Error>((resolve) => client.once('error', resolve));
+      // The same sentinels that answer with the CA: the handshake is refused (ioredis hides why).
+      expect(refused.message).toMatch(/^All sentinels are unreachable/);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
