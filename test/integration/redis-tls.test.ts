@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queue/connection.js';
 import { Harness, people } from '../support/harness.js';
-import { RedisSentinels, REDIS_SERVER_MISSING, redisServerInstalled } from '../support/redis-topologies.js';
+import { RedisCluster, RedisSentinels, REDIS_SERVER_MISSING, redisServerInstalled } from '../support/redis-topologies.js';
 
 if (!redisServerInstalled) console.warn(`skipping test/integration/redis-tls.test.ts: ${REDIS_SERVER_MISSING}`);
 
@@ -53,5 +53,38 @@ describe.skipIf(!redisServerInstalled)('Countersign on Redis Sentinel over TLS o
     } finally {
       client.disconnect();
     }
+  });
+});
+
+describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster over TLS only', () => {
+  let cluster: RedisCluster;
+  let h: Harness;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(PASSWORD, { replicas: false, tls: true });
+    h = await Harness.start({
+      env: {
+        REDIS_URL: '',
+        REDIS_CLUSTER_NODES: `127.0.0.1:${cluster.ports[0]}`,
+        REDIS_PASSWORD: PASSWORD,
+        QUEUE_PREFIX: '{cst-tls}',
+        REDIS_TLS: 'true',
+        REDIS_TLS_CA: cluster.tls!.ca,
+      },
+    });
+    await h.addAuthorAndApprovers();
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await cluster?.stop();
+  });
+
+  it('reaches every master over TLS and sends a campaign once to each recipient', async () => {
+    const ready = await fetch(`${h.baseUrl}/readyz`);
+    expect((await ready.json()).checks.redis).toEqual({ ok: true, detail: 'reachable, maxmemory-policy noeviction on all 3 masters' });
+    const recipients = people(10, 'ctls');
+    const { id } = await h.approvedCampaign({ subject: 'Over TLS on the cluster', recipients });
+    await h.waitForStatus(id, 'sent');
+    for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
   });
 });

@@ -115,6 +115,11 @@ export class RedisProcesses {
     return started.port;
   }
 
+  /** A plain connection to one of these servers, over TLS when they listen on it. */
+  connect(port: number, password: string): Redis {
+    return new Redis({ host: '127.0.0.1', port, password, ...(this.tls ? { tls: { ca: readFileSync(this.tls.ca) } } : {}) });
+  }
+
   async stop(): Promise<void> {
     await Promise.all(
       this.children.map(
@@ -130,18 +135,20 @@ export class RedisProcesses {
   }
 }
 
-/** `masters` masters sharing every slot, each with one replica; each node wants `password`. */
+/** `masters` masters sharing every slot, each with one replica unless told; each node wants `password`. */
 export class RedisCluster extends RedisProcesses {
   /** The masters as started (a failover makes a replica one). */
   ports: number[] = [];
   /** Each master's replica, by the master's port. */
   readonly replicaOf = new Map<number, number>();
 
-  static async start(password: string, masters = 3): Promise<RedisCluster> {
+  static async start(password: string, options: { masters?: number; replicas?: boolean; tls?: boolean } = {}): Promise<RedisCluster> {
+    const { masters = 3, replicas = true } = options;
     const cluster = new RedisCluster(await mkdtemp(path.join(tmpdir(), 'cs-redis-cluster-')));
     try {
+      if (options.tls) cluster.tls = await makeTlsFiles(cluster.dir);
       const started = await Promise.all(
-        Array.from({ length: 2 * masters }, async (_, i) => {
+        Array.from({ length: replicas ? 2 * masters : masters }, async (_, i) => {
           // The bus port is given too: port + 10000, the default, may be out of range or taken.
           const busPort = await freePort();
           const args = [
@@ -159,6 +166,8 @@ export class RedisCluster extends RedisProcesses {
             // No wait before a replica's diskless full sync (5 s by default).
             '--repl-diskless-sync-delay',
             '0',
+            // The cluster bus on TLS too.
+            ...(options.tls ? ['--tls-cluster', 'yes'] : []),
           ];
           return { port: await cluster.start(`node${i}`, args, 'Ready to accept connections'), busPort };
         }),
@@ -166,7 +175,7 @@ export class RedisCluster extends RedisProcesses {
       cluster.ports = started.slice(0, masters).map((node) => node.port);
       // What `redis-cli --cluster create` does, without its one-second waits: share out the slots,
       // introduce the nodes, make the rest replicas. Gossip spreads the news; there is no event to wait on.
-      const nodes = started.map(({ port }) => new Redis({ port, password }));
+      const nodes = started.map(({ port }) => cluster.connect(port, password));
       const until = async (what: string, check: () => Promise<boolean>) => {
         const deadline = Date.now() + 10_000;
         while (!(await check())) {
@@ -180,7 +189,7 @@ export class RedisCluster extends RedisProcesses {
           nodes.slice(0, masters).map((node, i) => node.call('CLUSTER', 'ADDSLOTSRANGE', i * share, Math.min(16383, (i + 1) * share - 1))),
         );
         await Promise.all(nodes.slice(1).map((node) => node.call('CLUSTER', 'MEET', '127.0.0.1', started[0]!.port, started[0]!.busPort)));
-        for (let i = 0; i < masters; i++) {
+        for (let i = 0; i < nodes.length - masters; i++) {
           const master = nodes[i]!;
           const replica = nodes[masters + i]!;
           const id = String(await master.call('CLUSTER', 'MYID'));
@@ -276,11 +285,6 @@ export class RedisSentinels extends RedisProcesses {
 
   /** A plain connection to the first sentinel, for its commands and its `+switch-master` events. */
   sentinel(sentinelPassword: string): Redis {
-    return new Redis({
-      host: '127.0.0.1',
-      port: this.sentinelPorts[0]!,
-      password: sentinelPassword,
-      ...(this.tls ? { tls: { ca: readFileSync(this.tls.ca) } } : {}),
-    });
+    return this.connect(this.sentinelPorts[0]!, sentinelPassword);
   }
 }
