@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startJobId } from '../../src/queue/jobs.js';
+import { sweep } from '../../src/services/repair.js';
 import { Harness, people } from '../support/harness.js';
 import { RedisCluster, REDIS_SERVER_MISSING, redisServerInstalled } from '../support/redis-topologies.js';
 
@@ -128,6 +130,21 @@ describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster of three 
     for (const queue of ['dispatch', 'deliver', 'notify', 'retract']) {
       expect(text).toMatch(new RegExp(`countersign_queue_jobs\\{queue="${queue}",state="waiting"\\} \\d+`));
     }
+  });
+
+  it('puts back, in the sweep, a start job the Cluster lost', async () => {
+    const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+    const { id, contentHash, status } = await h.approvedCampaign({ subject: 'Later', recipients: people(3, 'later'), sendAt });
+    expect(status).toBe('scheduled');
+    const jobId = startJobId(id, contentHash);
+    await h.ctx.queues.dispatch.remove(jobId);
+    expect(await h.ctx.queues.dispatch.getJob(jobId)).toBeUndefined();
+
+    expect((await sweep(h.ctx)).restarted).toBe(1);
+    const back = await h.ctx.queues.dispatch.getJob(jobId);
+    expect(back?.data).toMatchObject({ campaignId: id, contentHash });
+    expect(await back!.isDelayed()).toBe(true);
+    expect((await h.api('alice', 'POST', `/campaigns/${id}/halt`, { reason: 'done with it' })).status).toBe(200);
   });
 
   it('neither loses nor duplicates a message when the master of its slot fails over to its replica mid-send', async () => {
