@@ -2,6 +2,7 @@ import type { RedisClient } from './connection.js';
 
 // Generic cell rate algorithm: one key in Redis holds the time the next slot
 // frees, so every worker process of every machine draws from the same budget.
+// Callers name the key under the queue prefix, so under a Cluster it shares the queues' slot.
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

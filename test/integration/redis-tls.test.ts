@@ -1,15 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queue/connection.js';
 import { Harness, people } from '../support/harness.js';
-import { RedisCluster, RedisSentinels, REDIS_SERVER_MISSING, redisServerInstalled } from '../support/redis-topologies.js';
+import {
+  OPENSSL_MISSING,
+  opensslInstalled,
+  RedisCluster,
+  RedisSentinels,
+  REDIS_SERVER_MISSING,
+  redisServerInstalled,
+} from '../support/redis-topologies.js';
 
-if (!redisServerInstalled) console.warn(`skipping test/integration/redis-tls.test.ts: ${REDIS_SERVER_MISSING}`);
+const runnable = redisServerInstalled && opensslInstalled;
+if (!runnable)
+  console.warn(`skipping test/integration/redis-tls.test.ts: ${redisServerInstalled ? OPENSSL_MISSING : REDIS_SERVER_MISSING}`);
 
 const MASTER_NAME = 'countersign-tls';
 const PASSWORD = 'node-secret';
 const SENTINEL_PASSWORD = 'sentinel-secret';
 
-describe.skipIf(!redisServerInstalled)('Countersign on Redis Sentinel over TLS only', () => {
+describe.skipIf(!runnable)('Countersign on Redis Sentinel over TLS only', () => {
   let redis: RedisSentinels;
   let h: Harness;
 
@@ -56,7 +65,7 @@ describe.skipIf(!redisServerInstalled)('Countersign on Redis Sentinel over TLS o
   });
 });
 
-describe.skipIf(!redisServerInstalled)('Countersign on a Redis Cluster over TLS only', () => {
+describe.skipIf(!runnable)('Countersign on a Redis Cluster over TLS only', () => {
   let cluster: RedisCluster;
   let h: Harness;
 

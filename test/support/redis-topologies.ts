@@ -11,6 +11,8 @@ export const redisServerInstalled = ['redis-server', 'redis-cli'].every(
 );
 export const REDIS_SERVER_MISSING =
   'redis-server is not installed (apt-get install redis-server): the Sentinel and Cluster tests start their own servers';
+export const opensslInstalled = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+export const OPENSSL_MISSING = 'openssl is not installed (apt-get install openssl): the TLS tests make their certificates with it';
 
 /** What every test server runs with: nothing on disk, and the policy Countersign requires. */
 const COMMON = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
