@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isTimeZone } from './domain/time-zone.js';
+import type { RedisTarget } from './queue/connection.js';
 
 const durationMs = z.coerce.number().int().min(0);
 
@@ -50,8 +51,32 @@ const trustProxy = z
     return items;
   });
 
+/** `host:port,host:port` (an IPv6 address in brackets), for the sentinels or the Cluster's seed nodes. */
+const hostPortList = z.string().transform((value, context): { host: string; port: number }[] => {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  const wrong = items.filter((item) => !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(item));
+  if (items.length === 0 || wrong.length) {
+    context.addIssue({
+      code: 'custom',
+      message: `host:port items, comma-separated, e.g. 10.0.0.1:26379,10.0.0.2:26379 (not ${wrong.join(', ') || 'empty'})`,
+    });
+  }
+  return items.map((item) => {
+    const colon = item.lastIndexOf(':');
+    return { host: item.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(item.slice(colon + 1)) };
+  });
+});
+
+/** A Redis Cluster hash tag: `{…}` with something inside, so every key with the prefix lands in one slot. */
+const HASH_TAG = /\{[A-Za-z0-9_-]+\}/;
+
 /** A secret of at least 32 characters, e.g. `openssl rand -hex 32`. */
 const secretKey = z.string().min(32, 'at least 32 characters, e.g. the output of `openssl rand -hex 32`');
+
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Every setting Countersign reads from the environment. `.env.example` documents each one. */
 export const configSchema = z
@@ -72,13 +97,26 @@ export const configSchema = z
       .string()
       .regex(/^[1-9]\d*(kB|MB|GB)$/, 'a size such as 32MB (kB, MB or GB)')
       .default('64MB'),
+    /** Unset, and no sentinels or Cluster: redis://127.0.0.1:6379 (see `redisTarget`). */
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-      .default('redis://127.0.0.1:6379'),
+      .optional(),
+    REDIS_SENTINELS: hostPortList.optional(),
+    REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+    REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+    REDIS_CLUSTER_NODES: hostPortList.optional(),
+    REDIS_USERNAME: z.string().min(1).optional(),
+    REDIS_PASSWORD: z.string().min(1).optional(),
+    REDIS_TLS: z.stringbool().default(false),
+    REDIS_TLS_CA: z.string().min(1).optional(),
     QUEUE_PREFIX: z
       .string()
-      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+      .regex(
+        /^[A-Za-z0-9_-]*(\{[A-Za-z0-9_-]+\})?[A-Za-z0-9_-]*$/,
+        'letters, digits, - and _, with at most one hash tag in braces such as {countersign}',
+      )
+      .min(1)
       .default('countersign'),
     SMTP_URL: z
       .string()
@@ -139,6 +177,35 @@ export const configSchema = z
     RETRACT_RATE_PER_SECOND: z.coerce.number().gt(0).default(10),
     RETRACT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   })
+  .superRefine((c, context) => {
+    const fail = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
+    if (c.REDIS_SENTINELS && c.REDIS_CLUSTER_NODES) fail('REDIS_CLUSTER_NODES', 'set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both');
+    const via = c.REDIS_SENTINELS ? 'REDIS_SENTINELS' : c.REDIS_CLUSTER_NODES ? 'REDIS_CLUSTER_NODES' : undefined;
+    if (via && c.REDIS_URL) fail('REDIS_URL', `unset it: with ${via}, Redis is found through those nodes`);
+    if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_NAME)
+      fail('REDIS_SENTINEL_NAME', 'needed with REDIS_SENTINELS: the name of the master group the sentinels watch');
+    for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'] as const) {
+      if (c[name] && !c.REDIS_SENTINELS) fail(name, 'only with REDIS_SENTINELS');
+    }
+    for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD'] as const) {
+      if (c[name] && !via)
+        fail(
+          name,
+          'only with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis takes them in REDIS_URL (redis://user:password@host:6379)',
+        );
+    }
+    if (c.REDIS_TLS && !via)
+      fail('REDIS_TLS', 'only with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis uses TLS with a rediss:// REDIS_URL');
+    if (c.REDIS_TLS_CA && !c.REDIS_TLS) {
+      fail('REDIS_TLS_CA', 'only with REDIS_TLS=true (for a rediss:// REDIS_URL, give Node the CA in NODE_EXTRA_CA_CERTS)');
+    }
+    if (c.REDIS_CLUSTER_NODES && !HASH_TAG.test(c.QUEUE_PREFIX)) {
+      fail(
+        'QUEUE_PREFIX',
+        `needs a hash tag under Redis Cluster, e.g. {${c.QUEUE_PREFIX.replace(/[{}]/g, '')}}: BullMQ's scripts touch several keys of a queue at once, and they must share one slot`,
+      );
+    }
+  })
   .refine((c) => !c.MIGRATION_DATABASE_URL || c.DATABASE_URL, {
     path: ['MIGRATION_DATABASE_URL'],
     message: "needs DATABASE_URL, the app's own role on the database it owns",
@@ -151,7 +218,37 @@ export const configSchema = z
     path: ['AUDIT_KEY'],
     message: 'needed to sign the checkpoints AUDIT_CHECKPOINT_DIR or AUDIT_CHECKPOINT_EMAIL receive (e.g. `openssl rand -hex 32`)',
   })
-  .transform((c) => ({ ...c, DELIVERY_CLAIM_SIZE: c.DELIVERY_CLAIM_SIZE ?? claimSizeFor(c.SMTP_MAX_CONNECTIONS) }));
+  .transform((c) => ({ ...c, DELIVERY_CLAIM_SIZE: c.DELIVERY_CLAIM_SIZE ?? claimSizeFor(c.SMTP_MAX_CONNECTIONS), REDIS: redisTarget(c) }));
+
+/** One Redis, Sentinel or Cluster, from the variables the schema has checked to be consistent. */
+function redisTarget(c: {
+  REDIS_URL?: string | undefined;
+  REDIS_SENTINELS?: { host: string; port: number }[] | undefined;
+  REDIS_SENTINEL_NAME?: string | undefined;
+  REDIS_SENTINEL_PASSWORD?: string | undefined;
+  REDIS_CLUSTER_NODES?: { host: string; port: number }[] | undefined;
+  REDIS_USERNAME?: string | undefined;
+  REDIS_PASSWORD?: string | undefined;
+  REDIS_TLS: boolean;
+  REDIS_TLS_CA?: string | undefined;
+}): RedisTarget {
+  const auth = {
+    ...(c.REDIS_USERNAME ? { username: c.REDIS_USERNAME } : {}),
+    ...(c.REDIS_PASSWORD ? { password: c.REDIS_PASSWORD } : {}),
+    ...(c.REDIS_TLS ? { tls: c.REDIS_TLS_CA ? { caFile: c.REDIS_TLS_CA } : {} } : {}),
+  };
+  if (c.REDIS_SENTINELS) {
+    return {
+      kind: 'sentinel',
+      sentinels: c.REDIS_SENTINELS,
+      name: c.REDIS_SENTINEL_NAME!,
+      ...(c.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: c.REDIS_SENTINEL_PASSWORD } : {}),
+      ...auth,
+    };
+  }
+  if (c.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: c.REDIS_CLUSTER_NODES, ...auth };
+  return { kind: 'url', url: c.REDIS_URL ?? DEFAULT_REDIS_URL };
+}
 
 /**
  * Rows a deliver job keeps reserved or on their way, by default: twice the SMTP pool (at least

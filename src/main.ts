@@ -6,7 +6,7 @@ import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { metricsApp } from './http/metrics.js';
 import { ensureRedis, RedisUnavailableError } from './private-redis.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, describeRedis } from './runtime.js';
 import { recordPolicyChange } from './services/policy.js';
 import { retractionOff } from './services/retraction.js';
 import { startWorkers, type Workers } from '../workers/index.js';
@@ -23,8 +23,13 @@ async function main(role: Role): Promise<void> {
       `"${role}" alone is the scale-out shape and needs DATABASE_URL (PostgreSQL): the embedded database allows one process. Use npm start to run everything in one process.`,
     );
   }
-  const redis = role === 'all' ? await ensureRedis(config.REDIS_URL, config.DATA_DIR, config.START_PRIVATE_REDIS, log) : config.REDIS_URL;
+  // A private redis-server stands in only for one unreachable endpoint, never for Sentinel or Cluster.
+  const redis =
+    role === 'all' && config.REDIS.kind === 'url'
+      ? await ensureRedis(config.REDIS.url, config.DATA_DIR, config.START_PRIVATE_REDIS, log)
+      : config.REDIS;
   const runtime = await createRuntime(config, { redis });
+  log(`redis: ${describeRedis(redis)}, queue prefix ${config.QUEUE_PREFIX}`);
   if (await recordPolicyChange(runtime.ctx, runtime.policySource))
     log(`policy: ${config.POLICY_FILE ?? 'none'} (changed since the last start: recorded in the audit chain)`);
   log(`database: ${runtime.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL'}`);

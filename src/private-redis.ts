@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { redisAnswers } from './queue/connection.js';
+import { redisAnswers, type RedisTarget } from './queue/connection.js';
 
 export class RedisUnavailableError extends Error {}
 
@@ -14,8 +14,8 @@ export async function ensureRedis(
   dataDir: string,
   allowPrivate: boolean,
   log: (line: string) => void,
-): Promise<string | { path: string }> {
-  if (await redisAnswers(redisUrl)) return redisUrl;
+): Promise<RedisTarget> {
+  if (await redisAnswers(redisUrl)) return { kind: 'url', url: redisUrl };
   const hasServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
   if (!allowPrivate || !hasServer) {
     throw new RedisUnavailableError(
@@ -50,7 +50,7 @@ export async function ensureRedis(
   for (let attempt = 0; attempt < 50; attempt++) {
     if (await redisAnswers({ path: socket }, 200)) {
       log(`No Redis at ${redisUrl}: started a private redis-server (pid ${child.pid}) on ${socket}`);
-      return { path: socket };
+      return { kind: 'socket', path: socket };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,11 +1,10 @@
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { openDatabase, type Database, type DatabaseTarget } from './db/connect.js';
 import { imapMailbox } from './mail/imap-mailbox.js';
 import type { MailboxBackend } from './mail/mailbox.js';
 import { createMailer } from './mail/transport.js';
-import { createRedis } from './queue/connection.js';
+import { createRedis, type RedisClient, type RedisTarget } from './queue/connection.js';
 import { createQueues } from './queue/queues.js';
 import { loadPolicy } from './policy-file.js';
 import type { AppContext } from './services/context.js';
@@ -44,17 +43,31 @@ export function openDatabaseFor(config: Config, options: { migrate?: boolean } =
   return openDatabase(databaseTarget(config), options);
 }
 
+/** For the start log: where Redis is, without credentials. */
+export function describeRedis(target: RedisTarget): string {
+  const nodes = (list: { host: string; port: number }[]) => list.map((n) => `${n.host}:${n.port}`).join(', ');
+  switch (target.kind) {
+    case 'url': {
+      const url = new URL(target.url);
+      return `${url.protocol}//${url.host}`;
+    }
+    case 'socket':
+      return `private redis-server on ${target.path}`;
+    case 'sentinel':
+      return `master group ${target.name} through sentinels ${nodes(target.sentinels)}`;
+    case 'cluster':
+      return `Cluster seeded from ${nodes(target.nodes)}`;
+  }
+}
+
 /** Opens every connection a process needs, once. `redis` may be a private server's socket. */
-export async function createRuntime(
-  config: Config,
-  options: { redis?: string | { path: string }; database?: DatabaseTarget } = {},
-): Promise<Runtime> {
+export async function createRuntime(config: Config, options: { redis?: RedisTarget; database?: DatabaseTarget } = {}): Promise<Runtime> {
   // Before anything opens: a wrong rule stops the start with nothing to clean up.
   const policy = loadPolicy(config.POLICY_FILE);
   const database = await openDatabase(options.database ?? databaseTarget(config));
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   try {
-    redis = createRedis(options.redis ?? config.REDIS_URL);
+    redis = createRedis(options.redis ?? config.REDIS);
     await redis.ping();
   } catch (error) {
     redis?.disconnect();

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { QUEUE_NAMES } from './jobs.js';
 
 export interface Queues {
@@ -8,12 +8,12 @@ export interface Queues {
   notify: Queue;
   /** Retractions: slow mailbox work kept apart from starts and deliveries. */
   retract: Queue;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   close(): Promise<void>;
 }
 
-export function createQueues(redis: Redis, prefix: string): Queues {
+export function createQueues(redis: RedisClient, prefix: string): Queues {
   const common = { connection: redis, prefix };
   const dispatch = new Queue(QUEUE_NAMES.dispatch, {
     ...common,

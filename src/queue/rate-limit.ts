@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 // Generic cell rate algorithm: one key in Redis holds the time the next slot
 // frees, so every worker process of every machine draws from the same budget.
+// Callers name the key under the queue prefix, so under a Cluster it shares the queues' slot.
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -18,7 +19,7 @@ export class GlobalRateLimiter {
   readonly #intervalMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     perSecond: number,
   ) {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { pendingMigrations } from '../db/migrate.js';
 import { killSwitchState } from '../db/system-state.js';
+import { primaries } from '../queue/connection.js';
 import type { AppContext } from './context.js';
 
 /** How long one check may take before it counts as failed: a load balancer must get an answer, not a hung request. */
@@ -41,10 +42,27 @@ async function databaseCheck(ctx: AppContext): Promise<string> {
   return 'reachable, migrated';
 }
 
+/**
+ * Every primary Countersign writes to: under a Cluster each master (a replica's setting is read when
+ * it is promoted and this is asked again); under Sentinel, the current master.
+ */
 async function redisCheck(ctx: AppContext): Promise<string> {
-  const [, policy] = (await ctx.queues.redis.config('GET', 'maxmemory-policy')) as [string, string];
-  if (policy !== 'noeviction') throw new Error(`maxmemory-policy is ${policy}; BullMQ needs noeviction, or Redis may drop queued jobs`);
-  return 'reachable, maxmemory-policy noeviction';
+  const nodes = primaries(ctx.queues.redis);
+  const policies = await Promise.all(
+    nodes.map(async (node) => {
+      const [, policy] = (await node.config('GET', 'maxmemory-policy')) as [string, string];
+      return { node: `${node.options.host}:${node.options.port}`, policy };
+    }),
+  );
+  if (policies.length === 0) throw new Error('no Redis Cluster master is connected');
+  const wrong = policies.filter((p) => p.policy !== 'noeviction');
+  if (wrong.length) {
+    const where = nodes.length > 1 ? ` on ${wrong.map((p) => p.node).join(', ')}` : '';
+    throw new Error(`maxmemory-policy is ${wrong[0]!.policy}${where}; BullMQ needs noeviction, or Redis may drop queued jobs`);
+  }
+  return nodes.length > 1
+    ? `reachable, maxmemory-policy noeviction on all ${nodes.length} masters`
+    : 'reachable, maxmemory-policy noeviction';
 }
 
 const verifiedAt = new WeakMap<AppContext['mailer'], number>();

@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { createMailer } from '../../src/mail/transport.js';
-import { createRedis } from '../../src/queue/connection.js';
 import type { AppContext } from '../../src/services/context.js';
 import { helpFor, whileLocked } from '../../src/cli.js';
 import { createLogger } from '../../src/logger.js';
@@ -66,7 +66,7 @@ describe('operating it: health, readiness and what the API refuses', () => {
       killSwitch: { engaged: false },
     });
 
-    const deadRedis = createRedis('redis://127.0.0.1:1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const deadRedis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     deadRedis.on('error', () => {});
     const mailer = createMailer({ smtpUrl: 'smtp://127.0.0.1:1', maxConnections: 1, outboxDir: '/nonexistent' });
     const broken = await serveWith({ ...h.ctx, mailer, queues: { ...h.ctx.queues, redis: deadRedis } });

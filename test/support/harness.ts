@@ -106,6 +106,7 @@ export class Harness {
     readonly baseUrl: string,
     readonly databaseTarget: DatabaseTarget,
     private readonly dropDatabase: () => Promise<void>,
+    private readonly redisEnv: Record<string, string>,
     private readonly logger?: Logger,
   ) {}
 
@@ -115,7 +116,7 @@ export class Harness {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const database = await isolatedDatabase();
-    const config = loadConfig({
+    const env: Record<string, string> = {
       NODE_ENV: 'test',
       PUBLIC_URL: baseUrl,
       REDIS_URL,
@@ -126,10 +127,14 @@ export class Harness {
       SWEEP_INTERVAL_MS: '0',
       DELIVERY_BATCH_SIZE: '50',
       ...options.env,
-    });
+    };
+    const config = loadConfig(env);
     const runtime = await createRuntime(config, { database: database.target });
     server.on('request', createApp(runtime.ctx, options.logger));
-    const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop, options.logger);
+    // Where Redis is, as given (Sentinel and Cluster lists are parsed in the config), for processEnv;
+    // an empty value stays, so that it unsets the variable the test runner's own environment has.
+    const redisEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('REDIS_')));
+    const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop, redisEnv, options.logger);
     if (options.validateResponses) harness.responses = new ResponseValidator();
     if (options.workers ?? true) harness.startWorkers();
     return harness;
@@ -142,7 +147,6 @@ export class Harness {
   processEnv(name = 'countersign'): Record<string, string> {
     if (this.databaseTarget.kind !== 'postgres') throw new Error('separate processes need PostgreSQL');
     const keys = [
-      'REDIS_URL',
       'QUEUE_PREFIX',
       'SMTP_URL',
       'SEND_RATE_PER_SECOND',
@@ -158,7 +162,12 @@ export class Harness {
     ] as const;
     const url = new URL(this.databaseTarget.url);
     url.searchParams.set('application_name', name);
-    return { NODE_ENV: 'test', DATABASE_URL: url.toString(), ...Object.fromEntries(keys.map((k) => [k, String(this.config[k])])) };
+    return {
+      NODE_ENV: 'test',
+      DATABASE_URL: url.toString(),
+      ...this.redisEnv,
+      ...Object.fromEntries(keys.map((k) => [k, String(this.config[k])])),
+    };
   }
 
   get ctx() {
