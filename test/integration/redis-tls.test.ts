@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queue/connection.js';
-import { Harness, people } from '../support/harness.js';
+import { Harness, people, testDb } from '../support/harness.js';
 import {
   OPENSSL_MISSING,
   opensslInstalled,
@@ -18,7 +18,8 @@ const MASTER_NAME = 'countersign-tls';
 const PASSWORD = 'node-secret';
 const SENTINEL_PASSWORD = 'sentinel-secret';
 
-describe.skipIf(!runnable)('Countersign on Redis Sentinel over TLS only', () => {
+// Redis's topology is under test, not the database: PostgreSQL alone is enough.
+describe.skipIf(!runnable || testDb() !== 'postgres')('Countersign on Redis Sentinel over TLS only', () => {
   let redis: RedisSentinels;
   let h: Harness;
 
@@ -65,7 +66,7 @@ describe.skipIf(!runnable)('Countersign on Redis Sentinel over TLS only', () => 
   });
 });
 
-describe.skipIf(!runnable)('Countersign on a Redis Cluster over TLS only', () => {
+describe.skipIf(!runnable || testDb() !== 'postgres')('Countersign on a Redis Cluster over TLS only', () => {
   let cluster: RedisCluster;
   let h: Harness;
 
