@@ -20,7 +20,6 @@ describe('halt mid-send and recall with a threaded correction', () => {
 
   beforeAll(async () => {
     h = await Harness.start({
-      validateResponses: true,
       sink: { dataDelayMs: 15 },
       env: { SMTP_MAX_CONNECTIONS: '4', WORKER_CONCURRENCY: '2', DELIVERY_BATCH_SIZE: '100' },
     });

@@ -47,7 +47,6 @@ describe('operating it: health, readiness and what the API refuses', () => {
   beforeAll(async () => {
     h = await Harness.start({
       workers: false,
-      validateResponses: true,
       env: { METRICS_TOKEN },
       logger: createLogger({ write: (line: string) => logLines.push(line) }),
     });

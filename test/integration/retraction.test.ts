@@ -56,7 +56,6 @@ describe.skipIf(!dovecotInstalled)('recall with retraction, against a real IMAP 
     policyDir = await mkdtemp(join(tmpdir(), 'cs-policy-'));
     await writeFile(join(policyDir, 'policy.yaml'), 'retraction: { allowed: true }\n');
     h = await Harness.start({
-      validateResponses: true,
       env: {
         POLICY_FILE: join(policyDir, 'policy.yaml'),
         RETRACT_IMAP_URL: `imap://127.0.0.1:${dovecot.imapPort}`,

@@ -81,7 +81,7 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   sink?: SinkOptions;
   workers?: boolean;
-  /** Check every `api` answer against the published OpenAPI document (see `ResponseValidator`). */
+  /** Check every `api` answer against the published OpenAPI document (see `ResponseValidator`); on unless false. */
   validateResponses?: boolean;
   /** Where the app and workers log; nowhere unless given. */
   logger?: Logger;
@@ -135,7 +135,7 @@ export class Harness {
     // an empty value stays, so that it unsets the variable the test runner's own environment has.
     const redisEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('REDIS_')));
     const harness = new Harness(runtime, config, sink, server, baseUrl, database.target, database.drop, redisEnv, options.logger);
-    if (options.validateResponses) harness.responses = new ResponseValidator();
+    if (options.validateResponses ?? true) harness.responses = new ResponseValidator();
     if (options.workers ?? true) harness.startWorkers();
     return harness;
   }
