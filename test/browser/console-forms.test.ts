@@ -238,4 +238,22 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
       .waitFor();
     expect((await h.api('bob', 'GET', '/campaigns')).status).toBe(401);
   });
+
+  it("a saved draft's send time opens on the edit page in the reader's zone, and saving the page unchanged keeps the same moment", async () => {
+    const sendAt = '2027-03-01T15:00:00.000Z';
+    const id = await h.createCampaign({
+      subject: 'Canteen hours',
+      recipients: [{ email: 'canteen@example.com', name: 'Canteen' }],
+      sendAt,
+    });
+    const page = await newPage();
+    await signInAs(h, page, 'author');
+    await page.goto(`${h.baseUrl}/campaigns/${id}/edit`);
+    // 15:00 UTC is 10:00 in New York on that day (EST, before the change to summer time).
+    expect(await page.getByLabel('Time zone of that time').inputValue()).toBe('America/New_York');
+    expect(await page.locator('#sendAtLocal').inputValue()).toBe('2027-03-01T10:00');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.waitForURL((url) => url.pathname === `/campaigns/${id}`);
+    expect((await h.api('author', 'GET', `/campaigns/${id}`)).body.sendAt).toBe(sendAt);
+  });
 });

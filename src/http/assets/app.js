@@ -66,7 +66,8 @@
     fit();
   });
 
-  // The send time's zone defaults to the browser's.
+  // The send time's zone defaults to the browser's. A time already there (a saved draft's, in
+  // UTC) moves with it, so that saving the page unchanged keeps the same moment.
   const zone = document.querySelector('select[data-auto-zone="true"]');
   if (zone) {
     const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -74,8 +75,26 @@
       [].some.call(zone.options, function (o) {
         return o.value === mine;
       })
-    )
+    ) {
       zone.value = mine;
+      const at = document.getElementById('sendAtLocal');
+      const moment = at && at.value ? new Date(at.value + 'Z') : null;
+      if (moment && !isNaN(moment.getTime())) {
+        const two = function (n) {
+          return String(n).padStart(2, '0');
+        };
+        at.value =
+          moment.getFullYear() +
+          '-' +
+          two(moment.getMonth() + 1) +
+          '-' +
+          two(moment.getDate()) +
+          'T' +
+          two(moment.getHours()) +
+          ':' +
+          two(moment.getMinutes());
+      }
+    }
   }
 
   // Live preview and recipient count while composing. One request at a time: on a large
