@@ -60,7 +60,8 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
   async function pageAs(key: string): Promise<Page> {
     if (!contexts.has(key)) {
       const client = await h.signIn(key);
-      const context = await browser.newContext({ acceptDownloads: true });
+      // Readers in India (UTC+5:30) with 24-hour clocks: times of day must be theirs, not the server's UTC.
+      const context = await browser.newContext({ acceptDownloads: true, timezoneId: 'Asia/Kolkata', locale: 'en-GB' });
       await context.addCookies([...client.cookies].map(([name, value]) => ({ name, value, url: h.baseUrl })));
       contexts.set(key, context);
     }
@@ -202,6 +203,14 @@ describe('the campaign pages follow the campaign and tell the truth, in Chromium
     const barSum = () =>
       page.locator('[data-bucket]').evaluateAll((bars) => bars.reduce((sum, bar) => sum + Number(bar.getAttribute('data-sent')), 0));
     expect(await barSum()).toBe(haltedLedger.sent);
+    // Its scale and each bar's label read in the reader's zone.
+    const lastBucket = new Date((await page.locator('[data-bucket]').last().getAttribute('data-bucket'))!);
+    const kolkata = new Date(lastBucket.getTime() + 330 * 60_000).toISOString().slice(11, 19);
+    expect(await chart.locator('text.tick').last().textContent()).toBe(`${kolkata} GMT+5:30`);
+    expect(await page.locator('[data-bucket] title').last().textContent()).toMatch(
+      new RegExp(`^${kolkata} GMT\\+5:30: \\d+ sent, 0 failed, 0 unknown$`),
+    );
+    expect(await chart.locator('figcaption').textContent()).toContain(`to ${kolkata} GMT+5:30.`);
     await screenshot(page, 'campaign-halted-breakdown');
     expect(await seriousAccessibilityProblems(page)).toEqual([]);
     await page.setViewportSize({ width: 390, height: 844 });

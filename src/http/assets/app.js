@@ -37,6 +37,15 @@
       });
       el.title = date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' });
     });
+    // Times of day (the chart's scale and bars) in the reader's zone, 24-hour.
+    root.querySelectorAll('[data-clock]').forEach(function (el) {
+      const date = new Date(el.getAttribute('data-clock'));
+      if (isNaN(date.getTime())) return;
+      const options = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+      if (el.getAttribute('data-seconds') === 'true') options.second = '2-digit';
+      if (el.hasAttribute('data-zone')) options.timeZoneName = 'short';
+      el.textContent = date.toLocaleTimeString(undefined, options) + (el.getAttribute('data-after') || '');
+    });
     // A second thought before the irreversible buttons.
     root.querySelectorAll('form[data-confirm]').forEach(function (form) {
       form.addEventListener('submit', function (event) {

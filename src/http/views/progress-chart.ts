@@ -9,6 +9,13 @@ const STACK = ['sent', 'failed', 'unknown'] as const;
 const clock = (date: Date, withSeconds: boolean) => date.toISOString().slice(11, withSeconds ? 19 : 16);
 
 /**
+ * A time of day the page's script rewrites in the reader's zone (`data-zone`: naming it;
+ * `data-after`: text that follows it); without the script it reads in UTC, and says so.
+ */
+const clockAttributes = (date: Date, withSeconds: boolean, zone: boolean, after = '') =>
+  html`data-clock="${date.toISOString()}" data-seconds="${String(withSeconds)}"${zone ? html` data-zone` : html``}${after ? html` data-after="${after}"` : html``}`;
+
+/**
  * Deliveries over time as an SVG drawn on the server: one stacked bar per bucket (sent, failed,
  * unknown), a scale, and a caption with the totals. No script or style attribute is needed.
  */
@@ -29,21 +36,22 @@ export function progressChart(timeline: DeliveryTimeline | null): SafeHtml {
     let base = PLOT.top + plotHeight;
     const x = PLOT.left + i * slot + (slot - barWidth) / 2;
     const total = bucket.sent + bucket.failed + bucket.unknown;
+    const counts = `${bucket.sent} sent, ${bucket.failed} failed, ${bucket.unknown} unknown`;
     const parts = STACK.filter((status) => bucket[status] > 0).map((status) => {
       const height = y(bucket[status]);
       base -= height;
       return html`<rect class="${status}" x="${x.toFixed(1)}" y="${base.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${height.toFixed(1)}"></rect>`;
     });
-    return html`<g data-bucket="${bucket.start.toISOString()}" data-sent="${bucket.sent}" data-failed="${bucket.failed}" data-unknown="${bucket.unknown}"><title>${clock(bucket.start, seconds)} UTC: ${bucket.sent} sent, ${bucket.failed} failed, ${bucket.unknown} unknown</title>${total ? parts : ''}</g>`;
+    return html`<g data-bucket="${bucket.start.toISOString()}" data-sent="${bucket.sent}" data-failed="${bucket.failed}" data-unknown="${bucket.unknown}"><title ${clockAttributes(bucket.start, seconds, true, `: ${counts}`)}>${clock(bucket.start, seconds)} UTC: ${counts}</title>${total ? parts : ''}</g>`;
   });
-  const caption = `${totals.sent.toLocaleString('en-US')} sent, ${totals.failed.toLocaleString('en-US')} failed, ${totals.unknown.toLocaleString('en-US')} unknown, ${timeline.bucketLabel}, from ${clock(first, seconds)} to ${clock(last, seconds)} UTC`;
+  const caption = html`${totals.sent.toLocaleString('en-US')} sent, ${totals.failed.toLocaleString('en-US')} failed, ${totals.unknown.toLocaleString('en-US')} unknown, ${timeline.bucketLabel}, from <time ${clockAttributes(first, seconds, false)}>${clock(first, seconds)}</time> to <time ${clockAttributes(last, seconds, true)}>${clock(last, seconds)} UTC</time>`;
   return html`<figure class="chart" data-testid="delivery-chart" data-total-sent="${totals.sent}" data-total-failed="${totals.failed}" data-total-unknown="${totals.unknown}">
 <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-labelledby="chart-caption">
 <line class="axis" x1="${PLOT.left}" y1="${PLOT.top + plotHeight}" x2="${WIDTH - PLOT.right}" y2="${PLOT.top + plotHeight}"></line>
 <text class="tick" x="${PLOT.left - 6}" y="${PLOT.top + 10}" text-anchor="end">${peak}</text>
 <text class="tick" x="${PLOT.left - 6}" y="${PLOT.top + plotHeight}" text-anchor="end">0</text>
-<text class="tick" x="${PLOT.left}" y="${HEIGHT - 8}">${clock(first, seconds)}</text>
-<text class="tick" x="${WIDTH - PLOT.right}" y="${HEIGHT - 8}" text-anchor="end">${clock(last, seconds)} UTC</text>
+<text class="tick" x="${PLOT.left}" y="${HEIGHT - 8}" ${clockAttributes(first, seconds, false)}>${clock(first, seconds)}</text>
+<text class="tick" x="${WIDTH - PLOT.right}" y="${HEIGHT - 8}" text-anchor="end" ${clockAttributes(last, seconds, true)}>${clock(last, seconds)} UTC</text>
 ${bars}
 </svg>
 <figcaption id="chart-caption">Deliveries over time: ${caption}.</figcaption>
