@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DatabaseTarget } from '../../src/db/connect.js';
 import type { Role } from '../../src/domain/inputs.js';
@@ -14,6 +17,7 @@ import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { ResponseValidator } from './openapi-validator.js';
+import { SCRATCH_DIR } from './pglite-template.js';
 import { dropQueuePrefix } from './queue-prefix.js';
 import { SmtpSink, type ReceivedMessage, type SinkOptions } from './smtp-sink.js';
 import { WebClient } from './web-client.js';
@@ -47,11 +51,19 @@ export interface CampaignDraft {
 
 export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite');
 
-/** A database of its own for one test file: PGlite in memory, or a fresh PostgreSQL database. */
+/**
+ * A database of its own for one test file: a fresh PostgreSQL database, or PGlite in a data folder
+ * copied from the PGlite project's migrated template (see pglite-template.ts), in memory outside it.
+ */
 export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
   if (testDb() === 'pglite') {
     // As a deployment on the defaults runs it.
-    return { target: { kind: 'pglite', dataDir: 'memory', sharedBuffers: loadConfig({}).PGLITE_SHARED_BUFFERS }, drop: async () => {} };
+    const sharedBuffers = loadConfig({}).PGLITE_SHARED_BUFFERS;
+    const template = process.env.VITEST ? inject('pgliteTemplate') : undefined;
+    if (!template) return { target: { kind: 'pglite', dataDir: 'memory', sharedBuffers }, drop: async () => {} };
+    const dataDir = mkdtempSync(path.join(SCRATCH_DIR, 'countersign-test-'));
+    cpSync(template, path.join(dataDir, 'pglite'), { recursive: true });
+    return { target: { kind: 'pglite', dataDir, sharedBuffers }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `cs_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
