@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DatabaseTarget } from '../../src/db/connect.js';
@@ -17,13 +16,12 @@ import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { ResponseValidator } from './openapi-validator.js';
-import { SCRATCH_DIR } from './pglite-template.js';
+import { adminQuery, databaseUrl, SCRATCH_DIR } from './database-template.js';
 import { dropQueuePrefix } from './queue-prefix.js';
 import { SmtpSink, type ReceivedMessage, type SinkOptions } from './smtp-sink.js';
 import { WebClient } from './web-client.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * `n` recipients `tag0000@domain`, `tag0001@domain`…, named "tag 0", "tag 1"…: numbered so that
@@ -52,8 +50,8 @@ export interface CampaignDraft {
 export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite');
 
 /**
- * A database of its own for one test file: a fresh PostgreSQL database, or PGlite in a data folder
- * copied from the PGlite project's migrated template (see pglite-template.ts), in memory outside it.
+ * A database of its own for one test file, copied from the project's migrated template (see
+ * database-template.ts): a PostgreSQL database, or a PGlite data folder. PGlite in memory outside vitest.
  */
 export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
   if (testDb() === 'pglite') {
@@ -66,21 +64,9 @@ export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop
     return { target: { kind: 'pglite', dataDir, sharedBuffers }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `cs_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    target: { kind: 'postgres', url: url.toString() },
-    drop: async () => {
-      const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+  const template = process.env.VITEST ? inject('postgresTemplate') : undefined;
+  await adminQuery(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  return { target: { kind: 'postgres', url: databaseUrl(name) }, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 async function dropTestQueues(prefix: string): Promise<void> {
