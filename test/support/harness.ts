@@ -50,6 +50,18 @@ export interface CampaignDraft {
 export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite');
 
 /**
+ * A new DATA_DIR holding a copy of the PGlite project's migrated database, as a deployment's folder
+ * is after its first start; undefined outside that project. Remove it when done.
+ */
+export function migratedDataDir(): string | undefined {
+  const template = inject('pgliteTemplate');
+  if (!template) return undefined;
+  const dataDir = mkdtempSync(path.join(SCRATCH_DIR, 'countersign-test-'));
+  cpSync(template, path.join(dataDir, 'pglite'), { recursive: true });
+  return dataDir;
+}
+
+/**
  * A database of its own for one test file, copied from the project's migrated template (see
  * database-template.ts): a PostgreSQL database, or a PGlite data folder. PGlite in memory outside vitest.
  */
@@ -57,10 +69,8 @@ export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop
   if (testDb() === 'pglite') {
     // As a deployment on the defaults runs it.
     const sharedBuffers = loadConfig({}).PGLITE_SHARED_BUFFERS;
-    const template = process.env.VITEST ? inject('pgliteTemplate') : undefined;
-    if (!template) return { target: { kind: 'pglite', dataDir: 'memory', sharedBuffers }, drop: async () => {} };
-    const dataDir = mkdtempSync(path.join(SCRATCH_DIR, 'countersign-test-'));
-    cpSync(template, path.join(dataDir, 'pglite'), { recursive: true });
+    const dataDir = process.env.VITEST ? migratedDataDir() : undefined;
+    if (!dataDir) return { target: { kind: 'pglite', dataDir: 'memory', sharedBuffers }, drop: async () => {} };
     return { target: { kind: 'pglite', dataDir, sharedBuffers }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `cs_test_${randomBytes(6).toString('hex')}`;
