@@ -19,7 +19,7 @@ declare module 'vitest' {
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Memory-backed where Linux has it: a test file's copy is written to on every statement. */
-export const SCRATCH_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+const SCRATCH_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
 /** Runs one statement as the admin of the test server. */
 export async function adminQuery(statement: string): Promise<void> {

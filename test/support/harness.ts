@@ -16,7 +16,7 @@ import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { ResponseValidator } from './openapi-validator.js';
-import { adminQuery, databaseUrl, SCRATCH_DIR } from './database-template.js';
+import { adminQuery, databaseUrl } from './database-template.js';
 import { dropQueuePrefix } from './queue-prefix.js';
 import { SmtpSink, type ReceivedMessage, type SinkOptions } from './smtp-sink.js';
 import { WebClient } from './web-client.js';
@@ -56,7 +56,8 @@ export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'pos
 export function migratedDataDir(): string | undefined {
   const template = inject('pgliteTemplate');
   if (!template) return undefined;
-  const dataDir = mkdtempSync(path.join(SCRATCH_DIR, 'countersign-test-'));
+  // Beside the template, so the run's teardown removes a copy a failed file left behind.
+  const dataDir = mkdtempSync(path.join(path.dirname(template), 'copy-'));
   cpSync(template, path.join(dataDir, 'pglite'), { recursive: true });
   return dataDir;
 }
