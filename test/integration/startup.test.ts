@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REDIS_URL, testDb } from '../support/harness.js';
+import { migratedDataDir, REDIS_URL, testDb } from '../support/harness.js';
 import { freePort, launch, ROOT, runToEnd } from '../support/processes.js';
 
 const require = createRequire(import.meta.url);
@@ -17,41 +17,51 @@ function start(args: string[], env: Record<string, string>, ready?: string, buil
 // Whole processes on the embedded defaults: run once, in the PGlite project. Each test has its own
 // folders and ports, and mostly waits on a child process, so they run at the same time.
 describe.skipIf(testDb() !== 'pglite').concurrent('starting Countersign', () => {
+  // This test and the next start on a data folder as a first start left it (creating one costs
+  // about 9 s of CPU): the build and the CLI tests below create theirs.
   it('runs API and workers in one process on PGlite, refuses a second process on the same data folder, and stops cleanly', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-start-'));
-    const port = await freePort();
-    const env = {
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      REDIS_URL,
-      QUEUE_PREFIX: `cs-start-${port}`,
-    };
-    const first = start([], env);
-    expect(await first.settled).toEqual({ ready: true });
-    expect(first.output()).toContain(`embedded PGlite in ${dataDir}`);
-    expect(first.output()).toContain('file outbox');
-    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ ok: true });
-    expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(true);
+    const dataDir = migratedDataDir()!;
+    try {
+      const port = await freePort();
+      const env = {
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        REDIS_URL,
+        QUEUE_PREFIX: `cs-start-${port}`,
+      };
+      const first = start([], env);
+      expect(await first.settled).toEqual({ ready: true });
+      expect(first.output()).toContain(`embedded PGlite in ${dataDir}`);
+      expect(first.output()).toContain('file outbox');
+      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ ok: true });
+      expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(true);
 
-    const second = start([], { ...env, PORT: String(await freePort()) });
-    expect(await second.settled).toEqual({ ready: false, code: 1 });
-    expect(second.output()).toMatch(/in use by another Countersign process .* set DATABASE_URL/s);
+      const second = start([], { ...env, PORT: String(await freePort()) });
+      expect(await second.settled).toEqual({ ready: false, code: 1 });
+      expect(second.output()).toMatch(/in use by another Countersign process .* set DATABASE_URL/s);
 
-    first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
-    expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
-    expect(readdirSync(dataDir)).toContain('pglite');
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
+      expect(readdirSync(dataDir)).toContain('pglite');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('starts a private redis-server when none answers, and says so', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-redis-'));
-    const port = await freePort();
-    const run = start([], { DATA_DIR: dataDir, PORT: String(port), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
-    expect(await run.settled).toEqual({ ready: true });
-    expect(run.output()).toMatch(/started a private redis-server .* on .*redis\.sock/);
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
+    const dataDir = migratedDataDir()!;
+    try {
+      const port = await freePort();
+      const run = start([], { DATA_DIR: dataDir, PORT: String(port), REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      expect(await run.settled).toEqual({ ready: true });
+      expect(run.output()).toMatch(/started a private redis-server .* on .*redis\.sock/);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses wrong configuration with a message naming the variable', async () => {

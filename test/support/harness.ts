@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DatabaseTarget } from '../../src/db/connect.js';
 import type { Role } from '../../src/domain/inputs.js';
@@ -14,12 +16,12 @@ import { deliverNotification } from '../../src/services/notifications.js';
 import { notifyJob } from '../../src/queue/jobs.js';
 import { startWorkers, type Workers } from '../../workers/index.js';
 import { ResponseValidator } from './openapi-validator.js';
+import { adminQuery, databaseUrl } from './database-template.js';
 import { dropQueuePrefix } from './queue-prefix.js';
 import { SmtpSink, type ReceivedMessage, type SinkOptions } from './smtp-sink.js';
 import { WebClient } from './web-client.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * `n` recipients `tag0000@domain`, `tag0001@domain`…, named "tag 0", "tag 1"…: numbered so that
@@ -47,28 +49,35 @@ export interface CampaignDraft {
 
 export const testDb = (): 'pglite' | 'postgres' => (process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite');
 
-/** A database of its own for one test file: PGlite in memory, or a fresh PostgreSQL database. */
+/**
+ * A new DATA_DIR holding a copy of the PGlite project's migrated database, as a deployment's folder
+ * is after its first start; undefined outside that project. Remove it when done.
+ */
+export function migratedDataDir(): string | undefined {
+  const template = inject('pgliteTemplate');
+  if (!template) return undefined;
+  // Beside the template, so the run's teardown removes a copy a failed file left behind.
+  const dataDir = mkdtempSync(path.join(path.dirname(template), 'copy-'));
+  cpSync(template, path.join(dataDir, 'pglite'), { recursive: true });
+  return dataDir;
+}
+
+/**
+ * A database of its own for one test file, copied from the project's migrated template (see
+ * database-template.ts): a PostgreSQL database, or a PGlite data folder. PGlite in memory outside vitest.
+ */
 export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
   if (testDb() === 'pglite') {
     // As a deployment on the defaults runs it.
-    return { target: { kind: 'pglite', dataDir: 'memory', sharedBuffers: loadConfig({}).PGLITE_SHARED_BUFFERS }, drop: async () => {} };
+    const sharedBuffers = loadConfig({}).PGLITE_SHARED_BUFFERS;
+    const dataDir = process.env.VITEST ? migratedDataDir() : undefined;
+    if (!dataDir) return { target: { kind: 'pglite', dataDir: 'memory', sharedBuffers }, drop: async () => {} };
+    return { target: { kind: 'pglite', dataDir, sharedBuffers }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `cs_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    target: { kind: 'postgres', url: url.toString() },
-    drop: async () => {
-      const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+  const template = process.env.VITEST ? inject('postgresTemplate') : undefined;
+  await adminQuery(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  return { target: { kind: 'postgres', url: databaseUrl(name) }, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 async function dropTestQueues(prefix: string): Promise<void> {
