@@ -33,22 +33,17 @@ describe('halt mid-send and recall with a threaded correction', () => {
     const originals = () => h.sink.withSubject('Delete the app');
     await h.sink.waitUntil(() => originals().length >= 200, 60_000, '200 originals');
 
-    const halted = await h.api('author', 'POST', `/campaigns/${id}/halt`, { reason: 'wrong instructions' });
-    const receivedAtReturn = originals().length;
-    expect(halted.status).toBe(200);
-    expect(halted.body).toMatchObject({ status: 'halted' });
-    const { inFlight, stopped } = halted.body as { inFlight: number; stopped: number };
-    expect(stopped).toBeGreaterThan(0);
-
-    const ledger = await h.until(
-      () => h.api('author', 'GET', `/campaigns/${id}`),
-      (r) => r.body.deliveries.sending === 0,
-      'in-flight deliveries to settle',
+    const { inFlight, stopped, campaign, arrivedAfter } = await h.haltAndSettle(
+      'author',
+      id,
+      'wrong instructions',
+      () => originals().length,
     );
-    expect(originals().length - receivedAtReturn).toBeLessThanOrEqual(inFlight);
-    expect(ledger.body.status).toBe('halted');
-    expect(ledger.body.deliveries.halted).toBe(stopped);
-    expect(ledger.body.deliveries.sent + ledger.body.deliveries.halted).toBe(total);
+    expect(stopped).toBeGreaterThan(0);
+    expect(arrivedAfter).toBeLessThanOrEqual(inFlight);
+    expect(campaign.status).toBe('halted');
+    expect(campaign.deliveries.halted).toBe(stopped);
+    expect(campaign.deliveries.sent + campaign.deliveries.halted).toBe(total);
 
     // The halt counts unclaimed rows as halted at once; a worker then rewrites the rows themselves.
     const listing = await h.until(

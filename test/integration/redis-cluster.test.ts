@@ -112,20 +112,12 @@ describe.skipIf(!redisServerInstalled || testDb() !== 'postgres')(
       const subject = 'Halted on the cluster';
       const { id } = await h.approvedCampaign({ subject, recipients: people(total, 'halt') });
       await h.sink.waitUntil(() => h.sink.withSubject(subject).length >= 20, 30_000, 'the first 20 messages');
-      const halted = await h.api('alice', 'POST', `/campaigns/${id}/halt`, { reason: 'wrong list' });
-      const receivedAtReturn = h.sink.withSubject(subject).length;
-      expect(halted.status).toBe(200);
-      const { inFlight, stopped } = halted.body as { inFlight: number; stopped: number };
-      expect(stopped).toBeGreaterThan(0);
-      const ledger = await h.until(
-        () => h.api('author', 'GET', `/campaigns/${id}`),
-        (r) => r.body.deliveries.sending === 0,
-        'in-flight deliveries to settle',
-      );
-      expect(ledger.body.status).toBe('halted');
-      expect(h.sink.withSubject(subject).length - receivedAtReturn).toBeLessThanOrEqual(inFlight);
-      expect(ledger.body.deliveries.sent + ledger.body.deliveries.halted).toBe(total);
-      expect(h.sink.withSubject(subject)).toHaveLength(ledger.body.deliveries.sent);
+      const halt = await h.haltAndSettle('alice', id, 'wrong list', () => h.sink.withSubject(subject).length);
+      expect(halt.stopped).toBeGreaterThan(0);
+      expect(halt.campaign.status).toBe('halted');
+      expect(halt.arrivedAfter).toBeLessThanOrEqual(halt.inFlight);
+      expect(halt.campaign.deliveries.sent + halt.campaign.deliveries.halted).toBe(total);
+      expect(h.sink.withSubject(subject)).toHaveLength(halt.campaign.deliveries.sent);
 
       const metrics = await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
       expect(metrics.status).toBe(200);

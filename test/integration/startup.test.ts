@@ -10,6 +10,12 @@ import { freePort, launch, ROOT, runToEnd } from '../support/processes.js';
 const require = createRequire(import.meta.url);
 
 /** `src/main.ts` from the sources (or, given `builtMain`, that build's main, as `npm start` runs it), with only the environment given. */
+/** What one Countersign process on the data folder needs: a free port, its public URL, Redis and a queue prefix of its own. */
+async function oneProcessEnv(dataDir: string, prefix: string) {
+  const port = await freePort();
+  return { DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, REDIS_URL, QUEUE_PREFIX: `${prefix}-${port}` };
+}
+
 function start(args: string[], env: Record<string, string>, ready?: string, builtMain?: string) {
   return launch(args, { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, { ready, builtMain });
 }
@@ -22,19 +28,12 @@ describe.skipIf(testDb() !== 'pglite').concurrent('starting Countersign', () => 
   it('runs API and workers in one process on PGlite, refuses a second process on the same data folder, and stops cleanly', async () => {
     const dataDir = migratedDataDir()!;
     try {
-      const port = await freePort();
-      const env = {
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        REDIS_URL,
-        QUEUE_PREFIX: `cs-start-${port}`,
-      };
+      const env = await oneProcessEnv(dataDir, 'cs-start');
       const first = start([], env);
       expect(await first.settled).toEqual({ ready: true });
       expect(first.output()).toContain(`embedded PGlite in ${dataDir}`);
       expect(first.output()).toContain('file outbox');
-      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ ok: true });
+      expect(await (await fetch(`${env.PUBLIC_URL}/healthz`)).json()).toEqual({ ok: true });
       expect(existsSync(path.join(dataDir, 'pglite.lock'))).toBe(true);
 
       const second = start([], { ...env, PORT: String(await freePort()) });
@@ -88,17 +87,10 @@ describe.skipIf(testDb() !== 'pglite').concurrent('starting Countersign', () => 
       expect(build.status).toBe(0);
 
       const dataDir = mkdtempSync(path.join(tmpdir(), 'countersign-built-'));
-      const port = await freePort();
-      const env = {
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        REDIS_URL,
-        QUEUE_PREFIX: `cs-built-${port}`,
-      };
+      const env = await oneProcessEnv(dataDir, 'cs-built');
       const run = start([], env, undefined, path.join(pkg, 'dist/src/main.js'));
       expect(await run.settled).toEqual({ ready: true });
-      const css = await fetch(`http://127.0.0.1:${port}/assets/app.css`);
+      const css = await fetch(`${env.PUBLIC_URL}/assets/app.css`);
       expect(css.status).toBe(200);
       expect(await css.text()).toBe(readFileSync(path.join(ROOT, 'src/http/assets/app.css'), 'utf8'));
       run.child.kill('SIGTERM');

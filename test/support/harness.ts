@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DatabaseTarget } from '../../src/db/connect.js';
 import type { Role } from '../../src/domain/inputs.js';
@@ -272,6 +272,25 @@ export class Harness {
   }
 
   /** Polls the system of record: what a person refreshing the campaign page would see. */
+  /**
+   * Halts a campaign through the API, then waits until none of it is in flight. Answers the halt's
+   * report, the campaign as the ledger then has it, and how many messages `arrived()` counted after
+   * the halt returned (at most its in-flight count, by the promise of a halt).
+   */
+  async haltAndSettle(as: string, id: string, reason: string, arrived: () => number) {
+    const halted = await this.api(as, 'POST', `/campaigns/${id}/halt`, { reason });
+    const arrivedAtReturn = arrived();
+    expect(halted.status).toBe(200);
+    expect(halted.body).toMatchObject({ status: 'halted' });
+    const report = halted.body as { inFlight: number; stopped: number };
+    const ledger = await this.until(
+      () => this.api('author', 'GET', `/campaigns/${id}`),
+      (r) => r.body.deliveries.sending === 0,
+      'in-flight deliveries to settle',
+    );
+    return { ...report, campaign: ledger.body, arrivedAfter: arrived() - arrivedAtReturn };
+  }
+
   async until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
