@@ -81,38 +81,31 @@ function openPostgres(url: string): Database {
 
 async function openPglite(dataDir: string | 'memory', sharedBuffers: string | undefined): Promise<Database> {
   const options = { startParams: [...PGlite.defaultStartParams, ...(sharedBuffers ? ['-c', `shared_buffers=${sharedBuffers}`] : [])] };
-  if (dataDir === 'memory') {
-    const pglite = await PGlite.create(options);
-    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
-    return {
-      db,
-      kind: 'pglite',
-      close: async () => {
-        await db.destroy();
-        await pglite.close();
-      },
-    };
-  }
+  if (dataDir === 'memory') return pgliteDatabase(await PGlite.create(options), () => {});
   mkdirSync(dataDir, { recursive: true });
   const releaseLock = lockDataFolder(dataDir);
   try {
     const folder = path.join(dataDir, 'pglite');
     await createDataFolder(folder);
-    const pglite = await PGlite.create(folder, options);
-    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
-    return {
-      db,
-      kind: 'pglite',
-      close: async () => {
-        await db.destroy();
-        await pglite.close();
-        releaseLock();
-      },
-    };
+    return pgliteDatabase(await PGlite.create(folder, options), releaseLock);
   } catch (error) {
     releaseLock();
     throw error;
   }
+}
+
+/** Closing it closes Kysely, then PGlite, then `afterClose` (the data folder's lock). */
+function pgliteDatabase(pglite: PGlite, afterClose: () => void): Database {
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    kind: 'pglite',
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+      afterClose();
+    },
+  };
 }
 
 /** A new data folder is created in a child process (see pglite-initdb.ts); an existing one is left as it is. */

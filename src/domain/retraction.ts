@@ -24,14 +24,10 @@ export const RETRACTION_ITEM_STATUSES = [
   'halted',
 ] as const;
 export type RetractionItemStatus = (typeof RETRACTION_ITEM_STATUSES)[number];
-export const FINAL_ITEM_STATUSES: readonly RetractionItemStatus[] = [
-  'removed',
-  'not_found',
-  'already_deleted',
-  'failed',
-  'not_retractable',
-  'halted',
-];
+/** Every status but the two a row passes through on its way. */
+export const FINAL_ITEM_STATUSES: readonly RetractionItemStatus[] = RETRACTION_ITEM_STATUSES.filter(
+  (status) => status !== 'pending' && status !== 'working',
+);
 
 /** What the dry run says would happen to each recipient's message. */
 export const DRY_RUN_OUTCOMES = ['would_remove', 'not_found', 'already_deleted', 'failed', 'not_retractable'] as const;
