@@ -14,8 +14,9 @@ export type BodyStage = 'not_started' | 'partial' | 'complete';
 
 export interface SendOptions {
   /**
-   * Called once a connection is free for this message, right before its SMTP transaction
-   * starts. Answering false gives the connection back and sends nothing.
+   * Called once a connection is free for this message, as its SMTP transaction starts. Over
+   * SMTP the envelope and body go while it runs and only the final dot, which alone can deliver
+   * the message, waits for its answer: false abandons the transaction before the dot.
    */
   begin?: () => Promise<boolean>;
 }
@@ -80,13 +81,17 @@ class ConnectionSlots {
 }
 
 /**
- * Watches how far the SMTP connection has read a message's body. nodemailer starts reading the
- * body only once the server has accepted the envelope and answered DATA with 354, and writes the
- * final dot once it has read all of it. So a connection lost while the body was `not_started` or
- * `partial` cannot have delivered it (safe to retry); only one lost once it was `complete` may have.
+ * Watches how far the SMTP connection has read a message's body, and holds the body's end until
+ * `mayFinish` answers. nodemailer starts reading the body only once the server has accepted the
+ * envelope and answered DATA with 354, and writes the final dot once it has read all of it. So a
+ * connection lost while the body was `not_started` or `partial` cannot have delivered it (safe to
+ * retry); only one lost once it was `complete` may have. A `mayFinish` of false ends the body with
+ * an error instead: nodemailer then closes the connection without the dot, and the server keeps nothing.
  */
 class BodyTracker {
   stage: BodyStage = 'not_started';
+
+  constructor(private readonly mayFinish: Promise<boolean>) {}
 
   wrap(input: Readable): Readable {
     const output = new Readable({
@@ -96,7 +101,12 @@ class BodyTracker {
           input.on('data', (chunk: Buffer) => {
             if (!output.push(chunk)) input.pause();
           });
-          input.once('end', () => output.push(null));
+          input.once('end', () =>
+            this.mayFinish.then(
+              (go) => (go ? output.push(null) : output.destroy(new Error('the message may not go: abandoned before its final dot'))),
+              (error: unknown) => output.destroy(error as Error),
+            ),
+          );
           input.once('error', (error) => output.destroy(error));
         } else input.resume();
       },
@@ -129,12 +139,16 @@ function smtpMailer(url: string, maxConnections: number, socketTimeoutMs: number
     kind: 'smtp',
     send: (message, options = {}) =>
       slots.run(async () => {
-        if (options.begin && !(await options.begin())) return null;
-        const bodyTracker = new BodyTracker();
+        // The start's write overlaps the envelope and body instead of preceding the transaction.
+        const mayFinish = options.begin ? options.begin() : Promise.resolve(true);
+        mayFinish.catch(() => {});
+        const bodyTracker = new BodyTracker(mayFinish);
         try {
           const info = await transport.sendMail({ ...message, bodyTracker } as TrackedOptions);
           return { response: String(info.response ?? '250 accepted') };
         } catch (error) {
+          // A transaction can fail before `begin` answered: the caller hears of a start only if it was made.
+          if (!(await mayFinish)) return null;
           if (error && typeof error === 'object') Object.assign(error, { bodyStage: bodyTracker.stage });
           throw error;
         }

@@ -49,6 +49,8 @@ export interface SinkOptions {
 export class SmtpSink {
   readonly messages: ReceivedMessage[] = [];
   readonly cutOff: CutOffMessage[] = [];
+  /** Body chunks received, whole messages or not: a client's body can arrive while its final dot waits. */
+  bodyChunks = 0;
   readonly #attempts = new Map<string, number>();
   readonly #waiters: { check: () => boolean; resolve: () => void }[] = [];
   // Keyed by the client's port: smtp-server hands its handlers the session, not the socket.
@@ -91,6 +93,8 @@ export class SmtpSink {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => {
           chunks.push(chunk);
+          this.bodyChunks += 1;
+          this.#notify();
           if (fault !== 'drop-in-body' || chunks.length > 1) return;
           this.#socketOf(session)?.destroy();
           this.cutOff.push({ envelopeTo, bytes: chunk.length });

@@ -251,3 +251,82 @@ describe('a connection dropped before the final dot: nothing could have been del
     expect(classifySmtpError(afterTheDot).kind).toBe('ambiguous');
   });
 });
+
+describe('the final dot waits for the start to be recorded (begin)', () => {
+  const bodyArrived = (server: SmtpSink) => server.waitUntil(() => server.bodyChunks > 0, 10_000, 'the body to arrive');
+
+  async function sendWith(server: SmtpSink, begin: () => Promise<boolean>) {
+    const mailer = createMailer({ smtpUrl: server.url, maxConnections: 1, outboxDir: 'unused-by-smtp' });
+    try {
+      const outcome = await mailer.send(message(), { begin }).catch((error: unknown) => error as NodemailerError);
+      const next = await mailer.send(message());
+      return { outcome, next };
+    } finally {
+      mailer.close();
+    }
+  }
+
+  it('envelope and body go while it runs; the message is delivered only once it answers yes', async () => {
+    const server = await sink({});
+    let arrivedBeforeTheAnswer: number | null = null;
+    const { outcome } = await sendWith(server, async () => {
+      await bodyArrived(server);
+      // A slow ledger write: had the dot gone with the body, the server would have the message by now.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      arrivedBeforeTheAnswer = server.messages.length;
+      return true;
+    });
+    expect(outcome).toMatchObject({ response: expect.stringMatching(/^250/) });
+    expect(arrivedBeforeTheAnswer).toBe(0);
+    expect(server.messages).toHaveLength(2);
+  });
+
+  it('a no abandons the transaction before the dot: nothing arrives, and the next message goes on a fresh connection', async () => {
+    const server = await sink({});
+    const { outcome, next } = await sendWith(server, async () => {
+      await bodyArrived(server);
+      return false;
+    });
+    expect(outcome).toBeNull();
+    expect(next?.response).toMatch(/^250/);
+    expect(server.messages).toHaveLength(1);
+    expect(server.rcptAttempts(RECIPIENT)).toBe(2);
+  });
+
+  it('a drop inside even a small body, while the answer is awaited, is before the dot → transient', async () => {
+    const server = await sink({ dataFault: (_address, attempt) => (attempt === 1 ? 'drop-in-body' : null) });
+    const { outcome } = await sendWith(server, async () => {
+      await server.waitUntil(() => server.cutOff.length > 0, 10_000, 'the server to hang up');
+      return true;
+    });
+    expect(shape(outcome as NodemailerError)).toEqual({ code: 'ECONNECTION', command: 'CONN', bodyStage: 'partial' });
+    expect(classifySmtpError(outcome as NodemailerError).kind).toBe('transient');
+    expect(server.messages).toHaveLength(1);
+  });
+
+  it('a refusal before the dot is reported with what begin answered: null when it said no', async () => {
+    const refusing = (attempt: number) => (attempt === 1 ? { code: 550, message: 'No such mailbox' } : null);
+    const started = await sink({ rcptFault: (_address, attempt) => refusing(attempt) });
+    const afterYes = await sendWith(started, async () => true);
+    expect(shape(afterYes.outcome as NodemailerError)).toEqual({
+      code: 'EENVELOPE',
+      command: 'RCPT TO',
+      responseCode: 550,
+      bodyStage: 'not_started',
+    });
+    const notStarted = await sink({ rcptFault: (_address, attempt) => refusing(attempt) });
+    const afterNo = await sendWith(notStarted, async () => false);
+    expect(afterNo.outcome).toBeNull();
+    expect([started.messages.length, notStarted.messages.length]).toEqual([1, 1]);
+  });
+
+  it('a begin that fails fails the send with its own error, before the dot', async () => {
+    const server = await sink({});
+    const { outcome } = await sendWith(server, async () => {
+      await bodyArrived(server);
+      throw new Error('the ledger is unreachable');
+    });
+    expect((outcome as Error).message).toBe('the ledger is unreachable');
+    expect(server.messages).toHaveLength(1);
+  });
+});
