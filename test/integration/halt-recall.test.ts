@@ -29,7 +29,18 @@ describe('halt mid-send and recall with a threaded correction', () => {
 
   it('after a halt returns, nothing beyond the counted in-flight messages arrives; the ledger matches the server', async () => {
     const total = 2000;
-    const id = await approvedCampaign(h, 'Delete the app', people(total, 'halt'));
+    const audience = people(total, 'halt');
+    // Suppressed people all through the list are skipped rows on both sides of where the halt lands.
+    const suppressed = audience.filter((_, i) => i % 97 === 5);
+    await h.addUser('root', ['admin']);
+    const suppression = await h.api(
+      'root',
+      'POST',
+      '/suppressions',
+      suppressed.map((p) => ({ email: p.email, kind: 'left', reason: 'left the company' })),
+    );
+    expect(suppression.status).toBe(200);
+    const id = await approvedCampaign(h, 'Delete the app', audience);
     const originals = () => h.sink.withSubject('Delete the app');
     await h.sink.waitUntil(() => originals().length >= 200, 60_000, '200 originals');
 
@@ -43,7 +54,8 @@ describe('halt mid-send and recall with a threaded correction', () => {
     expect(arrivedAfter).toBeLessThanOrEqual(inFlight);
     expect(campaign.status).toBe('halted');
     expect(campaign.deliveries.halted).toBe(stopped);
-    expect(campaign.deliveries.sent + campaign.deliveries.halted).toBe(total);
+    expect(campaign.deliveries.skipped).toBe(suppressed.length);
+    expect(campaign.deliveries.sent + campaign.deliveries.halted + campaign.deliveries.skipped).toBe(total);
 
     // The halt counts unclaimed rows as halted at once; a worker then rewrites the rows themselves.
     const listing = await h.until(
