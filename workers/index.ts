@@ -28,7 +28,10 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
     stalledInterval: Math.ceil(config.WORKER_LOCK_MS / 2),
     maxStalledCount: 10,
   };
-  const tools = deliveryTools(ctx);
+  // Aborted by close(): running jobs finish what is under way and hand the rest back, so a
+  // stop takes seconds and leaves no message `sending` behind.
+  const stopping = new AbortController();
+  const tools = deliveryTools(ctx, stopping.signal);
   const traced =
     <T>(name: string, processor: Processor<T>): Processor<T> =>
     async (job: Job<T>) => {
@@ -36,7 +39,7 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
         return await processor(job);
       } catch (error) {
         const campaignId = (job.data as { campaignId?: unknown } | null)?.campaignId;
-        logger.warn(
+        logger[stopping.signal.aborted ? 'info' : 'warn'](
           {
             queue: name,
             jobId: job.id,
@@ -44,7 +47,7 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
             attempt: job.attemptsMade + 1,
             err: error,
           },
-          'job failed',
+          stopping.signal.aborted ? 'job handed back: the worker is stopping' : 'job failed',
         );
         throw error;
       }
@@ -53,7 +56,7 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
     new Worker(
       QUEUE_NAMES.dispatch,
       traced('dispatch', (job) => {
-        if (job.name === 'clear-halt') return clearHaltedRows(ctx, clearHaltJob.parse(job.data).campaignId);
+        if (job.name === 'clear-halt') return clearHaltedRows(ctx, clearHaltJob.parse(job.data).campaignId, stopping.signal);
         if (job.name === 'continue') return continueCampaign(ctx, continueJob.parse(job.data).campaignId);
         return startCampaign(ctx, startJob.parse(job.data));
       }),
@@ -81,11 +84,19 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
   ];
   for (const worker of workers) worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
-  let sweeping: Promise<unknown> = Promise.resolve();
+  // One sweep at a time: a long one (a million halted rows to rewrite) is not joined by the next.
+  let sweeping: Promise<void> | null = null;
   const timer =
     config.SWEEP_INTERVAL_MS > 0
       ? setInterval(() => {
-          sweeping = sweep(ctx).catch((error: Error) => logger.error({ err: error }, 'sweep failed'));
+          sweeping ??= sweep(ctx, stopping.signal)
+            .then(
+              () => {},
+              (error: Error) => {
+                if (!stopping.signal.aborted) logger.error({ err: error }, 'sweep failed');
+              },
+            )
+            .finally(() => (sweeping = null));
         }, config.SWEEP_INTERVAL_MS)
       : undefined;
 
@@ -95,6 +106,7 @@ export function startWorkers(ctx: AppContext, logger: Logger = silentLogger): Wo
     workers,
     // worker.close() waits for running jobs without limit; past the bound, force it.
     close: async (timeoutMs = 10_000) => {
+      stopping.abort();
       clearInterval(timer);
       await sweeping;
       await checkpoints?.close();

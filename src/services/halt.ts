@@ -74,13 +74,19 @@ const CLEAR_HALT_BATCH = 1000;
  * Rewrites a halted campaign's unclaimed rows as `halted` and adds the snapshot recipients
  * the fan-out had not copied yet as `halted`, so the ledger accounts for everyone. Batches
  * let other work interleave (PGlite has one connection); each stops once the campaign is
- * no longer halted.
+ * no longer halted. A stopping process throws between batches: the rest is taken up again
+ * (the job's retry, or the sweep), since each batch only rewrites what is still queued.
  */
-export async function clearHaltedRows(ctx: AppContext, campaignId: string): Promise<void> {
-  while ((await markQueuedHalted(ctx.db, campaignId, CLEAR_HALT_BATCH)) >= CLEAR_HALT_BATCH);
+export async function clearHaltedRows(ctx: AppContext, campaignId: string, stopping?: AbortSignal): Promise<void> {
+  let rewritten: number;
+  do {
+    stopping?.throwIfAborted();
+    rewritten = await markQueuedHalted(ctx.db, campaignId, CLEAR_HALT_BATCH);
+  } while (rewritten >= CLEAR_HALT_BATCH);
   const campaign = await findCampaign(ctx.db, campaignId);
   const total = campaign?.recipient_count ?? 0;
   for (let fromSeq = (await seededThrough(ctx.db, campaignId, total)) + 1; fromSeq <= total; fromSeq += CLEAR_HALT_BATCH) {
+    stopping?.throwIfAborted();
     const copied = await ctx.db.transaction().execute(async (trx) => {
       if ((await lockCampaignShared(trx, campaignId))?.status !== 'halted') return false;
       await seedLedger(trx, campaignId, fromSeq, Math.min(total, fromSeq + CLEAR_HALT_BATCH - 1), 'halted');

@@ -37,7 +37,7 @@ async function refeed(ctx: AppContext, campaign: CampaignRow): Promise<number> {
  * who have not decided are reminded, and admins told of a send time near without a quorum; a
  * retraction checking or running whose job was lost gets it back.
  */
-export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; restarted: number }> {
+export async function sweep(ctx: AppContext, stopping?: AbortSignal): Promise<{ markedUnknown: number; restarted: number }> {
   const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
   let restarted = 0;
   for (const campaign of await campaignsInStatus(ctx.db, ['scheduled', 'sending'])) {
@@ -49,7 +49,7 @@ export async function sweep(ctx: AppContext): Promise<{ markedUnknown: number; r
     if (await finishIfComplete(ctx, campaign.id)) continue;
     restarted += await refeed(ctx, campaign);
   }
-  for (const campaignId of await haltedNeedingClearing(ctx.db)) await clearHaltedRows(ctx, campaignId);
+  for (const campaignId of await haltedNeedingClearing(ctx.db)) await clearHaltedRows(ctx, campaignId, stopping);
   restarted += await repairRetractions(ctx);
   await remindApprovers(ctx);
   await escalateUnapproved(ctx);

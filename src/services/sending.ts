@@ -169,18 +169,24 @@ export async function fanOut(ctx: AppContext, job: StartJob, range: { fromSeq: n
 
 export class TransientDeliveryError extends Error {}
 
-/** What every deliver job of a worker process shares: the global rate budget and the ledger writes. */
+/** What every deliver job of a worker process shares: the global rate budget, the ledger writes, and its stop. */
 export interface DeliveryTools {
   limiter: GlobalRateLimiter;
   ledger: LedgerWriter;
+  /** Aborted when the process stops: jobs start nothing more and hand the rest of their window back. */
+  stopping?: AbortSignal;
 }
 
-export function deliveryTools(ctx: AppContext): DeliveryTools {
+export function deliveryTools(ctx: AppContext, stopping?: AbortSignal): DeliveryTools {
   return {
     limiter: new GlobalRateLimiter(ctx.queues.redis, `${ctx.queues.prefix}:rate:smtp`, ctx.config.SEND_RATE_PER_SECOND),
     ledger: new LedgerWriter(ctx),
+    stopping,
   };
 }
+
+/** A window left part-way because its worker is stopping: BullMQ retries the job, on whichever worker is running. */
+export class WorkerStoppingError extends TransientDeliveryError {}
 
 /** How long a reservation holds without being refreshed: then a dead worker's rows may be taken over. */
 export const RESERVATION_SECONDS = 10;
@@ -217,6 +223,7 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
   let failures = false;
   let done = false;
   let broken: unknown = null;
+  let handedBack = false;
   try {
     // Each row waits for a connection of its own and goes as soon as one frees, so one slow
     // transaction holds up nothing but itself. The job keeps up to DELIVERY_CLAIM_SIZE rows
@@ -224,6 +231,11 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
     // and a reserved row is not in flight (a halt stops it before it starts).
     const target = ctx.config.DELIVERY_CLAIM_SIZE;
     while (!done || sending.size > 0) {
+      // A stopping worker lets its transactions under way finish and starts no more.
+      if (!done && tools.stopping?.aborted) {
+        done = true;
+        handedBack = true;
+      }
       if (done || broken || sending.size > target / 2) {
         done ||= Boolean(broken);
         if (sending.size > 0) await Promise.race(sending);
@@ -268,6 +280,7 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
     await releaseReservations(ctx.db, campaign.id, send.token);
   }
   if (broken) throw broken;
+  if (handedBack) throw new WorkerStoppingError('the worker is stopping: the rest of the window goes back to the queue');
   // Rows that were in flight when a recall halted this campaign have now landed: they get the correction.
   if ((await findCampaign(ctx.db, campaign.id))?.status === 'halted') await followThrough(ctx, campaign.id);
   await finishIfComplete(ctx, campaign.id);
@@ -310,6 +323,8 @@ async function sendOne(send: Sender, row: ReservedDelivery): Promise<DeliveryRes
   });
   let attempt = 0;
   const begin = async () => {
+    // A row still waiting for a connection when its worker stops is not started: it goes back with the window.
+    if (tools.stopping?.aborted) return false;
     attempt = (await tools.ledger.start(campaign.id, campaign.contentHash, row.seq, send.token)) ?? 0;
     return attempt > 0;
   };
