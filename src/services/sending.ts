@@ -213,10 +213,8 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
     body: preparedBodyOf(job.contentHash, campaign.body_markdown),
     token: randomUUID(),
   };
-  const refresh = setInterval(
-    () => void refreshReservations(ctx.db, campaign.id, send.token).catch(() => {}),
-    (RESERVATION_SECONDS * 1000) / 3,
-  );
+  const reservations = { campaignId: campaign.id, fromSeq: job.fromSeq, toSeq: job.toSeq, token: send.token };
+  const refresh = setInterval(() => void refreshReservations(ctx.db, reservations).catch(() => {}), (RESERVATION_SECONDS * 1000) / 3);
   // Rows that met a temporary failure wait for the job's retry (with backoff), not for the next round.
   const retryLater: number[] = [];
   const sending = new Set<Promise<void>>();
@@ -277,7 +275,7 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
     }
   } finally {
     clearInterval(refresh);
-    await releaseReservations(ctx.db, campaign.id, send.token);
+    await releaseReservations(ctx.db, reservations);
   }
   if (broken) throw broken;
   if (handedBack) throw new WorkerStoppingError('the worker is stopping: the rest of the window goes back to the queue');
