@@ -98,8 +98,10 @@ export async function reserveDeliveries(
 ): Promise<ReservedDelivery[]> {
   // The pick is a CTE so it runs exactly once: as an IN (subquery) the planner may re-run it
   // and, with SKIP LOCKED, take more rows than the limit. Its seqs reach the update as an
-  // array so they become an index condition: joined instead, with the ledger's statistics
-  // stale mid-send, the planner walked every queued row of the campaign for each claim.
+  // array, and the window's bounds as constants: with the ledger's statistics stale after a
+  // fan-out (nothing has analysed the new rows yet), the planner took the campaign's queued
+  // rows as a handful and checked the array against every one of them (291,000 rows, 208 ms
+  // a reservation at 300,000 recipients); the bounds keep that walk inside the window.
   const result = await sql<ReservedDelivery>`
     WITH ${stillSending(claim.campaignId, claim.contentHash)},
     picked AS (
@@ -112,7 +114,8 @@ export async function reserveDeliveries(
     UPDATE deliveries d
     SET claim_token = ${claim.token}, claimed_at = now(),
         message_id = coalesce(d.message_id, '<' || d.campaign_id || '.' || d.seq || '@' || ${claim.messageIdDomain} || '>')
-    WHERE d.campaign_id = ${claim.campaignId} AND d.seq = ANY(ARRAY(SELECT seq FROM picked)) AND d.status = 'queued' AND ${KILL_SWITCH_OFF}
+    WHERE d.campaign_id = ${claim.campaignId} AND d.seq BETWEEN ${claim.fromSeq} AND ${claim.toSeq}
+      AND d.seq = ANY(ARRAY(SELECT seq FROM picked)) AND d.status = 'queued' AND ${KILL_SWITCH_OFF}
     RETURNING d.seq, d.email, d.name, d.fields, d.reply_to_message_id, d.message_id
   `.execute(db);
   return result.rows.sort((a, b) => a.seq - b.seq);
@@ -208,24 +211,34 @@ export async function writeLedgerStep(
     WITH ${stillSending(campaignId, step.starts!.contentHash)}${record ? sql`, recorded AS (${record})` : sql``}
     UPDATE deliveries d SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1
     FROM unnest(${seqs}::int[], ${starts.map((r) => r.token)}::text[]) AS r(seq, token)
-    WHERE d.campaign_id = ${campaignId} AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq AND d.claim_token = r.token
+    WHERE d.campaign_id = ${campaignId} AND ${seqRange(seqs)} AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq AND d.claim_token = r.token
       AND d.status = 'queued' AND EXISTS (SELECT 1 FROM live) AND ${KILL_SWITCH_OFF}
     RETURNING d.seq, d.attempts
   `.execute(db);
   return result.rows.map((r) => ({ seq: Number(r.seq), attempts: Number(r.attempts) }));
 }
 
+/**
+ * The seqs' range, as constants: the planner always makes a range on the status index's last
+ * column part of the index condition. `seq = ANY` alone it may leave as a filter when it takes
+ * the (campaign, status) range for a handful of rows, which it does with statistics stale after
+ * a fan-out and for `sending`, rare among live rows; but that range also holds an entry for every
+ * row that has passed through the status since the last vacuum, so each statement walked them
+ * all: 300,000 queued entries a start, 25-75 ms a ledger step at 300,000 recipients.
+ */
+function seqRange(seqs: number[]) {
+  return sql`d.seq BETWEEN ${Math.min(...seqs)} AND ${Math.max(...seqs)}`;
+}
+
 function recordedUpdate(campaignId: string, results: DeliveryResult[]) {
   const seqs = results.map((r) => r.seq);
-  // `seq = ANY` puts the seqs into the index condition: without it the planner walks every
-  // (campaign, 'sending') entry, dead ones included, which grows with each message sent.
   return sql`
     UPDATE deliveries d
     SET status = r.status, smtp_response = r.response, claim_token = NULL,
         finished_at = CASE WHEN r.status = 'queued' THEN NULL ELSE now() END
     FROM unnest(${seqs}::int[], ${results.map((r) => r.status)}::text[],
                 ${results.map((r) => r.response.slice(0, 1000))}::text[]) AS r(seq, status, response)
-    WHERE d.campaign_id = ${campaignId} AND d.status = 'sending' AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq
+    WHERE d.campaign_id = ${campaignId} AND d.status = 'sending' AND ${seqRange(seqs)} AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq
   `;
 }
 
