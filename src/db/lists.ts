@@ -37,18 +37,62 @@ export async function countMembers(db: Kysely<DB>, listId: string): Promise<numb
   return Number(row.n);
 }
 
-/** Upserts members in batches: one statement per batch through arrays, so no parameter limit. */
-export async function upsertMembers(db: Kysely<DB>, listId: string, members: RecipientInput[], batchSize = 2000): Promise<void> {
-  for (let start = 0; start < members.length; start += batchSize) {
-    const batch = members.slice(start, start + batchSize);
-    await sql`
-      INSERT INTO list_members (list_id, email, name, fields)
-      SELECT ${listId}, m.email, m.name, m.fields::jsonb
-      FROM unnest(${batch.map((m) => m.email)}::text[], ${batch.map((m) => m.name)}::text[],
-                  ${batch.map((m) => JSON.stringify(m.fields))}::text[]) AS m(email, name, fields)
-      ON CONFLICT (list_id, email) DO UPDATE SET name = excluded.name, fields = excluded.fields
-    `.execute(db);
-  }
+/** Stages a batch of an import's rows, numbered from `firstOrd` in the order they arrived. */
+export async function stageImportRows(db: Kysely<DB>, importId: string, firstOrd: number, rows: RecipientInput[]): Promise<void> {
+  await sql`
+    INSERT INTO import_rows (import_id, ord, email, name, fields)
+    SELECT ${importId}, ${firstOrd} + r.i - 1, r.email, r.name, r.fields::jsonb
+    FROM unnest(${rows.map((m) => m.email)}::text[], ${rows.map((m) => m.name)}::text[],
+                ${rows.map((m) => JSON.stringify(m.fields))}::text[]) WITH ORDINALITY AS r(email, name, fields, i)
+  `.execute(db);
+}
+
+/**
+ * A staged import with its rows merged by address: the last non-empty name, and each field's
+ * last value, in the order the rows arrived; `first` is where the address first appeared.
+ */
+function mergedImport(importId: string) {
+  return sql`
+    SELECT r.email,
+           coalesce((array_agg(r.name ORDER BY r.ord DESC) FILTER (WHERE r.name <> ''))[1], '') AS name,
+           coalesce(jsonb_object_agg(f.key, f.value ORDER BY r.ord) FILTER (WHERE f.key IS NOT NULL), '{}'::jsonb) AS fields,
+           min(r.ord) AS first
+    FROM import_rows r LEFT JOIN LATERAL jsonb_each(r.fields) AS f ON true
+    WHERE r.import_id = ${importId}
+    GROUP BY r.email`;
+}
+
+/** How many people a staged import holds once merged, and the first `previewSize` of them. */
+export async function stagedImportSummary(
+  db: Kysely<DB>,
+  importId: string,
+  previewSize: number,
+): Promise<{ members: number; preview: RecipientInput[] }> {
+  const counted = await sql<{ n: number }>`SELECT count(DISTINCT email)::int AS n FROM import_rows WHERE import_id = ${importId}`.execute(
+    db,
+  );
+  const preview = await sql<RecipientInput>`
+    SELECT email, name, fields FROM (${mergedImport(importId)}) m ORDER BY first LIMIT ${previewSize}
+  `.execute(db);
+  return { members: Number(counted.rows[0]!.n), preview: preview.rows };
+}
+
+/** Adds a staged import's people to a list, or updates those already on it, in one statement. */
+export async function upsertStagedMembers(db: Kysely<DB>, listId: string, importId: string): Promise<void> {
+  await sql`
+    INSERT INTO list_members (list_id, email, name, fields)
+    SELECT ${listId}, m.email, m.name, m.fields FROM (${mergedImport(importId)}) m
+    ON CONFLICT (list_id, email) DO UPDATE SET name = excluded.name, fields = excluded.fields
+  `.execute(db);
+}
+
+export async function dropStagedImport(db: Kysely<DB>, importId: string): Promise<void> {
+  await db.deleteFrom('import_rows').where('import_id', '=', importId).execute();
+}
+
+/** Rows of imports left behind by a process that died while reading them. */
+export async function dropAbandonedImports(db: Kysely<DB>, olderThanSeconds: number): Promise<void> {
+  await sql`DELETE FROM import_rows WHERE staged_at < now() - make_interval(secs => ${olderThanSeconds})`.execute(db);
 }
 
 export function pageMembers(db: Kysely<DB>, listId: string, options: { limit: number; offset: number; search?: string }) {

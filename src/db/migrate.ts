@@ -9,6 +9,7 @@ import * as guardrails from './migrations/008-guardrails.js';
 import * as signInRequests from './migrations/009-sign-in-requests.js';
 import * as retractions from './migrations/010-retractions.js';
 import * as approvalVoidReason from './migrations/011-approval-void-reason.js';
+import * as importStaging from './migrations/012-import-staging.js';
 
 // Listed in code rather than read from a folder so the same list works from
 // TypeScript sources, a compiled build and a bundled CLI alike.
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-sign-in-requests': signInRequests,
   '010-retractions': retractions,
   '011-approval-void-reason': approvalVoidReason,
+  '012-import-staging': importStaging,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

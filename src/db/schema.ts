@@ -48,6 +48,16 @@ export interface ListMembersTable {
   fields: Json<Record<string, string>>;
 }
 
+/** An import's rows as they arrived, until it is merged into its list or refused. */
+export interface ImportRowsTable {
+  import_id: string;
+  ord: number;
+  email: string;
+  name: string;
+  fields: Json<Record<string, string>>;
+  staged_at: Generated<Date>;
+}
+
 export interface CampaignsTable {
   id: string;
   kind: CampaignKind;
@@ -295,6 +305,7 @@ export interface DB {
   api_tokens: ApiTokensTable;
   lists: ListsTable;
   list_members: ListMembersTable;
+  import_rows: ImportRowsTable;
   campaigns: CampaignsTable;
   campaign_editors: CampaignEditorsTable;
   campaign_recipients: CampaignRecipientsTable;

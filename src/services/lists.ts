@@ -9,8 +9,11 @@ import {
   insertList,
   listLists,
   pageMembers,
+  dropStagedImport,
   recordListChange,
-  upsertMembers,
+  stagedImportSummary,
+  stageImportRows,
+  upsertStagedMembers,
 } from '../db/lists.js';
 import { requireRole, type Actor, type DataContext } from './context.js';
 import { AppError, conflict, invalid, issuesFromZod, notFound, parseInput, type FieldIssue } from './errors.js';
@@ -59,52 +62,73 @@ export async function listMembers(ctx: DataContext, listId: string, page: { limi
   return { members, total };
 }
 
-export interface ValidatedImport {
-  members: RecipientInput[];
+/** An import read, checked and staged in the database, not yet in any list; see `stageImport`. */
+export interface StagedImport {
+  id: string;
+  /** People once rows for the same address are merged. */
+  members: number;
   mergedDuplicates: number;
+  /** The first people of the import, merged, for a page to show before it is confirmed. */
+  preview: RecipientInput[];
 }
+
+/** Rows written to the staging table at a time: what the process holds of an import. */
+const STAGE_BATCH = 2000;
+const PREVIEW_SIZE = 10;
 
 /**
  * Reads an import as it arrives and checks it: refused (413) the moment it passes a cap, and otherwise
- * every row validated, so one bad row refuses the import (400) with each bad row named. Writes nothing.
+ * every row validated, so one bad row refuses the import (400) with each bad row named. Good rows
+ * are staged a batch at a time, so memory does not grow with the import; no list changes.
  */
-export async function readImport(ctx: DataContext, source: ImportSource): Promise<ValidatedImport> {
+export async function stageImport(ctx: DataContext, source: ImportSource): Promise<StagedImport> {
   const limits = importLimits(ctx.config);
+  const id = randomUUID();
   const issues: FieldIssue[] = [];
-  const byEmail = new Map<string, RecipientInput>();
   let rows = 0;
-  let mergedDuplicates = 0;
-  for await (const row of rowsOf(source, limits)) {
-    rows += 1;
-    if (rows > limits.maxRows)
-      throw new AppError(
-        413,
-        'list_too_large',
-        `the import has more than ${limits.maxRows} rows; the limit is ${limits.maxRows}; nothing was imported`,
-      );
-    if ('problem' in row) {
-      issues.push({ field: row.where, message: row.problem });
-      continue;
+  let staged = 0;
+  let batch: RecipientInput[] = [];
+  const flush = async () => {
+    await stageImportRows(ctx.db, id, staged + 1, batch);
+    staged += batch.length;
+    batch = [];
+  };
+  try {
+    for await (const row of rowsOf(source, limits)) {
+      rows += 1;
+      if (rows > limits.maxRows)
+        throw new AppError(
+          413,
+          'list_too_large',
+          `the import has more than ${limits.maxRows} rows; the limit is ${limits.maxRows}; nothing was imported`,
+        );
+      if ('problem' in row) {
+        issues.push({ field: row.where, message: row.problem });
+        continue;
+      }
+      const parsed = recipientInput.safeParse(row.value);
+      if (!parsed.success) {
+        issues.push(...issuesFromZod(parsed.error, row.where));
+        continue;
+      }
+      // Once one row is bad nothing will be imported: the rest is only checked.
+      if (issues.length > 0) continue;
+      batch.push(parsed.data);
+      if (batch.length >= STAGE_BATCH) await flush();
     }
-    const parsed = recipientInput.safeParse(row.value);
-    if (!parsed.success) {
-      issues.push(...issuesFromZod(parsed.error, row.where));
-      continue;
-    }
-    const previous = byEmail.get(parsed.data.email);
-    if (previous) {
-      mergedDuplicates += 1;
-      byEmail.set(parsed.data.email, {
-        email: previous.email,
-        name: parsed.data.name || previous.name,
-        fields: { ...previous.fields, ...parsed.data.fields },
-      });
-    } else {
-      byEmail.set(parsed.data.email, parsed.data);
-    }
+    if (issues.length) throw invalid(issues);
+    if (batch.length > 0) await flush();
+    const { members, preview } = await stagedImportSummary(ctx.db, id, PREVIEW_SIZE);
+    return { id, members, mergedDuplicates: staged - members, preview };
+  } catch (error) {
+    await dropStagedImport(ctx.db, id);
+    throw error;
   }
-  if (issues.length) throw invalid(issues);
-  return { members: [...byEmail.values()], mergedDuplicates };
+}
+
+/** A staged import that will not be saved (it was only previewed). */
+export async function discardImport(ctx: DataContext, staged: StagedImport): Promise<void> {
+  await dropStagedImport(ctx.db, staged.id);
 }
 
 async function checkCanImport(ctx: DataContext, actor: Actor, listId: string): Promise<void> {
@@ -115,31 +139,30 @@ async function checkCanImport(ctx: DataContext, actor: Actor, listId: string): P
 /** Reads, checks and imports: the role and the list are checked before a byte of the data is read. */
 export async function importMembers(ctx: DataContext, actor: Actor, listId: string, source: ImportSource): Promise<ImportReport> {
   await checkCanImport(ctx, actor, listId);
-  return saveImport(ctx, actor, listId, await readImport(ctx, source));
+  return saveImport(ctx, actor, listId, await stageImport(ctx, source));
 }
 
-/** Adds or updates the members of an import already read and checked, all in one transaction. */
-export async function saveImport(
-  ctx: DataContext,
-  actor: Actor,
-  listId: string,
-  { members, mergedDuplicates }: ValidatedImport,
-): Promise<ImportReport> {
-  await checkCanImport(ctx, actor, listId);
-  return ctx.db.transaction().execute(async (trx) => {
-    await upsertMembers(trx, listId, members);
-    await recordListChange(trx, { listId, userId: actor.id, members: members.length });
-    const memberCount = await countMembers(trx, listId);
-    if (memberCount > ctx.config.MAX_LIST_SIZE) {
-      throw new AppError(413, 'list_too_large', `the list would hold ${memberCount} members; the limit is ${ctx.config.MAX_LIST_SIZE}`);
-    }
-    await recordEvent(trx, {
-      actor: actor.email,
-      action: 'list.import',
-      campaignId: null,
-      data: { listId, imported: members.length, mergedDuplicates },
-      at: ctx.now(),
+/** Adds or updates the people of a staged import, all in one transaction; the staging goes either way. */
+export async function saveImport(ctx: DataContext, actor: Actor, listId: string, staged: StagedImport): Promise<ImportReport> {
+  try {
+    await checkCanImport(ctx, actor, listId);
+    return await ctx.db.transaction().execute(async (trx) => {
+      await upsertStagedMembers(trx, listId, staged.id);
+      await recordListChange(trx, { listId, userId: actor.id, members: staged.members });
+      const memberCount = await countMembers(trx, listId);
+      if (memberCount > ctx.config.MAX_LIST_SIZE) {
+        throw new AppError(413, 'list_too_large', `the list would hold ${memberCount} members; the limit is ${ctx.config.MAX_LIST_SIZE}`);
+      }
+      await recordEvent(trx, {
+        actor: actor.email,
+        action: 'list.import',
+        campaignId: null,
+        data: { listId, imported: staged.members, mergedDuplicates: staged.mergedDuplicates },
+        at: ctx.now(),
+      });
+      return { listId, imported: staged.members, mergedDuplicates: staged.mergedDuplicates, memberCount };
     });
-    return { listId, imported: members.length, mergedDuplicates, memberCount };
-  });
+  } finally {
+    await dropStagedImport(ctx.db, staged.id);
+  }
 }

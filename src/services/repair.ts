@@ -1,5 +1,6 @@
 import { campaignsInStatus } from '../db/campaigns.js';
 import { haltedNeedingClearing, markStaleSendingUnknown, seededThrough, unheldWindowStarts } from '../db/deliveries.js';
+import { dropAbandonedImports } from '../db/lists.js';
 import type { CampaignRow } from '../db/schema.js';
 import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
@@ -30,12 +31,16 @@ async function refeed(ctx: AppContext, campaign: CampaignRow): Promise<number> {
   return starts.length;
 }
 
+/** An import's staged rows older than this belong to a process that died while reading it. */
+const ABANDONED_IMPORT_SECONDS = 24 * 60 * 60;
+
 /**
  * Periodic repair, from the database as the record: stale `sending` rows become `unknown`; a
  * scheduled campaign whose start job Redis lost gets it back; a sending campaign is re-fed where
  * it lacks a job; a halted campaign whose clean-up was lost gets its ledger completed; approvers
  * who have not decided are reminded, and admins told of a send time near without a quorum; a
- * retraction checking or running whose job was lost gets it back.
+ * retraction checking or running whose job was lost gets it back; rows staged by an import whose
+ * process died are dropped.
  */
 export async function sweep(ctx: AppContext, stopping?: AbortSignal): Promise<{ markedUnknown: number; restarted: number }> {
   const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
@@ -51,6 +56,7 @@ export async function sweep(ctx: AppContext, stopping?: AbortSignal): Promise<{ 
   }
   for (const campaignId of await haltedNeedingClearing(ctx.db)) await clearHaltedRows(ctx, campaignId, stopping);
   restarted += await repairRetractions(ctx);
+  await dropAbandonedImports(ctx.db, ABANDONED_IMPORT_SECONDS);
   await remindApprovers(ctx);
   await escalateUnapproved(ctx);
   for (const { campaign_id, n } of stale) {

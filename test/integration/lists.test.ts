@@ -173,6 +173,35 @@ describe('lists: CSV and JSON import, members, and audiences built from them', (
     expect(await members(listId)).toEqual([{ email: 'zoe@corp.example.com', name: 'Zoe Park', fields: { Office: 'Leeds' } }]);
   });
 
+  it('merges duplicates that lie far apart in a large import, and leaves nothing staged once it is saved or refused', async () => {
+    const listId = await newList('Whole company');
+    const count = 4500;
+    const rows = Array.from({ length: count }, (_, i) => `person${i}@corp.example.com,Person ${i},Site ${i % 7}`);
+    // The same people again near the end, thousands of rows later: a new site, and no name.
+    rows.push('PERSON10@corp.example.com,,Head office', 'person3000@corp.example.com,Person Three Thousand,');
+    const imported = await importCsv(listId, ['email,name,site', ...rows, ''].join('\n'));
+    expect(imported.status, imported.text).toBe(200);
+    expect(imported.body).toEqual({ listId, imported: count, mergedDuplicates: 2, memberCount: count });
+    expect(await members(listId, 'q=person10%40')).toEqual([
+      { email: 'person10@corp.example.com', name: 'Person 10', fields: { site: 'Head office' } },
+    ]);
+    expect(await members(listId, 'q=person3000%40')).toEqual([
+      { email: 'person3000@corp.example.com', name: 'Person Three Thousand', fields: { site: 'Site 4' } },
+    ]);
+    const staged = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM import_rows`.execute(h.db)).rows[0]!.n);
+    expect(await staged()).toBe(0);
+
+    // One bad row at the very end, after thousands were staged: refused, the list as it was, nothing left staged.
+    const refused = await importCsv(
+      listId,
+      ['email,name,site', ...rows.slice(0, 3000).map((r) => `x${r}`), 'not-an-address,Nobody,', ''].join('\n'),
+    );
+    expect(refused.status).toBe(400);
+    expect((refused.body.issues as Issue[]).map((i) => i.field)).toEqual(['line 3002.email']);
+    expect(await memberCountShown(listId)).toBe(count);
+    expect(await staged()).toBe(0);
+  });
+
   it('imports JSON the same way, reporting bad entries by number', async () => {
     const listId = await newList('Support');
     const imported = await importJson(listId, {

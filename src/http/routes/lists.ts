@@ -2,7 +2,16 @@ import express, { Router, type Request, type Response } from 'express';
 import { pagePosition } from '../../domain/inputs.js';
 import type { AppContext } from '../../services/context.js';
 import { AppError, parseInput } from '../../services/errors.js';
-import { allLists, createList, getList, listMembers, readImport, saveImport, type ValidatedImport } from '../../services/lists.js';
+import {
+  allLists,
+  createList,
+  discardImport,
+  getList,
+  listMembers,
+  saveImport,
+  stageImport,
+  type StagedImport,
+} from '../../services/lists.js';
 import { consoleChrome, redirectWithNotice } from '../notices.js';
 import { listPage, listsPage, type ListPageModel } from '../views/lists.js';
 import { endAfterEarlyAnswer, requestChunks } from '../request-body.js';
@@ -72,23 +81,29 @@ function importRoute(ctx: AppContext, renderList: RenderList) {
         error.status === 413 ? 413 : 400,
       );
     };
-    let validated: ValidatedImport;
+    let staged: StagedImport;
     try {
-      validated = await readImport(ctx, { format: 'csv', chunks: csv() });
+      staged = await stageImport(ctx, { format: 'csv', chunks: csv() });
     } catch (error) {
       checkCsrfToken(req, form.fields._csrf);
       return refuse(error);
     }
-    const session = checkCsrfToken(req, form.fields._csrf);
+    let session: ReturnType<typeof checkCsrfToken>;
+    try {
+      session = checkCsrfToken(req, form.fields._csrf);
+    } catch (error) {
+      await discardImport(ctx, staged);
+      throw error;
+    }
     if (form.fields.intent === 'import') {
       try {
-        const report = await saveImport(ctx, session.actor, list.id, validated);
+        const report = await saveImport(ctx, session.actor, list.id, staged);
         return redirectWithNotice(res, `/lists/${list.id}`, 'imported', { imported: report.imported, merged: report.mergedDuplicates });
       } catch (error) {
         return refuse(error);
       }
     }
-    const { members } = validated;
-    await renderList(req, res, { csv: received.join(''), preview: { rows: members.slice(0, 10), bad: [], total: members.length } });
+    await discardImport(ctx, staged);
+    await renderList(req, res, { csv: received.join(''), preview: { rows: staged.preview, bad: [], total: staged.members } });
   };
 }
