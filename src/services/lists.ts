@@ -4,12 +4,12 @@ import { importLimits } from '../domain/import-limits.js';
 import { newListInput, recipientInput, type RecipientInput } from '../domain/inputs.js';
 import {
   countMembers,
+  dropStagedImport,
   findList,
   findListByName,
   insertList,
   listLists,
   pageMembers,
-  dropStagedImport,
   recordListChange,
   stagedImportSummary,
   stageImportRows,
