@@ -242,6 +242,33 @@ function recordedUpdate(campaignId: string, results: DeliveryResult[]) {
   `;
 }
 
+/** A campaign's permanent failures: a range of the status index, short while failures are few. */
+export async function countFailed(db: Kysely<DB>, campaignId: string): Promise<number> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('campaign_id', '=', campaignId)
+    .where('status', '=', 'failed')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * A campaign's attempts with an outcome (sent, failed, unknown), counted no further than `limit`.
+ * Each status is read in seq order so that the planner walks the status index: asked for any
+ * `limit` rows of `status IN (...)`, it scanned the table from its start, where the rows still
+ * queued lie (200 ms at a million rows before the first sent one, against 3 ms).
+ */
+export async function countAttemptsUpTo(db: Kysely<DB>, campaignId: string, limit: number): Promise<number> {
+  const attempts = (status: DeliveryStatus) =>
+    sql`(SELECT 1 FROM deliveries WHERE campaign_id = ${campaignId} AND status = ${status} ORDER BY seq LIMIT ${limit})`;
+  const result = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM (
+      ${attempts('sent')} UNION ALL ${attempts('failed')} UNION ALL ${attempts('unknown')} LIMIT ${limit}
+    ) counted`.execute(db);
+  return Number(result.rows[0]!.n);
+}
+
 /** The ledger's counts by status, as `countsAsLedgerSays` reads them for the campaign's status. */
 export async function countByStatus(db: Kysely<DB>, campaignId: string): Promise<Record<DeliveryStatus, number>> {
   const counts = await countsForCampaigns(db, [campaignId]);

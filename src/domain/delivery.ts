@@ -97,3 +97,13 @@ function raisedByThePoolUnsent(error: SmtpErrorLike): boolean {
 export function shouldAutoHalt(counts: { failed: number; attempted: number }, failureRate: number, minAttempts: number): boolean {
   return counts.attempted >= minAttempts && counts.failed / counts.attempted > failureRate;
 }
+
+/**
+ * How many attempts must be counted to decide `shouldAutoHalt` for `failed` failures: with at
+ * least this many the share is at or under the rate whatever the rest, so attempts beyond it
+ * need not be counted (the check runs after every failing round; a full count of a million-row
+ * ledger took 300 ms).
+ */
+export function attemptsWorthCounting(failed: number, failureRate: number, minAttempts: number): number {
+  return Math.max(minAttempts, Math.floor(failed / failureRate) + 1);
+}

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { emailDomain } from '../domain/addresses.js';
-import { classifySmtpError, shouldAutoHalt, type SmtpOutcome } from '../domain/delivery.js';
+import { attemptsWorthCounting, classifySmtpError, shouldAutoHalt, type SmtpOutcome } from '../domain/delivery.js';
 import { findCampaign, lockCampaign, lockCampaignShared, updateCampaignIf } from '../db/campaigns.js';
 import {
+  countAttemptsUpTo,
   countByStatus,
+  countFailed,
   countInFlight,
   hasUnfinishedDeliveries,
   ledgerHoldsSnapshot,
@@ -348,11 +350,13 @@ function failedDelivery(ctx: AppContext, seq: number, attempt: number, outcome: 
 }
 
 async function haltedForFailures(ctx: AppContext, campaignId: string): Promise<boolean> {
-  const counts = await countByStatus(ctx.db, campaignId);
-  const attempted = counts.sent + counts.failed + counts.unknown;
-  if (!shouldAutoHalt({ failed: counts.failed, attempted }, ctx.config.AUTO_HALT_FAILURE_RATE, ctx.config.AUTO_HALT_MIN_ATTEMPTS))
-    return false;
-  const reason = `${counts.failed} of ${attempted} deliveries failed permanently, more than ${Math.round(ctx.config.AUTO_HALT_FAILURE_RATE * 100)}%`;
+  const rate = ctx.config.AUTO_HALT_FAILURE_RATE;
+  const minAttempts = ctx.config.AUTO_HALT_MIN_ATTEMPTS;
+  const failed = await countFailed(ctx.db, campaignId);
+  // Exact whenever it halts: attempts are counted up to where the answer could change.
+  const attempted = await countAttemptsUpTo(ctx.db, campaignId, attemptsWorthCounting(failed, rate, minAttempts));
+  if (!shouldAutoHalt({ failed, attempted }, rate, minAttempts)) return false;
+  const reason = `${failed} of ${attempted} deliveries failed permanently, more than ${Math.round(rate * 100)}%`;
   await autoHalt(ctx, campaignId, reason);
   return true;
 }

@@ -6,6 +6,7 @@ import {
   classifySmtpError,
   countsAsLedgerSays,
   shouldAutoHalt,
+  attemptsWorthCounting,
 } from '../../src/domain/delivery.js';
 import { CAMPAIGN_STATUSES } from '../../src/domain/campaign-state.js';
 
@@ -201,6 +202,31 @@ describe('classifySmtpError', () => {
       expect(classifySmtpError({}).kind).toBe('transient');
       expect(typeof classifySmtpError({}).response).toBe('string');
     });
+  });
+});
+
+describe('attemptsWorthCounting', () => {
+  it('decides as the full count does, for every count of failures and attempts up to 400', () => {
+    for (const [rate, min] of [
+      [0.2, 50],
+      [0.05, 10],
+      [0.5, 1],
+      [1, 5],
+    ] as const) {
+      for (let attempted = 0; attempted <= 400; attempted++) {
+        for (let failed = 0; failed <= attempted; failed++) {
+          const counted = Math.min(attempted, attemptsWorthCounting(failed, rate, min));
+          expect(shouldAutoHalt({ failed, attempted: counted }, rate, min), `${failed}/${attempted} at ${rate}, ${min}`).toBe(
+            shouldAutoHalt({ failed, attempted }, rate, min),
+          );
+        }
+      }
+    }
+  });
+
+  it('asks for a share of the ledger, not all of it, when failures are few', () => {
+    expect(attemptsWorthCounting(1000, 0.2, 50)).toBe(5001);
+    expect(attemptsWorthCounting(0, 0.2, 50)).toBe(50);
   });
 });
 
