@@ -242,15 +242,19 @@ function recordedUpdate(campaignId: string, results: DeliveryResult[]) {
   `;
 }
 
-/** A campaign's permanent failures: a range of the status index, short while failures are few. */
-export async function countFailed(db: Kysely<DB>, campaignId: string): Promise<number> {
+/** A campaign's rows in one status: a range of the status index, short for the rare ones (failed, sending). */
+async function countInStatus(db: Kysely<DB>, campaignId: string, status: DeliveryStatus): Promise<number> {
   const row = await db
     .selectFrom('deliveries')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('campaign_id', '=', campaignId)
-    .where('status', '=', 'failed')
+    .where('status', '=', status)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+export function countFailed(db: Kysely<DB>, campaignId: string): Promise<number> {
+  return countInStatus(db, campaignId, 'failed');
 }
 
 /**
@@ -480,14 +484,8 @@ export function sampleInFlight(db: Kysely<DB>, campaignId: string) {
     .executeTakeFirst();
 }
 
-export async function countInFlight(db: Kysely<DB>, campaignId: string): Promise<number> {
-  const row = await db
-    .selectFrom('deliveries')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('campaign_id', '=', campaignId)
-    .where('status', '=', 'sending')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+export function countInFlight(db: Kysely<DB>, campaignId: string): Promise<number> {
+  return countInStatus(db, campaignId, 'sending');
 }
 
 /** Delivery counts of many campaigns in one query, for the campaign list. */
