@@ -44,6 +44,14 @@ const ABANDONED_IMPORT_SECONDS = 24 * 60 * 60;
  */
 export async function sweep(ctx: AppContext, stopping?: AbortSignal): Promise<{ markedUnknown: number; restarted: number }> {
   const stale = await markStaleSendingUnknown(ctx.db, ctx.config.STALE_SENDING_SECONDS);
+  // Recorded at once: the rest of the sweep may be cut short by the process stopping.
+  for (const { campaign_id, n } of stale) {
+    await ctx.db
+      .transaction()
+      .execute((trx) =>
+        recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),
+      );
+  }
   let restarted = 0;
   for (const campaign of await campaignsInStatus(ctx.db, ['scheduled', 'sending'])) {
     if (campaign.status === 'scheduled') {
@@ -59,12 +67,5 @@ export async function sweep(ctx: AppContext, stopping?: AbortSignal): Promise<{ 
   await dropAbandonedImports(ctx.db, ABANDONED_IMPORT_SECONDS);
   await remindApprovers(ctx);
   await escalateUnapproved(ctx);
-  for (const { campaign_id, n } of stale) {
-    await ctx.db
-      .transaction()
-      .execute((trx) =>
-        recordEvent(trx, { actor: SYSTEM_ACTOR, action: 'deliveries.unknown', campaignId: campaign_id, data: { count: n }, at: ctx.now() }),
-      );
-  }
   return { markedUnknown: stale.reduce((sum, s) => sum + Number(s.n), 0), restarted };
 }
