@@ -168,7 +168,7 @@ describe.skipIf(!redisServerInstalled || testDb() !== 'postgres')(
 
         await h.waitForStatus(id, 'sent', 45_000);
         expect(h.sink.withSubject(subject)).toHaveLength(recipients.length);
-        for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+        h.expectEachReceivedOnce(recipients);
         expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
       } finally {
         replica.disconnect();

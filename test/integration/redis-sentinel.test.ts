@@ -45,10 +45,7 @@ describe.skipIf(!redisServerInstalled || testDb() !== 'postgres')(
       expect(ready.status).toBe(200);
       expect((await ready.json()).checks.redis).toEqual({ ok: true, detail: 'reachable, maxmemory-policy noeviction' });
 
-      const recipients = people(10, 'sentinel');
-      const { id } = await h.approvedCampaign({ subject: 'Through the sentinels', recipients });
-      await h.waitForStatus(id, 'sent');
-      for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+      await h.sendsOnceToEach('Through the sentinels', 'sentinel');
     });
 
     it('neither loses nor duplicates a message when the master fails over to the replica mid-send', async () => {
@@ -70,7 +67,7 @@ describe.skipIf(!redisServerInstalled || testDb() !== 'postgres')(
 
         await h.waitForStatus(id, 'sent', 45_000);
         expect(h.sink.withSubject(subject)).toHaveLength(recipients.length);
-        for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+        h.expectEachReceivedOnce(recipients);
 
         // The app's connection follows the switch: it now talks to the promoted replica, and is ready there.
         expect(await h.ctx.queues.redis.config('GET', 'port')).toEqual(['port', String(redis.replicaPort)]);
@@ -92,10 +89,7 @@ describe.skipIf(!redisServerInstalled || testDb() !== 'postgres')(
         expect(worker.output()).toContain(
           `redis: master group ${MASTER_NAME} through sentinels ${redis.sentinelList.replaceAll(',', ', ')}`,
         );
-        const recipients = people(10, 'process');
-        const { id } = await h.approvedCampaign({ subject: 'From a worker process', recipients });
-        await h.waitForStatus(id, 'sent');
-        for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+        await h.sendsOnceToEach('From a worker process', 'process');
         expect(await worker.stop()).toBe(0);
       } finally {
         await processes.stopAll();

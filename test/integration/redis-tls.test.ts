@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/queue/connection.js';
-import { Harness, people, testDb } from '../support/harness.js';
+import { Harness, testDb } from '../support/harness.js';
 import {
   OPENSSL_MISSING,
   opensslInstalled,
@@ -46,10 +46,7 @@ describe.skipIf(!runnable || testDb() !== 'postgres')('Countersign on Redis Sent
 
   it('reaches the sentinels and the master over TLS, trusting the given CA, and sends a campaign once to each recipient', async () => {
     expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
-    const recipients = people(10, 'tls');
-    const { id } = await h.approvedCampaign({ subject: 'Over TLS', recipients });
-    await h.waitForStatus(id, 'sent');
-    for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+    await h.sendsOnceToEach('Over TLS', 'tls');
   });
 
   it("checks the servers' certificate: without the CA that signed it, no connection is made", async () => {
@@ -92,9 +89,6 @@ describe.skipIf(!runnable || testDb() !== 'postgres')('Countersign on a Redis Cl
   it('reaches every master over TLS and sends a campaign once to each recipient', async () => {
     const ready = await fetch(`${h.baseUrl}/readyz`);
     expect((await ready.json()).checks.redis).toEqual({ ok: true, detail: 'reachable, maxmemory-policy noeviction on all 3 masters' });
-    const recipients = people(10, 'ctls');
-    const { id } = await h.approvedCampaign({ subject: 'Over TLS on the cluster', recipients });
-    await h.waitForStatus(id, 'sent');
-    for (const person of recipients) expect(h.sink.to(person.email), person.email).toHaveLength(1);
+    await h.sendsOnceToEach('Over TLS on the cluster', 'ctls');
   });
 });

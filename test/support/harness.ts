@@ -271,7 +271,19 @@ export class Harness {
     return { id, contentHash, status: await this.approveCampaign(id, contentHash) };
   }
 
-  /** Polls the system of record: what a person refreshing the campaign page would see. */
+  /** Each of these people has exactly one message at the sink. */
+  expectEachReceivedOnce(recipients: readonly { email: string }[]): void {
+    for (const person of recipients) expect(this.sink.to(person.email), person.email).toHaveLength(1);
+  }
+
+  /** A campaign to `count` new people, approved and sent through whatever Redis and workers this deployment has: each gets it once. */
+  async sendsOnceToEach(subject: string, tag: string, count = 10): Promise<void> {
+    const recipients = people(count, tag);
+    const { id } = await this.approvedCampaign({ subject, recipients });
+    await this.waitForStatus(id, 'sent');
+    this.expectEachReceivedOnce(recipients);
+  }
+
   /**
    * Halts a campaign through the API, then waits until none of it is in flight. Answers the halt's
    * report, the campaign as the ledger then has it, and how many messages `arrived()` counted after
@@ -314,6 +326,7 @@ export class Harness {
     return this.#statusOf(id);
   }
 
+  /** Polls the system of record: what a person refreshing the campaign page would see. */
   waitForStatus(id: string, status: string, timeoutMs?: number) {
     return this.until(
       () => this.#statusOf(id),
