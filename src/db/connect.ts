@@ -8,6 +8,7 @@ import { migrateToLatest } from './migrate.js';
 import { grantAppRole } from './privileges.js';
 import type { DB } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { preparingPool } from './prepared.js';
 
 export type DatabaseTarget =
   /** `ownerUrl`: migrations run as that role, which then grants the role in `url` (the app's) what it needs. */
@@ -68,7 +69,7 @@ function openPostgres(url: string): Database {
   pool.on('error', (error) => {
     if (!closing) console.warn(`[countersign] PostgreSQL dropped an idle connection: ${error.message}`);
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return {
     db,
     kind: 'postgres',

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CampaignStatus } from '../domain/campaign-state.js';
 import { countsAsLedgerSays, DELIVERY_STATUSES, noDeliveries, type DeliveryStatus } from '../domain/delivery.js';
 import { campaignGate } from './campaigns.js';
+import { PREPARED } from './prepared.js';
 import type { DB } from './schema.js';
 import { containsPattern } from './search.js';
 
@@ -102,7 +103,7 @@ export async function reserveDeliveries(
   // fan-out (nothing has analysed the new rows yet), the planner took the campaign's queued
   // rows as a handful and checked the array against every one of them (291,000 rows, 208 ms
   // a reservation at 300,000 recipients); the bounds keep that walk inside the window.
-  const result = await sql<ReservedDelivery>`
+  const result = await sql<ReservedDelivery>`${PREPARED}
     WITH ${stillSending(claim.campaignId, claim.contentHash)},
     picked AS (
       SELECT seq FROM deliveries
@@ -203,11 +204,11 @@ export async function writeLedgerStep(
   const starts = step.starts?.rows ?? [];
   const record = step.results.length > 0 ? recordedUpdate(campaignId, step.results) : null;
   if (starts.length === 0) {
-    if (record) await record.execute(db);
+    if (record) await sql`${PREPARED} ${record}`.execute(db);
     return [];
   }
   const seqs = starts.map((r) => r.seq);
-  const result = await sql<{ seq: number; attempts: number }>`
+  const result = await sql<{ seq: number; attempts: number }>`${PREPARED}
     WITH ${stillSending(campaignId, step.starts!.contentHash)}${record ? sql`, recorded AS (${record})` : sql``}
     UPDATE deliveries d SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1
     FROM unnest(${seqs}::int[], ${starts.map((r) => r.token)}::text[]) AS r(seq, token)

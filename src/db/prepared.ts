@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import type pg from 'pg';
+
+const MARK = '/* prepared */';
+
+/**
+ * Put first in a statement that runs for every message (the ledger's steps, reservations):
+ * PostgreSQL then keeps it parsed and planned on each connection instead of doing both for every
+ * call, which took longer than running it (0.27 ms of planning against 0.17 ms of execution a
+ * ledger step). Its plan is then a generic one after the fifth call, so such a statement must
+ * bound the rows it reads with its parameters alone, as the seq ranges do. To PGlite it is a comment.
+ */
+export const PREPARED = sql.raw(MARK);
+
+/** The name a marked statement is prepared under: its text decides it, so two texts never share one. */
+function statementName(text: string): string {
+  return `cs_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+}
+
+/** A pool for Kysely's PostgreSQL dialect that prepares the statements marked with PREPARED. */
+export function preparingPool(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      const query = (text: string, values: readonly unknown[]) =>
+        text.startsWith(MARK) ? client.query({ name: statementName(text), text, values: [...values] }) : client.query(text, [...values]);
+      return { query, release: () => client.release() } as unknown as PostgresPoolClient;
+    },
+    end: () => pool.end(),
+  };
+}

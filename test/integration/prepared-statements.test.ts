@@ -1,0 +1,59 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reserveDeliveries, writeLedgerStep } from '../../src/db/deliveries.js';
+import { PREPARED, preparingPool } from '../../src/db/prepared.js';
+import type { DB } from '../../src/db/schema.js';
+import { isolatedDatabase, testDb } from '../support/harness.js';
+
+// Named statements are PostgreSQL's; PGlite reads the mark as a comment.
+describe.skipIf(testDb() !== 'postgres')('statements run for every message are prepared once per connection', () => {
+  let pool: pg.Pool;
+  let db: Kysely<DB>;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await isolatedDatabase();
+    drop = database.drop;
+    if (database.target.kind !== 'postgres') throw new Error('expected PostgreSQL');
+    // One connection: what it has prepared is what pg_prepared_statements shows.
+    pool = new pg.Pool({ connectionString: database.target.url, max: 1 });
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await drop?.();
+  });
+
+  const prepared = async () =>
+    (await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements ORDER BY prepare_time`.execute(db)).rows.map(
+      (r) => r.statement,
+    );
+
+  it('binds each call its own values, and prepares only what is marked', async () => {
+    const plusOne = (n: number) => sql<{ n: number }>`${PREPARED} SELECT ${n}::int + 1 AS n`.execute(db);
+    expect((await plusOne(1)).rows).toEqual([{ n: 2 }]);
+    expect((await plusOne(41)).rows).toEqual([{ n: 42 }]);
+    expect((await sql<{ n: number }>`SELECT ${2}::int * 2 AS n`.execute(db)).rows).toEqual([{ n: 4 }]);
+    // A different text under the mark gets a name of its own instead of colliding with the first.
+    expect((await sql<{ n: number }>`${PREPARED} SELECT ${3}::int * 3 AS n`.execute(db)).rows).toEqual([{ n: 9 }]);
+    expect(await prepared()).toEqual(['/* prepared */ SELECT $1::int + 1 AS n', '/* prepared */ SELECT $1::int * 3 AS n']);
+  });
+
+  it('prepares the ledger steps and the reservation', async () => {
+    const before = (await prepared()).length;
+    const results = [{ seq: 1, status: 'sent' as const, response: '250 ok' }];
+    await writeLedgerStep(db, 'no-such-campaign', { results });
+    await writeLedgerStep(db, 'no-such-campaign', { starts: { contentHash: 'h', rows: [{ seq: 1, token: 't' }] }, results });
+    await writeLedgerStep(db, 'no-such-campaign', { starts: { contentHash: 'h', rows: [{ seq: 2, token: 't' }] }, results: [] });
+    const claim = { campaignId: 'no-such-campaign', contentHash: 'h', fromSeq: 1, toSeq: 10, limit: 5 };
+    await reserveDeliveries(db, { ...claim, messageIdDomain: 'example.com', token: 't', staleSeconds: 10 });
+    // Again with other values: the same four statements, nothing new prepared.
+    await writeLedgerStep(db, 'other', { results: [...results, { seq: 2, status: 'failed', response: '550 no' }] });
+    await reserveDeliveries(db, { ...claim, fromSeq: 11, toSeq: 20, messageIdDomain: 'example.org', token: 'u', staleSeconds: 10 });
+    const added = (await prepared()).slice(before);
+    expect(added).toHaveLength(4);
+    expect(added.every((statement) => /UPDATE deliveries/.test(statement))).toBe(true);
+  });
+});
