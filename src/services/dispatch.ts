@@ -60,13 +60,25 @@ export async function queueWindows(
   toSeq: number,
 ): Promise<void> {
   const size = ctx.config.DELIVERY_BATCH_SIZE;
+  const windows = [];
+  for (let from = fromSeq; from <= toSeq; from += size) windows.push({ fromSeq: from, toSeq: Math.min(toSeq, from + size - 1) });
+  await queueWindowsOf(ctx, campaign, contentHash, windows);
+}
+
+/** Windows of one campaign, in one call to Redis: a window whose job exists already keeps it (same job id). */
+export async function queueWindowsOf(
+  ctx: AppContext,
+  campaign: CampaignRow,
+  contentHash: string,
+  windows: { fromSeq: number; toSeq: number }[],
+): Promise<void> {
+  if (windows.length === 0) return;
   // Corrections jump the queue: BullMQ takes unprioritised jobs before prioritised ones.
   const priority = campaign.kind === 'correction' ? undefined : POLICY_PRIORITY;
-  const jobs = [];
-  for (let from = fromSeq; from <= toSeq; from += size) {
-    const data: DeliverJob = { campaignId: campaign.id, contentHash, fromSeq: from, toSeq: Math.min(toSeq, from + size - 1) };
-    jobs.push({ name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, contentHash, from), priority } });
-  }
+  const jobs = windows.map((window) => {
+    const data: DeliverJob = { campaignId: campaign.id, contentHash, ...window };
+    return { name: 'deliver', data, opts: { jobId: deliverJobId(campaign.id, contentHash, window.fromSeq), priority } };
+  });
   await ctx.queues.deliver.addBulk(jobs);
 }
 

@@ -5,7 +5,7 @@ import type { CampaignRow } from '../db/schema.js';
 import { recordEvent } from './audit.js';
 import { SYSTEM_ACTOR, type AppContext } from './context.js';
 import { followThrough } from './corrections.js';
-import { ensureStartJob, queueWindows } from './dispatch.js';
+import { ensureStartJob, queueWindowsOf } from './dispatch.js';
 import { clearHaltedRows } from './halt.js';
 import { continueIfDue } from './first-wave.js';
 import { escalateUnapproved, remindApprovers } from './reminders.js';
@@ -27,7 +27,12 @@ async function refeed(ctx: AppContext, campaign: CampaignRow): Promise<number> {
   }
   const size = ctx.config.DELIVERY_BATCH_SIZE;
   const starts = await unheldWindowStarts(ctx.db, campaign.id, size, RESERVATION_SECONDS);
-  for (const from of starts) await queueWindows(ctx, campaign, job.contentHash, from, from + size - 1);
+  await queueWindowsOf(
+    ctx,
+    campaign,
+    job.contentHash,
+    starts.map((fromSeq) => ({ fromSeq, toSeq: fromSeq + size - 1 })),
+  );
   return starts.length;
 }
 

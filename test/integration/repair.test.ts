@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { unheldWindowStarts } from '../../src/db/deliveries.js';
 import { deliverJobId } from '../../src/queue/jobs.js';
 import { sweep } from '../../src/services/repair.js';
 import { startCampaign } from '../../src/services/sending.js';
@@ -31,5 +33,23 @@ describe('the repair sweep', () => {
     );
     // The busy campaign's windows were there all along: the same ids, nothing added twice.
     expect(await h.ctx.queues.deliver.getJobCounts('prioritized', 'waiting')).toMatchObject({ prioritized: 6 });
+  });
+
+  it('finds the windows no live job holds: those with a queued row unreserved, or reserved and not refreshed', async () => {
+    const campaign = await h.approvedCampaign({ subject: 'Windows', recipients: people(45, 'windows') });
+    expect(await startCampaign(h.ctx, { campaignId: campaign.id, contentHash: campaign.contentHash })).toBe('started');
+    const set = (fromSeq: number, toSeq: number, change: ReturnType<typeof sql>) =>
+      sql`UPDATE deliveries SET ${change} WHERE campaign_id = ${campaign.id} AND seq BETWEEN ${fromSeq} AND ${toSeq}`.execute(h.ctx.db);
+    const unheld = () => unheldWindowStarts(h.ctx.db, campaign.id, 10, 10);
+    expect(await unheld()).toEqual([1, 11, 21, 31, 41]);
+    // 1-10 all sent; 11-20 all reserved just now; 21-30 reserved but for one row; 31-40 reserved long ago.
+    await set(1, 10, sql`status = 'sent'`);
+    await set(11, 30, sql`claim_token = 'live', claimed_at = now()`);
+    await set(25, 25, sql`claim_token = NULL`);
+    await set(31, 40, sql`claim_token = 'dead', claimed_at = now() - interval '1 minute'`);
+    expect(await unheld()).toEqual([21, 31, 41]);
+    await set(41, 45, sql`status = 'failed'`);
+    await set(21, 40, sql`claim_token = 'live', claimed_at = now()`);
+    expect(await unheld()).toEqual([]);
   });
 });
