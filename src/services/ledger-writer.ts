@@ -31,15 +31,19 @@ type Pending = Start | Result;
  * its outcome once the server answers, so `sent` means the server accepted it.
  *
  * Group commit: one write at a time, carrying everything handed in while the last one ran. A
- * start is written at once (a connection waits on it); an outcome waits up to RESULT_FLUSH_MS
- * for a start to travel with, since a connection that has its reply usually starts its next
- * message then: one statement a message rather than two.
+ * start goes at the end of the event loop's turn (a connection waits on it), with the others that
+ * the same turn's SMTP replies began: in-process PGlite holds the loop while it writes, so no
+ * start could join a write under way and each went alone, 1.3 ms a statement (pool 20: 377 msg/s
+ * against 728). An outcome waits up to RESULT_FLUSH_MS for a start to travel with, since a
+ * connection that has its reply usually starts its next message then: one statement a message
+ * rather than two.
  */
 export class LedgerWriter {
   readonly #db: AppContext['db'];
   #pending: Pending[] = [];
   #writing = false;
   #timer: NodeJS.Timeout | null = null;
+  #startsDue = false;
 
   constructor(ctx: Pick<AppContext, 'db'>) {
     this.#db = ctx.db;
@@ -49,7 +53,12 @@ export class LedgerWriter {
   start(campaignId: string, contentHash: string, seq: number, token: string): Promise<number | null> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ kind: 'start', campaignId, contentHash, seq, token, resolve, reject });
-      void this.#drain();
+      if (this.#startsDue) return;
+      this.#startsDue = true;
+      setImmediate(() => {
+        this.#startsDue = false;
+        void this.#drain();
+      });
     });
   }
 
