@@ -1,28 +1,32 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connect.js';
 import { reserveDeliveries, writeLedgerStep } from '../../src/db/deliveries.js';
 import { PREPARED, preparingPool } from '../../src/db/prepared.js';
 import type { DB } from '../../src/db/schema.js';
-import { isolatedDatabase, testDb } from '../support/harness.js';
+import { isolatedDatabase } from '../support/harness.js';
 
-// Named statements are PostgreSQL's; PGlite reads the mark as a comment.
-describe.skipIf(testDb() !== 'postgres')('statements run for every message are prepared once per connection', () => {
-  let pool: pg.Pool;
+describe('statements run for every message are prepared once per connection', () => {
   let db: Kysely<DB>;
+  let close: () => Promise<void>;
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
     const database = await isolatedDatabase();
     drop = database.drop;
-    if (database.target.kind !== 'postgres') throw new Error('expected PostgreSQL');
-    // One connection: what it has prepared is what pg_prepared_statements shows.
-    pool = new pg.Pool({ connectionString: database.target.url, max: 1 });
-    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+    if (database.target.kind === 'postgres') {
+      // One connection: what it has prepared is what pg_prepared_statements shows.
+      const pool = new pg.Pool({ connectionString: database.target.url, max: 1 });
+      db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+      close = () => db.destroy();
+    } else {
+      ({ db, close } = await openDatabase(database.target));
+    }
   });
 
   afterAll(async () => {
-    await db?.destroy();
+    await close?.();
     await drop?.();
   });
 
@@ -35,10 +39,17 @@ describe.skipIf(testDb() !== 'postgres')('statements run for every message are p
     const plusOne = (n: number) => sql<{ n: number }>`${PREPARED} SELECT ${n}::int + 1 AS n`.execute(db);
     expect((await plusOne(1)).rows).toEqual([{ n: 2 }]);
     expect((await plusOne(41)).rows).toEqual([{ n: 42 }]);
+    await expect(sql`${PREPARED} SELECT 1 / ${0}::int AS n`.execute(db)).rejects.toThrow(/division by zero/);
+    // The connection is usable after an error.
+    expect((await plusOne(-1)).rows).toEqual([{ n: 0 }]);
     expect((await sql<{ n: number }>`SELECT ${2}::int * 2 AS n`.execute(db)).rows).toEqual([{ n: 4 }]);
     // A different text under the mark gets a name of its own instead of colliding with the first.
     expect((await sql<{ n: number }>`${PREPARED} SELECT ${3}::int * 3 AS n`.execute(db)).rows).toEqual([{ n: 9 }]);
-    expect(await prepared()).toEqual(['/* prepared */ SELECT $1::int + 1 AS n', '/* prepared */ SELECT $1::int * 3 AS n']);
+    expect(await prepared()).toEqual([
+      '/* prepared */ SELECT $1::int + 1 AS n',
+      '/* prepared */ SELECT 1 / $1::int AS n',
+      '/* prepared */ SELECT $1::int * 3 AS n',
+    ]);
   });
 
   it('prepares the ledger steps and the reservation', async () => {
