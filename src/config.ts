@@ -96,7 +96,7 @@ export const configSchema = z
     PGLITE_SHARED_BUFFERS: z
       .string()
       .regex(/^[1-9]\d*(kB|MB|GB)$/, 'a size such as 32MB (kB, MB or GB)')
-      .default('48MB'),
+      .default('40MB'),
     /** Unset, and no sentinels or Cluster: redis://127.0.0.1:6379 (see `redisTarget`). */
     REDIS_URL: z
       .string()
