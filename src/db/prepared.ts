@@ -10,7 +10,7 @@ const MARK = '/* prepared */';
  * call, which took longer than running it (0.27 ms of planning against 0.17 ms of execution a
  * ledger step). Its plan is then a generic one after the fifth call, so such a statement must
  * bound the rows it reads with its parameters alone, as the seq ranges do. PGlite prepares it the
- * same way (see the PGlite dialect) but plans every call, having no statistics to plan on (connect.ts).
+ * same way (see the PGlite dialect).
  */
 export const PREPARED = sql.raw(MARK);
 
