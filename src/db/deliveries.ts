@@ -231,6 +231,12 @@ function seqRange(seqs: number[]) {
   return sql`d.seq BETWEEN ${Math.min(...seqs)} AND ${Math.max(...seqs)}`;
 }
 
+/**
+ * `sending` comes as a subquery's answer, not a constant: PGlite never analyses its tables, and
+ * its generic plan, seeing the constant match the in-flight index's predicate, ANDed that index
+ * with the primary key's `campaign_id` range, reading every ledger row of the campaign for each
+ * batch of outcomes (100,000 recipients: 370 msg/s against 720). Now only the seq ranges bound it.
+ */
 function recordedUpdate(campaignId: string, results: DeliveryResult[]) {
   const seqs = results.map((r) => r.seq);
   return sql`
@@ -239,7 +245,7 @@ function recordedUpdate(campaignId: string, results: DeliveryResult[]) {
         finished_at = CASE WHEN r.status = 'queued' THEN NULL ELSE now() END
     FROM unnest(${seqs}::int[], ${results.map((r) => r.status)}::text[],
                 ${results.map((r) => r.response.slice(0, 1000))}::text[]) AS r(seq, status, response)
-    WHERE d.campaign_id = ${campaignId} AND d.status = 'sending' AND ${seqRange(seqs)} AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq
+    WHERE d.campaign_id = ${campaignId} AND d.status = (SELECT 'sending') AND ${seqRange(seqs)} AND d.seq = ANY(${seqs}::int[]) AND d.seq = r.seq
   `;
 }
 
