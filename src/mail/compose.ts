@@ -1,7 +1,7 @@
-import type Mail from 'nodemailer/lib/mailer/index.js';
 import { emailDomain } from '../domain/addresses.js';
 import { escapeHtml, mergeValues, renderMerge, type MergeRecipient } from '../domain/merge-fields.js';
 import type { PreparedBody } from './body.js';
+import { alternativeMessage, dateHeaderLine, headerLine, preparedHeaderLine } from './mime.js';
 import { template } from './templates.js';
 
 /** Keeps auto-replies and out-of-office storms away from a mass send (RFC 3834 and Exchange's own header). */
@@ -62,20 +62,53 @@ export function renderMessage(content: MessageContent, body: PreparedBody, to: M
   return { from: { name: content.fromName, address: content.fromAddress }, subject, preheader, html, text: renderMerge(body.text, values) };
 }
 
-/** The rendered message with what the transport needs: addresses, this recipient's Message-ID, threading and bulk headers. */
-export function composeMessage(content: MessageContent, body: PreparedBody, to: Addressee): Mail.Options {
-  const rendered = renderMessage(content, body, to);
-  const threading = to.replyToMessageId ? { inReplyTo: to.replyToMessageId, references: [to.replyToMessageId] } : {};
+/** A message as the transport takes it: the envelope, its Message-ID and its MIME text. */
+export interface OutgoingMessage {
+  envelope: { from: string; to: string[] };
+  messageId: string;
+  raw: string;
+}
+
+/** The header lines every message of a sender shares: rendered once per window, not per recipient. */
+export interface SenderHeaders {
+  fromAddress: string;
+  lines: readonly string[];
+}
+
+export function senderHeaders(content: MessageContent): SenderHeaders {
   return {
-    from: rendered.from,
-    to: to.name ? { name: to.name, address: to.email } : to.email,
-    subject: rendered.subject,
-    html: rendered.html,
-    text: rendered.text,
-    messageId: to.messageId,
-    envelope: { from: content.fromAddress, to: [to.email] },
-    // Prepared: the address is validated, and encoding it would hide it from list filters.
-    headers: { ...BULK_HEADERS, 'List-Id': { prepared: true, value: listIdFor(content.fromAddress) } },
+    fromAddress: content.fromAddress,
+    lines: [
+      ...Object.entries(BULK_HEADERS).map(([key, value]) => headerLine(key, value)),
+      // Prepared: the address is validated, and encoding it would hide it from list filters.
+      preparedHeaderLine('List-Id', listIdFor(content.fromAddress)),
+      headerLine('From', { name: content.fromName, address: content.fromAddress }),
+    ],
+  };
+}
+
+/** The rendered message with what the transport needs: addresses, this recipient's Message-ID, threading and bulk headers. */
+export function composeMessage(
+  content: MessageContent,
+  body: PreparedBody,
+  to: Addressee,
+  sender: SenderHeaders = senderHeaders(content),
+): OutgoingMessage {
+  const rendered = renderMessage(content, body, to);
+  const threading = to.replyToMessageId
+    ? [headerLine('In-Reply-To', to.replyToMessageId), headerLine('References', [to.replyToMessageId])]
+    : [];
+  const headers = [
+    ...sender.lines,
+    headerLine('To', to.name ? { name: to.name, address: to.email } : to.email),
+    headerLine('Subject', rendered.subject),
+    headerLine('Message-ID', to.messageId),
     ...threading,
+    dateHeaderLine(new Date()),
+  ];
+  return {
+    envelope: { from: sender.fromAddress, to: [to.email] },
+    messageId: to.messageId,
+    raw: alternativeMessage(headers, rendered.text, rendered.html),
   };
 }

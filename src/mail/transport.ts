@@ -81,6 +81,13 @@ class ConnectionSlots {
 }
 
 /**
+ * The most of a message body handed on at once. A message arrives as one piece (its MIME text is
+ * written whole); cut into slices and pushed only as the connection reads them, the body's end is
+ * reached only once the socket has taken the rest, so `complete` still means "all but the dot sent".
+ */
+const BODY_SLICE_BYTES = 16 * 1024;
+
+/**
  * Watches how far the SMTP connection has read a message's body, and holds the body's end until
  * `mayFinish` answers. nodemailer starts reading the body only once the server has accepted the
  * envelope and answered DATA with 354, and writes the final dot once it has read all of it. So a
@@ -94,21 +101,35 @@ class BodyTracker {
   constructor(private readonly mayFinish: Promise<boolean>) {}
 
   wrap(input: Readable): Readable {
+    const slices: Buffer[] = [];
+    let inputEnded = false;
+    let endReleased = false;
+    // Pushes what is waiting until the connection has enough; the rest goes on its next read.
+    const pump = () => {
+      while (slices.length > 0) if (!output.push(slices.shift())) return;
+      if (!inputEnded) return void input.resume();
+      if (endReleased) return;
+      endReleased = true;
+      this.mayFinish.then(
+        (go) => (go ? output.push(null) : output.destroy(new Error('the message may not go: abandoned before its final dot'))),
+        (error: unknown) => output.destroy(error as Error),
+      );
+    };
     const output = new Readable({
       read: () => {
         if (this.stage === 'not_started') {
           this.stage = 'partial';
           input.on('data', (chunk: Buffer) => {
-            if (!output.push(chunk)) input.pause();
+            input.pause();
+            for (let at = 0; at < chunk.length; at += BODY_SLICE_BYTES) slices.push(chunk.subarray(at, at + BODY_SLICE_BYTES));
+            pump();
           });
-          input.once('end', () =>
-            this.mayFinish.then(
-              (go) => (go ? output.push(null) : output.destroy(new Error('the message may not go: abandoned before its final dot'))),
-              (error: unknown) => output.destroy(error as Error),
-            ),
-          );
+          input.once('end', () => {
+            inputEnded = true;
+            pump();
+          });
           input.once('error', (error) => output.destroy(error));
-        } else input.resume();
+        } else pump();
       },
     });
     output.once('end', () => (this.stage = 'complete'));

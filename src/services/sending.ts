@@ -23,7 +23,7 @@ import type { CampaignRow, DB } from '../db/schema.js';
 import { isKillSwitchEngaged } from '../db/system-state.js';
 import { quietHoursEnd } from '../domain/policy.js';
 import { prepareBody, RENDERER_VERSION, type PreparedBody } from '../mail/body.js';
-import { composeMessage, type MessageContent } from '../mail/compose.js';
+import { composeMessage, senderHeaders, type MessageContent, type SenderHeaders } from '../mail/compose.js';
 import type { DeliverJob, StartJob } from '../queue/jobs.js';
 import { GlobalRateLimiter } from '../queue/rate-limit.js';
 import { recordEvent } from './audit.js';
@@ -207,11 +207,13 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
     await autoHalt(ctx, campaign.id, refusal);
     return;
   }
+  const content = { subject: campaign.subject, fromAddress: campaign.from_address, fromName: campaign.from_name };
   const send: Sender = {
     ctx,
     tools,
     campaign: { id: campaign.id, contentHash: job.contentHash },
-    content: { subject: campaign.subject, fromAddress: campaign.from_address, fromName: campaign.from_name },
+    content,
+    senderHeaders: senderHeaders(content),
     body: preparedBodyOf(job.contentHash, campaign.body_markdown),
     token: randomUUID(),
   };
@@ -306,6 +308,7 @@ interface Sender {
   tools: DeliveryTools;
   campaign: { id: string; contentHash: string };
   content: MessageContent;
+  senderHeaders: SenderHeaders;
   body: PreparedBody;
   /** This job's reservation token. */
   token: string;
@@ -314,13 +317,12 @@ interface Sender {
 /** One recipient: starts when a connection is free (if the campaign still sends), records the outcome at once; null if it never started. */
 async function sendOne(send: Sender, row: ReservedDelivery): Promise<DeliveryResult | null> {
   const { ctx, tools, campaign } = send;
-  const message = composeMessage(send.content, send.body, {
-    email: row.email,
-    name: row.name,
-    fields: row.fields,
-    messageId: row.message_id,
-    replyToMessageId: row.reply_to_message_id,
-  });
+  const message = composeMessage(
+    send.content,
+    send.body,
+    { email: row.email, name: row.name, fields: row.fields, messageId: row.message_id, replyToMessageId: row.reply_to_message_id },
+    send.senderHeaders,
+  );
   let attempt = 0;
   const begin = async () => {
     // A row still waiting for a connection when its worker stops is not started: it goes back with the window.

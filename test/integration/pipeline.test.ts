@@ -111,7 +111,7 @@ describe('a policy email from CSV list to 500 inboxes', () => {
       expect(message!.parsed.headers.get('auto-submitted')).toBe('auto-generated');
       expect(message!.parsed.headers.get('x-auto-response-suppress')).toBe('OOF, AutoReply');
       expect(message!.raw.toString()).toMatch(
-        /^List-ID: "Countersign: internal-comms@example.com" <internal-comms\.countersign\.example\.com>\r?$/m,
+        /^List-Id: "Countersign: internal-comms@example.com" <internal-comms\.countersign\.example\.com>\r?$/im,
       );
     }
 

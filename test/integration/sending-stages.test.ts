@@ -104,11 +104,20 @@ describe('a campaign whose recipients meet failures at every stage', () => {
         expect([copies(row), offers(row)]).toEqual([1, 1]);
       }
     }
-    // Lost inside the body, before the connection had read all of it: the final dot cannot have
-    // gone, so nothing arrived: tried again, and it arrived once.
+    // Lost inside the body. Had the client learned of it before its final dot, the dot cannot have
+    // gone: tried again, and it arrived once. A small body goes in one write, though, and its dot
+    // follows as soon as the start is recorded: if that came first, the dot went out into the
+    // closing connection, and as far as the client can know it may have arrived: unknown, never
+    // resent. Never two copies either way. (Which one happens is a race the unit tests of
+    // smtp-stages pin down.)
     for (const row of rowsOf('cut')) {
-      expect(row).toMatchObject({ status: 'sent', attempts: 2 });
-      expect([copies(row), offers(row)]).toEqual([1, 2]);
+      if (row.status === 'unknown') {
+        expect(row).toMatchObject({ attempts: 1 });
+        expect([copies(row), offers(row)]).toEqual([0, 1]);
+      } else {
+        expect(row).toMatchObject({ status: 'sent', attempts: 2 });
+        expect([copies(row), offers(row)]).toEqual([1, 2]);
+      }
     }
     expect(h.sink.cutOff.map((c) => c.envelopeTo[0]).sort()).toEqual(
       rowsOf('cut')
@@ -133,6 +142,7 @@ describe('a campaign whose recipients meet failures at every stage', () => {
     }
 
     const campaign = await h.api('author', 'GET', `/campaigns/${id}`);
-    expect(campaign.body.deliveries).toMatchObject({ sent: 15, failed: 6, unknown: 6, queued: 0, sending: 0 });
+    const cutUnknown = rowsOf('cut').filter((row) => row.status === 'unknown').length;
+    expect(campaign.body.deliveries).toMatchObject({ sent: 15 - cutUnknown, failed: 6, unknown: 6 + cutUnknown, queued: 0, sending: 0 });
   });
 });

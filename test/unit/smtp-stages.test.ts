@@ -235,7 +235,7 @@ describe('a connection dropped before the final dot: nothing could have been del
     gotNoMessage(server);
   });
 
-  it('dropped inside a large body: read only in part → transient, though the error is the one of a drop after the dot', async () => {
+  it('dropped inside a large body: read only in part → transient, though its error alone reads as a drop after the dot', async () => {
     const inBody = await sink({ dataFault: () => 'drop-in-body' });
     // Megabytes: the client is still writing the body when the server hangs up.
     const duringBody = await failure(inBody.url, { bodyMarkdown: 'The canteen opens at eight. '.repeat(150_000) });
@@ -245,10 +245,13 @@ describe('a connection dropped before the final dot: nothing could have been del
     expect(inBody.messages).toEqual([]);
     expect(inBody.cutOff).toEqual([{ envelopeTo: [RECIPIENT], bytes: expect.any(Number) }]);
     arrivedWhole(afterDot);
-    expect(duringBody.message).toBe(afterTheDot.message);
-    expect(shape(duringBody)).toEqual({ code: 'ECONNECTION', command: 'CONN', bodyStage: 'partial' });
+    // The server hung up with the body still arriving: a close or a reset, as the client saw it first.
+    expect(shape(duringBody)).toMatchObject({ command: 'CONN', bodyStage: 'partial' });
     expect(classifySmtpError(duringBody).kind).toBe('transient');
     expect(classifySmtpError(afterTheDot).kind).toBe('ambiguous');
+    // Without the stage the two would be told apart by nothing: both are a connection lost.
+    const withoutStage = (error: NodemailerError) => classifySmtpError({ ...error, message: error.message, bodyStage: undefined }).kind;
+    expect([withoutStage(duringBody), withoutStage(afterTheDot)]).toEqual(['ambiguous', 'ambiguous']);
   });
 });
 
@@ -297,6 +300,10 @@ describe('the final dot waits for the start to be recorded (begin)', () => {
     const server = await sink({ dataFault: (_address, attempt) => (attempt === 1 ? 'drop-in-body' : null) });
     const { outcome } = await sendWith(server, async () => {
       await server.waitUntil(() => server.cutOff.length > 0, 10_000, 'the server to hang up');
+      // The client learns of the hang-up from its own socket a moment later, which nothing outside
+      // nodemailer can await. Answering before it has would write the dot to a connection it still
+      // believes open: then the message may have gone, as far as the client can know.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       return true;
     });
     expect(shape(outcome as NodemailerError)).toEqual({ code: 'ECONNECTION', command: 'CONN', bodyStage: 'partial' });
