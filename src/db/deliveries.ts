@@ -25,6 +25,18 @@ export async function seedLedger(
   `.execute(db);
 }
 
+/**
+ * Refreshes the planner's statistics of the ledger once a fan-out has added a campaign's rows.
+ * PGlite runs no autovacuum, so without this its tables never have any: the generic plans of the
+ * per-message statements then took a campaign's whole primary-key range for the few rows they
+ * touch, reading every row of the campaign each time (a ledger step of 20 rows at 5,000
+ * recipients: 4-6 ms against 1.4 ms). On PostgreSQL it saves waiting for autovacuum; a role that
+ * does not own the table gets a warning, and autovacuum does it as before.
+ */
+export async function refreshLedgerStatistics(db: Kysely<DB>): Promise<void> {
+  await sql`ANALYZE deliveries`.execute(db);
+}
+
 /** Seeding goes in seq order, so the snapshot's last recipient in the ledger means all of them are. */
 export async function ledgerHoldsSnapshot(db: Kysely<DB>, campaignId: string, recipientCount: number): Promise<boolean> {
   return (await seededThrough(db, campaignId, recipientCount)) === recipientCount;

@@ -10,6 +10,7 @@ import {
   countInFlight,
   hasUnfinishedDeliveries,
   ledgerHoldsSnapshot,
+  refreshLedgerStatistics,
   refreshReservations,
   releaseReservations,
   requeueHalted,
@@ -167,6 +168,7 @@ export async function fanOut(ctx: AppContext, job: StartJob, range: { fromSeq: n
     fromSeq = toSeq + 1;
     stepSize = windowSize * WINDOWS_PER_FAN_OUT_STEP;
   }
+  await refreshLedgerStatistics(ctx.db);
 }
 
 export class TransientDeliveryError extends Error {}
