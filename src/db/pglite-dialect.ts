@@ -99,6 +99,23 @@ interface PreparedStatement {
   columns: { name: string; dataTypeID: number }[];
 }
 
+interface SessionSetting {
+  set: Uint8Array;
+  reset: Uint8Array;
+}
+
+/**
+ * A marked statement always runs its generic plan, which it was written for (see `PREPARED`). Left
+ * to choose, PostgreSQL planned the ledger step afresh for every call (its generic plan's estimate,
+ * made for arrays of unknown length, never beat the custom plans'), in WebAssembly on the
+ * process's one thread. Only for these statements: a one-off query with parameters keeps its plan
+ * made for its values.
+ */
+const GENERIC_PLAN: SessionSetting = {
+  set: serialize.query('SET plan_cache_mode TO force_generic_plan'),
+  reset: serialize.query('RESET plan_cache_mode'),
+};
+
 class PGliteConnection implements DatabaseConnection {
   readonly #prepared = new Map<string, PreparedStatement>();
 
@@ -125,7 +142,7 @@ class PGliteConnection implements DatabaseConnection {
       const serialize = this.pglite.serializers[statement.parameterTypes[i]!];
       return serialize ? serialize(value) : String(value);
     });
-    const messages = await this.#exchange(serialize.bind({ statement: statement.name, values }), serialize.execute({}));
+    const messages = await this.#exchange([serialize.bind({ statement: statement.name, values }), serialize.execute({})], GENERIC_PLAN);
     const rows = messages
       .filter((m) => m.name === 'dataRow')
       .map((m) =>
@@ -143,7 +160,7 @@ class PGliteConnection implements DatabaseConnection {
 
   async #prepare(text: string): Promise<PreparedStatement> {
     const name = statementName(text);
-    const messages = await this.#exchange(serialize.parse({ name, text }), serialize.describe({ type: 'S', name }));
+    const messages = await this.#exchange([serialize.parse({ name, text }), serialize.describe({ type: 'S', name })]);
     const statement: PreparedStatement = {
       name,
       parameterTypes: messages.find((m) => m.name === 'parameterDescription')?.dataTypeIDs ?? [],
@@ -155,15 +172,19 @@ class PGliteConnection implements DatabaseConnection {
 
   /**
    * Messages go one call each, as PGlite's own `query` sends them, and a Sync always follows: after
-   * an error the server skips everything up to one. An error answer throws.
+   * an error the server skips everything up to one. An error answer throws. `setting` is in force
+   * for these messages alone: it is set before them and reset after the Sync, and what it answers
+   * is not among the answers.
    */
-  #exchange(...messages: Uint8Array[]): Promise<BackendMessage[]> {
+  #exchange(messages: Uint8Array[], setting?: SessionSetting): Promise<BackendMessage[]> {
     return this.pglite.runExclusive(async () => {
       const answers: BackendMessage[] = [];
+      if (setting) await this.pglite.execProtocolStream(setting.set);
       try {
         for (const message of messages) answers.push(...((await this.pglite.execProtocolStream(message)) as BackendMessage[]));
       } finally {
         await this.pglite.execProtocolStream(serialize.sync());
+        if (setting) await this.pglite.execProtocolStream(setting.reset);
       }
       return answers;
     });

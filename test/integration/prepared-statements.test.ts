@@ -11,10 +11,12 @@ describe('statements run for every message are prepared once per connection', ()
   let db: Kysely<DB>;
   let close: () => Promise<void>;
   let drop: () => Promise<void>;
+  let kind: 'postgres' | 'pglite';
 
   beforeAll(async () => {
     const database = await isolatedDatabase();
     drop = database.drop;
+    kind = database.target.kind;
     if (database.target.kind === 'postgres') {
       // One connection: what it has prepared is what pg_prepared_statements shows.
       const pool = new pg.Pool({ connectionString: database.target.url, max: 1 });
@@ -66,5 +68,21 @@ describe('statements run for every message are prepared once per connection', ()
     const added = (await prepared()).slice(before);
     expect(added).toHaveLength(4);
     expect(added.every((statement) => /UPDATE deliveries/.test(statement))).toBe(true);
+  });
+
+  it('on PGlite, runs a marked statement on its generic plan from the first call, and nothing else', async () => {
+    if (kind !== 'pglite') return;
+    const plans = async () =>
+      (
+        await sql<{ statement: string; generic_plans: number; custom_plans: number }>`
+          SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%seq BETWEEN%'`.execute(db)
+      ).rows;
+    const step = (seq: number) =>
+      writeLedgerStep(db, 'no-such-campaign', { starts: { contentHash: 'h', rows: [{ seq, token: 't' }] }, results: [] });
+    const before = (await plans()).reduce((n, p) => n + Number(p.custom_plans), 0);
+    for (let seq = 100; seq < 108; seq += 1) await step(seq);
+    expect((await plans()).reduce((n, p) => n + Number(p.custom_plans), 0)).toBe(before);
+    // The setting is the marked statement's alone: the session's own is as it was.
+    expect((await sql<{ plan_cache_mode: string }>`SHOW plan_cache_mode`.execute(db)).rows).toEqual([{ plan_cache_mode: 'auto' }]);
   });
 });
