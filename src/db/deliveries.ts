@@ -40,7 +40,10 @@ export async function refreshLedgerStatistics(db: Kysely<DB>, options: { ifNone?
     const table = await sql<{ reltuples: number }>`SELECT reltuples FROM pg_class WHERE oid = 'deliveries'::regclass`.execute(db);
     if (Number(table.rows[0]?.reltuples) >= 0) return;
   }
-  await sql`ANALYZE deliveries`.execute(db);
+  // The columns the per-message statements choose their index by, and the table's size: on PGlite,
+  // which does nothing else meanwhile, 40-140 ms from 100,000 to a million rows, against 125-250 ms
+  // for every column.
+  await sql`ANALYZE deliveries (campaign_id, status, seq)`.execute(db);
 }
 
 /** Seeding goes in seq order, so the snapshot's last recipient in the ledger means all of them are. */
