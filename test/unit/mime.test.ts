@@ -59,7 +59,7 @@ const CASES: Case[] = [
     to: { email: 'yuki@corp.example.com', name: '山田 由紀', fields: {}, replyToMessageId: null },
   },
   {
-    title: 'a name with control characters and no name at all in the subject',
+    title: 'a display name with control characters, long lines and a link',
     content: {
       subject: 'A subject that is rather long, long enough that nodemailer folds it over more than one line',
       fromAddress: 'comms@corp.example.com',
