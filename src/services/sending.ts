@@ -166,7 +166,8 @@ export async function fanOut(ctx: AppContext, job: StartJob, range: { fromSeq: n
     if (!seeded) return;
     await queueWindows(ctx, campaign, job.contentHash, fromSeq, toSeq);
     // A ledger never analysed would have the first window's statements read the whole campaign.
-    if (fromSeq === range.fromSeq) await refreshLedgerStatistics(ctx.db, { ifNone: true });
+    // A fan-out done in one step is analysed just below.
+    if (fromSeq === range.fromSeq && toSeq < total) await refreshLedgerStatistics(ctx.db, { ifNone: true });
     fromSeq = toSeq + 1;
     stepSize = windowSize * WINDOWS_PER_FAN_OUT_STEP;
   }
