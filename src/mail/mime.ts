@@ -13,11 +13,15 @@ import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'no
 
 type HeaderValue = string | { name: string; address: string } | string[];
 
-const encodeHeaderValue = (MimeNode as unknown as { encodeHeaderValue(key: string, value: HeaderValue): string }).encodeHeaderValue;
+/**
+ * One node serves every header: its encoding depends only on its options, and building a node
+ * draws random bytes for a boundary (what `MimeNode.encodeHeaderValue` does on each call).
+ */
+const headerEncoder = new MimeNode() as unknown as { encodeHeaderValue(key: string, value: HeaderValue): string };
 
 /** One header line, encoded and folded as nodemailer's composer does it. */
 export function headerLine(key: string, value: HeaderValue): string {
-  return foldLines(`${key}: ${encodeHeaderValue(key, value)}`, 76);
+  return foldLines(`${key}: ${headerEncoder.encodeHeaderValue(key, value)}`, 76);
 }
 
 /** A header whose value is already valid as it stands, e.g. a List-Id whose address must stay readable to filters. */
@@ -57,12 +61,19 @@ function part(contentType: string, body: string): string {
 }
 
 /**
+ * A boundary need not be unpredictable, only absent from the bodies, which no encoding here can
+ * make it: unique per process and message is enough, and costs no random bytes a message.
+ */
+const BOUNDARY_PREFIX = randomBytes(9).toString('hex');
+let boundaries = 0;
+
+/**
  * The whole message: the header lines given, then a multipart/alternative body with the text
  * part first and the HTML part last (the one clients prefer). Line breaks inside the bodies are
  * left as they are: the SMTP connection sends every line break as CRLF.
  */
 export function alternativeMessage(headerLines: readonly string[], text: string, html: string): string {
-  const boundary = `=_cs_${randomBytes(12).toString('hex')}`;
+  const boundary = `=_cs_${BOUNDARY_PREFIX}_${(boundaries++).toString(36)}`;
   return [
     ...headerLines,
     'MIME-Version: 1.0',

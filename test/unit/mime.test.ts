@@ -69,6 +69,12 @@ const CASES: Case[] = [
     to: { email: 'tab@corp.example.com', name: 'Tab\tbed\u0001Name', fields: {}, replyToMessageId: null },
   },
   {
+    title: 'a recipient at an internationalised domain, which the envelope must name as nodemailer does',
+    content: { subject: 'Short', fromAddress: 'comms@corp.example.com', fromName: 'Comms' },
+    markdown: 'Body.',
+    to: { email: 'kai@bücher.example', name: 'Kai', fields: {}, replyToMessageId: null },
+  },
+  {
     title: 'no display name',
     content: { subject: 'Short', fromAddress: 'comms@corp.example.com', fromName: 'Comms' },
     markdown: 'Body.',
@@ -76,9 +82,10 @@ const CASES: Case[] = [
   },
 ];
 
-async function arrival(messageId: string): Promise<ParsedMail> {
+async function arrival(messageId: string): Promise<ParsedMail & { envelopeTo: string[] }> {
   await sink.waitUntil(() => sink.messages.some((m) => m.parsed.messageId === messageId), 10_000, `message ${messageId}`);
-  return sink.messages.find((m) => m.parsed.messageId === messageId)!.parsed;
+  const received = sink.messages.find((m) => m.parsed.messageId === messageId)!;
+  return Object.assign(received.parsed, { envelopeTo: received.envelopeTo });
 }
 
 /** What a mail client shows and filters on. */
@@ -115,6 +122,7 @@ describe('the MIME a worker writes', () => {
     });
     const [mine, nodemailers] = [await arrival(ours), await arrival(theirs)];
     expect(seen(mine)).toEqual(seen(nodemailers));
+    expect(mine.envelopeTo).toEqual(nodemailers.envelopeTo);
     expect(mine.text?.trimEnd()).toBe(rendered.text.trimEnd());
     expect(mine.html).toBe(rendered.html);
     expect(mine.date!.getTime()).toBeGreaterThan(Date.now() - 60_000);
