@@ -1,3 +1,4 @@
+import type { MachineCpu } from './machine-cpu.js';
 import type { ScaleResult } from './scale.js';
 import type { SplitResult } from './split.js';
 import type { PoolResult, SuiteResult } from './suite.js';
@@ -14,6 +15,7 @@ const s = (seconds: number) => `${seconds.toFixed(2)} s`;
 const rate = (perSecond: number) => `${Math.round(perSecond)} msg/s`;
 const mb = (value: number) => `${value.toFixed(0)} MB`;
 const cpu = (ms: number) => `${ms.toFixed(2)} ms CPU/msg`;
+const machine = (m: MachineCpu) => [m.process, m.sink, m.postgres, m.redis, m.other, m.idle].map((ms) => ms.toFixed(2)).join(' / ');
 
 const everyArrivedOnce = (r: SuiteResult) =>
   [...r.pools.flatMap((p) => [p.baseline, p.pipeline]), r.fanOut, r.halt, r.haltAtScale].every((scenario) => scenario.arrivedOnce);
@@ -52,6 +54,16 @@ function poolRows(pool: number): Row[] {
       target: '<= 1.30 on PostgreSQL',
       value: (r) => or(r, (p) => p.pipeline.cpuRatioToBaseline.toFixed(2)),
       met: (r) => (r.database === 'postgres' && at(r) ? at(r)!.pipeline.cpuRatioToBaseline <= CPU_TARGET_POSTGRES : undefined),
+    },
+    {
+      label: `  machine, raw: process / sink / PG / Redis / rest / idle`,
+      target: 'ms per msg',
+      value: (r) => or(r, (p) => machine(p.baseline.machineCpu)),
+    },
+    {
+      label: `  machine, pipeline: the same`,
+      target: 'ms per msg',
+      value: (r) => or(r, (p) => machine(p.pipeline.machineCpu)),
     },
   ];
 }

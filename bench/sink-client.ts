@@ -41,6 +41,11 @@ export class SinkClient {
     });
   }
 
+  /** The sink's process, whose CPU the machine's figures count apart. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   reset(suffix: string): Promise<void> {
     return this.#call({ op: 'reset', suffix });
   }

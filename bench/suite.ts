@@ -4,6 +4,7 @@ import { runBaseline, type BaselineResult } from './baseline.js';
 import type { DatabaseKind } from './database.js';
 import { Deployment } from './deployment.js';
 import { profiled, type ProfileSummary } from './profile.js';
+import { measureMachineCpu, type MachineCpu } from './machine-cpu.js';
 import { megabytes } from './sampler.js';
 import {
   runCorrection,
@@ -40,18 +41,26 @@ const HALT_MINIMUM = 1000;
 const HALT_AT_SCALE_AFTER = 1000;
 export const DEFAULT_SCALE_POOL = 10;
 
-/** CPU time of this process (user and system, every thread) per message while `work` ran. */
-async function cpuPerMessage<T>(messages: number, work: () => Promise<T>): Promise<{ result: T; cpuMsPerMessage: number }> {
+/**
+ * CPU time of this process (user and system, every thread) per message while `work` ran, and
+ * the whole machine's, by process.
+ */
+async function cpuPerMessage<T>(
+  sink: SinkClient,
+  messages: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpuMsPerMessage: number; machineCpu: MachineCpu }> {
   const before = process.cpuUsage();
+  const machine = measureMachineCpu(sink.pid);
   const result = await work();
   const used = process.cpuUsage(before);
-  return { result, cpuMsPerMessage: (used.user + used.system) / 1000 / messages };
+  return { result, cpuMsPerMessage: (used.user + used.system) / 1000 / messages, machineCpu: machine.stop(messages) };
 }
 
 export interface PoolResult {
   pool: number;
-  baseline: BaselineResult & { cpuMsPerMessage: number };
-  pipeline: PipelineResult & { cpuMsPerMessage: number; ratioToBaseline: number; cpuRatioToBaseline: number };
+  baseline: BaselineResult & { cpuMsPerMessage: number; machineCpu: MachineCpu };
+  pipeline: PipelineResult & { cpuMsPerMessage: number; machineCpu: MachineCpu; ratioToBaseline: number; cpuRatioToBaseline: number };
   /** Where the pipeline's main thread spent its time (at the scale pool, when asked for). */
   profile?: ProfileSummary & { file: string };
 }
@@ -87,7 +96,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       const deployment = await Deployment.start(options.database, sink.url, { SMTP_MAX_CONNECTIONS: String(pool) });
       try {
         log(`${tag} pool ${pool}: baseline, raw nodemailer, ${options.messages} messages`);
-        const baseline = await cpuPerMessage(options.messages, () =>
+        const baseline = await cpuPerMessage(sink, options.messages, () =>
           runBaseline(sink, { messages: options.messages, maxConnections: pool }),
         );
         const small = await deployment.importList('messages', options.messages);
@@ -96,17 +105,18 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
           options.profileDir && pool === scalePool
             ? path.join(options.profileDir, `${options.database}-pipeline-pool${pool}.cpuprofile`)
             : undefined;
-        const pipeline = await cpuPerMessage(options.messages, async () => {
+        const pipeline = await cpuPerMessage(sink, options.messages, async () => {
           if (!profileFile) return { result: await runPipeline(deployment, sink, small, options.messages), summary: undefined };
           return profiled(profileFile, () => runPipeline(deployment, sink, small, options.messages));
         });
         const { result: run, summary } = pipeline.result;
         measured.push({
           pool,
-          baseline: { ...baseline.result, cpuMsPerMessage: baseline.cpuMsPerMessage },
+          baseline: { ...baseline.result, cpuMsPerMessage: baseline.cpuMsPerMessage, machineCpu: baseline.machineCpu },
           pipeline: {
             ...run,
             cpuMsPerMessage: pipeline.cpuMsPerMessage,
+            machineCpu: pipeline.machineCpu,
             ratioToBaseline: run.perSecond / baseline.result.perSecond,
             cpuRatioToBaseline: pipeline.cpuMsPerMessage / baseline.cpuMsPerMessage,
           },
