@@ -8,7 +8,7 @@ import { migrateToLatest } from './migrate.js';
 import { grantAppRole } from './privileges.js';
 import type { DB } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import { preparingPool } from './prepared.js';
+import { GENERIC_PLANS, preparingPool } from './prepared.js';
 
 export type DatabaseTarget =
   /** `ownerUrl`: migrations run as that role, which then grants the role in `url` (the app's) what it needs. */
@@ -61,15 +61,25 @@ export async function migrateAsOwner(ownerUrl: string, appUrl: string): Promise<
   }
 }
 
+/**
+ * A process's connections to the server. The per-message statements (one ledger write at a time,
+ * and a reservation per running window) have a few of their own.
+ */
+const POOL_SIZE = 20;
+const MARKED_POOL_SIZE = 6;
+
 function openPostgres(url: string): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE - MARKED_POOL_SIZE });
+  const marked = new pg.Pool({ connectionString: url, max: MARKED_POOL_SIZE });
+  marked.on('connect', (client) => void client.query(GENERIC_PLANS).catch(() => {}));
   let closing = false;
   // An idle connection the server drops (restart, failover) must not take the process down:
   // the pool discards it and opens a new one on the next query.
-  pool.on('error', (error) => {
-    if (!closing) console.warn(`[countersign] PostgreSQL dropped an idle connection: ${error.message}`);
-  });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+  for (const each of [pool, marked])
+    each.on('error', (error) => {
+      if (!closing) console.warn(`[countersign] PostgreSQL dropped an idle connection: ${error.message}`);
+    });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool, marked) }) });
   return {
     db,
     kind: 'postgres',

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connect.js';
 import { reserveDeliveries, writeLedgerStep } from '../../src/db/deliveries.js';
-import { PREPARED, preparingPool } from '../../src/db/prepared.js';
+import { GENERIC_PLANS, PREPARED, preparingPool } from '../../src/db/prepared.js';
 import type { DB } from '../../src/db/schema.js';
 import { isolatedDatabase } from '../support/harness.js';
 
@@ -12,15 +12,21 @@ describe('statements run for every message are prepared once per connection', ()
   let close: () => Promise<void>;
   let drop: () => Promise<void>;
   let kind: 'postgres' | 'pglite';
+  let target: Awaited<ReturnType<typeof isolatedDatabase>>['target'];
+  /** PostgreSQL: the connection marked statements run on. */
+  let marked: pg.Pool | undefined;
 
   beforeAll(async () => {
     const database = await isolatedDatabase();
     drop = database.drop;
     kind = database.target.kind;
+    target = database.target;
     if (database.target.kind === 'postgres') {
-      // One connection: what it has prepared is what pg_prepared_statements shows.
+      // One connection for marked statements: what it has prepared is what pg_prepared_statements shows there.
       const pool = new pg.Pool({ connectionString: database.target.url, max: 1 });
-      db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+      marked = new pg.Pool({ connectionString: database.target.url, max: 1 });
+      marked.on('connect', (client) => void client.query(GENERIC_PLANS));
+      db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool, marked) }) });
       close = () => db.destroy();
     } else {
       ({ db, close } = await openDatabase(database.target));
@@ -32,10 +38,12 @@ describe('statements run for every message are prepared once per connection', ()
     await drop?.();
   });
 
+  /** On the connection the marked statements ran on (PGlite has one). */
+  const onMarked = async <R extends object>(text: string): Promise<R[]> =>
+    marked ? (await marked.query<R>(text)).rows : (await sql.raw<R>(text).execute(db)).rows;
+
   const prepared = async () =>
-    (await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements ORDER BY prepare_time`.execute(db)).rows.map(
-      (r) => r.statement,
-    );
+    (await onMarked<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time')).map((r) => r.statement);
 
   it('binds each call its own values, and prepares only what is marked', async () => {
     const plusOne = (n: number) => sql<{ n: number }>`${PREPARED} SELECT ${n}::int + 1 AS n`.execute(db);
@@ -70,19 +78,38 @@ describe('statements run for every message are prepared once per connection', ()
     expect(added.every((statement) => /UPDATE deliveries/.test(statement))).toBe(true);
   });
 
-  it('on PGlite, runs a marked statement on its generic plan from the first call, and nothing else', async () => {
-    if (kind !== 'pglite') return;
-    const plans = async () =>
+  it('runs a marked statement on its generic plan from the first call, and nothing else', async () => {
+    const customPlans = async () =>
       (
-        await sql<{ statement: string; generic_plans: number; custom_plans: number }>`
-          SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%seq BETWEEN%'`.execute(db)
-      ).rows;
+        await onMarked<{ custom_plans: string }>(`SELECT custom_plans FROM pg_prepared_statements WHERE statement LIKE '%seq BETWEEN%'`)
+      ).reduce((n, p) => n + Number(p.custom_plans), 0);
     const step = (seq: number) =>
       writeLedgerStep(db, 'no-such-campaign', { starts: { contentHash: 'h', rows: [{ seq, token: 't' }] }, results: [] });
-    const before = (await plans()).reduce((n, p) => n + Number(p.custom_plans), 0);
+    const before = await customPlans();
     for (let seq = 100; seq < 108; seq += 1) await step(seq);
-    expect((await plans()).reduce((n, p) => n + Number(p.custom_plans), 0)).toBe(before);
-    // The setting is the marked statement's alone: the session's own is as it was.
+    expect(await customPlans()).toBe(before);
+    // The setting is the marked statements' alone: other statements plan as they always did.
     expect((await sql<{ plan_cache_mode: string }>`SHOW plan_cache_mode`.execute(db)).rows).toEqual([{ plan_cache_mode: 'auto' }]);
+  });
+
+  it("inside a transaction, runs a marked statement on the transaction's own connection", async () => {
+    const seen = await db.transaction().execute(async (trx) => {
+      await sql`CREATE TEMP TABLE only_here (n int) ON COMMIT DROP`.execute(trx);
+      await sql`INSERT INTO only_here VALUES (${7})`.execute(trx);
+      return (await sql<{ n: number }>`${PREPARED} SELECT n FROM only_here WHERE n = ${7}::int`.execute(trx)).rows;
+    });
+    expect(seen).toEqual([{ n: 7 }]);
+  });
+
+  it("so does a process's own database, as it opens it", async () => {
+    const app = kind === 'postgres' ? await openDatabase(target) : { db, close: async () => {} };
+    try {
+      const mode = async (mark: typeof PREPARED | null) =>
+        (await sql<{ mode: string }>`${mark ?? sql``} SELECT current_setting('plan_cache_mode') AS mode`.execute(app.db)).rows;
+      expect(await mode(PREPARED)).toEqual([{ mode: 'force_generic_plan' }]);
+      expect(await mode(null)).toEqual([{ mode: 'auto' }]);
+    } finally {
+      await app.close();
+    }
   });
 });
