@@ -34,9 +34,14 @@ function poolRows(pool: number): Row[] {
   const targeted = pool >= THROUGHPUT_FROM_POOL;
   return [
     {
-      label: `pool ${pool}: raw nodemailer`,
+      label: `pool ${pool}: raw nodemailer (before / after)`,
       target: '',
-      value: (r) => or(r, (p) => `${rate(p.baseline.perSecond)}, ${cpu(p.baseline.cpuMsPerMessage)}`),
+      value: (r) =>
+        or(
+          r,
+          (p) =>
+            `${rate(p.baseline.perSecond)} (${p.baseline.runs.map((run) => Math.round(run.perSecond)).join(' / ')}), ${cpu(p.baseline.cpuMsPerMessage)}`,
+        ),
     },
     {
       label: `pool ${pool}: pipeline`,

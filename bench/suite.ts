@@ -45,11 +45,7 @@ export const DEFAULT_SCALE_POOL = 10;
  * CPU time of this process (user and system, every thread) per message while `work` ran, and
  * the whole machine's, by process.
  */
-async function cpuPerMessage<T>(
-  sink: SinkClient,
-  messages: number,
-  work: () => Promise<T>,
-): Promise<{ result: T; cpuMsPerMessage: number; machineCpu: MachineCpu }> {
+async function cpuPerMessage<T>(sink: SinkClient, messages: number, work: () => Promise<T>): Promise<Measured<T>> {
   const before = process.cpuUsage();
   const machine = measureMachineCpu(sink.pid);
   const result = await work();
@@ -57,9 +53,38 @@ async function cpuPerMessage<T>(
   return { result, cpuMsPerMessage: (used.user + used.system) / 1000 / messages, machineCpu: machine.stop(messages) };
 }
 
+type Measured<T> = { result: T; cpuMsPerMessage: number; machineCpu: MachineCpu };
+
+/** Raw nodemailer's runs before and after the pipeline's, taken together, and each one's rate. */
+export type SandwichedBaseline = BaselineResult & { cpuMsPerMessage: number; machineCpu: MachineCpu; runs: { perSecond: number }[] };
+
+/**
+ * The baseline runs just before and just after the pipeline, and the pipeline is set against both
+ * together: this machine's speed drifted by up to 30 % within a minute (the sink's CPU for the
+ * same messages), and a single baseline before made the ratio swing with it.
+ */
+function sandwiched(before: Measured<BaselineResult>, after: Measured<BaselineResult>): SandwichedBaseline {
+  const runs = [before, after];
+  const mean = (value: (run: Measured<BaselineResult>) => number) => (value(before) + value(after)) / 2;
+  const messages = before.result.messages + after.result.messages;
+  const seconds = before.result.seconds + after.result.seconds;
+  const machineCpu = Object.fromEntries(
+    Object.keys(before.machineCpu).map((key) => [key, mean((run) => run.machineCpu[key as keyof MachineCpu])]),
+  ) as unknown as MachineCpu;
+  return {
+    messages,
+    seconds,
+    perSecond: messages / seconds,
+    arrivedOnce: before.result.arrivedOnce && after.result.arrivedOnce,
+    cpuMsPerMessage: mean((run) => run.cpuMsPerMessage),
+    machineCpu,
+    runs: runs.map((run) => ({ perSecond: run.result.perSecond })),
+  };
+}
+
 export interface PoolResult {
   pool: number;
-  baseline: BaselineResult & { cpuMsPerMessage: number; machineCpu: MachineCpu };
+  baseline: SandwichedBaseline;
   pipeline: PipelineResult & { cpuMsPerMessage: number; machineCpu: MachineCpu; ratioToBaseline: number; cpuRatioToBaseline: number };
   /** Where the pipeline's main thread spent its time (at the scale pool, when asked for). */
   profile?: ProfileSummary & { file: string };
@@ -95,10 +120,11 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     for (const pool of pools) {
       const deployment = await Deployment.start(options.database, sink.url, { SMTP_MAX_CONNECTIONS: String(pool) });
       try {
-        log(`${tag} pool ${pool}: baseline, raw nodemailer, ${options.messages} messages`);
-        const baseline = await cpuPerMessage(sink, options.messages, () =>
-          runBaseline(sink, { messages: options.messages, maxConnections: pool }),
-        );
+        const rawRun = async (when: string) => {
+          log(`${tag} pool ${pool}: baseline ${when}, raw nodemailer, ${options.messages} messages`);
+          return cpuPerMessage(sink, options.messages, () => runBaseline(sink, { messages: options.messages, maxConnections: pool }));
+        };
+        const rawBefore = await rawRun('before');
         const small = await deployment.importList('messages', options.messages);
         log(`${tag} pool ${pool}: pipeline, ${options.messages} messages`);
         const profileFile =
@@ -110,14 +136,15 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
           return profiled(profileFile, () => runPipeline(deployment, sink, small, options.messages));
         });
         const { result: run, summary } = pipeline.result;
+        const baseline = sandwiched(rawBefore, await rawRun('after'));
         measured.push({
           pool,
-          baseline: { ...baseline.result, cpuMsPerMessage: baseline.cpuMsPerMessage, machineCpu: baseline.machineCpu },
+          baseline,
           pipeline: {
             ...run,
             cpuMsPerMessage: pipeline.cpuMsPerMessage,
             machineCpu: pipeline.machineCpu,
-            ratioToBaseline: run.perSecond / baseline.result.perSecond,
+            ratioToBaseline: run.perSecond / baseline.perSecond,
             cpuRatioToBaseline: pipeline.cpuMsPerMessage / baseline.cpuMsPerMessage,
           },
           ...(summary && profileFile ? { profile: { ...summary, file: profileFile } } : {}),
