@@ -30,12 +30,19 @@ function processTicks(pid: string): { comm: string; ticks: number } | null {
   }
 }
 
-function snapshot(sinkPid: number | undefined): MachineCpu {
-  const totals: MachineCpu = { process: 0, sink: 0, postgres: 0, redis: 0, other: 0, idle: 0 };
+type Group = Exclude<keyof MachineCpu, 'idle'>;
+
+interface Snapshot {
+  processes: Map<string, { group: Group; ticks: number }>;
+  idle: number;
+}
+
+function snapshot(sinkPid: number | undefined): Snapshot {
+  const processes = new Map<string, { group: Group; ticks: number }>();
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     const own = processTicks(pid);
     if (!own) continue;
-    const group: keyof MachineCpu =
+    const group: Group =
       Number(pid) === process.pid
         ? 'process'
         : Number(pid) === sinkPid
@@ -45,27 +52,31 @@ function snapshot(sinkPid: number | undefined): MachineCpu {
             : own.comm.startsWith('redis-server')
               ? 'redis'
               : 'other';
-    totals[group] += own.ticks;
+    processes.set(pid, { group, ticks: own.ticks });
   }
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  totals.idle = cpu[3]! + cpu[4]!;
-  return totals;
+  return { processes, idle: cpu[3]! + cpu[4]! };
 }
 
-/** Starts counting; `stop(messages)` answers each group's CPU milliseconds per message since. */
+/**
+ * Starts counting; `stop(messages)` answers each group's CPU milliseconds per message since. A
+ * process counts from when it started or the count did; one that ended meanwhile is not counted.
+ */
 export function measureMachineCpu(sinkPid: number | undefined): { stop(messages: number): MachineCpu } {
   const before = snapshot(sinkPid);
   return {
     stop(messages) {
       const after = snapshot(sinkPid);
-      const perMessage = (key: keyof MachineCpu) => ((after[key] - before[key]) * TICK_MS) / messages;
+      const totals: MachineCpu = { process: 0, sink: 0, postgres: 0, redis: 0, other: 0, idle: after.idle - before.idle };
+      for (const [pid, { group, ticks }] of after.processes) totals[group] += Math.max(0, ticks - (before.processes.get(pid)?.ticks ?? 0));
+      const perMessage = (ticks: number) => (ticks * TICK_MS) / messages;
       return {
-        process: perMessage('process'),
-        sink: perMessage('sink'),
-        postgres: perMessage('postgres'),
-        redis: perMessage('redis'),
-        other: perMessage('other'),
-        idle: perMessage('idle'),
+        process: perMessage(totals.process),
+        sink: perMessage(totals.sink),
+        postgres: perMessage(totals.postgres),
+        redis: perMessage(totals.redis),
+        other: perMessage(totals.other),
+        idle: perMessage(totals.idle),
       };
     },
   };
