@@ -98,7 +98,8 @@ describe('what approvers see is what every recipient gets', () => {
       'Hello {{firstName}} {{lastName}} of {{team}}: see [the policy](https://intranet.corp.example.com/p) and [this form](https://evil.example.net/f).';
     const id = await h.createCampaign({ subject: 'Team notice', body, listIds: [list.body.id] });
     await h.submitCampaign(id);
-    await h.sink.waitUntil(() => h.approvalLinks('Team notice').size === 2, 30_000, 'approval requests');
+    // Alice's own request: dee approves too, so any two requests need not include hers.
+    await h.sink.waitUntil(() => h.approvalLinks('Team notice').has(h.users.alice!.email), 30_000, "alice's approval request");
     const link = h.approvalLinks('Team notice').get(h.users.alice!.email)!;
 
     const page = await (await fetch(link)).text();
