@@ -8,7 +8,7 @@ import { migrateToLatest } from './migrate.js';
 import { grantAppRole } from './privileges.js';
 import type { DB } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import { GENERIC_PLANS, preparingPool } from './prepared.js';
+import { preparingPool, withGenericPlans } from './prepared.js';
 
 export type DatabaseTarget =
   /** `ownerUrl`: migrations run as that role, which then grants the role in `url` (the app's) what it needs. */
@@ -70,8 +70,7 @@ const MARKED_POOL_SIZE = 6;
 
 function openPostgres(url: string): Database {
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE - MARKED_POOL_SIZE });
-  const marked = new pg.Pool({ connectionString: url, max: MARKED_POOL_SIZE });
-  marked.on('connect', (client) => void client.query(GENERIC_PLANS).catch(() => {}));
+  const marked = withGenericPlans(new pg.Pool({ connectionString: url, max: MARKED_POOL_SIZE }));
   let closing = false;
   // An idle connection the server drops (restart, failover) must not take the process down:
   // the pool discards it and opens a new one on the next query.

@@ -24,8 +24,11 @@ export function statementName(text: string): string {
   return `cs_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
 }
 
-/** What the connections for marked statements run with: every parameterised statement on them takes its generic plan. */
-export const GENERIC_PLANS = 'SET plan_cache_mode TO force_generic_plan';
+/** Readies a pool for marked statements: every parameterised statement on its connections takes its generic plan. */
+export function withGenericPlans(pool: pg.Pool): pg.Pool {
+  pool.on('connect', (client) => void client.query('SET plan_cache_mode TO force_generic_plan').catch(() => {}));
+  return pool;
+}
 
 /**
  * A pool for Kysely's PostgreSQL dialect: a statement marked PREPARED runs prepared on `marked`,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connect.js';
 import { reserveDeliveries, writeLedgerStep } from '../../src/db/deliveries.js';
-import { GENERIC_PLANS, PREPARED, preparingPool } from '../../src/db/prepared.js';
+import { PREPARED, preparingPool, withGenericPlans } from '../../src/db/prepared.js';
 import type { DB } from '../../src/db/schema.js';
 import { isolatedDatabase } from '../support/harness.js';
 
@@ -24,8 +24,7 @@ describe('statements run for every message are prepared once per connection', ()
     if (database.target.kind === 'postgres') {
       // One connection for marked statements: what it has prepared is what pg_prepared_statements shows there.
       const pool = new pg.Pool({ connectionString: database.target.url, max: 1 });
-      marked = new pg.Pool({ connectionString: database.target.url, max: 1 });
-      marked.on('connect', (client) => void client.query(GENERIC_PLANS));
+      marked = withGenericPlans(new pg.Pool({ connectionString: database.target.url, max: 1 }));
       db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool, marked) }) });
       close = () => db.destroy();
     } else {
