@@ -38,6 +38,7 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
     return page;
   }
 
+  // Every main page for each person at two widths, with axe: 18 s alone, past 60 s while the whole suite loads two cores.
   it('signs in on a phone with the code from the email; no main page is wider than 390 px or 1,280 px, and axe finds nothing serious', async () => {
     const pages = mainPages(data);
     const people = [...new Set(pages.map((p) => p.as))];
@@ -71,7 +72,7 @@ describe('the console on a phone and a desktop: forms, times, tokens and ways ou
       }),
     );
     expect(problems).toEqual({});
-  });
+  }, 180_000);
 
   it('composes with the fields of the chosen list, flags a typo and empty fields as you type, keeps errors beside the fields, and confirms the count before submit', async () => {
     const page = await newPage();
