@@ -170,6 +170,28 @@ export async function refreshReservations(db: Kysely<DB>, window: ReservationWin
   await reservationsOf(db, window).set({ claimed_at: new Date() }).execute();
 }
 
+/**
+ * How long until the first row of the window that another job holds goes stale and may be taken
+ * over (0 when it already may be); null when no other job holds one, or the campaign stopped
+ * sending. A job that BullMQ re-runs after its process died may start before the dead job's
+ * reservations go stale: it waits for them rather than end with them unsent.
+ */
+export async function untilHeldElsewhereGoesStale(
+  db: Kysely<DB>,
+  window: ReservationWindow & { contentHash: string; staleSeconds: number },
+): Promise<number | null> {
+  const result = await sql<{ wait_ms: number | null }>`
+    SELECT ceil(extract(epoch FROM min(claimed_at) + make_interval(secs => ${window.staleSeconds}) - now()) * 1000)::int AS wait_ms
+    FROM deliveries
+    WHERE campaign_id = ${window.campaignId} AND status = 'queued' AND seq BETWEEN ${window.fromSeq} AND ${window.toSeq}
+      AND claim_token <> ${window.token} AND claimed_at >= now() - make_interval(secs => ${window.staleSeconds})
+      AND EXISTS (SELECT 1 FROM campaigns WHERE id = ${window.campaignId} AND status = 'sending' AND content_hash = ${window.contentHash})
+  `.execute(db);
+  // No such row: min() is null, and so is the wait (greatest() would have made it 0).
+  const waitMs = result.rows[0]?.wait_ms ?? null;
+  return waitMs === null ? null : Math.max(0, waitMs);
+}
+
 /** The queued rows some job holds a reservation on, with its token: what a worker that dies strands until the takeover. */
 export async function reservedRows(db: Kysely<DB>, campaignId: string): Promise<{ seq: number; claim_token: string }[]> {
   const rows = await db

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { emailDomain } from '../domain/addresses.js';
 import { attemptsWorthCounting, classifySmtpError, shouldAutoHalt, type SmtpOutcome } from '../domain/delivery.js';
@@ -17,6 +18,7 @@ import {
   reserveDeliveries,
   seededThrough,
   seedLedger,
+  untilHeldElsewhereGoesStale,
   type DeliveryResult,
   type ReservedDelivery,
 } from '../db/deliveries.js';
@@ -197,6 +199,8 @@ export class WorkerStoppingError extends TransientDeliveryError {}
 
 /** How long a reservation holds without being refreshed: then a dead worker's rows may be taken over. */
 export const RESERVATION_SECONDS = 10;
+/** Past the moment a reservation goes stale, so the next reservation surely finds it so. */
+const STALE_MARGIN_MS = 50;
 
 /**
  * Sends one window. Rows are reserved a few at a time, as many as there are free SMTP
@@ -260,7 +264,16 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
         staleSeconds: RESERVATION_SECONDS,
         skipSeqs: retryLater,
       });
-      if (reserved.length === 0) done = true;
+      if (reserved.length === 0) {
+        // Rows another job holds: a live job sends them; a dead one's are taken over here once stale.
+        const waitMs = await untilHeldElsewhereGoesStale(ctx.db, {
+          ...reservations,
+          contentHash: job.contentHash,
+          staleSeconds: RESERVATION_SECONDS,
+        });
+        if (waitMs === null) done = true;
+        else await sleep(waitMs + STALE_MARGIN_MS, undefined, { signal: tools.stopping }).catch(() => {});
+      }
       // The rate budget is drawn for the rows reserved, not those asked for: a window's last,
       // short or empty reservation must not use up sends that no row makes. Reserved rows wait
       // for it as they are, not in flight.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { unheldWindowStarts } from '../../src/db/deliveries.js';
+import { unheldWindowStarts, untilHeldElsewhereGoesStale } from '../../src/db/deliveries.js';
 import { deliverJobId } from '../../src/queue/jobs.js';
 import { sweep } from '../../src/services/repair.js';
 import { startCampaign } from '../../src/services/sending.js';
@@ -51,5 +51,38 @@ describe('the repair sweep', () => {
     await set(41, 45, sql`status = 'failed'`);
     await set(21, 40, sql`claim_token = 'live', claimed_at = now()`);
     expect(await unheld()).toEqual([]);
+  });
+
+  it('tells a job how long until the rows another job holds in its window go stale, and nothing once none are held', async () => {
+    const campaign = await h.approvedCampaign({ subject: 'Held elsewhere', recipients: people(20, 'held') });
+    expect(await startCampaign(h.ctx, { campaignId: campaign.id, contentHash: campaign.contentHash })).toBe('started');
+    const set = (fromSeq: number, toSeq: number, change: ReturnType<typeof sql>) =>
+      sql`UPDATE deliveries SET ${change} WHERE campaign_id = ${campaign.id} AND seq BETWEEN ${fromSeq} AND ${toSeq}`.execute(h.ctx.db);
+    const wait = (token: string, window = { fromSeq: 1, toSeq: 10 }) =>
+      untilHeldElsewhereGoesStale(h.ctx.db, {
+        campaignId: campaign.id,
+        contentHash: campaign.contentHash,
+        ...window,
+        token,
+        staleSeconds: 10,
+      });
+    expect(await wait('mine')).toBeNull();
+    // Its own reservations, another window's, and stale ones are nobody's to wait for.
+    await set(1, 3, sql`claim_token = 'mine', claimed_at = now()`);
+    await set(11, 12, sql`claim_token = 'other', claimed_at = now()`);
+    await set(4, 4, sql`claim_token = 'dead', claimed_at = now() - interval '1 minute'`);
+    expect(await wait('mine')).toBeNull();
+    await set(5, 5, sql`claim_token = 'other', claimed_at = now() - interval '4 seconds'`);
+    await set(6, 6, sql`claim_token = 'other', claimed_at = now() - interval '2 seconds'`);
+    const waitMs = await wait('mine');
+    expect(waitMs).toBeGreaterThan(4_000);
+    expect(waitMs).toBeLessThanOrEqual(6_000);
+    // A row that left the queue is sent or settled by whoever holds it.
+    await set(5, 6, sql`status = 'sending'`);
+    expect(await wait('mine')).toBeNull();
+    await set(5, 6, sql`status = 'queued'`);
+    expect(await wait('mine')).not.toBeNull();
+    await sql`UPDATE campaigns SET status = 'halted' WHERE id = ${campaign.id}`.execute(h.ctx.db);
+    expect(await wait('mine')).toBeNull();
   });
 });
