@@ -55,6 +55,9 @@ if (options.scale) {
 }
 const results: SuiteResult[] = [];
 let splits: SplitResult[] = [];
+// The suite's figures are printed before the split shape runs, and kept if it fails: a default
+// run's twenty minutes are not lost to its last step.
+let splitFailure: string | undefined;
 try {
   for (const database of options.databases) {
     const suite = {
@@ -68,35 +71,43 @@ try {
     };
     results.push(await runInChild<SuiteResult>({ suite }, database));
   }
+  console.log(
+    `\nCountersign benchmark: ${options.messages} messages, ${options.recipients} recipients, sink ${options.sink === 'disk' ? 'writing each message to disk' : 'counting only'}, ${os.cpus().length} cores, Node ${process.version}\n`,
+  );
+  console.log(formatTable(results));
+  for (const result of results) {
+    for (const pool of result.pools.filter((p) => p.profile))
+      console.log(
+        `\n[${result.database}] where the pipeline's main thread went at pool ${pool.pool} (${pool.profile!.file}):\n${formatProfile(pool.profile!)}`,
+      );
+  }
   if (options.workers.length > 0) {
     const split = { workers: options.workers, messages: options.splitMessages, pool: options.scalePool, rate: options.splitRate };
-    splits = await runInChild<SplitResult[]>(
-      { split: { ...split, ...(options.sink === 'disk' ? { writeDir: path.join(scratch, 'split') } : {}) } },
-      'split shape',
-    );
+    try {
+      splits = await runInChild<SplitResult[]>(
+        { split: { ...split, ...(options.sink === 'disk' ? { writeDir: path.join(scratch, 'split') } : {}) } },
+        'split shape',
+      );
+    } catch (error) {
+      splitFailure = (error as Error).message;
+    }
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-console.log(
-  `\nCountersign benchmark: ${options.messages} messages, ${options.recipients} recipients, sink ${options.sink === 'disk' ? 'writing each message to disk' : 'counting only'}, ${os.cpus().length} cores, Node ${process.version}\n`,
-);
-console.log(formatTable(results));
 if (splits.length > 0) {
   console.log(
     `\nSplit shape on PostgreSQL: one API process and N worker processes from the build, pool ${options.scalePool} each, ${options.splitMessages} messages a send\n`,
   );
   console.log(formatSplit(splits));
 }
-for (const result of results) {
-  for (const pool of result.pools.filter((p) => p.profile))
-    console.log(
-      `\n[${result.database}] where the pipeline's main thread went at pool ${pool.pool} (${pool.profile!.file}):\n${formatProfile(pool.profile!)}`,
-    );
-}
 writeFileSync(
   RESULTS_FILE,
-  `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, results, splits }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, results, splits, ...(splitFailure ? { splitFailure } : {}) }, null, 2)}\n`,
 );
 console.log(`\nfigures written to ${RESULTS_FILE}`);
+if (splitFailure) {
+  console.error(`\nthe split shape failed: ${splitFailure}`);
+  process.exitCode = 1;
+}
