@@ -42,6 +42,18 @@ async function gentleHop(smtpPort: number): Promise<{ url: string; close(): Prom
   };
 }
 
+/** Once PostgreSQL has seen a killed process's sessions go, nothing of it can still change the ledger. */
+async function untilGoneFromDatabase(h: Harness, processName: string): Promise<void> {
+  await h.until(
+    () =>
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${processName}`
+        .execute(h.db)
+        .then((r) => r.rows[0]!.n),
+    (n) => n === 0,
+    'the killed process to leave PostgreSQL',
+  );
+}
+
 /** Separate processes share one database only on PostgreSQL; PGlite refuses a second process by design. */
 describe.skipIf(testDb() !== 'postgres')('a worker process killed with -9 in the middle of SMTP transactions', () => {
   let h: Harness;
@@ -125,15 +137,7 @@ describe.skipIf(testDb() !== 'postgres')('a worker process killed with -9 in the
     await workers.get(victimName)!.kill();
     // The SMTP server accepts the held message after all: it may arrive although its sender died.
     releaseHeld();
-    // Once PostgreSQL has seen the dead process's sessions go, nothing of it can still change the ledger.
-    await h.until(
-      () =>
-        sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${victimName}`
-          .execute(h.db)
-          .then((r) => r.rows[0]!.n),
-      (n) => n === 0,
-      'the killed process to leave PostgreSQL',
-    );
+    await untilGoneFromDatabase(h, victimName);
     const ledgerNow = await h.db.selectFrom('deliveries').select(['seq', 'status']).where('campaign_id', '=', id).execute();
     const claimsAtKill = await claimsOf(h.db, id);
     const inFlightAtKill = new Set(
@@ -233,14 +237,7 @@ describe.skipIf(testDb() !== 'postgres')('a worker process killed with -9 while 
     const victimName = firstClaim!.process;
     const survivorName = victimName === 'worker-a' ? 'worker-b' : 'worker-a';
     await workers.get(victimName)!.kill();
-    await h.until(
-      () =>
-        sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${victimName}`
-          .execute(h.db)
-          .then((r) => r.rows[0]!.n),
-      (n) => n === 0,
-      'the killed process to leave PostgreSQL',
-    );
+    await untilGoneFromDatabase(h, victimName);
     const heldAtKill = await reservedRows(h.db, id);
     expect(heldAtKill.length).toBeGreaterThan(0);
     const heldSeqs = heldAtKill.map((r) => r.seq);
