@@ -251,12 +251,15 @@ function redisTarget(c: {
 }
 
 /**
- * Rows a deliver job keeps reserved or on their way, by default: twice the SMTP pool (at least
- * 20), so that one job alone, refilling at half, still has a row for every connection while its
- * next reservation is on its way. Reserved rows are not in flight, so this does not widen a halt.
+ * Rows a deliver job keeps reserved or on their way, by default: four times the SMTP pool (at
+ * least 40). One job alone, refilling at half, still has a row for every connection while its
+ * next reservation is on its way, and a reservation takes twice the pool at once: each is a
+ * statement on the database server, which shares the machine with the sending (against twice
+ * the pool, the server's CPU a message fell from 0.41 to 0.37-0.38 ms at a pool of 10). Reserved
+ * rows are not in flight, so this does not widen a halt.
  */
 export function claimSizeFor(smtpMaxConnections: number): number {
-  return Math.max(20, 2 * smtpMaxConnections);
+  return Math.max(40, 4 * smtpMaxConnections);
 }
 
 export type Config = z.infer<typeof configSchema>;

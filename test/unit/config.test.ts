@@ -53,9 +53,9 @@ describe('least privilege and audit settings', () => {
 
 describe('delivery settings', () => {
   it("sizes a deliver job's reservations from the SMTP pool unless told, so one job can keep every connection busy", () => {
-    expect(loadConfig({}).DELIVERY_CLAIM_SIZE).toBe(20);
-    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '10' }).DELIVERY_CLAIM_SIZE).toBe(20);
-    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '20' }).DELIVERY_CLAIM_SIZE).toBe(40);
+    expect(loadConfig({}).DELIVERY_CLAIM_SIZE).toBe(40);
+    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '10' }).DELIVERY_CLAIM_SIZE).toBe(40);
+    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '20' }).DELIVERY_CLAIM_SIZE).toBe(80);
     expect(loadConfig({ SMTP_MAX_CONNECTIONS: '20', DELIVERY_CLAIM_SIZE: '7' }).DELIVERY_CLAIM_SIZE).toBe(7);
     expect(() => loadConfig({ DELIVERY_CLAIM_SIZE: '0' })).toThrow(/DELIVERY_CLAIM_SIZE/);
   });
