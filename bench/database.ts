@@ -28,10 +28,28 @@ export async function freshDatabase(
 }
 
 async function adminQuery(statement: string): Promise<void> {
+  await withAdminClient((client) => client.query(statement));
+}
+
+/**
+ * The server's version and whether autovacuum runs, printed with the figures: without it the
+ * ledger keeps the statistics the fan-out took and every dead row version, which the halt's
+ * counts then read (a million-recipient halt: 589 ms with it off, 322 ms with it on).
+ */
+export async function describePostgresServer(): Promise<string> {
+  const { rows } = await withAdminClient((client) =>
+    client.query<{ version: string; autovacuum: string }>(
+      `SELECT current_setting('server_version') AS version, current_setting('autovacuum') AS autovacuum`,
+    ),
+  );
+  return `PostgreSQL ${rows[0]!.version}, autovacuum ${rows[0]!.autovacuum}`;
+}
+
+async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
-    await client.query(statement);
+    return await work(client);
   } finally {
     await client.end();
   }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { forkBeside } from '../src/fork-beside.js';
 import { PACKAGE_ROOT } from '../src/package-root.js';
+import { describePostgresServer } from './database.js';
 import { parseOptions } from './options.js';
 import { formatProfile } from './profile.js';
 import { formatScale, formatSplit, formatTable } from './report.js';
@@ -30,6 +31,14 @@ function runInChild<T>(request: ChildRequest, what: string): Promise<T> {
 const options = parseOptions(process.argv.slice(2));
 if (options.profile) mkdirSync(PROFILE_DIR, { recursive: true });
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'countersign-bench-sink-'));
+const postgresServer = options.databases.includes('postgres') ? await describePostgresServer() : null;
+const machine = {
+  cores: os.cpus().length,
+  cpu: os.cpus()[0]?.model,
+  node: process.version,
+  ...(postgresServer ? { postgres: postgresServer } : {}),
+};
+const onMachine = `${machine.cores} cores, Node ${machine.node}${postgresServer ? `, ${postgresServer}` : ''}`;
 if (options.scale) {
   const scaled: ScaleResult[] = [];
   try {
@@ -42,14 +51,9 @@ if (options.scale) {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  console.log(
-    `\nCountersign at scale: ${options.scale.recipients} recipients through the API, ${os.cpus().length} cores, Node ${process.version}\n`,
-  );
+  console.log(`\nCountersign at scale: ${options.scale.recipients} recipients through the API, ${onMachine}\n`);
   console.log(formatScale(scaled));
-  writeFileSync(
-    SCALE_RESULTS_FILE,
-    `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, scaled }, null, 2)}\n`,
-  );
+  writeFileSync(SCALE_RESULTS_FILE, `${JSON.stringify({ at: new Date().toISOString(), machine, options, scaled }, null, 2)}\n`);
   console.log(`\nfigures written to ${SCALE_RESULTS_FILE}`);
   process.exit(0);
 }
@@ -72,7 +76,7 @@ try {
     results.push(await runInChild<SuiteResult>({ suite }, database));
   }
   console.log(
-    `\nCountersign benchmark: ${options.messages} messages, ${options.recipients} recipients, sink ${options.sink === 'disk' ? 'writing each message to disk' : 'counting only'}, ${os.cpus().length} cores, Node ${process.version}\n`,
+    `\nCountersign benchmark: ${options.messages} messages, ${options.recipients} recipients, sink ${options.sink === 'disk' ? 'writing each message to disk' : 'counting only'}, ${onMachine}\n`,
   );
   console.log(formatTable(results));
   for (const result of results) {
@@ -104,7 +108,7 @@ if (splits.length > 0) {
 }
 writeFileSync(
   RESULTS_FILE,
-  `${JSON.stringify({ at: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, options, results, splits, ...(splitFailure ? { splitFailure } : {}) }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), machine, options, results, splits, ...(splitFailure ? { splitFailure } : {}) }, null, 2)}\n`,
 );
 console.log(`\nfigures written to ${RESULTS_FILE}`);
 if (splitFailure) {
