@@ -5,7 +5,6 @@ import { startCampaign } from '../../src/services/sending.js';
 import { Harness, people } from '../support/harness.js';
 
 interface PlanNode {
-  'Node Type': string;
   'Index Name'?: string;
   Filter?: string;
   Plans?: PlanNode[];
