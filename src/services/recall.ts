@@ -5,7 +5,7 @@ import { headerText } from '../domain/addresses.js';
 import { correctionSubject, mayBeRecalled } from '../domain/correction.js';
 import { correctionApprovals } from '../domain/quorum.js';
 import { addEditor, findCampaign, insertCampaign, lockCampaignForHalt, openCorrectionOf } from '../db/campaigns.js';
-import { countByStatus } from '../db/deliveries.js';
+import { countReached, hasDeliveriesIn } from '../db/deliveries.js';
 import type { CampaignRow } from '../db/schema.js';
 import { template } from '../mail/templates.js';
 import { recordEvent } from './audit.js';
@@ -83,8 +83,7 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       throw conflict('not_recallable', `a ${locked.status.replace('_', ' ')} campaign has reached nobody: cancel it instead`);
     if (await openCorrectionOf(trx, originalId))
       throw conflict('already_recalled', 'this campaign already has a correction; halt or cancel that one first');
-    const reached = await countByStatus(trx, originalId);
-    if (reached.sent + reached.unknown + reached.sending === 0) {
+    if (!(await hasDeliveriesIn(trx, originalId, ['sent', 'unknown', 'sending']))) {
       throw conflict('not_recallable', 'none of this campaign has reached anyone or is on its way: halt or cancel it instead');
     }
     const halt =
@@ -127,7 +126,7 @@ export async function recallCampaign(ctx: AppContext, actor: Actor, originalId: 
       correction: submitted?.campaign ?? created,
       halt,
       requests: submitted?.requests,
-      counts: await countByStatus(trx, originalId),
+      counts: await countReached(trx, originalId),
       retraction,
     };
   });

@@ -13,6 +13,7 @@ import {
   ledgerHoldsSnapshot,
   refreshLedgerStatistics,
   refreshReservations,
+  passOverFinishedWindow,
   releaseReservations,
   requeueHalted,
   reserveDeliveries,
@@ -298,6 +299,7 @@ export async function deliverWindow(ctx: AppContext, tools: DeliveryTools, job: 
   } finally {
     clearInterval(refresh);
     await releaseReservations(ctx.db, reservations);
+    await passOverFinishedWindow(ctx.db, reservations);
   }
   if (broken) throw broken;
   if (handedBack) throw new WorkerStoppingError('the worker is stopping: the rest of the window goes back to the queue');
