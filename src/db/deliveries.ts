@@ -143,15 +143,19 @@ export async function reserveDeliveries(
   return result.rows.sort((a, b) => a.seq - b.seq);
 }
 
+/** A delivery job's share of a campaign: the seqs from the fan-out's cut. */
+export interface WindowRange {
+  campaignId: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
 /**
  * A job's reservations lie in its window: the seq bound makes the statement a range of the status
  * index. Without it, nothing indexes the token and each call read the whole ledger (107 ms at a
  * million rows, every few seconds for every job).
  */
-export interface ReservationWindow {
-  campaignId: string;
-  fromSeq: number;
-  toSeq: number;
+export interface ReservationWindow extends WindowRange {
   token: string;
 }
 
@@ -362,12 +366,6 @@ export async function hasUnfinishedDeliveries(db: Kysely<DB>, campaignId: string
  */
 export async function passOverFinishedWindow(db: Kysely<DB>, window: WindowRange): Promise<void> {
   await finishedWindowWalk(window).execute(db);
-}
-
-export interface WindowRange {
-  campaignId: string;
-  fromSeq: number;
-  toSeq: number;
 }
 
 /**
