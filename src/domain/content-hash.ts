@@ -39,18 +39,22 @@ export function contentHash(content: FrozenContent): string {
 
 /**
  * Digest of a recipient snapshot fed in address order, a page at a time,
- * so a 100,000-recipient audience never has to be in memory at once.
+ * so a 100,000-recipient audience never has to be in memory at once. Address order is the order
+ * of the addresses' UTF-8 bytes, PostgreSQL's `COLLATE "C"`: the same on every database whatever
+ * its locale (an `en_US` collation puts `ab@` before `a.c@`, ignoring punctuation), where
+ * JavaScript's `<` compares UTF-16 units and disagrees with it above U+FFFF.
  */
 export class AudienceDigest {
   readonly #hash: Hash = createHash('sha256');
   #count = 0;
-  #last: string | null = null;
+  #last: Buffer | null = null;
 
   add(recipient: SnapshotRecipient): void {
-    if (this.#last !== null && recipient.email <= this.#last) {
+    const address = Buffer.from(recipient.email, 'utf8');
+    if (this.#last !== null && Buffer.compare(address, this.#last) <= 0) {
       throw new Error('audience digest needs recipients in strictly ascending address order');
     }
-    this.#last = recipient.email;
+    this.#last = address;
     this.#hash.update(canonicalJson(recipient));
     this.#hash.update('\n');
     this.#count += 1;

@@ -300,21 +300,24 @@ async function freeze(ctx: AppContext, trx: Transaction<DB>, campaign: CampaignR
     ),
   );
   if (issues.length) throw invalid(issues);
+  // Before the guardrails: a first wave renumbers the snapshot, which is in address order until then.
+  const audienceDigest = await digestSnapshot(trx, campaign.id, recipientCount);
   // A correction goes to who got the original, whatever the suppressions and the policy say now.
   const guarded =
     campaign.kind === 'correction'
       ? { skipped: 0, waveSize: null, policy: null }
       : await applyGuardrails(ctx, trx, campaign, recipientCount);
-  const digest = new AudienceDigest();
-  let after: string | null = null;
-  for (;;) {
-    const page = await pageSnapshot(trx, campaign.id, after, DIGEST_PAGE);
-    for (const recipient of page) digest.add(recipient);
-    if (page.length < DIGEST_PAGE) break;
-    after = page[page.length - 1]!.email;
-  }
-  const frozen = { audienceDigest: digest.digest(), recipientCount, ...guarded };
+  const frozen = { audienceDigest, recipientCount, ...guarded };
   return { ...frozen, hash: hashOf(campaign, frozen) };
+}
+
+async function digestSnapshot(trx: Transaction<DB>, campaignId: string, recipientCount: number): Promise<string> {
+  const digest = new AudienceDigest();
+  for (let after = 0; after < recipientCount; after += DIGEST_PAGE) {
+    for (const recipient of await pageSnapshot(trx, campaignId, after, DIGEST_PAGE)) digest.add(recipient);
+  }
+  if (digest.count !== recipientCount) throw new Error(`the snapshot's digest read ${digest.count} of ${recipientCount} recipients`);
+  return digest.digest();
 }
 
 /**

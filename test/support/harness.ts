@@ -66,7 +66,7 @@ export function migratedDataDir(): string | undefined {
  * A database of its own for one test file, copied from the project's migrated template (see
  * database-template.ts): a PostgreSQL database, or a PGlite data folder. PGlite in memory outside vitest.
  */
-export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
+export async function isolatedDatabase(options: { icuLocale?: string } = {}): Promise<{ target: DatabaseTarget; drop(): Promise<void> }> {
   if (testDb() === 'pglite') {
     // As a deployment on the defaults runs it.
     const sharedBuffers = loadConfig({}).PGLITE_SHARED_BUFFERS;
@@ -76,7 +76,12 @@ export async function isolatedDatabase(): Promise<{ target: DatabaseTarget; drop
   }
   const name = `cs_test_${randomBytes(6).toString('hex')}`;
   const template = process.env.VITEST ? inject('postgresTemplate') : undefined;
-  await adminQuery(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  // Another collation needs template0; the runtime then migrates the new database on start.
+  await adminQuery(
+    options.icuLocale
+      ? `CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${options.icuLocale}'`
+      : `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`,
+  );
   return { target: { kind: 'postgres', url: databaseUrl(name) }, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
@@ -94,6 +99,8 @@ export interface HarnessOptions {
   validateResponses?: boolean;
   /** Where the app and workers log; nowhere unless given. */
   logger?: Logger;
+  /** PostgreSQL only: a database whose default collation is this ICU locale's (e.g. `en-US`), not the server's. */
+  icuLocale?: string;
 }
 
 export interface TestUser {
@@ -124,7 +131,7 @@ export class Harness {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const database = await isolatedDatabase();
+    const database = await isolatedDatabase({ icuLocale: options.icuLocale });
     const env: Record<string, string> = {
       NODE_ENV: 'test',
       PUBLIC_URL: baseUrl,

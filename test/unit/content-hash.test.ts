@@ -195,6 +195,18 @@ describe('AudienceDigest', () => {
       expect(digest.digest()).toBe(digestOf(AUDIENCE));
     });
 
+    it("orders addresses by their UTF-8 bytes, as PostgreSQL's C collation does, not by locale or UTF-16 units", () => {
+      const digest = new AudienceDigest();
+      // '.' is byte 0x2e, before 'b': a locale collation that ignores punctuation puts ab@ first.
+      digest.add(recipient('a.c@example.com'));
+      digest.add(recipient('ab@example.com'));
+      // U+FF21 is EF BC A1 in UTF-8 and U+1F600 is F0 9F 98 80; in UTF-16 the latter starts with D83D, below FF21.
+      digest.add(recipient('\uFF21@example.com'));
+      digest.add(recipient('\u{1F600}@example.com'));
+      expect(digest.count).toBe(4);
+      expect(() => digest.add(recipient('\uFF21@example.org'))).toThrow(/ascending/);
+    });
+
     it('accepts recipients page by page as long as order holds across pages', () => {
       const pages = [[AUDIENCE[0]!], [AUDIENCE[1]!, AUDIENCE[2]!]];
       const digest = new AudienceDigest();
