@@ -82,8 +82,24 @@ const tlsArgs = (tls: TlsFiles, port: number) => [
   'yes',
 ];
 
-/** Starts `redis-server` with `args` (on TLS only, given `tls`); resolves once it logs `ready` (it logs to stdout). */
-async function startServer(args: string[], ready: string | RegExp, tls?: TlsFiles): Promise<Started> {
+/**
+ * Starts `redis-server` with `args` (on TLS only, given `tls`); resolves once it logs `ready` (it logs to stdout).
+ * A port found free can be taken before the server binds it (by a test file running beside, or by a
+ * server of the same set starting at once): the server then exits saying so, and starts again on new ports.
+ */
+async function startServer(args: () => Promise<string[]>, ready: string | RegExp, tls?: TlsFiles): Promise<Started> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(await args(), ready, tls);
+    } catch (error) {
+      if (attempt === 5 || !(error instanceof PortTakenError)) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(args: string[], ready: string | RegExp, tls?: TlsFiles): Promise<Started> {
   const port = await freePort();
   const listen = tls ? tlsArgs(tls, port) : ['--port', String(port)];
   const child = spawn('redis-server', [...args, ...listen], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -95,7 +111,10 @@ async function startServer(args: string[], ready: string | RegExp, tls?: TlsFile
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`redis-server ${args.join(' ')} exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => {
+      const failure = `redis-server ${args.join(' ')} exited with ${code}:\n${output}`;
+      reject(output.includes('Address already in use') ? new PortTakenError(failure) : new Error(failure));
+    });
   });
   return { port, child };
 }
@@ -109,10 +128,11 @@ export class RedisProcesses {
 
   protected constructor(readonly dir: string) {}
 
-  protected async start(name: string, args: string[], ready: string | RegExp): Promise<number> {
+  /** `args` may be a function, called again for each attempt, when they name a port of their own. */
+  protected async start(name: string, args: string[] | (() => Promise<string[]>), ready: string | RegExp): Promise<number> {
     const dir = path.join(this.dir, name);
     await mkdir(dir);
-    const started = await startServer([...args, '--dir', dir], ready, this.tls);
+    const started = await startServer(async () => [...(typeof args === 'function' ? await args() : args), '--dir', dir], ready, this.tls);
     this.children.push(started.child);
     return started.port;
   }
@@ -152,15 +172,15 @@ export class RedisCluster extends RedisProcesses {
       const started = await Promise.all(
         Array.from({ length: replicas ? 2 * masters : masters }, async (_, i) => {
           // The bus port is given too: port + 10000, the default, may be out of range or taken.
-          const busPort = await freePort();
-          const args = [
+          let busPort = 0;
+          const args = async () => [
             ...COMMON,
             '--cluster-enabled',
             'yes',
             '--cluster-config-file',
             'nodes.conf',
             '--cluster-port',
-            String(busPort),
+            String((busPort = await freePort())),
             '--requirepass',
             password,
             '--masterauth',
