@@ -41,7 +41,7 @@ export function contentHash(content: FrozenContent): string {
  * Digest of a recipient snapshot fed in address order, a page at a time,
  * so a 100,000-recipient audience never has to be in memory at once. Address order is the order
  * of the addresses' UTF-8 bytes, PostgreSQL's `COLLATE "C"`: the same on every database whatever
- * its locale (an `en_US` collation puts `ab@` before `a.c@`, ignoring punctuation), where
+ * its collation (ICU's `en-US` puts `a_b@` before `a1b@`, punctuation before digits), where
  * JavaScript's `<` compares UTF-16 units and disagrees with it above U+FFFF.
  */
 export class AudienceDigest {
